@@ -1,0 +1,83 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The auxiliary driver and the DRM driver description.
+
+use kernel::{
+    auxiliary,
+    device::{Core, DeviceContext},
+    drm::{self, ioctl},
+    prelude::*,
+};
+
+use nova_core::interface::{GpuInfo, GpuInfoForLt, AUXILIARY_NAME, MODULE_NAME};
+
+use crate::{file::File, gem::NovaObject};
+
+/// The nova DRM driver.
+pub(crate) struct NovaDriver;
+
+/// The driver state of one bound auxiliary device.
+pub(crate) struct Nova<'bound> {
+    /// The DRM device's registration; dropping it unplugs the device.
+    _reg: drm::Registration<'bound, NovaDriver>,
+}
+
+/// The DRM device of this driver.
+pub(crate) type NovaDevice<Ctx = drm::Normal> = drm::Device<NovaDriver, Ctx>;
+
+kernel::auxiliary_device_table!(
+    AUX_TABLE,
+    <NovaDriver as auxiliary::Driver>::IdInfo,
+    [(auxiliary::DeviceId::new(MODULE_NAME, AUXILIARY_NAME), ())]
+);
+
+impl auxiliary::Driver for NovaDriver {
+    type IdInfo = ();
+    type Data<'bound> = Nova<'bound>;
+    const ID_TABLE: auxiliary::IdTable<Self::IdInfo> = &AUX_TABLE;
+
+    fn probe<'bound>(
+        adev: &'bound auxiliary::Device<Core<'_>>,
+        _info: &'bound Self::IdInfo,
+    ) -> impl PinInit<Self::Data<'bound>, Error> + 'bound {
+        pin_init::pin_init_scope(move || {
+            // nova-core guarantees the data for as long as the auxiliary device is bound; keep a
+            // copy in the DRM device, which may outlive the binding while files are open.
+            let info: GpuInfo = *adev.registration_data::<GpuInfoForLt>()?;
+            let drm = drm::UnregisteredDevice::<Self>::new(adev, info)?;
+
+            // SAFETY: The registration is stored in `Nova` and dropped on unbind; it is never
+            // leaked with `mem::forget()`.
+            let reg = unsafe { drm::Registration::new(adev.as_ref(), drm, (), 0)? };
+
+            dev_info!(adev, "DRM device registered for {}\n", info.spec().chipset());
+
+            Ok(Nova { _reg: reg })
+        })
+    }
+}
+
+/// The DRM driver description.
+const INFO: drm::DriverInfo = drm::DriverInfo {
+    major: 0,
+    minor: 1,
+    patchlevel: 0,
+    name: c"nova",
+    desc: c"NVIDIA GPUs with a GSP (Turing and later)",
+};
+
+#[vtable]
+impl drm::Driver for NovaDriver {
+    type Data = GpuInfo;
+    type RegistrationData<'a> = ();
+    type File = File;
+    type Object = drm::gem::Object<NovaObject>;
+    type ParentDevice<Ctx: DeviceContext> = auxiliary::Device<Ctx>;
+
+    const INFO: drm::DriverInfo = INFO;
+    const FEAT_RENDER: bool = true;
+
+    kernel::declare_drm_ioctls! {
+        (NOVA_GETPARAM, drm_nova_getparam, ioctl::RENDER_ALLOW, File::get_param),
+    }
+}

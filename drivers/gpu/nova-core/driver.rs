@@ -1,0 +1,105 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The PCI driver: binds to NVIDIA display-class devices, identifies the chip and hands it to the
+//! second-level drivers.
+
+use kernel::{
+    auxiliary,
+    device::Core,
+    pci::{self, Class, ClassMask, Vendor},
+    prelude::*,
+    sizes::SZ_16M,
+};
+
+use crate::{
+    gpu::Spec,
+    interface::{GpuInfo, GpuInfoForLt, AUXILIARY_NAME, MODULE_NAME},
+};
+
+/// Size of BAR0, the register window, on every chip nova supports.
+const BAR0_SIZE: usize = SZ_16M;
+
+/// BAR0 of a bound GPU.
+pub(crate) type Bar0<'a> = &'a pci::Bar<'a, BAR0_SIZE>;
+
+/// The PCI BAR through which the CPU reaches the GPU's memory.
+const BAR1: u32 = 1;
+
+/// The driver state of one bound GPU.
+pub(crate) struct NovaCore<'bound> {
+    /// The register window; the chip's units will be reached through it.
+    _bar: pci::Bar<'bound, BAR0_SIZE>,
+    /// The auxiliary device for nova-drm. Dropped (unregistered) before `_bar`.
+    _drm: auxiliary::Registration<'bound, GpuInfoForLt>,
+}
+
+/// The nova-core PCI driver.
+pub(crate) struct NovaCoreDriver;
+
+kernel::pci_device_table!(
+    PCI_TABLE,
+    <NovaCoreDriver as pci::Driver>::IdInfo,
+    [
+        // NVIDIA GPUs present themselves as VGA controllers, or as 3D controllers when they have
+        // no display engine (data-centre parts). The chip itself is identified from BOOT_42.
+        (
+            pci::DeviceId::from_class_and_vendor(
+                Class::DISPLAY_VGA,
+                ClassMask::ClassSubclass,
+                Vendor::NVIDIA
+            ),
+            ()
+        ),
+        (
+            pci::DeviceId::from_class_and_vendor(
+                Class::DISPLAY_3D,
+                ClassMask::ClassSubclass,
+                Vendor::NVIDIA
+            ),
+            ()
+        ),
+    ]
+);
+
+impl pci::Driver for NovaCoreDriver {
+    type IdInfo = ();
+    type Data<'bound> = NovaCore<'bound>;
+    const ID_TABLE: pci::IdTable<Self::IdInfo> = &PCI_TABLE;
+
+    fn probe<'bound>(
+        pdev: &'bound pci::Device<Core<'_>>,
+        _info: Option<&'bound Self::IdInfo>,
+    ) -> impl PinInit<Self::Data<'bound>, Error> + 'bound {
+        pin_init::pin_init_scope(move || {
+            pdev.enable_device_mem()?;
+            pdev.set_master();
+
+            let bar = pdev.iomap_region_sized::<BAR0_SIZE>(0, c"nova-core/bar0")?;
+            let spec = Spec::read(pdev.as_ref(), &bar)?;
+            let bar1_size = pdev.resource_len(BAR1)?;
+
+            dev_info!(
+                pdev,
+                "NVIDIA {}, BAR1 {} MiB\n",
+                spec,
+                bar1_size >> 20
+            );
+
+            let info = GpuInfo::new(spec, bar1_size, pdev.device_id());
+            // The bus/device/function number is unique among the GPUs of a PCI domain and is
+            // free again once this device is unbound, so rebinding reuses it.
+            let drm = auxiliary::Registration::new(
+                pdev.as_ref(),
+                AUXILIARY_NAME,
+                u32::from(pdev.dev_id()),
+                MODULE_NAME,
+                info,
+            )?;
+
+            Ok(NovaCore {
+                _bar: bar,
+                _drm: drm,
+            })
+        })
+    }
+}

@@ -1,0 +1,20 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! nova-core: the core driver for NVIDIA GPUs of the Turing generation and later.
+//!
+//! nova-core owns the PCI device. It identifies the chip and registers an auxiliary device
+//! through which second-level drivers (nova-drm) reach the GPU; see [`interface`] for what they
+//! are given.
+
+mod driver;
+mod gpu;
+pub mod interface;
+mod regs;
+
+kernel::module_pci_driver! {
+    type: driver::NovaCoreDriver,
+    name: "nova-core",
+    authors: ["The nova developers"],
+    description: "Core driver for NVIDIA GPUs with a GSP (Turing and later)",
+    license: "GPL v2",
+}

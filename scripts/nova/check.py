@@ -1,0 +1,214 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Runs every nova test and ends with the line `N passed, M failed`.
+
+Stages, each announced as it starts:
+  env        the build root and the base kernel (cached)
+  tools      nova-sim and nova-test: build, cargo test, rustfmt, clippy
+  kernel     the test kernel, nova's crates compiled through clippy
+  style      rustfmt and checkpatch on the kernel-side sources
+  initramfs  the guest userspace
+  boot       the guest on simulated chips (one per architecture), KUnit,
+             the uAPI client, drm_info, and the refusal of unsupported chips
+
+A stage that cannot complete fails its tests and the stages that depend on
+it; the run goes on with the others. Logs are under $NOVA_CACHE/logs.
+
+Environment: NOVA_CHIPS="ga102 ad102" boots only those chips.
+"""
+
+import os
+import re
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import guest  # noqa: E402
+
+TOP = guest.TOP
+NOVA = os.path.join(TOP, "scripts", "nova")
+LOGS = guest.LOGS
+# One chip per architecture; GB100 stands for Blackwell GB10x, GB202 for GB20x.
+CHIPS = os.environ.get("NOVA_CHIPS", "tu102 ga102 gh100 ad102 gb100 gb202").split()
+
+results = []  # (name, passed, detail)
+t_start = time.monotonic()
+
+
+def stage(name, what):
+    print(f"==> [{name}] {what} (t+{time.monotonic() - t_start:.0f}s)", flush=True)
+
+
+def record(name, passed, detail=""):
+    results.append((name, passed, detail))
+    tag = "PASS" if passed else "FAIL"
+    print(f"{tag} {name}" + (f": {detail}" if detail and not passed else ""), flush=True)
+
+
+def run(cmd, log, cwd=TOP, env=None):
+    """Runs a command with its output in LOGS/log; returns (ok, output)."""
+    path = os.path.join(LOGS, log + ".log")
+    with open(path, "w") as f:
+        p = subprocess.run(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           text=True, errors="replace", env=env)
+        f.write(p.stdout)
+    return p.returncode == 0, p.stdout, path
+
+
+def tail(text, n=15):
+    return "\n".join(text.rstrip().splitlines()[-n:])
+
+
+def stage_env():
+    stage("env", "build root, base kernel and firmware (first run: about 3 minutes)")
+    ok, out, log = run(["bash", os.path.join(NOVA, "env.sh")], "check-env")
+    record("env", ok, f"see {log}\n{tail(out)}")
+    if ok:
+        print(tail(out, 4))
+    return ok
+
+
+def stage_tools():
+    stage("tools", "nova-sim and nova-test")
+    ok, out, log = run(["bash", os.path.join(NOVA, "build-tools.sh")], "check-tools-build")
+    record("tools/build", ok, f"see {log}\n{tail(out)}")
+    if not ok:
+        return False
+    tools = os.path.join(TOP, "tools")
+    okt, out, log = run(["cargo", "test", "--release", "--locked", "--workspace"],
+                        "check-cargo-test", cwd=tools)
+    # Each test of each crate counts, as cargo reports them.
+    n = 0
+    for m in re.finditer(r"^test (\S+) \.\.\. (ok|FAILED|ignored)", out, re.M):
+        if m.group(2) != "ignored":
+            record(f"cargo/{m.group(1)}", m.group(2) == "ok", f"see {log}")
+            n += 1
+    if not okt or n == 0:
+        record("cargo/test", False, f"cargo test failed or ran nothing; see {log}\n{tail(out)}")
+    ok, out, log = run(["cargo", "fmt", "--all", "--check"], "check-cargo-fmt", cwd=tools)
+    record("tools/rustfmt", ok, f"see {log}\n{tail(out)}")
+    ok, out, log = run(["cargo", "clippy", "--release", "--locked", "--workspace",
+                        "--all-targets", "--", "-D", "warnings"], "check-cargo-clippy", cwd=tools)
+    record("tools/clippy", ok, f"see {log}\n{tail(out)}")
+    return True
+
+
+def stage_kernel():
+    stage("kernel", "building the test kernel; nova's crates through clippy "
+          "(first run: about 10 minutes)")
+    ok, out, log = run(["bash", os.path.join(NOVA, "build-kernel.sh"), "--lint"],
+                       "check-kernel")
+    record("kernel/build", ok, f"see {os.path.join(LOGS, 'kernel-build.log')}\n{tail(out)}")
+    if not ok:
+        return False
+    lint = os.path.join(LOGS, "kernel-lint.log")
+    text = open(lint).read() if os.path.exists(lint) else ""
+    record("kernel/warnings-and-clippy", not text.strip(), f"see {lint}\n{tail(text, 30)}")
+    return True
+
+
+def overlay_files(exts):
+    out = subprocess.run(["git", "ls-files", "drivers", "include", "rust", "Documentation"],
+                         cwd=TOP, capture_output=True, text=True).stdout.split()
+    return [f for f in out if f.endswith(exts)]
+
+
+def stage_style():
+    stage("style", "rustfmt and checkpatch on the kernel sources")
+    env_out = subprocess.run(["bash", os.path.join(NOVA, "env.sh")], capture_output=True,
+                             text=True).stdout
+    env = dict(l.split("=", 1) for l in env_out.splitlines() if "=" in l)
+    ksrc = env.get("NOVA_KSRC_PRISTINE", "")
+    rs = [os.path.join(TOP, f) for f in overlay_files((".rs",))]
+    ok, out, log = run([os.path.join(NOVA, "in-root.sh"), "rustfmt", "--check", "--edition",
+                        "2021", "--config-path", os.path.join(ksrc, ".rustfmt.toml"), *rs],
+                       "check-rustfmt")
+    record("style/rustfmt", ok, f"see {log}\n{tail(out)}")
+    files = [os.path.join(TOP, f) for f in overlay_files((".rs", ".c", ".h", "Kconfig",
+                                                          "Makefile"))]
+    ok, out, log = run([os.path.join(NOVA, "in-root.sh"), "perl",
+                        os.path.join(ksrc, "scripts", "checkpatch.pl"), "--no-tree", "--terse",
+                        "--strict", "--show-types", "--ignore", "FILE_PATH_CHANGES", "-f", *files],
+                       "check-checkpatch")
+    bad = [l for l in out.splitlines() if re.search(r": (ERROR|WARNING|CHECK):", l)]
+    record("style/checkpatch", not bad, f"see {log}\n" + "\n".join(bad[:20]))
+
+
+def stage_initramfs():
+    stage("initramfs", "guest userspace")
+    ok, out, log = run(["bash", os.path.join(NOVA, "build-initramfs.sh")], "check-initramfs")
+    record("initramfs", ok, f"see {log}\n{tail(out)}")
+    return ok
+
+
+def check_boot(label, b, expect_log=None):
+    """Records the tests every boot has."""
+    for name, passed, detail in b.checks:
+        record(f"{label}/{name}", passed, detail)
+    if not b.checks:
+        record(f"{label}/guest-ran", False, f"no guest check ran; see {b.log}")
+    record(f"{label}/guest-status", b.guest_status == 0 and not b.timed_out,
+           f"guest status {b.guest_status}, QEMU {b.qemu_rc}"
+           f"{', timed out' if b.timed_out else ''}; see {b.log}")
+    record(f"{label}/no-kernel-reports", not b.reports, "\n".join(b.reports[:10]))
+    if expect_log:
+        hits = b.lines(expect_log)
+        record(f"{label}/log-line", bool(hits), f"no line matching /{expect_log}/ in {b.log}")
+    violations = b.sim_stats.get("violations", "missing")
+    record(f"{label}/simulator-clean", b.sim_rc == 0 and violations == "0",
+           f"simulator exit {b.sim_rc}, violations {violations}; see {b.log[:-4]}.sim.log")
+
+
+def stage_boot():
+    stage("boot", f"guests on simulated {', '.join(c.upper() for c in CHIPS)}, "
+          "then unsupported chips")
+    kunit_done = False
+    for chip in CHIPS:
+        desc = guest.describe(chip)
+        exp = guest.expectations(desc)
+        b = guest.boot(chip, "device", exp)
+        print(f"    {chip.upper()}: booted in {b.wall:.1f} s (log {b.log})", flush=True)
+        chipset = int(desc["chipset"], 0)
+        check_boot(f"boot/{chip}", b,
+                   expect_log=rf"nova-core .*: NVIDIA {chip.upper()} \(.*chipset {chipset:#x}")
+        if not kunit_done:
+            nova_tests = [(n, p) for n, p in b.kunit if n.startswith("nova")]
+            for n, p in nova_tests:
+                record(f"kunit/{n}", p, f"see {b.log}")
+            if not nova_tests:
+                record("kunit/ran", False, f"no nova KUnit results in {b.log}")
+            kunit_done = True
+
+    # A chip of an architecture nova does not know, and a pre-Turing one.
+    for label, chip, args, pattern in (
+        ("boot/unknown-chip", "ad102", ["--boot0", "0x1c2000a1", "--boot42", "0x1c2a1000"],
+         r"nova-core .*: unknown GPU chipset 0x1c2 \(NV_PMC_BOOT_42 = 0x1c2a1000\)"),
+        ("boot/pre-turing", "gv100", [],
+         r"nova-core .*: GPU architecture 0x14 .*predates Turing"),
+    ):
+        b = guest.boot(chip, "absent", sim_args=args, name=label.replace("/", "-"))
+        print(f"    {label}: booted in {b.wall:.1f} s (log {b.log})", flush=True)
+        check_boot(label, b, expect_log=pattern)
+
+
+def main():
+    os.makedirs(LOGS, exist_ok=True)
+    if stage_env():
+        tools_ok = stage_tools()
+        kernel_ok = stage_kernel()
+        stage_style()
+        if tools_ok and kernel_ok and stage_initramfs():
+            stage_boot()
+    passed = sum(1 for r in results if r[1])
+    failed = len(results) - passed
+    print(f"==> done in {time.monotonic() - t_start:.0f} s; logs in {LOGS}")
+    for name, ok, detail in results:
+        if not ok:
+            print(f"FAILED {name}: {detail}")
+    print(f"{passed} passed, {failed} failed")
+    sys.exit(0 if failed == 0 else 1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,68 @@
+# SPDX-License-Identifier: GPL-2.0
+# Shared helpers for the nova developer scripts. Sourced, not run.
+
+NOVA_TOP=${NOVA_TOP:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+NOVA_CACHE=${NOVA_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/nova}
+NOVA_LOGS=${NOVA_LOGS:-$NOVA_CACHE/logs}
+export NOVA_TOP NOVA_CACHE NOVA_LOGS
+mkdir -p "$NOVA_CACHE" "$NOVA_LOGS"
+
+# Prints a stage banner (on stderr, so that stdout stays for data).
+nova_stage() {
+	printf '==> [%s] %s\n' "$1" "$2" >&2
+}
+
+# Runs a command with its output in a log file. On failure names the
+# stage and the log, prints the log's tail and exits.
+#   nova_run STAGE LOGNAME CMD...
+nova_run() {
+	local stage=$1 log=$NOVA_LOGS/$2.log
+	shift 2
+	if ! "$@" >"$log" 2>&1; then
+		echo "FAILED: stage '$stage'; full log: $log" >&2
+		tail -n 40 "$log" >&2
+		exit 1
+	fi
+}
+
+nova_die() {
+	echo "nova: $*" >&2
+	exit 1
+}
+
+# The hash of the files that define a cached artifact: a changed recipe
+# rebuilds it.
+nova_recipe_hash() {
+	cat "$@" | sha256sum | cut -c1-12
+}
+
+# Loads the environment made by env.sh (NOVA_ROOT, NOVA_KSRC_PRISTINE, ...).
+nova_load_env() {
+	local out
+	out=$(bash "$NOVA_TOP/scripts/nova/env.sh") || nova_die "stage 'env' failed (logs in $NOVA_LOGS)"
+	eval "$out"
+	export NOVA_ROOT NOVA_KSRC_PRISTINE NOVA_KVER NOVA_FIRMWARE
+}
+
+# Runs a command inside the build root, with the repository, the cache,
+# /dev, /proc, /sys and /tmp visible at the same paths as outside. Without
+# a root (NOVA_HOST_TOOLS=1) it runs the command on the host.
+nova_in_root() {
+	if [ -z "${NOVA_ROOT:-}" ]; then
+		"$@"
+		return
+	fi
+	local userns=
+	[ "$(id -u)" = 0 ] || userns=-r
+	unshare $userns -m --propagation private -- bash -c '
+		set -e
+		root=$1; shift
+		for p in /dev /proc /sys /tmp "$NOVA_TOP" "$NOVA_CACHE"; do
+			mkdir -p "$root$p"
+			mount --rbind "$p" "$root$p"
+		done
+		exec chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
+			HOME=/root LANG=C.UTF-8 TERM=dumb \
+			LIBCLANG_PATH=/usr/lib/llvm-19/lib "$@"
+	' nova-root "$NOVA_ROOT" "$@"
+}

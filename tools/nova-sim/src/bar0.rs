@@ -1,0 +1,665 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
+
+//! The BAR0 register file: NVIDIA's "priv" MMIO space.
+//!
+//! [`Bar0`] turns guest accesses of any size (1, 2, 4 or 8 bytes) into 32-bit register
+//! accesses and dispatches them by address to [`Unit`] models (PMC today; PBUS, the falcons and
+//! the rest later). It knows nothing of vfio: the transport calls [`Bar0::read`] and
+//! [`Bar0::write`].
+//!
+//! A register no unit implements behaves like a priv address that decodes to nothing on real
+//! hardware: reads return [`PRI_ERROR_DECODE`] and writes are dropped. Every such access is
+//! counted, logged at `info` the first time per register and direction and at `trace` every
+//! time.
+//!
+//! # Trace format
+//!
+//! With a [`Tracer`], every access becomes one line:
+//!
+//! ```text
+//! R 0x000000 4 0x192000a1
+//! W 0x000a00 4 0x00000000 read-only
+//! R 0x001000 4 0xbadf1100 unimplemented
+//! ```
+//!
+//! that is direction (`R`/`W`), BAR0 offset, size in bytes, value (as many hex digits as the
+//! access has bytes) and, when something was wrong, `unimplemented`, `read-only` or `rejected`.
+
+use std::collections::HashSet;
+use std::fmt;
+use std::io::Write;
+use std::ops::Range;
+use std::sync::Arc;
+
+use log::{info, trace, warn};
+
+use crate::stats::{bump, Counters};
+
+/// Size of BAR0 on every supported GPU (`BAR0_SIZE` in nova-core's `driver.rs`).
+pub const BAR0_SIZE: u64 = 16 << 20;
+
+/// Mask that selects the error signature of a failed priv read (Open RM's
+/// `GPU_READ_PRI_ERROR_MASK`).
+pub const PRI_ERROR_MASK: u32 = 0xfff0_0000;
+
+/// Signature of a failed priv read under [`PRI_ERROR_MASK`] (Open RM's
+/// `GPU_READ_PRI_ERROR_CODE`).
+pub const PRI_ERROR_CODE: u32 = 0xbad0_0000;
+
+/// What a read of a priv address that decodes to no register returns.
+///
+/// The priv ring reports errors in bits 31:8 of the read data (`NV_PPRIV_SYS_PRI_ERROR_CODE`);
+/// `0xbadf11` is `NV_PPRIV_SYS_PRI_ERROR_CODE_FECS_PRI_DECODE` in NVIDIA's
+/// open-gpu-kernel-modules, `src/common/inc/swref/published/maxwell/gm107/dev_pri_ringstation_sys.h`.
+/// `0xbadf1100` is the value reported from real boards for absent registers, and it satisfies
+/// the `(value & PRI_ERROR_MASK) == PRI_ERROR_CODE` check drivers use.
+pub const PRI_ERROR_DECODE: u32 = 0xbadf_1100;
+
+/// `NV_PMC_BOOT_0`: chip identification (architecture, implementation, revision).
+pub const NV_PMC_BOOT_0: u32 = 0x0000_0000;
+
+/// `NV_PMC_BOOT_42`: extended chip identification, used by nova to identify Turing and later.
+pub const NV_PMC_BOOT_42: u32 = 0x0000_0a00;
+
+/// The identity registers a simulated chip reports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Identity {
+    /// Value of `NV_PMC_BOOT_0`.
+    pub boot0: u32,
+    /// Value of `NV_PMC_BOOT_42`.
+    pub boot42: u32,
+}
+
+/// Outcome of a 32-bit register read in a [`Unit`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RegRead {
+    /// The register exists and holds this value.
+    Value(u32),
+    /// The unit does not implement a register at this address.
+    Unimplemented,
+}
+
+/// Outcome of a 32-bit register write in a [`Unit`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RegWrite {
+    /// The write took effect.
+    Done,
+    /// The register is read-only; the write was ignored.
+    ReadOnly,
+    /// The unit does not implement a register at this address; the write was ignored.
+    Unimplemented,
+}
+
+/// A hardware unit that owns a range of BAR0.
+///
+/// Addresses passed to a unit are absolute BAR0 offsets, 4-byte aligned and inside
+/// [`Unit::range`], so a unit can use NVIDIA's register addresses as they are.
+pub trait Unit: Send {
+    /// Short name for logs, e.g. `"PMC"`.
+    fn name(&self) -> &'static str;
+    /// The BAR0 offsets this unit decodes.
+    fn range(&self) -> Range<u32>;
+    /// Reads the register at `addr`.
+    fn read(&mut self, addr: u32) -> RegRead;
+    /// Writes the bytes of `value` selected by `mask` (0xff per enabled byte lane) at `addr`.
+    fn write(&mut self, addr: u32, value: u32, mask: u32) -> RegWrite;
+    /// Returns the unit to its power-on state.
+    fn reset(&mut self) {}
+}
+
+/// `NV_PMC`, the master control unit (0x000000..0x001000). Only the identity registers are
+/// modelled so far.
+#[derive(Debug)]
+pub struct Pmc {
+    identity: Identity,
+}
+
+impl Pmc {
+    /// Creates the unit with the given identity registers.
+    pub fn new(identity: Identity) -> Self {
+        Pmc { identity }
+    }
+}
+
+impl Unit for Pmc {
+    fn name(&self) -> &'static str {
+        "PMC"
+    }
+
+    fn range(&self) -> Range<u32> {
+        0x0000_0000..0x0000_1000
+    }
+
+    fn read(&mut self, addr: u32) -> RegRead {
+        match addr {
+            NV_PMC_BOOT_0 => RegRead::Value(self.identity.boot0),
+            NV_PMC_BOOT_42 => RegRead::Value(self.identity.boot42),
+            _ => RegRead::Unimplemented,
+        }
+    }
+
+    fn write(&mut self, addr: u32, _value: u32, _mask: u32) -> RegWrite {
+        match addr {
+            NV_PMC_BOOT_0 | NV_PMC_BOOT_42 => RegWrite::ReadOnly,
+            _ => RegWrite::Unimplemented,
+        }
+    }
+}
+
+/// Direction of an access.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Direction {
+    /// A read.
+    Read,
+    /// A write.
+    Write,
+}
+
+impl Direction {
+    fn letter(self) -> char {
+        match self {
+            Direction::Read => 'R',
+            Direction::Write => 'W',
+        }
+    }
+}
+
+/// Writes one line per BAR0 access (see the module docs for the format).
+pub struct Tracer {
+    out: Box<dyn Write + Send>,
+}
+
+impl Tracer {
+    /// Creates a tracer writing to `out`. Pass a line-buffered or unbuffered writer if the
+    /// trace must survive the process being killed.
+    pub fn new(out: Box<dyn Write + Send>) -> Self {
+        Tracer { out }
+    }
+
+    fn record(
+        &mut self,
+        dir: Direction,
+        offset: u64,
+        size: usize,
+        value: u64,
+        note: Option<&str>,
+    ) -> std::io::Result<()> {
+        let digits = size.clamp(1, 8) * 2;
+        write!(
+            self.out,
+            "{} {:#08x} {} {:#0width$x}",
+            dir.letter(),
+            offset,
+            size,
+            value,
+            width = digits + 2
+        )?;
+        if let Some(note) = note {
+            write!(self.out, " {note}")?;
+        }
+        writeln!(self.out)
+    }
+}
+
+impl fmt::Debug for Tracer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Tracer")
+    }
+}
+
+/// A BAR0 access the model refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AccessError {
+    /// The size is not 1, 2, 4 or 8 bytes.
+    BadSize(usize),
+    /// The access does not lie entirely inside BAR0.
+    OutOfRange {
+        /// Offset of the access.
+        offset: u64,
+        /// Size of the access in bytes.
+        size: usize,
+    },
+}
+
+impl fmt::Display for AccessError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            AccessError::BadSize(size) => write!(f, "unsupported BAR0 access size {size}"),
+            AccessError::OutOfRange { offset, size } => {
+                write!(f, "BAR0 access of {size} bytes at {offset:#x} is out of range")
+            }
+        }
+    }
+}
+
+impl std::error::Error for AccessError {}
+
+/// Two units claim the same addresses.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OverlapError {
+    /// The unit being added.
+    pub unit: &'static str,
+    /// The unit already present.
+    pub existing: &'static str,
+}
+
+impl fmt::Display for OverlapError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "BAR0 unit {} overlaps {}", self.unit, self.existing)
+    }
+}
+
+impl std::error::Error for OverlapError {}
+
+/// The BAR0 register model.
+pub struct Bar0 {
+    units: Vec<Box<dyn Unit>>,
+    counters: Arc<Counters>,
+    tracer: Option<Tracer>,
+    reported: HashSet<(Direction, u32)>,
+}
+
+impl fmt::Debug for Bar0 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let names: Vec<&str> = self.units.iter().map(|u| u.name()).collect();
+        f.debug_struct("Bar0")
+            .field("units", &names)
+            .field("tracing", &self.tracer.is_some())
+            .finish()
+    }
+}
+
+/// What one 32-bit register contributed to an access.
+struct DwordResult {
+    value: u32,
+    unimplemented: bool,
+    read_only: bool,
+}
+
+impl Bar0 {
+    /// Creates BAR0 with every unit the simulator models, reporting `identity`.
+    pub fn new(identity: Identity, counters: Arc<Counters>, tracer: Option<Tracer>) -> Self {
+        let mut bar0 = Bar0::empty(counters, tracer);
+        bar0.units.push(Box::new(Pmc::new(identity)));
+        bar0
+    }
+
+    /// Creates BAR0 without any unit: every register is unimplemented.
+    pub fn empty(counters: Arc<Counters>, tracer: Option<Tracer>) -> Self {
+        Bar0 {
+            units: Vec::new(),
+            counters,
+            tracer,
+            reported: HashSet::new(),
+        }
+    }
+
+    /// Adds a unit, refusing one whose range overlaps a present unit.
+    pub fn add_unit(&mut self, unit: Box<dyn Unit>) -> Result<(), OverlapError> {
+        let new = unit.range();
+        if let Some(existing) = self.units.iter().find(|u| {
+            let r = u.range();
+            r.start < new.end && new.start < r.end
+        }) {
+            return Err(OverlapError {
+                unit: unit.name(),
+                existing: existing.name(),
+            });
+        }
+        self.units.push(unit);
+        Ok(())
+    }
+
+    /// Returns every unit to its power-on state. Counters are kept.
+    pub fn reset(&mut self) {
+        for unit in &mut self.units {
+            unit.reset();
+        }
+    }
+
+    /// Checks an access and returns the 4-byte aligned start and the end of the span it covers.
+    fn check(&mut self, dir: Direction, offset: u64, size: usize) -> Result<u64, AccessError> {
+        let error = if !matches!(size, 1 | 2 | 4 | 8) {
+            Some(AccessError::BadSize(size))
+        } else {
+            match offset.checked_add(size as u64) {
+                Some(end) if end <= BAR0_SIZE => None,
+                _ => Some(AccessError::OutOfRange { offset, size }),
+            }
+        };
+        match error {
+            None => Ok(offset & !3),
+            Some(error) => {
+                bump(&self.counters.violations);
+                warn!("BAR0: {error}");
+                self.trace(dir, offset, size, 0, Some("rejected"));
+                Err(error)
+            }
+        }
+    }
+
+    fn unit_for(&mut self, addr: u32) -> Option<&mut Box<dyn Unit>> {
+        self.units.iter_mut().find(|u| u.range().contains(&addr))
+    }
+
+    fn read_dword(&mut self, addr: u32) -> DwordResult {
+        let outcome = match self.unit_for(addr) {
+            Some(unit) => unit.read(addr),
+            None => RegRead::Unimplemented,
+        };
+        match outcome {
+            RegRead::Value(value) => DwordResult {
+                value,
+                unimplemented: false,
+                read_only: false,
+            },
+            RegRead::Unimplemented => {
+                self.report_unimplemented(Direction::Read, addr);
+                DwordResult {
+                    value: PRI_ERROR_DECODE,
+                    unimplemented: true,
+                    read_only: false,
+                }
+            }
+        }
+    }
+
+    fn write_dword(&mut self, addr: u32, value: u32, mask: u32) -> DwordResult {
+        let (outcome, unit_name) = match self.unit_for(addr) {
+            Some(unit) => (unit.write(addr, value, mask), unit.name()),
+            None => (RegWrite::Unimplemented, "-"),
+        };
+        match outcome {
+            RegWrite::Done => DwordResult {
+                value,
+                unimplemented: false,
+                read_only: false,
+            },
+            RegWrite::ReadOnly => {
+                warn!("BAR0: write of {value:#010x} to read-only {unit_name} register {addr:#08x} ignored");
+                DwordResult {
+                    value,
+                    unimplemented: false,
+                    read_only: true,
+                }
+            }
+            RegWrite::Unimplemented => {
+                self.report_unimplemented(Direction::Write, addr);
+                DwordResult {
+                    value,
+                    unimplemented: true,
+                    read_only: false,
+                }
+            }
+        }
+    }
+
+    fn report_unimplemented(&mut self, dir: Direction, addr: u32) {
+        let what = match dir {
+            Direction::Read => "read",
+            Direction::Write => "write",
+        };
+        if self.reported.insert((dir, addr)) {
+            info!("BAR0: unimplemented register {addr:#08x} ({what}; reported once)");
+        } else {
+            trace!("BAR0: unimplemented register {addr:#08x} ({what})");
+        }
+    }
+
+    fn trace(&mut self, dir: Direction, offset: u64, size: usize, value: u64, note: Option<&str>) {
+        if let Some(tracer) = &mut self.tracer {
+            if let Err(err) = tracer.record(dir, offset, size, value, note) {
+                warn!("BAR0: MMIO trace disabled: {err}");
+                self.tracer = None;
+            }
+        }
+    }
+
+    /// Reads `size` bytes (1, 2, 4 or 8) at `offset`, little-endian.
+    pub fn read(&mut self, offset: u64, size: usize) -> Result<u64, AccessError> {
+        let first = self.check(Direction::Read, offset, size)?;
+        bump(&self.counters.reads);
+        let end = offset + size as u64; // Checked in `check`.
+        let mut value = 0u64;
+        let mut unimplemented = false;
+        let mut addr = first;
+        while addr < end {
+            // `addr` < BAR0_SIZE, which fits in u32.
+            let dword = self.read_dword(addr as u32);
+            unimplemented |= dword.unimplemented;
+            for byte in addr.max(offset)..(addr + 4).min(end) {
+                let lane = (dword.value >> ((byte - addr) * 8)) & 0xff;
+                value |= u64::from(lane) << ((byte - offset) * 8);
+            }
+            addr += 4;
+        }
+        if unimplemented {
+            bump(&self.counters.unimplemented_reads);
+        }
+        let note = unimplemented.then_some("unimplemented");
+        self.trace(Direction::Read, offset, size, value, note);
+        Ok(value)
+    }
+
+    /// Writes the low `size` bytes (1, 2, 4 or 8) of `value` at `offset`, little-endian.
+    pub fn write(&mut self, offset: u64, size: usize, value: u64) -> Result<(), AccessError> {
+        let first = self.check(Direction::Write, offset, size)?;
+        bump(&self.counters.writes);
+        let end = offset + size as u64; // Checked in `check`.
+        let mut unimplemented = false;
+        let mut read_only = false;
+        let mut addr = first;
+        while addr < end {
+            let mut dword = 0u32;
+            let mut mask = 0u32;
+            for byte in addr.max(offset)..(addr + 4).min(end) {
+                let lane = ((value >> ((byte - offset) * 8)) & 0xff) as u32;
+                dword |= lane << ((byte - addr) * 8);
+                mask |= 0xff << ((byte - addr) * 8);
+            }
+            let result = self.write_dword(addr as u32, dword, mask);
+            unimplemented |= result.unimplemented;
+            read_only |= result.read_only;
+            addr += 4;
+        }
+        if unimplemented {
+            bump(&self.counters.unimplemented_writes);
+        }
+        if read_only {
+            bump(&self.counters.violations);
+        }
+        let value = if size == 8 {
+            value
+        } else {
+            value & ((1u64 << (size * 8)) - 1)
+        };
+        let note = if read_only {
+            Some("read-only")
+        } else {
+            unimplemented.then_some("unimplemented")
+        };
+        self.trace(Direction::Write, offset, size, value, note);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::Ordering;
+    use std::sync::Mutex;
+
+    const AD102: Identity = Identity {
+        boot0: 0x1920_00a1,
+        boot42: 0x192a_1000,
+    };
+
+    /// A writer the test can read back after the tracer took ownership.
+    #[derive(Clone, Default)]
+    struct SharedBuf(Arc<Mutex<Vec<u8>>>);
+
+    impl Write for SharedBuf {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl SharedBuf {
+        fn text(&self) -> String {
+            String::from_utf8(self.0.lock().unwrap().clone()).unwrap()
+        }
+    }
+
+    fn load(c: &std::sync::atomic::AtomicU64) -> u64 {
+        c.load(Ordering::Relaxed)
+    }
+
+    #[test]
+    fn identity_registers_read_back() {
+        let counters = Arc::new(Counters::default());
+        let mut bar0 = Bar0::new(AD102, counters.clone(), None);
+        assert_eq!(bar0.read(0x0, 4), Ok(0x1920_00a1));
+        assert_eq!(bar0.read(0xa00, 4), Ok(0x192a_1000));
+        assert_eq!(load(&counters.reads), 2);
+        assert_eq!(load(&counters.unimplemented_reads), 0);
+    }
+
+    #[test]
+    fn narrow_and_wide_reads_select_byte_lanes() {
+        let mut bar0 = Bar0::new(AD102, Arc::default(), None);
+        assert_eq!(bar0.read(0x0, 1), Ok(0xa1));
+        assert_eq!(bar0.read(0x3, 1), Ok(0x19));
+        assert_eq!(bar0.read(0x2, 2), Ok(0x1920));
+        // BOOT_0 in the low half, the unimplemented 0x4 in the high half.
+        assert_eq!(bar0.read(0x0, 8), Ok(0xbadf_1100_1920_00a1));
+    }
+
+    #[test]
+    fn unimplemented_reads_return_pri_error_and_are_counted() {
+        let counters = Arc::new(Counters::default());
+        let mut bar0 = Bar0::new(AD102, counters.clone(), None);
+        for offset in [0x4, 0x200, 0x1000, 0x88000, 0xfffffc] {
+            let value = bar0.read(offset, 4).unwrap() as u32;
+            assert_eq!(value, PRI_ERROR_DECODE, "offset {offset:#x}");
+            assert_eq!(value & PRI_ERROR_MASK, PRI_ERROR_CODE);
+        }
+        // Same register twice still counts twice.
+        bar0.read(0x4, 4).unwrap();
+        assert_eq!(load(&counters.unimplemented_reads), 6);
+        assert_eq!(load(&counters.reads), 6);
+        assert_eq!(load(&counters.violations), 0);
+    }
+
+    #[test]
+    fn read_only_identity_write_is_a_violation() {
+        let counters = Arc::new(Counters::default());
+        let mut bar0 = Bar0::new(AD102, counters.clone(), None);
+        bar0.write(0x0, 4, 0xdead_beef).unwrap();
+        bar0.write(0xa00, 1, 0xff).unwrap();
+        assert_eq!(bar0.read(0x0, 4), Ok(0x1920_00a1));
+        assert_eq!(bar0.read(0xa00, 4), Ok(0x192a_1000));
+        assert_eq!(load(&counters.writes), 2);
+        assert_eq!(load(&counters.violations), 2);
+        assert_eq!(load(&counters.unimplemented_writes), 0);
+    }
+
+    #[test]
+    fn unimplemented_writes_are_counted_not_violations() {
+        let counters = Arc::new(Counters::default());
+        let mut bar0 = Bar0::new(AD102, counters.clone(), None);
+        bar0.write(0x140, 4, 1).unwrap();
+        bar0.write(0x110000, 8, 1).unwrap();
+        assert_eq!(load(&counters.unimplemented_writes), 2);
+        assert_eq!(load(&counters.violations), 0);
+    }
+
+    #[test]
+    fn bad_accesses_are_rejected_and_counted() {
+        let counters = Arc::new(Counters::default());
+        let mut bar0 = Bar0::new(AD102, counters.clone(), None);
+        assert_eq!(bar0.read(0, 3), Err(AccessError::BadSize(3)));
+        assert_eq!(
+            bar0.read(BAR0_SIZE - 2, 4),
+            Err(AccessError::OutOfRange {
+                offset: BAR0_SIZE - 2,
+                size: 4
+            })
+        );
+        assert!(bar0.write(u64::MAX - 1, 4, 0).is_err());
+        assert_eq!(load(&counters.violations), 3);
+        assert_eq!(load(&counters.reads), 0);
+        assert_eq!(load(&counters.writes), 0);
+        // The last register is still reachable.
+        assert_eq!(bar0.read(BAR0_SIZE - 4, 4), Ok(u64::from(PRI_ERROR_DECODE)));
+    }
+
+    #[test]
+    fn trace_lines_have_the_documented_format() {
+        let buf = SharedBuf::default();
+        let tracer = Tracer::new(Box::new(buf.clone()));
+        let mut bar0 = Bar0::new(AD102, Arc::default(), Some(tracer));
+        bar0.read(0x0, 4).unwrap();
+        bar0.read(0xa00, 2).unwrap();
+        bar0.write(0xa00, 4, 0).unwrap();
+        bar0.read(0x1000, 4).unwrap();
+        bar0.write(0x1004, 1, 0x5a).unwrap();
+        bar0.read(0x0, 8).unwrap();
+        let _ = bar0.read(0x0, 5);
+        assert_eq!(
+            buf.text(),
+            "R 0x000000 4 0x192000a1\n\
+             R 0x000a00 2 0x1000\n\
+             W 0x000a00 4 0x00000000 read-only\n\
+             R 0x001000 4 0xbadf1100 unimplemented\n\
+             W 0x001004 1 0x5a unimplemented\n\
+             R 0x000000 8 0xbadf1100192000a1 unimplemented\n\
+             R 0x000000 5 0x0000000000 rejected\n"
+        );
+    }
+
+    struct Scratch {
+        value: u32,
+    }
+
+    impl Unit for Scratch {
+        fn name(&self) -> &'static str {
+            "SCRATCH"
+        }
+        fn range(&self) -> Range<u32> {
+            0x1000..0x1004
+        }
+        fn read(&mut self, _addr: u32) -> RegRead {
+            RegRead::Value(self.value)
+        }
+        fn write(&mut self, _addr: u32, value: u32, mask: u32) -> RegWrite {
+            self.value = (self.value & !mask) | (value & mask);
+            RegWrite::Done
+        }
+        fn reset(&mut self) {
+            self.value = 0;
+        }
+    }
+
+    #[test]
+    fn units_receive_byte_masked_writes_and_reset() {
+        let mut bar0 = Bar0::new(AD102, Arc::default(), None);
+        bar0.add_unit(Box::new(Scratch { value: 0 })).unwrap();
+        bar0.write(0x1000, 4, 0x1122_3344).unwrap();
+        bar0.write(0x1001, 2, 0xaabb).unwrap();
+        assert_eq!(bar0.read(0x1000, 4), Ok(0x11aa_bb44));
+        bar0.reset();
+        assert_eq!(bar0.read(0x1000, 4), Ok(0));
+        let overlap = bar0.add_unit(Box::new(Pmc::new(AD102)));
+        assert_eq!(
+            overlap,
+            Err(OverlapError {
+                unit: "PMC",
+                existing: "PMC"
+            })
+        );
+    }
+}

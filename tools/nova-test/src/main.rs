@@ -1,0 +1,267 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! nova-test: the guest-side test client for nova-drm's uAPI.
+//!
+//! Usage:
+//!   nova-test device [KEY=VALUE ...]   test the nova device; each KEY=VALUE is an expected
+//!                                      GETPARAM value (chipset, arch, revision, bar1, device)
+//!   nova-test absent                   check that no nova DRM device exists
+//!   nova-test qemu-exit STATUS         end the guest with STATUS through QEMU's isa-debug-exit
+//!
+//! Every check prints `nova-test: ok NAME` or `nova-test: not ok NAME: REASON`, and the run ends
+//! with `nova-test: N passed, M failed`. The exit status is 0 only if nothing failed.
+
+mod drm;
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use drm::{param, Node, NovaGetparam};
+
+const DRI: &str = "/dev/dri";
+const DRIVER: &str = "nova";
+
+/// Collects check results.
+#[derive(Default)]
+struct Report {
+    passed: u32,
+    failed: u32,
+}
+
+impl Report {
+    fn check(&mut self, name: &str, result: Result<(), String>) {
+        match result {
+            Ok(()) => {
+                self.passed += 1;
+                println!("nova-test: ok {name}");
+            }
+            Err(why) => {
+                self.failed += 1;
+                println!("nova-test: not ok {name}: {why}");
+            }
+        }
+    }
+
+    fn finish(self) -> ExitCode {
+        println!("nova-test: {} passed, {} failed", self.passed, self.failed);
+        if self.failed == 0 && self.passed > 0 {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Maps an expectation key to its GETPARAM parameter.
+fn param_of(key: &str) -> Option<u64> {
+    Some(match key {
+        "bar1" => param::VRAM_BAR_SIZE,
+        "chipset" => param::CHIPSET,
+        "arch" => param::ARCHITECTURE,
+        "revision" => param::REVISION,
+        "device" => param::PCI_DEVICE_ID,
+        _ => return None,
+    })
+}
+
+/// Parses a decimal or 0x-prefixed hexadecimal number.
+fn parse_number(s: &str) -> Option<u64> {
+    match s.strip_prefix("0x") {
+        Some(hex) => u64::from_str_radix(hex, 16).ok(),
+        None => s.parse().ok(),
+    }
+}
+
+/// Parses `KEY=VALUE` expectations.
+fn parse_expectations(args: &[String]) -> Result<Vec<(String, u64, u64)>, String> {
+    args.iter()
+        .map(|a| {
+            let (k, v) = a
+                .split_once('=')
+                .ok_or_else(|| format!("expectation '{a}' is not KEY=VALUE"))?;
+            let p = param_of(k).ok_or_else(|| format!("unknown key '{k}'"))?;
+            let v = parse_number(v).ok_or_else(|| format!("bad value in '{a}'"))?;
+            Ok((k.to_owned(), p, v))
+        })
+        .collect()
+}
+
+fn expect_errno(node: &Node, param: u64, errno: i32) -> Result<(), String> {
+    let mut arg = NovaGetparam {
+        param,
+        value: 0x5a5a_5a5a_5a5a_5a5a,
+    };
+    match node.getparam_raw(&mut arg) {
+        Ok(()) => Err(format!("param {param:#x} succeeded with {:#x}", arg.value)),
+        Err(e) if e.raw_os_error() == Some(errno) => {
+            if arg.value == 0x5a5a_5a5a_5a5a_5a5a {
+                Ok(())
+            } else {
+                Err(format!("value changed to {:#x} on error", arg.value))
+            }
+        }
+        Err(e) => Err(format!("param {param:#x}: expected errno {errno}, got {e}")),
+    }
+}
+
+fn test_device(expectations: &[(String, u64, u64)], report: &mut Report) {
+    let dri = Path::new(DRI);
+    let render = drm::find_nodes(dri, "renderD", DRIVER);
+    let cards = drm::find_nodes(dri, "card", DRIVER);
+
+    report.check(
+        "render-node",
+        match render.len() {
+            1 => Ok(()),
+            n => Err(format!("expected one nova render node, found {n}")),
+        },
+    );
+    report.check(
+        "card-node",
+        match cards.len() {
+            1 => Ok(()),
+            n => Err(format!("expected one nova card node, found {n}")),
+        },
+    );
+    let Some(node) = render.first() else {
+        return;
+    };
+    println!("nova-test: render node {}", node.path().display());
+
+    report.check(
+        "version",
+        node.version().map_err(|e| e.to_string()).and_then(|v| {
+            if v.name == DRIVER && !v.desc.is_empty() {
+                println!(
+                    "nova-test: driver {} {}.{} \"{}\"",
+                    v.name, v.major, v.minor, v.desc
+                );
+                Ok(())
+            } else {
+                Err(format!("unexpected version {v:?}"))
+            }
+        }),
+    );
+
+    for (key, p, want) in expectations {
+        let got = node.getparam(*p);
+        if let Ok(v) = &got {
+            println!("nova-test: getparam {key} = {v:#x}");
+        }
+        report.check(
+            &format!("getparam-{key}"),
+            match got {
+                Ok(v) if v == *want => Ok(()),
+                Ok(v) => Err(format!("got {v:#x}, expected {want:#x}")),
+                Err(e) => Err(e.to_string()),
+            },
+        );
+        // The primary node answers the same.
+        if let Some(card) = cards.first() {
+            report.check(
+                &format!("getparam-{key}-card"),
+                match card.getparam(*p) {
+                    Ok(v) if v == *want => Ok(()),
+                    Ok(v) => Err(format!("got {v:#x}, expected {want:#x}")),
+                    Err(e) => Err(e.to_string()),
+                },
+            );
+        }
+    }
+
+    // Unknown parameters, including ones that would alias a known one if the kernel truncated
+    // the 64-bit parameter to 32 bits.
+    for p in [
+        0u64,
+        6,
+        0xffff,
+        0x1_0000_0001,
+        0x8000_0000_0000_0002,
+        u64::MAX,
+    ] {
+        report.check(
+            &format!("getparam-unknown-{p:#x}"),
+            expect_errno(node, p, libc::EINVAL),
+        );
+    }
+}
+
+fn test_absent(report: &mut Report) {
+    let dri = Path::new(DRI);
+    let n =
+        drm::find_nodes(dri, "renderD", DRIVER).len() + drm::find_nodes(dri, "card", DRIVER).len();
+    report.check(
+        "no-nova-device",
+        if n == 0 {
+            Ok(())
+        } else {
+            Err(format!("{n} nova DRM nodes exist"))
+        },
+    );
+}
+
+/// The I/O port of QEMU's isa-debug-exit device, as the test harness configures it.
+const DEBUG_EXIT_PORT: u16 = 0xf4;
+
+/// Makes QEMU exit with `(status << 1) | 1` through its isa-debug-exit device.
+fn qemu_exit(status: u8) -> ExitCode {
+    // SAFETY: ioperm only changes this process's I/O permission bitmap.
+    if unsafe { libc::ioperm(DEBUG_EXIT_PORT.into(), 4, 1) } != 0 {
+        eprintln!("nova-test: ioperm: {}", std::io::Error::last_os_error());
+        return ExitCode::FAILURE;
+    }
+    // SAFETY: the port was granted above; writing it makes QEMU exit (or, without the device,
+    // is ignored by the machine).
+    unsafe {
+        core::arch::asm!("out dx, al", in("dx") DEBUG_EXIT_PORT, in("al") status, options(nomem, nostack));
+    }
+    eprintln!("nova-test: isa-debug-exit did not stop the machine");
+    ExitCode::FAILURE
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut report = Report::default();
+    match args.first().map(String::as_str) {
+        Some("device") => match parse_expectations(&args[1..]) {
+            Ok(exp) => test_device(&exp, &mut report),
+            Err(e) => {
+                eprintln!("nova-test: {e}");
+                return ExitCode::from(2);
+            }
+        },
+        Some("absent") => test_absent(&mut report),
+        Some("qemu-exit") => {
+            let status = args.get(1).and_then(|s| s.parse::<u8>().ok()).unwrap_or(1);
+            return qemu_exit(status);
+        }
+        _ => {
+            eprintln!("usage: nova-test device [KEY=VALUE ...] | absent | qemu-exit STATUS");
+            return ExitCode::from(2);
+        }
+    }
+    report.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn expectations_parse() {
+        let args = vec!["chipset=0x192".to_owned(), "bar1=268435456".to_owned()];
+        let exp = parse_expectations(&args).unwrap();
+        assert_eq!(exp[0], ("chipset".to_owned(), param::CHIPSET, 0x192));
+        assert_eq!(
+            exp[1],
+            ("bar1".to_owned(), param::VRAM_BAR_SIZE, 268_435_456)
+        );
+    }
+
+    #[test]
+    fn bad_expectations_are_rejected() {
+        assert!(parse_expectations(&["chipset".to_owned()]).is_err());
+        assert!(parse_expectations(&["colour=1".to_owned()]).is_err());
+        assert!(parse_expectations(&["arch=0xzz".to_owned()]).is_err());
+    }
+}
