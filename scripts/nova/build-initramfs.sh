@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Builds the test guest's initramfs: busybox, drm_info with its libraries
-# (from the build root), the static nova-test client and /init
+# Builds the test guest's initramfs: busybox, drm_info and drmdevice with
+# their libraries (from the build root), the static nova-test client and /init
 # (scripts/nova/guest/init). Output: $NOVA_CACHE/initramfs.cpio.
 
 set -euo pipefail
@@ -27,14 +27,18 @@ done
 install -m 0755 "$NOVA_TEST" "$STAGE/bin/nova-test"
 install -m 0755 "$NOVA_TOP/scripts/nova/guest/init" "$STAGE/init"
 
-# drm_info and the shared libraries it loads, at the paths the loader expects.
-install -m 0755 "$NOVA_ROOT/usr/bin/drm_info" "$STAGE/bin/drm_info"
-nova_in_root ldd /usr/bin/drm_info | awk '/=>/ { print $3 } /^[ \t]*\/lib/ { print $1 }' |
-	while read -r lib; do
-		[ -n "$lib" ] || continue
-		mkdir -p "$STAGE$(dirname "$lib")"
-		cp -L "$NOVA_ROOT$lib" "$STAGE$lib"
-	done
+# DRM clients from the root, with the shared libraries they load, at the
+# paths the loader expects: drm_info, and libdrm's drmdevice (which prints
+# what drmGetDevices2() finds; drm_info needs KMS for most of its output).
+for prog in /usr/bin/drm_info /usr/bin/drmdevice; do
+	install -m 0755 "$NOVA_ROOT$prog" "$STAGE/bin/$(basename "$prog")"
+	nova_in_root ldd "$prog" | awk '/=>/ { print $3 } /^[ \t]*\/lib/ { print $1 }' |
+		while read -r lib; do
+			[ -n "$lib" ] || continue
+			mkdir -p "$STAGE$(dirname "$lib")"
+			cp -L "$NOVA_ROOT$lib" "$STAGE$lib"
+		done
+done
 # drm_info reads pci.ids to name devices, when present.
 if [ -f "$NOVA_ROOT/usr/share/misc/pci.ids" ]; then
 	mkdir -p "$STAGE/usr/share/misc"

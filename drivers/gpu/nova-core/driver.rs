@@ -26,6 +26,7 @@ pub(crate) type Bar0<'a> = &'a pci::Bar<'a, BAR0_SIZE>;
 const BAR1: u32 = 1;
 
 /// The driver state of one bound GPU.
+#[pin_data]
 pub(crate) struct NovaCore<'bound> {
     /// The register window; the chip's units will be reached through it.
     _bar: pci::Bar<'bound, BAR0_SIZE>,
@@ -78,12 +79,7 @@ impl pci::Driver for NovaCoreDriver {
             let spec = Spec::read(pdev.as_ref(), &bar)?;
             let bar1_size = pdev.resource_len(BAR1)?;
 
-            dev_info!(
-                pdev,
-                "NVIDIA {}, BAR1 {} MiB\n",
-                spec,
-                bar1_size >> 20
-            );
+            dev_info!(pdev, "NVIDIA {}, BAR1 {} MiB\n", spec, bar1_size >> 20);
 
             let info = GpuInfo::new(spec, bar1_size, pdev.device_id());
             // The bus/device/function number is unique among the GPUs of a PCI domain and is
@@ -96,10 +92,10 @@ impl pci::Driver for NovaCoreDriver {
                 info,
             )?;
 
-            Ok(NovaCore {
+            Ok(try_pin_init!(NovaCore {
                 _bar: bar,
                 _drm: drm,
-            })
+            }))
         })
     }
 }

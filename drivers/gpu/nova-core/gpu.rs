@@ -7,7 +7,7 @@
 //! register NVIDIA documents for current chips. The decoding below is pure, so that it can be
 //! tested without hardware; [`Spec::read`] does the register accesses.
 
-use core::fmt;
+use kernel::fmt::{self, Write};
 
 use kernel::{io::Io, prelude::*};
 
@@ -177,7 +177,7 @@ impl fmt::Display for Chipset {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // NVIDIA writes chip names in upper case ("AD102").
         for c in self.name().bytes() {
-            write!(f, "{}", char::from(c.to_ascii_uppercase()))?;
+            f.write_char(char::from(c.to_ascii_uppercase()))?;
         }
         Ok(())
     }
@@ -209,7 +209,7 @@ impl Revision {
 
 impl fmt::Display for Revision {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:X}{:X}", self.major, self.minor)
+        f.write_fmt(fmt!("{:X}{:X}", self.major, self.minor))
     }
 }
 
@@ -248,26 +248,26 @@ pub(crate) enum IdentifyError {
 impl fmt::Display for IdentifyError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match *self {
-            Self::NoResponse { boot0 } => write!(
-                f,
-                "GPU does not answer register reads (NV_PMC_BOOT_0 = {boot0:#010x})"
-            ),
-            Self::PreFermi { boot0 } => write!(
-                f,
-                "pre-Fermi GPU (NV_PMC_BOOT_0 = {boot0:#010x}) is not supported; nova needs Turing or later"
-            ),
-            Self::PreTuring { boot42 } => write!(
-                f,
-                "GPU architecture {:#x} (NV_PMC_BOOT_42 = {boot42:#010x}) predates Turing and is not supported",
-                regs::NV_PMC_BOOT_42::from(boot42).architecture().get()
-            ),
+            Self::NoResponse { boot0 } => f.write_fmt(fmt!(
+                "GPU does not answer register reads (NV_PMC_BOOT_0 = {:#010x})",
+                boot0
+            )),
+            Self::PreFermi { boot0 } => f.write_fmt(fmt!(
+                "pre-Fermi GPU (NV_PMC_BOOT_0 = {:#010x}) is not supported; nova needs Turing or later",
+                boot0
+            )),
+            Self::PreTuring { boot42 } => f.write_fmt(fmt!(
+                "GPU architecture {:#x} (NV_PMC_BOOT_42 = {:#010x}) predates Turing and is not supported",
+                regs::NV_PMC_BOOT_42::from(boot42).architecture().get(),
+                boot42
+            )),
             Self::Unknown { boot42 } => {
                 let reg = regs::NV_PMC_BOOT_42::from(boot42);
-                write!(
-                    f,
-                    "unknown GPU chipset {:#x} (NV_PMC_BOOT_42 = {boot42:#010x})",
-                    (reg.architecture().get() << 4) | reg.implementation().get()
-                )
+                f.write_fmt(fmt!(
+                    "unknown GPU chipset {:#x} (NV_PMC_BOOT_42 = {:#010x})",
+                    (reg.architecture().get() << 4) | reg.implementation().get(),
+                    boot42
+                ))
             }
         }
     }
@@ -346,14 +346,13 @@ impl Spec {
 
 impl fmt::Display for Spec {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
+        f.write_fmt(fmt!(
             "{} ({}, chipset {:#x}, revision {})",
             self.chipset,
             self.arch(),
             self.chipset.as_raw(),
             self.revision
-        )
+        ))
     }
 }
 
@@ -381,7 +380,10 @@ mod tests {
                 spec,
                 Ok(Spec {
                     chipset: chip,
-                    revision: Revision { major: 0xa, minor: 1 }
+                    revision: Revision {
+                        major: 0xa,
+                        minor: 1
+                    }
                 })
             );
         }
@@ -427,7 +429,13 @@ mod tests {
     #[test]
     fn unknown_chipsets_are_refused() {
         // A future architecture, and unknown implementations of known ones.
-        for boot42 in [0x1c2a1000u32, 0x191a1000, 0x19fa1000, 0x165a1000, 0x3f0a1000] {
+        for boot42 in [
+            0x1c2a1000u32,
+            0x191a1000,
+            0x19fa1000,
+            0x165a1000,
+            0x3f0a1000,
+        ] {
             assert_eq!(
                 Spec::identify(0x192000a1, || boot42),
                 Err(IdentifyError::Unknown { boot42 })

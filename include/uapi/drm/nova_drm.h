@@ -79,9 +79,14 @@ struct drm_nova_getparam {
  *
  * DRM_IOCTL_NOVA_GETPARAM
  *	Reads one device parameter; see &struct drm_nova_getparam.
+ *
+ * The ioctl numbers are enumerators rather than macros so that bindings
+ * generators (such as the kernel's bindgen step for Rust) see their values.
  */
-#define DRM_IOCTL_NOVA_GETPARAM		DRM_IOWR(DRM_COMMAND_BASE + DRM_NOVA_GETPARAM, \
-						 struct drm_nova_getparam)
+enum {
+	DRM_IOCTL_NOVA_GETPARAM = DRM_IOWR(DRM_COMMAND_BASE + DRM_NOVA_GETPARAM,
+					   struct drm_nova_getparam),
+};
 
 #if defined(__cplusplus)
 }

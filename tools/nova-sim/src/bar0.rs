@@ -51,8 +51,10 @@ pub const PRI_ERROR_CODE: u32 = 0xbad0_0000;
 /// The priv ring reports errors in bits 31:8 of the read data (`NV_PPRIV_SYS_PRI_ERROR_CODE`);
 /// `0xbadf11` is `NV_PPRIV_SYS_PRI_ERROR_CODE_FECS_PRI_DECODE` in NVIDIA's
 /// open-gpu-kernel-modules, `src/common/inc/swref/published/maxwell/gm107/dev_pri_ringstation_sys.h`.
-/// `0xbadf1100` is the value reported from real boards for absent registers, and it satisfies
-/// the `(value & PRI_ERROR_MASK) == PRI_ERROR_CODE` check drivers use.
+/// The low byte carries detail; `0xbadf1100` is what public register dumps of real boards
+/// show for absent registers. It satisfies the `(value & PRI_ERROR_MASK) == PRI_ERROR_CODE`
+/// check drivers use. It is deliberately not `0xbadf41xx`, the pattern nova-core and nouveau
+/// read as "GSP locked down" (`falcon/gsp.rs`, `nvkm/subdev/gsp/gh100.c`).
 pub const PRI_ERROR_DECODE: u32 = 0xbadf_1100;
 
 /// `NV_PMC_BOOT_0`: chip identification (architecture, implementation, revision).
@@ -226,7 +228,10 @@ impl fmt::Display for AccessError {
         match self {
             AccessError::BadSize(size) => write!(f, "unsupported BAR0 access size {size}"),
             AccessError::OutOfRange { offset, size } => {
-                write!(f, "BAR0 access of {size} bytes at {offset:#x} is out of range")
+                write!(
+                    f,
+                    "BAR0 access of {size} bytes at {offset:#x} is out of range"
+                )
             }
         }
     }

@@ -12,8 +12,8 @@
 //!   (`nv162_chipset` ... `nv1b7_chipset`) and identifies GV100 as chipset 0x140.
 //! * Revision: every entry uses revision A1 (major 0xa, minor 0x1). nouveau's `NvChipset`
 //!   override in `nvkm_device_ctor()` (same file) fabricates BOOT_0 values with 0xa1 in the low
-//!   byte, and the PCI revision id of these boards is 0xa1 too. Real parts exist in other
-//!   steppings; the simulator does not model them.
+//!   byte, matching the PCI revision ID 0xa1 these boards commonly report. Real parts exist in
+//!   other steppings; the simulator does not model them.
 //! * PCI device ids: `pci.ids` version 2025.06.09 (Debian trixie `pci.ids` package,
 //!   `usr/share/misc/pci.ids`), vendor 10de. The product named next to each entry is the
 //!   `pci.ids` name of that id.
@@ -23,8 +23,9 @@
 //! * Class code: GeForce/Quadro boards are VGA controllers (0x030000); the data-centre parts
 //!   (GV100 Tesla, GA100, GH100, GB100, GB102) are 3D controllers (0x030200). nova-core binds
 //!   both classes (`PCI_TABLE` in `drivers/gpu/nova-core/driver.rs`).
-//! * PCIe generation: from the products' public specifications (Turing Gen3, Ampere and Ada
-//!   Gen4, Hopper and Blackwell Gen5). Only the advertised link speed depends on it.
+//! * PCIe generation: Turing Gen3, Ampere and Ada Gen4, Hopper and Blackwell Gen5, as NVIDIA's
+//!   product pages state (not checked against a source for every part; GB10x may be Gen6).
+//!   Only the advertised link speed depends on it.
 
 use std::fmt;
 
@@ -98,7 +99,10 @@ impl Architecture {
 
     /// Looks an architecture up by its `NV_PMC_BOOT_42` number.
     pub fn from_id(id: u32) -> Option<Architecture> {
-        Architecture::ALL.iter().copied().find(|arch| arch.id() == id)
+        Architecture::ALL
+            .iter()
+            .copied()
+            .find(|arch| arch.id() == id)
     }
 }
 
@@ -232,20 +236,76 @@ pub const CHIPS: &[Chip] = &[
     // 2882 "AD107 [GeForce RTX 4060]"
     geforce("ad107", Ada, 0x197, 0x1970_00a1, 0x197a_1000, 0x2882, 4),
     // 2901 "GB100 [B200]"
-    datacenter("gb100", BlackwellGb10x, 0x1a0, 0x1a00_00a1, 0x1a0a_1000, 0x2901, 5),
+    datacenter(
+        "gb100",
+        BlackwellGb10x,
+        0x1a0,
+        0x1a00_00a1,
+        0x1a0a_1000,
+        0x2901,
+        5,
+    ),
     // 29bc "GB102 [B100]"
-    datacenter("gb102", BlackwellGb10x, 0x1a2, 0x1a20_00a1, 0x1a2a_1000, 0x29bc, 5),
+    datacenter(
+        "gb102",
+        BlackwellGb10x,
+        0x1a2,
+        0x1a20_00a1,
+        0x1a2a_1000,
+        0x29bc,
+        5,
+    ),
     // 2b85 "GB202 [GeForce RTX 5090]"
-    geforce("gb202", BlackwellGb20x, 0x1b2, 0x1b20_00a1, 0x1b2a_1000, 0x2b85, 5),
+    geforce(
+        "gb202",
+        BlackwellGb20x,
+        0x1b2,
+        0x1b20_00a1,
+        0x1b2a_1000,
+        0x2b85,
+        5,
+    ),
     // 2c02 "GB203 [GeForce RTX 5080]"
-    geforce("gb203", BlackwellGb20x, 0x1b3, 0x1b30_00a1, 0x1b3a_1000, 0x2c02, 5),
+    geforce(
+        "gb203",
+        BlackwellGb20x,
+        0x1b3,
+        0x1b30_00a1,
+        0x1b3a_1000,
+        0x2c02,
+        5,
+    ),
     // 2f04 "GB205 [GeForce RTX 5070]"
-    geforce("gb205", BlackwellGb20x, 0x1b5, 0x1b50_00a1, 0x1b5a_1000, 0x2f04, 5),
+    geforce(
+        "gb205",
+        BlackwellGb20x,
+        0x1b5,
+        0x1b50_00a1,
+        0x1b5a_1000,
+        0x2f04,
+        5,
+    ),
     // 2d04 "GB206 [GeForce RTX 5060 Ti]"
-    geforce("gb206", BlackwellGb20x, 0x1b6, 0x1b60_00a1, 0x1b6a_1000, 0x2d04, 5),
+    geforce(
+        "gb206",
+        BlackwellGb20x,
+        0x1b6,
+        0x1b60_00a1,
+        0x1b6a_1000,
+        0x2d04,
+        5,
+    ),
     // 2d98 "GB207M [GeForce RTX 5050 Max-Q / Mobile]": the desktop RTX 5050 id is not in
     // pci.ids 2025.06.09, so the table uses the mobile part.
-    geforce("gb207", BlackwellGb20x, 0x1b7, 0x1b70_00a1, 0x1b7a_1000, 0x2d98, 5),
+    geforce(
+        "gb207",
+        BlackwellGb20x,
+        0x1b7,
+        0x1b70_00a1,
+        0x1b7a_1000,
+        0x2d98,
+        5,
+    ),
 ];
 
 /// The chip used when none is named on the command line.

@@ -150,10 +150,11 @@ pub struct Interrupts {
 }
 
 impl Interrupts {
-    /// Creates the lines with `intx` INTx vectors (0 or 1) and `msi` MSI vectors; MSI-X, ERR
-    /// and REQ have none.
+    /// Creates the lines with `intx` INTx vectors (0 or 1) and `msi` MSI vectors, no MSI-X,
+    /// and one ERR and one REQ vector (as Linux's vfio-pci offers for a PCI Express device;
+    /// QEMU connects an eventfd to each).
     pub fn new(intx: u32, msi: u32) -> Self {
-        let counts = [intx.min(1), msi, 0, 0, 0];
+        let counts = [intx.min(1), msi, 0, 1, 1];
         Interrupts {
             counts,
             triggers: counts.map(|n| (0..n).map(|_| None).collect()),

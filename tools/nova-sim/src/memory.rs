@@ -58,10 +58,7 @@ impl Mapping {
     /// Maps `len` bytes of `file` starting at `file_offset`, read-only or read-write.
     pub fn new(file: &File, file_offset: u64, len: usize, writable: bool) -> io::Result<Self> {
         if len == 0 {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                "empty mapping",
-            ));
+            return Err(io::Error::new(io::ErrorKind::InvalidInput, "empty mapping"));
         }
         let offset = libc::off_t::try_from(file_offset)
             .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "file offset too large"))?;
@@ -87,11 +84,7 @@ impl Mapping {
         }
         let ptr = NonNull::new(ptr.cast::<u8>())
             .ok_or_else(|| io::Error::other("mmap returned a null pointer"))?;
-        Ok(Mapping {
-            ptr,
-            len,
-            writable,
-        })
+        Ok(Mapping { ptr, len, writable })
     }
 
     /// Length of the mapping in bytes.
@@ -146,11 +139,7 @@ impl Mapping {
         }
         // SAFETY: bounds checked as in `read`; the mapping is writable (PROT_WRITE).
         unsafe {
-            std::ptr::copy_nonoverlapping(
-                data.as_ptr(),
-                self.ptr.as_ptr().add(start),
-                data.len(),
-            );
+            std::ptr::copy_nonoverlapping(data.as_ptr(), self.ptr.as_ptr().add(start), data.len());
         }
         Ok(())
     }

@@ -242,7 +242,10 @@ fn validate(desc: &PciDescription) -> Result<(), ConfigError> {
         let Some(bar) = bar else { continue };
         let min = if bar.kind == BarKind::Io { 4 } else { 16 };
         if !bar.size.is_power_of_two() || bar.size < min {
-            return bad(format!("BAR{slot} size {:#x} is not a power of two >= {min}", bar.size));
+            return bad(format!(
+                "BAR{slot} size {:#x} is not a power of two >= {min}",
+                bar.size
+            ));
         }
         match bar.kind {
             BarKind::Memory64 { .. } => {
@@ -252,7 +255,10 @@ fn validate(desc: &PciDescription) -> Result<(), ConfigError> {
             }
             _ => {
                 if bar.size > 1 << 31 {
-                    return bad(format!("32-bit BAR{slot} of {:#x} bytes is too large", bar.size));
+                    return bad(format!(
+                        "32-bit BAR{slot} of {:#x} bytes is too large",
+                        bar.size
+                    ));
                 }
             }
         }
@@ -264,7 +270,10 @@ fn validate(desc: &PciDescription) -> Result<(), ConfigError> {
         return bad(format!("PCIe link width x{} is invalid", desc.link_width));
     }
     if desc.class_code > 0xff_ffff {
-        return bad(format!("class code {:#x} has more than 24 bits", desc.class_code));
+        return bad(format!(
+            "class code {:#x} has more than 24 bits",
+            desc.class_code
+        ));
     }
     Ok(())
 }
@@ -279,11 +288,8 @@ fn power_on_layout(desc: &PciDescription) -> Layout {
 
     l.set16(VENDOR_ID, desc.vendor_id, 0);
     l.set16(DEVICE_ID, desc.device_id, 0);
-    let mut command_mask = COMMAND_MEMORY
-        | COMMAND_MASTER
-        | COMMAND_PARITY
-        | COMMAND_SERR
-        | COMMAND_INTX_DISABLE;
+    let mut command_mask =
+        COMMAND_MEMORY | COMMAND_MASTER | COMMAND_PARITY | COMMAND_SERR | COMMAND_INTX_DISABLE;
     if has_io {
         command_mask |= COMMAND_IO;
     }
@@ -331,7 +337,7 @@ fn power_on_layout(desc: &PciDescription) -> Layout {
     l.set32(MSI_CAP + 8, 0, 0xffff_ffff);
     l.set16(MSI_CAP + 12, 0, 0xffff);
 
-    // PCI Express capability, version 2, legacy endpoint-free "PCI Express Endpoint".
+    // PCI Express capability, version 2, device/port type 0 (PCI Express Endpoint).
     let p = PCIE_CAP;
     let gen = u32::from(desc.link_gen);
     let width = u32::from(desc.link_width);
@@ -339,7 +345,11 @@ fn power_on_layout(desc: &PciDescription) -> Layout {
     l.set8(p + 1, 0, 0);
     l.set16(p + 0x02, 0x0002, 0);
     // DevCap: MPS 256 B, extended tags, L0s latency unlimited, L1 < 64 us, role-based errors.
-    l.set32(p + 0x04, 0x1 | (1 << 5) | (7 << 6) | (6 << 9) | (1 << 15), 0);
+    l.set32(
+        p + 0x04,
+        0x1 | (1 << 5) | (7 << 6) | (6 << 9) | (1 << 15),
+        0,
+    );
     // DevCtl: relaxed ordering and no-snoop enabled, MRRS 512 B (the reset defaults).
     l.set16(p + 0x08, 0x2810, 0x7fff);
     // DevSta: error-detected bits are write-one-to-clear.
@@ -426,7 +436,7 @@ impl ConfigSpace {
         Ok(())
     }
 
-    /// Reads a byte. `offset` must be inside the configuration space.
+    /// Reads a byte (0xff outside the space).
     pub fn read_u8(&self, offset: usize) -> u8 {
         self.layout.data.get(offset).copied().unwrap_or(0xff)
     }
@@ -553,7 +563,9 @@ mod tests {
     #[test]
     fn absent_bars_read_zero_and_ignore_writes() {
         let mut cs = ConfigSpace::new(gpu(false, false)).unwrap();
-        for slot in 2..6 {
+        // Slot 2 is the upper half of the 64-bit BAR1.
+        assert_eq!(size_bar(&mut cs, 2), 0xffff_ffff);
+        for slot in 3..6 {
             assert_eq!(size_bar(&mut cs, slot), 0, "slot {slot}");
         }
     }

@@ -69,7 +69,11 @@ impl Counters {
     }
 
     /// Writes `extra` and then every counter as `key=value` lines.
-    pub fn write_key_values(&self, out: &mut dyn Write, extra: &[(&str, String)]) -> io::Result<()> {
+    pub fn write_key_values(
+        &self,
+        out: &mut dyn Write,
+        extra: &[(&str, String)],
+    ) -> io::Result<()> {
         for (key, value) in extra {
             writeln!(out, "{key}={value}")?;
         }

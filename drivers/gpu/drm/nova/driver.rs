@@ -4,8 +4,9 @@
 
 use kernel::{
     auxiliary,
-    device::{Core, DeviceContext},
+    device::{Bound, Core, DeviceContext},
     drm::{self, ioctl},
+    pci,
     prelude::*,
 };
 
@@ -17,6 +18,7 @@ use crate::{file::File, gem::NovaObject};
 pub(crate) struct NovaDriver;
 
 /// The driver state of one bound auxiliary device.
+#[pin_data]
 pub(crate) struct Nova<'bound> {
     /// The DRM device's registration; dropping it unplugs the device.
     _reg: drm::Registration<'bound, NovaDriver>,
@@ -44,15 +46,24 @@ impl auxiliary::Driver for NovaDriver {
             // nova-core guarantees the data for as long as the auxiliary device is bound; keep a
             // copy in the DRM device, which may outlive the binding while files are open.
             let info: GpuInfo = *adev.registration_data::<GpuInfoForLt>()?;
-            let drm = drm::UnregisteredDevice::<Self>::new(adev, info)?;
+
+            // The DRM device hangs off the PCI function, as every PCI GPU's does, so that user
+            // space (libdrm's drmGetDevices2(), Mesa) sees a PCI device with its ids. The PCI
+            // device stays bound for as long as its auxiliary child is.
+            let pdev: &pci::Device<Bound> = adev.parent().try_into()?;
+            let drm = drm::UnregisteredDevice::<Self>::new(pdev, Ok::<_, Error>(info))?;
 
             // SAFETY: The registration is stored in `Nova` and dropped on unbind; it is never
             // leaked with `mem::forget()`.
-            let reg = unsafe { drm::Registration::new(adev.as_ref(), drm, (), 0)? };
+            let reg = unsafe { drm::Registration::new(pdev.as_ref(), drm, (), 0)? };
 
-            dev_info!(adev, "DRM device registered for {}\n", info.spec().chipset());
+            dev_info!(
+                adev,
+                "DRM device registered for {}\n",
+                info.spec().chipset()
+            );
 
-            Ok(Nova { _reg: reg })
+            Ok(try_pin_init!(Nova { _reg: reg }))
         })
     }
 }
@@ -72,7 +83,7 @@ impl drm::Driver for NovaDriver {
     type RegistrationData<'a> = ();
     type File = File;
     type Object = drm::gem::Object<NovaObject>;
-    type ParentDevice<Ctx: DeviceContext> = auxiliary::Device<Ctx>;
+    type ParentDevice<Ctx: DeviceContext> = pci::Device<Ctx>;
 
     const INFO: drm::DriverInfo = INFO;
     const FEAT_RENDER: bool = true;

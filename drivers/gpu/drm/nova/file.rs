@@ -34,9 +34,7 @@ impl File {
             p if p == u64::from(uapi::NOVA_GETPARAM_CHIPSET) => spec.chipset().as_raw().into(),
             p if p == u64::from(uapi::NOVA_GETPARAM_ARCHITECTURE) => spec.arch().as_raw().into(),
             p if p == u64::from(uapi::NOVA_GETPARAM_REVISION) => spec.revision().as_raw().into(),
-            p if p == u64::from(uapi::NOVA_GETPARAM_PCI_DEVICE_ID) => {
-                info.pci_device_id().into()
-            }
+            p if p == u64::from(uapi::NOVA_GETPARAM_PCI_DEVICE_ID) => info.pci_device_id().into(),
             _ => return Err(EINVAL),
         };
 

@@ -1,0 +1,509 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
+
+//! The simulated GPU: configuration space, BARs, interrupts and DMA put together, and exposed
+//! through [`VfioDevice`].
+//!
+//! Region layout (VFIO-PCI indices):
+//!
+//! | index | contents                                                              |
+//! |-------|-----------------------------------------------------------------------|
+//! | 0     | BAR0, 16 MiB, trapped: every access goes to the [`Bar0`] model          |
+//! | 1     | BAR1, VRAM aperture, memfd shared with the client (mapped directly)    |
+//! | 2     | upper half of the 64-bit BAR1                                          |
+//! | 3     | BAR2 ("BAR3" in PCI numbering), 32 MiB, trapped, memory-backed         |
+//! | 4     | upper half of the 64-bit BAR3                                          |
+//! | 5     | I/O BAR, 128 bytes, VGA-class chips only; reads zero, writes ignored  |
+//! | 6     | expansion ROM: absent                                                  |
+//! | 7     | configuration space, 4 KiB                                             |
+//! | 8     | VGA ranges: absent                                                     |
+
+use std::fs::File;
+use std::io;
+use std::os::fd::AsRawFd;
+use std::sync::Arc;
+
+use log::{debug, info, warn};
+
+use crate::bar0::{Bar0, Identity, Tracer, BAR0_SIZE};
+use crate::chips::{Chip, NVIDIA_VENDOR_ID};
+use crate::irq::{Interrupts, IrqSet, IrqType};
+use crate::memory::{GuestMemory, SharedMemory};
+use crate::pci::{Bar, BarKind, ConfigSpace, PciDescription, CONFIG_SPACE_SIZE};
+use crate::stats::{bump, Counters};
+use crate::vfio::{
+    DeviceError, DeviceLayout, DmaMapRequest, DmaUnmapRequest, IrqDesc, RegionDesc, VfioDevice,
+    NUM_REGIONS, REGION_BAR0, REGION_BAR1, REGION_BAR3, REGION_BAR5, REGION_CONFIG,
+};
+
+/// Size of NVIDIA's BAR2 (PCI BAR slots 3/4).
+pub const BAR3_SIZE: u64 = 32 << 20;
+
+/// Size of the I/O BAR of VGA-class boards.
+pub const IO_BAR_SIZE: u64 = 128;
+
+/// PCI revision ID of the simulated boards.
+pub const PCI_REVISION: u8 = 0xa1;
+
+/// Subsystem ID reported with NVIDIA's subsystem vendor ID. Board vendors put their own board
+/// number here; drivers do not use it to identify the chip.
+pub const SUBSYSTEM_ID: u16 = 0x0000;
+
+/// The PCI description of a board carrying `chip`.
+pub fn pci_description(chip: &Chip) -> PciDescription {
+    let mut bars = [None; 6];
+    bars[0] = Some(Bar {
+        kind: BarKind::Memory32 {
+            prefetchable: false,
+        },
+        size: BAR0_SIZE,
+    });
+    bars[1] = Some(Bar {
+        kind: BarKind::Memory64 { prefetchable: true },
+        size: chip.bar1_size,
+    });
+    if chip.has_bar3 {
+        bars[3] = Some(Bar {
+            kind: BarKind::Memory64 { prefetchable: true },
+            size: BAR3_SIZE,
+        });
+    }
+    if chip.is_vga() {
+        bars[5] = Some(Bar {
+            kind: BarKind::Io,
+            size: IO_BAR_SIZE,
+        });
+    }
+    PciDescription {
+        vendor_id: NVIDIA_VENDOR_ID,
+        device_id: chip.device_id,
+        subsystem_vendor_id: NVIDIA_VENDOR_ID,
+        subsystem_id: SUBSYSTEM_ID,
+        revision: PCI_REVISION,
+        class_code: chip.class_code,
+        bars,
+        link_gen: chip.pcie_gen,
+        link_width: 16,
+    }
+}
+
+/// The simulated GPU.
+#[derive(Debug)]
+pub struct GpuDevice {
+    chip: &'static Chip,
+    config: ConfigSpace,
+    bar0: Bar0,
+    bar1: SharedMemory,
+    bar3: Option<SharedMemory>,
+    io_bar: bool,
+    io_bar_reported: bool,
+    irqs: Interrupts,
+    dma: GuestMemory,
+    counters: Arc<Counters>,
+}
+
+fn range_error(region: u32, offset: u64, len: usize) -> DeviceError {
+    DeviceError::OutOfRange {
+        region,
+        offset,
+        len,
+    }
+}
+
+impl GpuDevice {
+    /// Builds the device for `chip`, reporting `identity` in BAR0.
+    pub fn new(
+        chip: &'static Chip,
+        identity: Identity,
+        counters: Arc<Counters>,
+        tracer: Option<Tracer>,
+    ) -> io::Result<Self> {
+        let config = ConfigSpace::new(pci_description(chip))
+            .map_err(|err| io::Error::new(io::ErrorKind::InvalidInput, err.to_string()))?;
+        let bar1 = SharedMemory::new("nova-sim-bar1", chip.bar1_size)?;
+        let bar3 = if chip.has_bar3 {
+            Some(SharedMemory::new("nova-sim-bar3", BAR3_SIZE)?)
+        } else {
+            None
+        };
+        Ok(GpuDevice {
+            chip,
+            config,
+            bar0: Bar0::new(identity, counters.clone(), tracer),
+            bar1,
+            bar3,
+            io_bar: chip.is_vga(),
+            io_bar_reported: false,
+            irqs: Interrupts::new(1, 1),
+            dma: GuestMemory::new(),
+            counters,
+        })
+    }
+
+    /// The chip this device simulates.
+    pub fn chip(&self) -> &'static Chip {
+        self.chip
+    }
+
+    /// The configuration space.
+    pub fn config(&self) -> &ConfigSpace {
+        &self.config
+    }
+
+    /// The BAR0 register model.
+    pub fn bar0(&mut self) -> &mut Bar0 {
+        &mut self.bar0
+    }
+
+    /// The VRAM aperture behind BAR1.
+    pub fn vram(&self) -> &SharedMemory {
+        &self.bar1
+    }
+
+    /// Guest memory the client made available for DMA.
+    pub fn guest_memory(&self) -> &GuestMemory {
+        &self.dma
+    }
+
+    /// The interrupt lines.
+    pub fn interrupts(&mut self) -> &mut Interrupts {
+        &mut self.irqs
+    }
+
+    /// Raises the device interrupt the way the guest configured it: MSI when an MSI eventfd is
+    /// connected, otherwise INTx unless the command register disables it. Returns whether an
+    /// eventfd was signalled.
+    pub fn raise_interrupt(&mut self) -> io::Result<bool> {
+        let delivered = if self.irqs.is_connected(IrqType::Msi, 0) {
+            self.irqs.raise(IrqType::Msi, 0)?
+        } else if !self.config.intx_disabled() {
+            self.irqs.raise(IrqType::Intx, 0)?
+        } else {
+            false
+        };
+        if delivered {
+            bump(&self.counters.interrupts);
+        }
+        Ok(delivered)
+    }
+
+    fn violation(&self, err: DeviceError) -> DeviceError {
+        bump(&self.counters.violations);
+        warn!("device: {err}");
+        err
+    }
+
+    fn bar0_access_size(&self, offset: u64, len: usize) -> Result<(), DeviceError> {
+        if matches!(len, 1 | 2 | 4 | 8) {
+            Ok(())
+        } else {
+            Err(self.violation(DeviceError::Invalid(format!(
+                "BAR0 access of {len} bytes at {offset:#x}"
+            ))))
+        }
+    }
+
+    fn memory_bar(&self, region: u32) -> Option<&SharedMemory> {
+        match region {
+            REGION_BAR1 => Some(&self.bar1),
+            REGION_BAR3 => self.bar3.as_ref(),
+            _ => None,
+        }
+    }
+
+    fn io_bar_access(&mut self, offset: u64, len: usize) -> Result<(), DeviceError> {
+        let end = offset.checked_add(len as u64);
+        if !self.io_bar || end.is_none_or(|end| end > IO_BAR_SIZE) {
+            return Err(self.violation(range_error(REGION_BAR5, offset, len)));
+        }
+        bump(&self.counters.other_region_accesses);
+        if !std::mem::replace(&mut self.io_bar_reported, true) {
+            info!("device: I/O BAR accessed; it is not modelled (reads zero, writes ignored)");
+        }
+        Ok(())
+    }
+}
+
+impl VfioDevice for GpuDevice {
+    fn layout(&self) -> DeviceLayout {
+        let mut regions = vec![RegionDesc::absent(); NUM_REGIONS as usize];
+        regions[REGION_BAR0 as usize] = RegionDesc::trapped(BAR0_SIZE);
+        regions[REGION_BAR1 as usize] =
+            RegionDesc::mappable(self.bar1.size(), self.bar1.file().as_raw_fd());
+        if let Some(bar3) = &self.bar3 {
+            regions[REGION_BAR3 as usize] = RegionDesc::trapped(bar3.size());
+        }
+        if self.io_bar {
+            regions[REGION_BAR5 as usize] = RegionDesc::trapped(IO_BAR_SIZE);
+        }
+        regions[REGION_CONFIG as usize] = RegionDesc::trapped(CONFIG_SPACE_SIZE as u64);
+        let irq = |count, maskable, noresize| IrqDesc {
+            count,
+            maskable,
+            automasked: maskable,
+            noresize,
+        };
+        DeviceLayout {
+            regions,
+            irqs: vec![
+                irq(self.irqs.count(IrqType::Intx), true, false),
+                irq(self.irqs.count(IrqType::Msi), false, true),
+                irq(self.irqs.count(IrqType::Msix), false, true),
+                irq(self.irqs.count(IrqType::Err), false, false),
+                irq(self.irqs.count(IrqType::Req), false, false),
+            ],
+            resettable: true,
+        }
+    }
+
+    fn region_read(
+        &mut self,
+        region: u32,
+        offset: u64,
+        data: &mut [u8],
+    ) -> Result<(), DeviceError> {
+        match region {
+            REGION_BAR0 => {
+                self.bar0_access_size(offset, data.len())?;
+                // Size and range failures are counted by the model.
+                let value = self
+                    .bar0
+                    .read(offset, data.len())
+                    .map_err(|_| range_error(region, offset, data.len()))?;
+                data.copy_from_slice(&value.to_le_bytes()[..data.len()]);
+                Ok(())
+            }
+            REGION_BAR1 | REGION_BAR3 if self.memory_bar(region).is_some() => {
+                bump(&self.counters.other_region_accesses);
+                let result = self.memory_bar(region).map(|bar| bar.read(offset, data));
+                match result {
+                    Some(Ok(())) => Ok(()),
+                    _ => Err(self.violation(range_error(region, offset, data.len()))),
+                }
+            }
+            REGION_BAR5 => {
+                self.io_bar_access(offset, data.len())?;
+                data.fill(0);
+                Ok(())
+            }
+            REGION_CONFIG => {
+                bump(&self.counters.config_reads);
+                self.config
+                    .read(offset, data)
+                    .map_err(|_| self.violation(range_error(region, offset, data.len())))
+            }
+            _ => Err(self.violation(DeviceError::NoSuchRegion(region))),
+        }
+    }
+
+    fn region_write(&mut self, region: u32, offset: u64, data: &[u8]) -> Result<(), DeviceError> {
+        match region {
+            REGION_BAR0 => {
+                self.bar0_access_size(offset, data.len())?;
+                let mut bytes = [0u8; 8];
+                bytes[..data.len()].copy_from_slice(data);
+                self.bar0
+                    .write(offset, data.len(), u64::from_le_bytes(bytes))
+                    .map_err(|_| range_error(region, offset, data.len()))
+            }
+            REGION_BAR1 | REGION_BAR3 if self.memory_bar(region).is_some() => {
+                bump(&self.counters.other_region_accesses);
+                let result = self.memory_bar(region).map(|bar| bar.write(offset, data));
+                match result {
+                    Some(Ok(())) => Ok(()),
+                    _ => Err(self.violation(range_error(region, offset, data.len()))),
+                }
+            }
+            REGION_BAR5 => self.io_bar_access(offset, data.len()),
+            REGION_CONFIG => {
+                bump(&self.counters.config_writes);
+                self.config
+                    .write(offset, data)
+                    .map_err(|_| self.violation(range_error(region, offset, data.len())))
+            }
+            _ => Err(self.violation(DeviceError::NoSuchRegion(region))),
+        }
+    }
+
+    fn dma_map(&mut self, request: DmaMapRequest) -> Result<(), DeviceError> {
+        debug!(
+            "device: DMA map {:#x}+{:#x} (file offset {:#x}, fd {})",
+            request.iova,
+            request.size,
+            request.file_offset,
+            request.fd.is_some()
+        );
+        self.dma
+            .map(
+                request.iova,
+                request.size,
+                request.fd.as_ref(),
+                request.file_offset,
+                request.readable,
+                request.writable,
+            )
+            .map_err(|err| DeviceError::Invalid(err.to_string()))?;
+        bump(&self.counters.dma_maps);
+        Ok(())
+    }
+
+    fn dma_unmap(&mut self, request: DmaUnmapRequest) -> Result<(), DeviceError> {
+        debug!("device: DMA unmap {request:?}");
+        match request {
+            DmaUnmapRequest::All => self.dma.clear(),
+            DmaUnmapRequest::Range { iova, size } => {
+                self.dma
+                    .unmap(iova, size)
+                    .map_err(|err| DeviceError::Invalid(err.to_string()))?;
+            }
+        }
+        bump(&self.counters.dma_unmaps);
+        Ok(())
+    }
+
+    fn set_irqs(&mut self, set: IrqSet, fds: Vec<File>) -> Result<(), DeviceError> {
+        debug!("device: SET_IRQS {set:?} with {} fds", fds.len());
+        self.irqs.set(set, fds).map_err(|err| match err {
+            crate::irq::IrqError::Io(err) => DeviceError::Io(err),
+            crate::irq::IrqError::Unsupported(_) => DeviceError::Unsupported(err.to_string()),
+            other => DeviceError::Invalid(other.to_string()),
+        })
+    }
+
+    fn reset(&mut self) -> Result<(), DeviceError> {
+        info!("device: reset");
+        bump(&self.counters.resets);
+        self.config.reset();
+        self.bar0.reset();
+        self.irqs.reset();
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::chips;
+    use crate::pci::{BAR_0, COMMAND, DEVICE_ID};
+    use std::sync::atomic::Ordering;
+
+    fn device(name: &str) -> (GpuDevice, Arc<Counters>) {
+        let chip = chips::find(name).unwrap();
+        let counters = Arc::new(Counters::default());
+        let identity = Identity {
+            boot0: chip.boot0,
+            boot42: chip.boot42,
+        };
+        let dev = GpuDevice::new(chip, identity, counters.clone(), None).unwrap();
+        (dev, counters)
+    }
+
+    #[test]
+    fn layout_matches_vfio_pci_expectations() {
+        let (dev, _) = device("ad102");
+        let layout = dev.layout();
+        assert_eq!(layout.regions.len(), 9);
+        assert_eq!(layout.regions[0].size, 16 << 20);
+        assert!(layout.regions[0].mmap_fd.is_none());
+        assert_eq!(layout.regions[1].size, 256 << 20);
+        assert!(layout.regions[1].mmap_fd.is_some());
+        assert_eq!(layout.regions[2].size, 0);
+        assert_eq!(layout.regions[3].size, 32 << 20);
+        assert_eq!(layout.regions[5].size, 128);
+        assert_eq!(layout.regions[6].size, 0);
+        assert_eq!(layout.regions[7].size, 4096);
+        assert_eq!(layout.regions[8].size, 0);
+        let counts: Vec<u32> = layout.irqs.iter().map(|i| i.count).collect();
+        assert_eq!(counts, vec![1, 1, 0, 1, 1]);
+        assert!(layout.resettable);
+        // A data-centre part has no I/O BAR.
+        let (dev, _) = device("gh100");
+        assert_eq!(dev.layout().regions[5].size, 0);
+    }
+
+    #[test]
+    fn regions_route_to_their_models() {
+        let (mut dev, counters) = device("tu102");
+        let mut buf = [0u8; 4];
+        dev.region_read(REGION_BAR0, 0, &mut buf).unwrap();
+        assert_eq!(u32::from_le_bytes(buf), 0x1620_00a1);
+        dev.region_read(REGION_CONFIG, DEVICE_ID as u64, &mut buf[..2])
+            .unwrap();
+        assert_eq!(u16::from_le_bytes([buf[0], buf[1]]), 0x1e04);
+        dev.region_write(REGION_BAR1, 0x1000, b"vram").unwrap();
+        let mut back = [0u8; 4];
+        dev.vram().read(0x1000, &mut back).unwrap();
+        assert_eq!(&back, b"vram");
+        assert!(dev.region_read(REGION_BAR1, 256 << 20, &mut buf).is_err());
+        assert!(dev.region_read(2, 0, &mut buf).is_err());
+        assert!(dev.region_read(REGION_BAR0, 0, &mut [0u8; 3]).is_err());
+        assert!(dev.region_read(REGION_BAR5, 126, &mut buf).is_err());
+        dev.region_read(REGION_BAR5, 0, &mut buf).unwrap();
+        assert_eq!(counters.reads.load(Ordering::Relaxed), 1);
+        assert_eq!(counters.violations.load(Ordering::Relaxed), 4);
+    }
+
+    #[test]
+    fn reset_restores_config_space() {
+        let (mut dev, counters) = device("ga102");
+        dev.region_write(REGION_CONFIG, COMMAND as u64, &[0x06, 0x00])
+            .unwrap();
+        dev.region_write(REGION_CONFIG, BAR_0 as u64, &[0xff; 4])
+            .unwrap();
+        assert!(dev.config().bus_master_enabled());
+        dev.reset().unwrap();
+        assert!(!dev.config().bus_master_enabled());
+        assert_eq!(dev.config().read_u32(BAR_0), 0);
+        assert_eq!(counters.resets.load(Ordering::Relaxed), 1);
+    }
+
+    #[test]
+    fn interrupts_prefer_msi() {
+        let (mut dev, counters) = device("ad102");
+        assert!(!dev.raise_interrupt().unwrap());
+        // SAFETY: plain syscall; result checked.
+        let fd = unsafe { libc::eventfd(0, libc::EFD_CLOEXEC) };
+        assert!(fd >= 0);
+        // SAFETY: fresh descriptor.
+        let file = unsafe { <File as std::os::fd::FromRawFd>::from_raw_fd(fd) };
+        let set = crate::irq::IrqSet {
+            irq: IrqType::Msi,
+            action: crate::irq::IrqAction::Trigger,
+            data: crate::irq::IrqData::Eventfd,
+            start: 0,
+            count: 1,
+        };
+        dev.set_irqs(set, vec![file]).unwrap();
+        assert!(dev.raise_interrupt().unwrap());
+        assert_eq!(counters.interrupts.load(Ordering::Relaxed), 1);
+    }
+
+    #[test]
+    fn dma_requests_update_the_guest_memory_map() {
+        let (mut dev, counters) = device("ad102");
+        let ram = SharedMemory::new("guest-ram", 8192).unwrap();
+        let fd = ram.file().try_clone().unwrap();
+        dev.dma_map(DmaMapRequest {
+            iova: 0x4000_0000,
+            size: 8192,
+            file_offset: 0,
+            readable: true,
+            writable: true,
+            fd: Some(fd),
+        })
+        .unwrap();
+        dev.guest_memory().write(0x4000_0010, b"dma").unwrap();
+        let mut buf = [0u8; 3];
+        ram.read(0x10, &mut buf).unwrap();
+        assert_eq!(&buf, b"dma");
+        assert!(dev
+            .dma_unmap(DmaUnmapRequest::Range {
+                iova: 0,
+                size: 0x1000
+            })
+            .is_err());
+        dev.dma_unmap(DmaUnmapRequest::All).unwrap();
+        assert!(dev.guest_memory().is_empty());
+        assert_eq!(counters.dma_maps.load(Ordering::Relaxed), 1);
+        assert_eq!(counters.dma_unmaps.load(Ordering::Relaxed), 1);
+    }
+}

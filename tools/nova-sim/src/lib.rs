@@ -1,0 +1,22 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
+
+//! nova-sim: a simulated NVIDIA GPU that QEMU's `vfio-user-pci` device presents to a guest as
+//! a PCI device, for testing the nova driver without hardware.
+//!
+//! The register and configuration-space models ([`bar0`], [`pci`]) know nothing of the
+//! transport; [`device`] puts them together behind the [`vfio::VfioDevice`] trait, and
+//! [`vfio`] serves that trait over vfio-user.
+
+#![warn(missing_docs)]
+
+pub mod bar0;
+pub mod chips;
+pub mod cli;
+pub mod device;
+pub mod irq;
+pub mod logger;
+pub mod memory;
+pub mod pci;
+pub mod signals;
+pub mod stats;
+pub mod vfio;
