@@ -19,6 +19,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 
@@ -112,9 +113,9 @@ def parse_console(boot):
         m = re.match(r"nova-test: (ok|not ok) (\S+)(: (.*))?$", line)
         if m:
             boot.checks.append((m.group(2), m.group(1) == "ok", m.group(4) or ""))
-        m = re.match(r"nova-guest: FAIL: (.*)$", line)
+        m = re.match(r"nova-guest: (ok|not ok) (\S+)(: (.*))?$", line)
         if m:
-            boot.checks.append(("guest", False, m.group(1)))
+            boot.checks.append((m.group(2), m.group(1) == "ok", m.group(4) or ""))
         m = re.match(r"nova-guest: exit status (\d+)", line)
         if m:
             boot.guest_status = int(m.group(1))
@@ -161,13 +162,12 @@ def boot(chip, mode, expect=None, sim_args=(), timeout=240, echo=None, name=None
         q = subprocess.Popen(qemu, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                              stderr=subprocess.STDOUT, text=True, errors="replace",
                              start_new_session=True)
-        deadline = t0 + timeout
 
-        def on_alarm(*_):
+        def on_timeout():
             b.timed_out = True
             os.killpg(q.pid, signal.SIGKILL)
-        signal.signal(signal.SIGALRM, on_alarm)
-        signal.alarm(timeout)
+        timer = threading.Timer(timeout, on_timeout)
+        timer.start()
         try:
             for line in q.stdout:
                 logf.write(line)
@@ -176,9 +176,7 @@ def boot(chip, mode, expect=None, sim_args=(), timeout=240, echo=None, name=None
                     echo(line.rstrip("\n"))
             b.qemu_rc = q.wait()
         finally:
-            signal.alarm(0)
-        if time.monotonic() > deadline:
-            b.timed_out = True
+            timer.cancel()
     b.wall = time.monotonic() - t0
     try:
         b.sim_rc = sim.wait(timeout=10)

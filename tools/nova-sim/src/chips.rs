@@ -18,8 +18,8 @@
 //!   `usr/share/misc/pci.ids`), vendor 10de. The product named next to each entry is the
 //!   `pci.ids` name of that id.
 //! * BAR sizes: 16 MiB BAR0 (`BAR0_SIZE` in `drivers/gpu/nova-core/driver.rs`); the BAR1
-//!   window is the common 256 MiB default without resizable BAR; BAR2 (PCI BAR slots 3/4) is
-//!   32 MiB on these boards.
+//!   window is the common 256 MiB default without resizable BAR (`--bar1-size` models a board
+//!   with it enabled); BAR2 (PCI BAR slots 3/4) is 32 MiB on these boards.
 //! * Class code: GeForce/Quadro boards are VGA controllers (0x030000); the data-centre parts
 //!   (GV100 Tesla, GA100, GH100, GB100, GB102) are 3D controllers (0x030200). nova-core binds
 //!   both classes (`PCI_TABLE` in `drivers/gpu/nova-core/driver.rs`).
@@ -129,7 +129,7 @@ pub struct Chip {
     pub device_id: u16,
     /// PCI class code (24 bits: base class, subclass, programming interface).
     pub class_code: u32,
-    /// Size of BAR1 (the VRAM aperture) in bytes.
+    /// Default size of BAR1 (the VRAM aperture) in bytes, without Resizable BAR.
     pub bar1_size: u64,
     /// Whether the chip has NVIDIA's "BAR2" (PCI BAR slots 3 and 4).
     pub has_bar3: bool,

@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only OR MIT
 
 //! Command-line parsing and the informational outputs (`--list-chips`, `--describe`).
+//!
+//! The options are listed in [`USAGE`]. `--bar1-size` models a board with Resizable BAR
+//! enabled, whose BAR1 (the VRAM aperture) is as large as the VRAM instead of the chip's
+//! default window; its bounds are [`BAR1_SIZE_MIN`] and [`BAR1_SIZE_MAX`].
 
 use std::ffi::OsString;
 use std::fmt::{self, Write as _};
@@ -12,10 +16,16 @@ use crate::bar0::{Identity, BAR0_SIZE};
 use crate::chips::{self, Architecture, Chip, CHIPS, NVIDIA_VENDOR_ID};
 use crate::device::BAR3_SIZE;
 
+/// Smallest BAR1 size `--bar1-size` accepts: 32 MiB.
+pub const BAR1_SIZE_MIN: u64 = 32 << 20;
+
+/// Largest BAR1 size `--bar1-size` accepts: 256 GiB.
+pub const BAR1_SIZE_MAX: u64 = 256 << 30;
+
 /// The usage text printed by `--help`.
 pub const USAGE: &str = "\
 Usage: nova-sim [OPTIONS] --socket PATH
-       nova-sim [--chip NAME] [--boot0 HEX] [--boot42 HEX] --describe
+       nova-sim [--chip NAME] [--boot0 HEX] [--boot42 HEX] [--bar1-size SIZE] --describe
        nova-sim --list-chips
 
 Serve a simulated NVIDIA GPU to QEMU's vfio-user-pci device.
@@ -26,6 +36,10 @@ Options:
   --trace FILE       log every BAR0 access to FILE ('-' for stderr)
   --boot0 HEX        override NV_PMC_BOOT_0
   --boot42 HEX       override NV_PMC_BOOT_42
+  --bar1-size SIZE   override the BAR1 (VRAM aperture) size, modelling Resizable BAR
+                     (e.g. 32G on an RTX 4090); a power of two from 32M to 256G inclusive,
+                     given in bytes, in 0x-hex, or with a K, M or G suffix (binary units:
+                     32G = 32 GiB); default: the chip's own (see --describe)
   --stats FILE       write counters as key=value lines to FILE on exit
   --strict           exit with status 3 if any violation was counted
   --log-level LEVEL  error, warn, info (default), debug or trace
@@ -61,6 +75,9 @@ pub struct Options {
     pub boot0: Option<u32>,
     /// `NV_PMC_BOOT_42` override.
     pub boot42: Option<u32>,
+    /// BAR1 size override (`--bar1-size`), in bytes: a power of two within
+    /// [`BAR1_SIZE_MIN`]..=[`BAR1_SIZE_MAX`].
+    pub bar1_size: Option<u64>,
     /// Where to write the counters on exit.
     pub stats: Option<PathBuf>,
     /// Fail at exit if violations were counted.
@@ -76,6 +93,11 @@ impl Options {
             boot0: self.boot0.unwrap_or(self.chip.boot0),
             boot42: self.boot42.unwrap_or(self.chip.boot42),
         }
+    }
+
+    /// The BAR1 size to present: the `--bar1-size` override, or the chip's default.
+    pub fn bar1_size(&self) -> u64 {
+        self.bar1_size.unwrap_or(self.chip.bar1_size)
     }
 }
 
@@ -127,6 +149,80 @@ fn parse_hex_u32(option: &str, text: &str) -> Result<u32, UsageError> {
     })
 }
 
+/// Formats a byte count in the largest binary unit that divides it exactly, e.g. `32 GiB`.
+fn human_size(bytes: u64) -> String {
+    for (shift, unit) in [(40, "TiB"), (30, "GiB"), (20, "MiB"), (10, "KiB")] {
+        let scale = 1u64 << shift;
+        if bytes >= scale && bytes % scale == 0 {
+            return format!("{} {unit}", bytes / scale);
+        }
+    }
+    format!("{bytes} bytes")
+}
+
+/// Parses a size for `option`: a byte count in decimal or `0x`-prefixed hexadecimal,
+/// optionally followed by `K`, `M` or `G` (binary units, either case: `32G` is 32 GiB).
+///
+/// Signs, spaces and empty digit strings are refused, as are sizes that do not fit in 64 bits.
+pub fn parse_size(option: &str, text: &str) -> Result<u64, UsageError> {
+    let (number, shift) = if let Some(number) = text.strip_suffix(['k', 'K']) {
+        (number, 10)
+    } else if let Some(number) = text.strip_suffix(['m', 'M']) {
+        (number, 20)
+    } else if let Some(number) = text.strip_suffix(['g', 'G']) {
+        (number, 30)
+    } else {
+        (text, 0)
+    };
+    let (digits, radix) = match number
+        .strip_prefix("0x")
+        .or_else(|| number.strip_prefix("0X"))
+    {
+        Some(hex) => (hex, 16),
+        None => (number, 10),
+    };
+    // Checked here because `from_str_radix` would also take a leading '+'.
+    if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
+        return usage(format!(
+            "{option}: '{text}' is not a size (a byte count in decimal or 0x-hexadecimal, \
+             optionally followed by K, M or G)"
+        ));
+    }
+    // With only digits left, the one possible failure is overflow.
+    let bytes = u64::from_str_radix(digits, radix)
+        .ok()
+        .and_then(|value| value.checked_mul(1u64 << shift));
+    match bytes {
+        Some(bytes) => Ok(bytes),
+        None => usage(format!("{option}: '{text}' does not fit in 64 bits")),
+    }
+}
+
+/// Parses the `--bar1-size` value: a size as [`parse_size`] takes it that is a power of two
+/// (as PCI memory BARs are) within [`BAR1_SIZE_MIN`]..=[`BAR1_SIZE_MAX`].
+pub fn parse_bar1_size(text: &str) -> Result<u64, UsageError> {
+    const OPTION: &str = "--bar1-size";
+    let size = parse_size(OPTION, text)?;
+    if size < BAR1_SIZE_MIN {
+        return usage(format!(
+            "{OPTION}: '{text}' ({size:#x} bytes) is below the minimum of {}",
+            human_size(BAR1_SIZE_MIN)
+        ));
+    }
+    if size > BAR1_SIZE_MAX {
+        return usage(format!(
+            "{OPTION}: '{text}' ({size:#x} bytes) is above the maximum of {}",
+            human_size(BAR1_SIZE_MAX)
+        ));
+    }
+    if !size.is_power_of_two() {
+        return usage(format!(
+            "{OPTION}: '{text}' ({size:#x} bytes) is not a power of two, as PCI BAR sizes are"
+        ));
+    }
+    Ok(size)
+}
+
 fn parse_level(text: &str) -> Result<LevelFilter, UsageError> {
     match text.to_ascii_lowercase().as_str() {
         "off" => Ok(LevelFilter::Off),
@@ -148,6 +244,7 @@ const VALUE_OPTIONS: &[&str] = &[
     "--trace",
     "--boot0",
     "--boot42",
+    "--bar1-size",
     "--stats",
     "--log-level",
 ];
@@ -163,6 +260,7 @@ where
     let mut trace = None;
     let mut boot0 = None;
     let mut boot42 = None;
+    let mut bar1_size = None;
     let mut stats = None;
     let mut strict = false;
     let mut log_level = None;
@@ -210,6 +308,7 @@ where
                 }
                 "--boot0" => boot0 = Some(parse_hex_u32(name, &value_str()?)?),
                 "--boot42" => boot42 = Some(parse_hex_u32(name, &value_str()?)?),
+                "--bar1-size" => bar1_size = Some(parse_bar1_size(&value_str()?)?),
                 "--stats" => {
                     if value.is_empty() {
                         return usage("--stats: empty path");
@@ -272,6 +371,7 @@ where
         trace,
         boot0,
         boot42,
+        bar1_size,
         stats,
         strict,
         log_level,
@@ -331,7 +431,7 @@ pub fn boot0_is_older_than_fermi(boot0: u32) -> bool {
 /// bar0_size, bar1_size, bar3_size, supported; numbers are 0x-prefixed hexadecimal.
 /// `arch`, `arch_code`, `chipset` and `supported` follow the identity registers actually
 /// reported, so they reflect `--boot0` / `--boot42` overrides (`arch` is the hex number when
-/// the architecture is unknown).
+/// the architecture is unknown); `bar1_size` reflects `--bar1-size`.
 pub fn describe(options: &Options) -> String {
     let chip = options.chip;
     let identity = options.identity();
@@ -355,7 +455,7 @@ pub fn describe(options: &Options) -> String {
         ("device_id", format!("{:#06x}", chip.device_id)),
         ("class", format!("{:#08x}", chip.class_code)),
         ("bar0_size", format!("{BAR0_SIZE:#x}")),
-        ("bar1_size", format!("{:#x}", chip.bar1_size)),
+        ("bar1_size", format!("{:#x}", options.bar1_size())),
         ("bar3_size", format!("{bar3_size:#x}")),
         ("supported", supported.to_string()),
     ];
@@ -439,6 +539,7 @@ mod tests {
             &["--boot42", "xyz", "--socket", "s"],
             &["--log-level", "loud", "--socket", "s"],
             &["--strict=yes", "--socket", "s"],
+            &["--bar1-size", "3G", "--socket", "s"],
             &["stray"],
             &[],
             &["--list-chips", "--describe"],
@@ -458,6 +559,136 @@ mod tests {
         assert_eq!(run(&["--list-chips"]), Ok(Action::ListChips));
         assert!(matches!(run(&["--describe"]), Ok(Action::Describe(_))));
         assert_eq!(run(&["-V"]), Ok(Action::Version));
+    }
+
+    #[test]
+    fn sizes_parse_in_every_form() {
+        let size = |text| parse_size("--size", text);
+        assert_eq!(size("0"), Ok(0));
+        assert_eq!(size("268435456"), Ok(256 << 20));
+        assert_eq!(size("0x10000000"), Ok(256 << 20));
+        assert_eq!(size("0X800000000"), Ok(32 << 30));
+        assert_eq!(size("4K"), Ok(4096));
+        assert_eq!(size("4k"), Ok(4096));
+        assert_eq!(size("256M"), Ok(256 << 20));
+        assert_eq!(size("32G"), Ok(32 << 30));
+        assert_eq!(size("32g"), Ok(0x8_0000_0000));
+        assert_eq!(size("0x20G"), Ok(32 << 30));
+        // The largest value that fits, with and without a suffix.
+        assert_eq!(size("18446744073709551615"), Ok(u64::MAX));
+        assert_eq!(size("17179869183G"), Ok(0x3_ffff_ffff << 30));
+    }
+
+    #[test]
+    fn malformed_sizes_are_refused() {
+        for text in [
+            "", "G", "0x", "0xG", "+32G", "-1", " 32G", "32G ", "32 G", "32GB", "32GiB", "32T",
+            "1.5G", "0x1g0", "abc", "0xfz", "32GG", "٣٢G",
+        ] {
+            let err = parse_size("--size", text).unwrap_err();
+            assert_eq!(
+                err.0,
+                format!(
+                    "--size: '{text}' is not a size (a byte count in decimal or \
+                     0x-hexadecimal, optionally followed by K, M or G)"
+                )
+            );
+        }
+        for text in [
+            "99999999999G",
+            "17179869184G",
+            "18446744073709551616",
+            "0x10000000000000000",
+            "18014398509481984K",
+        ] {
+            let err = parse_size("--size", text).unwrap_err();
+            assert_eq!(err.0, format!("--size: '{text}' does not fit in 64 bits"));
+        }
+    }
+
+    #[test]
+    fn bar1_sizes_are_powers_of_two_within_bounds() {
+        assert_eq!(parse_bar1_size("32M"), Ok(BAR1_SIZE_MIN));
+        assert_eq!(parse_bar1_size("256G"), Ok(BAR1_SIZE_MAX));
+        assert_eq!(parse_bar1_size("0x4000000000"), Ok(256 << 30));
+        assert_eq!(parse_bar1_size("33554432"), Ok(32 << 20));
+        assert_eq!(parse_bar1_size("32G"), Ok(0x8_0000_0000));
+        assert_eq!(parse_bar1_size("1024m"), Ok(1 << 30));
+        // The bounds in the help text are the enforced ones.
+        assert!(USAGE.contains("a power of two from 32M to 256G inclusive"));
+        assert_eq!(BAR1_SIZE_MIN, 32 << 20);
+        assert_eq!(BAR1_SIZE_MAX, 256 << 30);
+
+        let err = |text| match parse_bar1_size(text) {
+            Err(UsageError(message)) => message,
+            Ok(size) => panic!("{text} accepted as {size:#x}"),
+        };
+        assert_eq!(
+            err("48M"),
+            "--bar1-size: '48M' (0x3000000 bytes) is not a power of two, as PCI BAR sizes are"
+        );
+        assert!(err("0x800000001").contains("is not a power of two"));
+        assert!(err("24G").contains("is not a power of two"));
+        assert_eq!(
+            err("16M"),
+            "--bar1-size: '16M' (0x1000000 bytes) is below the minimum of 32 MiB"
+        );
+        assert!(err("33554431").contains("below the minimum of 32 MiB"));
+        assert!(err("0").contains("below the minimum of 32 MiB"));
+        assert_eq!(
+            err("512G"),
+            "--bar1-size: '512G' (0x8000000000 bytes) is above the maximum of 256 GiB"
+        );
+        assert!(err("0x4000000001").contains("above the maximum of 256 GiB"));
+        assert!(err("big").contains("'big' is not a size"));
+        assert!(err("-32G").contains("is not a size"));
+        assert_eq!(
+            err("99999999999G"),
+            "--bar1-size: '99999999999G' does not fit in 64 bits"
+        );
+    }
+
+    #[test]
+    fn bar1_size_option_overrides_the_chip() {
+        let o = serve(&["--socket", "s", "--bar1-size", "32G"]);
+        assert_eq!(o.bar1_size, Some(32 << 30));
+        assert_eq!(o.bar1_size(), 32 << 30);
+        let o = serve(&["--socket", "s", "--chip", "tu102", "--bar1-size=0x2000000"]);
+        assert_eq!(o.bar1_size(), 32 << 20);
+        // Without the option, the chip's window.
+        let o = serve(&["--socket", "s"]);
+        assert_eq!(o.bar1_size, None);
+        assert_eq!(o.bar1_size(), o.chip.bar1_size);
+        // Bad sizes are usage errors whatever else the command line asks for.
+        for args in [
+            &["--bar1-size", "24G", "--socket", "s"][..],
+            &["--bar1-size", "16M", "--describe"],
+            &["--bar1-size", "512G", "--describe"],
+            &["--bar1-size", "lots", "--describe"],
+            &["--bar1-size", "99999999999G", "--describe"],
+            &["--bar1-size=", "--describe"],
+            &["--describe", "--bar1-size"],
+            &["--help", "--bar1-size", "3"],
+        ] {
+            let err = run(args).unwrap_err();
+            assert!(err.0.starts_with("--bar1-size"), "{args:?}: {err}");
+        }
+    }
+
+    #[test]
+    fn describe_reports_the_bar1_override() {
+        let o = match run(&["--describe", "--bar1-size", "32G"]) {
+            Ok(Action::Describe(o)) => o,
+            other => panic!("not a describe action: {other:?}"),
+        };
+        let text = describe(&o);
+        assert!(text.contains("name=ad102\n"), "{text}");
+        assert!(text.contains("bar1_size=0x800000000\n"), "{text}");
+        // Only BAR1 changes.
+        assert!(text.contains("bar0_size=0x1000000\n"), "{text}");
+        assert!(text.contains("bar3_size=0x2000000\n"), "{text}");
+        let o = serve(&["--socket", "s", "--chip", "gh100", "--bar1-size", "256G"]);
+        assert!(describe(&o).contains("bar1_size=0x4000000000\n"));
     }
 
     #[test]

@@ -16,6 +16,10 @@
 //! | 6     | expansion ROM: absent                                                  |
 //! | 7     | configuration space, 4 KiB                                             |
 //! | 8     | VGA ranges: absent                                                     |
+//!
+//! BAR1 is the chip's [`Chip::bar1_size`] unless the caller overrides it (`--bar1-size`, a
+//! board with Resizable BAR). Its memfd is sparse: it is sized with `ftruncate` and mapped
+//! without populating, so even a 256 GiB aperture costs memory only for the pages touched.
 
 use std::fs::File;
 use std::io;
@@ -48,8 +52,9 @@ pub const PCI_REVISION: u8 = 0xa1;
 /// number here; drivers do not use it to identify the chip.
 pub const SUBSYSTEM_ID: u16 = 0x0000;
 
-/// The PCI description of a board carrying `chip`.
-pub fn pci_description(chip: &Chip) -> PciDescription {
+/// The PCI description of a board carrying `chip`, with a BAR1 of `bar1_size` bytes (a power of
+/// two; [`Chip::bar1_size`] is the chip's default).
+pub fn pci_description(chip: &Chip, bar1_size: u64) -> PciDescription {
     let mut bars = [None; 6];
     bars[0] = Some(Bar {
         kind: BarKind::Memory32 {
@@ -59,7 +64,7 @@ pub fn pci_description(chip: &Chip) -> PciDescription {
     });
     bars[1] = Some(Bar {
         kind: BarKind::Memory64 { prefetchable: true },
-        size: chip.bar1_size,
+        size: bar1_size,
     });
     if chip.has_bar3 {
         bars[3] = Some(Bar {
@@ -110,16 +115,21 @@ fn range_error(region: u32, offset: u64, len: usize) -> DeviceError {
 }
 
 impl GpuDevice {
-    /// Builds the device for `chip`, reporting `identity` in BAR0.
+    /// Builds the device for `chip`, reporting `identity` in BAR0, with a BAR1 (VRAM aperture)
+    /// of `bar1_size` bytes: [`Chip::bar1_size`], or a Resizable BAR override.
+    ///
+    /// `bar1_size` must be a power of two; it is checked before any memory is created.
     pub fn new(
         chip: &'static Chip,
         identity: Identity,
+        bar1_size: u64,
         counters: Arc<Counters>,
         tracer: Option<Tracer>,
     ) -> io::Result<Self> {
-        let config = ConfigSpace::new(pci_description(chip))
+        let config = ConfigSpace::new(pci_description(chip, bar1_size))
             .map_err(|err| io::Error::new(io::ErrorKind::InvalidInput, err.to_string()))?;
-        let bar1 = SharedMemory::new("nova-sim-bar1", chip.bar1_size)?;
+        // Sparse: nothing here reads or fills the aperture.
+        let bar1 = SharedMemory::new("nova-sim-bar1", bar1_size)?;
         let bar3 = if chip.has_bar3 {
             Some(SharedMemory::new("nova-sim-bar3", BAR3_SIZE)?)
         } else {
@@ -384,6 +394,7 @@ mod tests {
     use super::*;
     use crate::chips;
     use crate::pci::{BAR_0, COMMAND, DEVICE_ID};
+    use std::os::unix::fs::MetadataExt;
     use std::sync::atomic::Ordering;
 
     fn device(name: &str) -> (GpuDevice, Arc<Counters>) {
@@ -393,7 +404,7 @@ mod tests {
             boot0: chip.boot0,
             boot42: chip.boot42,
         };
-        let dev = GpuDevice::new(chip, identity, counters.clone(), None).unwrap();
+        let dev = GpuDevice::new(chip, identity, chip.bar1_size, counters.clone(), None).unwrap();
         (dev, counters)
     }
 
@@ -418,6 +429,63 @@ mod tests {
         // A data-centre part has no I/O BAR.
         let (dev, _) = device("gh100");
         assert_eq!(dev.layout().regions[5].size, 0);
+    }
+
+    #[test]
+    fn resizable_bar1_is_sized_everywhere() {
+        const SIZE: u64 = 32 << 30;
+        let chip = chips::find("ad102").unwrap();
+        let identity = Identity {
+            boot0: chip.boot0,
+            boot42: chip.boot42,
+        };
+        let counters = Arc::new(Counters::default());
+        let mut dev = GpuDevice::new(chip, identity, SIZE, counters.clone(), None).unwrap();
+        // The region the client maps, and the memfd behind it.
+        let layout = dev.layout();
+        assert_eq!(layout.regions[REGION_BAR1 as usize].size, SIZE);
+        assert_eq!(dev.vram().size(), SIZE);
+        assert_eq!(dev.vram().file().metadata().unwrap().len(), SIZE);
+        // The memfd is sparse: creating it allocated nothing.
+        assert_eq!(dev.vram().file().metadata().unwrap().blocks(), 0);
+        // BAR sizing through the config region, both dwords of the 64-bit BAR.
+        let bar1 = (BAR_0 + 4) as u64;
+        let mut low = [0u8; 4];
+        let mut high = [0u8; 4];
+        dev.region_write(REGION_CONFIG, bar1, &[0xff; 4]).unwrap();
+        dev.region_write(REGION_CONFIG, bar1 + 4, &[0xff; 4]).unwrap();
+        dev.region_read(REGION_CONFIG, bar1, &mut low).unwrap();
+        dev.region_read(REGION_CONFIG, bar1 + 4, &mut high).unwrap();
+        assert_eq!(u32::from_le_bytes(low), 0x0000_000c);
+        assert_eq!(u32::from_le_bytes(high), 0xffff_fff8);
+        // The last bytes, far above 4 GiB, are reachable; one past the end is not.
+        dev.region_write(REGION_BAR1, SIZE - 4, b"last").unwrap();
+        let mut back = [0u8; 4];
+        dev.vram().read(SIZE - 4, &mut back).unwrap();
+        assert_eq!(&back, b"last");
+        assert!(dev.region_read(REGION_BAR1, SIZE - 3, &mut back).is_err());
+        assert!(dev.region_read(REGION_BAR1, u64::MAX - 1, &mut back).is_err());
+        assert_eq!(counters.violations.load(Ordering::Relaxed), 2);
+        // Touching one page allocated that page (or one huge page), not the aperture.
+        let allocated = dev.vram().file().metadata().unwrap().blocks() * 512;
+        assert!(allocated > 0 && allocated < 1 << 30, "{allocated:#x} bytes");
+        // A reset does not touch VRAM.
+        dev.reset().unwrap();
+        dev.vram().read(SIZE - 4, &mut back).unwrap();
+        assert_eq!(&back, b"last");
+    }
+
+    #[test]
+    fn bar1_sizes_that_are_not_powers_of_two_are_refused() {
+        let chip = chips::find("ad102").unwrap();
+        let identity = Identity {
+            boot0: chip.boot0,
+            boot42: chip.boot42,
+        };
+        for size in [0, 24 << 30, (256 << 20) + 4096] {
+            let err = GpuDevice::new(chip, identity, size, Arc::default(), None).unwrap_err();
+            assert_eq!(err.kind(), io::ErrorKind::InvalidInput, "{size:#x}");
+        }
     }
 
     #[test]

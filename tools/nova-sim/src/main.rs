@@ -154,7 +154,8 @@ fn serve(options: Options) -> i32 {
     let counters = Arc::new(Counters::default());
     let identity = options.identity();
     let chip = options.chip;
-    let mut device = match GpuDevice::new(chip, identity, counters.clone(), tracer) {
+    let bar1_size = options.bar1_size();
+    let mut device = match GpuDevice::new(chip, identity, bar1_size, counters.clone(), tracer) {
         Ok(device) => device,
         Err(err) => {
             eprintln!("nova-sim: error: cannot create the device: {err}");
@@ -187,13 +188,14 @@ fn serve(options: Options) -> i32 {
         return EXIT_FAILURE;
     }
     info!(
-        "simulating {} ({}, BOOT_0 {:#010x}, BOOT_42 {:#010x}, PCI {:04x}:{:04x})",
+        "simulating {} ({}, BOOT_0 {:#010x}, BOOT_42 {:#010x}, PCI {:04x}:{:04x}, BAR1 {:#x})",
         chip.name,
         chip.arch,
         identity.boot0,
         identity.boot42,
         nova_sim::chips::NVIDIA_VENDOR_ID,
-        chip.device_id
+        chip.device_id,
+        bar1_size
     );
     // Printed directly, not logged, so that it appears at every log level.
     eprintln!("nova-sim: listening on {}", socket.display());

@@ -140,7 +140,8 @@ impl Bar {
             BarKind::Io => 0x3,
             _ => 0xf,
         };
-        let mask = !(self.size - 1) & !low_flags;
+        // A size of 0 (refused by validation) would leave no address bit writable.
+        let mask = self.size.checked_sub(1).map_or(0, |m| !m) & !low_flags;
         match self.kind {
             BarKind::Memory64 { .. } => mask,
             _ => mask & 0xffff_ffff,
@@ -558,6 +559,47 @@ mod tests {
         cs.write((BAR_0 + 4) as u64, &0xe000_0000u32.to_le_bytes())
             .unwrap();
         assert_eq!(cs.read_u32(BAR_0 + 4), 0xe000_000c);
+    }
+
+    #[test]
+    fn resizable_bar1_sizing_spans_both_dwords() {
+        let with_bar1 = |size: u64| {
+            let mut desc = gpu(true, true);
+            desc.bars[1] = Some(Bar {
+                kind: BarKind::Memory64 { prefetchable: true },
+                size,
+            });
+            ConfigSpace::new(desc).unwrap()
+        };
+        // 32 GiB: no address bit in the low dword is writable, the flags stay; the upper
+        // dword gives the size, ~(32 GiB - 1) >> 32.
+        let mut cs = with_bar1(32 << 30);
+        assert_eq!(cs.read_u32(BAR_0 + 4), 0x0000_000c);
+        let low = size_bar(&mut cs, 1);
+        let high = size_bar(&mut cs, 2);
+        assert_eq!((low, high), (0x0000_000c, 0xffff_fff8));
+        // Decoded the way an OS does: the two's complement of the address mask.
+        let mask = (u64::from(high) << 32) | u64::from(low & !0xf);
+        assert_eq!(mask.wrapping_neg(), 32 << 30);
+        // Program an address above 4 GiB: both halves hold it, aligned to the size.
+        cs.write((BAR_0 + 4) as u64, &0u32.to_le_bytes()).unwrap();
+        cs.write((BAR_0 + 8) as u64, &0x0000_0038u32.to_le_bytes())
+            .unwrap();
+        assert_eq!(cs.read_u32(BAR_0 + 4), 0x0000_000c);
+        assert_eq!(cs.read_u32(BAR_0 + 8), 0x0000_0038);
+        cs.write((BAR_0 + 8) as u64, &0x0000_003cu32.to_le_bytes())
+            .unwrap();
+        assert_eq!(cs.read_u32(BAR_0 + 8), 0x0000_0038, "unaligned bits are read-only");
+        // Other BARs are unaffected.
+        assert_eq!(size_bar(&mut cs, 0), 0xff00_0000);
+        assert_eq!(size_bar(&mut cs, 3), 0xfe00_000c);
+        // 256 GiB, the largest --bar1-size, and 32 MiB, the smallest.
+        let mut cs = with_bar1(256 << 30);
+        assert_eq!(size_bar(&mut cs, 1), 0x0000_000c);
+        assert_eq!(size_bar(&mut cs, 2), 0xffff_ffc0);
+        let mut cs = with_bar1(32 << 20);
+        assert_eq!(size_bar(&mut cs, 1), 0xfe00_000c);
+        assert_eq!(size_bar(&mut cs, 2), 0xffff_ffff);
     }
 
     #[test]

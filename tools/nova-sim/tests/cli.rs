@@ -55,10 +55,52 @@ fn other_usage_errors_exit_2() {
 }
 
 #[test]
+fn bad_bar1_sizes_exit_2_with_a_message() {
+    for (size, why) in [
+        ("24G", "is not a power of two"),
+        ("16M", "is below the minimum of 32 MiB"),
+        ("512G", "is above the maximum of 256 GiB"),
+        ("huge", "is not a size"),
+        ("99999999999G", "does not fit in 64 bits"),
+    ] {
+        for args in [
+            &["--bar1-size", size, "--describe"][..],
+            &["--bar1-size", size, "--socket", "/tmp/nova-sim-never-created.sock"],
+        ] {
+            let out = run(args);
+            assert_eq!(out.status.code(), Some(2), "{args:?}");
+            let err = stderr(&out);
+            assert!(
+                err.starts_with(&format!("nova-sim: error: --bar1-size: '{size}' ")),
+                "{args:?}: {err}"
+            );
+            assert!(err.contains(why), "{args:?}: {err}");
+            assert!(stdout(&out).is_empty());
+        }
+    }
+}
+
+#[test]
+fn describe_reports_a_resized_bar1() {
+    let out = run(&["--describe", "--bar1-size", "32G"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.lines().any(|l| l == "bar1_size=0x800000000"), "{text}");
+    assert_eq!(value_of(&text, "name").as_deref(), Some("ad102"));
+    let out = run(&["--chip", "ga102", "--bar1-size=0x4000000000", "--describe"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(
+        value_of(&stdout(&out), "bar1_size").map(|v| number(&v)),
+        Some(256 << 30)
+    );
+}
+
+#[test]
 fn help_and_version() {
     let out = run(&["--help"]);
     assert_eq!(out.status.code(), Some(0));
     assert!(stdout(&out).contains("--list-chips"));
+    assert!(stdout(&out).contains("--bar1-size SIZE"));
     let out = run(&["--version"]);
     assert_eq!(out.status.code(), Some(0));
     assert!(stdout(&out).starts_with("nova-sim "));

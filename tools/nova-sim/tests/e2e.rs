@@ -153,6 +153,73 @@ fn client_reads_config_and_boot0_then_server_exits_0() {
     assert!(!socket.exists());
 }
 
+/// Resident memory of process `pid` in bytes (`VmRSS`), which includes the shared memory it
+/// touched.
+fn resident_bytes(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let line = status
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))
+        .unwrap_or_else(|| panic!("no VmRSS in {status}"));
+    let kib: u64 = line
+        .trim_start_matches("VmRSS:")
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .unwrap();
+    kib * 1024
+}
+
+#[test]
+fn a_32_gib_bar1_is_served_sparse() {
+    const SIZE: u64 = 32 << 30;
+    let dir = TempDir::new("e2e-rebar");
+    let socket = dir.path("gpu.sock");
+    let mut child = spawn_server(&socket, &["--bar1-size", "32G"]);
+    let mut client = Client::new(&socket).unwrap();
+
+    // The region and its one mappable area span the whole aperture. The client maps the
+    // last page of the memfd (QEMU maps all of it).
+    let bar1 = client.region(1).unwrap();
+    assert_eq!(bar1.size, SIZE);
+    assert_ne!(bar1.flags & VFIO_REGION_INFO_FLAG_MMAP, 0);
+    assert_eq!(
+        (bar1.sparse_areas[0].offset, bar1.sparse_areas[0].size),
+        (0, SIZE)
+    );
+    let bar1_fd = bar1
+        .file_offset
+        .as_ref()
+        .expect("BAR1 comes with its memfd");
+    let last = Mapping::new(bar1_fd.file(), bar1_fd.start() + SIZE - 4096, 4096, true).unwrap();
+
+    // Config-space sizing of the 64-bit BAR, both dwords.
+    client.region_write(7, 0x14, &[0xff; 4]).unwrap();
+    client.region_write(7, 0x18, &[0xff; 4]).unwrap();
+    assert_eq!(read_u32(&mut client, 7, 0x14), 0x0000_000c);
+    assert_eq!(read_u32(&mut client, 7, 0x18), 0xffff_fff8);
+    // The other BARs keep their sizes.
+    assert_eq!(client.region(0).unwrap().size, 16 << 20);
+    assert_eq!(client.region(3).unwrap().size, 32 << 20);
+
+    // The server sees what the client writes through its mapping, 32 GiB in.
+    last.write(4092, b"end!").unwrap();
+    let mut seen = [0u8; 4];
+    client.region_read(1, SIZE - 4, &mut seen).unwrap();
+    assert_eq!(&seen, b"end!");
+    let mut past = [0u8; 4];
+    assert!(client.region_read(1, SIZE - 2, &mut past).is_err());
+
+    // Serving a 32 GiB aperture did not make it resident.
+    let rss = resident_bytes(child.id());
+    assert!(rss < 128 << 20, "nova-sim is resident for {rss:#x} bytes");
+
+    client.shutdown().unwrap();
+    drop(client);
+    assert_eq!(wait_exit(&mut child).code(), Some(0));
+}
+
 #[test]
 fn strict_mode_fails_on_a_violation() {
     let dir = TempDir::new("e2e-strict");
