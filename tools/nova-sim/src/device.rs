@@ -453,7 +453,8 @@ mod tests {
         let mut low = [0u8; 4];
         let mut high = [0u8; 4];
         dev.region_write(REGION_CONFIG, bar1, &[0xff; 4]).unwrap();
-        dev.region_write(REGION_CONFIG, bar1 + 4, &[0xff; 4]).unwrap();
+        dev.region_write(REGION_CONFIG, bar1 + 4, &[0xff; 4])
+            .unwrap();
         dev.region_read(REGION_CONFIG, bar1, &mut low).unwrap();
         dev.region_read(REGION_CONFIG, bar1 + 4, &mut high).unwrap();
         assert_eq!(u32::from_le_bytes(low), 0x0000_000c);
@@ -464,7 +465,9 @@ mod tests {
         dev.vram().read(SIZE - 4, &mut back).unwrap();
         assert_eq!(&back, b"last");
         assert!(dev.region_read(REGION_BAR1, SIZE - 3, &mut back).is_err());
-        assert!(dev.region_read(REGION_BAR1, u64::MAX - 1, &mut back).is_err());
+        assert!(dev
+            .region_read(REGION_BAR1, u64::MAX - 1, &mut back)
+            .is_err());
         assert_eq!(counters.violations.load(Ordering::Relaxed), 2);
         // Touching one page allocated that page (or one huge page), not the aperture.
         let allocated = dev.vram().file().metadata().unwrap().blocks() * 512;

@@ -589,7 +589,11 @@ mod tests {
         assert_eq!(cs.read_u32(BAR_0 + 8), 0x0000_0038);
         cs.write((BAR_0 + 8) as u64, &0x0000_003cu32.to_le_bytes())
             .unwrap();
-        assert_eq!(cs.read_u32(BAR_0 + 8), 0x0000_0038, "unaligned bits are read-only");
+        assert_eq!(
+            cs.read_u32(BAR_0 + 8),
+            0x0000_0038,
+            "unaligned bits are read-only"
+        );
         // Other BARs are unaffected.
         assert_eq!(size_bar(&mut cs, 0), 0xff00_0000);
         assert_eq!(size_bar(&mut cs, 3), 0xfe00_000c);

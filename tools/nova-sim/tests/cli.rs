@@ -65,7 +65,12 @@ fn bad_bar1_sizes_exit_2_with_a_message() {
     ] {
         for args in [
             &["--bar1-size", size, "--describe"][..],
-            &["--bar1-size", size, "--socket", "/tmp/nova-sim-never-created.sock"],
+            &[
+                "--bar1-size",
+                size,
+                "--socket",
+                "/tmp/nova-sim-never-created.sock",
+            ],
         ] {
             let out = run(args);
             assert_eq!(out.status.code(), Some(2), "{args:?}");
