@@ -181,6 +181,11 @@ def stage_boot():
         chipset = int(desc["chipset"], 0)
         boots.append((f"boot/{chip}", chip, "device", guest.expectations(desc), [],
                       rf"nova-core .*: NVIDIA {chip.upper()} \(.*chipset {chipset:#x}"))
+    # Resizable BAR: a 32 GiB BAR1, whose size GETPARAM must report in full 64 bits.
+    rebar = ["--bar1-size", "32G"]
+    boots.append(("boot/ad102-rebar", "ad102", "device",
+                  guest.expectations(guest.describe("ad102", rebar)), rebar,
+                  r"nova-core .*: NVIDIA AD102 .*BAR1 32768 MiB"))
     # A chip of an architecture nova does not know, and a pre-Turing one: both must be
     # refused with one log line naming the value read, and leave no device behind.
     boots.append(("boot/unknown-chip", "ad102", "absent", None,

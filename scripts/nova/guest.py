@@ -77,9 +77,9 @@ class Boot:
         return [l for l in self.console if rx.search(l)]
 
 
-def describe(chip, sim=SIM):
+def describe(chip, sim_args=(), sim=SIM):
     """The simulator's description of a chip: the expectations of a boot."""
-    out = subprocess.run([sim, "--chip", chip, "--describe"], check=True,
+    out = subprocess.run([sim, "--chip", chip, *sim_args, "--describe"], check=True,
                          capture_output=True, text=True).stdout
     return dict(l.split("=", 1) for l in out.splitlines() if "=" in l)
 
@@ -155,6 +155,8 @@ def boot(chip, mode, expect=None, sim_args=(), timeout=240, echo=None, name=None
             "-m", "1G", "-object", "memory-backend-memfd,id=mem,size=1G,share=on",
             "-nodefaults", "-nographic", "-no-reboot", "-serial", "stdio",
             "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
+            # Room above 4 GiB for the largest BAR1 the simulator offers (Resizable BAR).
+            "-global", "q35-pcihost.pci-hole64-size=512G",
             "-kernel", KERNEL, "-initrd", INITRD, "-append", " ".join(cmdline),
             "-device", device]
     t0 = time.monotonic()
