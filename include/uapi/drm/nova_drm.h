@@ -72,7 +72,85 @@ struct drm_nova_getparam {
 	__u64 value;
 };
 
+/**
+ * DOC: nova GEM objects
+ *
+ * A GEM object is a buffer in system memory, created with
+ * &DRM_IOCTL_NOVA_GEM_CREATE. Its pages are allocated on first access,
+ * not at creation. It is mapped into user space with mmap() on the DRM
+ * file, at the offset &DRM_IOCTL_NOVA_GEM_INFO reports, and shared with
+ * other devices and processes through PRIME (DRM_IOCTL_PRIME_HANDLE_TO_FD,
+ * DRM_IOCTL_PRIME_FD_TO_HANDLE). A handle is released with
+ * DRM_IOCTL_GEM_CLOSE; the object lives on while any handle, mapping or
+ * dma-buf refers to it.
+ *
+ * Handles belong to the DRM file that created or imported them: another
+ * file, even of the same process, cannot use them (-ENOENT).
+ */
+
+/**
+ * NOVA_GEM_CREATE_FLAGS - the flags &drm_nova_gem_create.flags accepts
+ *
+ * None are defined yet; any bit set fails with -EINVAL.
+ */
+#define NOVA_GEM_CREATE_FLAGS		0x0
+
+/**
+ * struct drm_nova_gem_create - create a GEM object
+ *
+ * Used with &DRM_IOCTL_NOVA_GEM_CREATE.
+ */
+struct drm_nova_gem_create {
+	/**
+	 * @size: In, the size in bytes, at least 1. The kernel rounds it up
+	 * to a whole number of pages and writes back the size it used. A
+	 * size of 0, or one whose rounding overflows, fails with -EINVAL.
+	 */
+	__u64 size;
+
+	/**
+	 * @flags: In, creation flags: none are defined, so it must be 0.
+	 */
+	__u32 flags;
+
+	/**
+	 * @handle: Out, the new object's handle in this DRM file.
+	 */
+	__u32 handle;
+};
+
+/**
+ * struct drm_nova_gem_info - query a GEM object
+ *
+ * Used with &DRM_IOCTL_NOVA_GEM_INFO.
+ */
+struct drm_nova_gem_info {
+	/**
+	 * @handle: In, the object's handle. An unknown handle, or one of
+	 * another DRM file, fails with -ENOENT.
+	 */
+	__u32 handle;
+
+	/**
+	 * @pad: Must be zero (-EINVAL otherwise).
+	 */
+	__u32 pad;
+
+	/**
+	 * @size: Out, the object's size in bytes (a whole number of pages).
+	 */
+	__u64 size;
+
+	/**
+	 * @mmap_offset: Out, the offset to pass to mmap() on this DRM file
+	 * to map the object. A mapping may cover at most the object's size.
+	 */
+	__u64 mmap_offset;
+};
+
 #define DRM_NOVA_GETPARAM		0x00
+#define DRM_NOVA_GEM_CREATE		0x01
+#define DRM_NOVA_GEM_INFO		0x02
 
 /**
  * DOC: nova ioctls
@@ -80,12 +158,23 @@ struct drm_nova_getparam {
  * DRM_IOCTL_NOVA_GETPARAM
  *	Reads one device parameter; see &struct drm_nova_getparam.
  *
+ * DRM_IOCTL_NOVA_GEM_CREATE
+ *	Creates a GEM object; see &struct drm_nova_gem_create.
+ *
+ * DRM_IOCTL_NOVA_GEM_INFO
+ *	Reports a GEM object's size and mmap offset; see
+ *	&struct drm_nova_gem_info.
+ *
  * The ioctl numbers are enumerators rather than macros so that bindings
  * generators (such as the kernel's bindgen step for Rust) see their values.
  */
 enum {
 	DRM_IOCTL_NOVA_GETPARAM = DRM_IOWR(DRM_COMMAND_BASE + DRM_NOVA_GETPARAM,
 					   struct drm_nova_getparam),
+	DRM_IOCTL_NOVA_GEM_CREATE = DRM_IOWR(DRM_COMMAND_BASE + DRM_NOVA_GEM_CREATE,
+					     struct drm_nova_gem_create),
+	DRM_IOCTL_NOVA_GEM_INFO = DRM_IOWR(DRM_COMMAND_BASE + DRM_NOVA_GEM_INFO,
+					   struct drm_nova_gem_info),
 };
 
 #if defined(__cplusplus)

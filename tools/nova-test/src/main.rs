@@ -4,53 +4,31 @@
 //!
 //! Usage:
 //!   nova-test device [KEY=VALUE ...]   test the nova device; each KEY=VALUE is an expected
-//!                                      GETPARAM value (chipset, arch, revision, bar1, device)
+//!                                      GETPARAM value (chipset, arch, revision, bar1, device);
+//!                                      then the GEM, mmap and PRIME uAPI suite (needs root)
 //!   nova-test absent                   check that no nova DRM device exists
+//!   nova-test bench                    benchmark nova against the DRM core and vgem (prints
+//!                                      `nova-bench: NAME VALUE UNIT` lines; never fails on
+//!                                      timing)
 //!   nova-test qemu-exit STATUS         end the guest with STATUS through QEMU's isa-debug-exit
 //!
 //! Every check prints `nova-test: ok NAME` or `nova-test: not ok NAME: REASON`, and the run ends
-//! with `nova-test: N passed, M failed`. The exit status is 0 only if nothing failed.
+//! with `nova-test: N passed, M failed`. The exit status is 0 only if nothing failed. Lines
+//! `nova-test: skip NAME: REASON` say that a check could not run and are not counted.
 
+mod bench;
 mod drm;
+mod gem;
+mod report;
 
 use std::path::Path;
 use std::process::ExitCode;
 
 use drm::{param, Node, NovaGetparam};
+use report::Report;
 
 const DRI: &str = "/dev/dri";
 const DRIVER: &str = "nova";
-
-/// Collects check results.
-#[derive(Default)]
-struct Report {
-    passed: u32,
-    failed: u32,
-}
-
-impl Report {
-    fn check(&mut self, name: &str, result: Result<(), String>) {
-        match result {
-            Ok(()) => {
-                self.passed += 1;
-                println!("nova-test: ok {name}");
-            }
-            Err(why) => {
-                self.failed += 1;
-                println!("nova-test: not ok {name}: {why}");
-            }
-        }
-    }
-
-    fn finish(self) -> ExitCode {
-        println!("nova-test: {} passed, {} failed", self.passed, self.failed);
-        if self.failed == 0 && self.passed > 0 {
-            ExitCode::SUCCESS
-        } else {
-            ExitCode::FAILURE
-        }
-    }
-}
 
 /// Maps an expectation key to its GETPARAM parameter.
 fn param_of(key: &str) -> Option<u64> {
@@ -184,6 +162,8 @@ fn test_device(expectations: &[(String, u64, u64)], report: &mut Report) {
             expect_errno(node, p, libc::EINVAL),
         );
     }
+
+    gem::run(node, cards.first(), report);
 }
 
 fn test_absent(report: &mut Report) {
@@ -231,12 +211,15 @@ fn main() -> ExitCode {
             }
         },
         Some("absent") => test_absent(&mut report),
+        Some("bench") => return bench::run(),
         Some("qemu-exit") => {
             let status = args.get(1).and_then(|s| s.parse::<u8>().ok()).unwrap_or(1);
             return qemu_exit(status);
         }
         _ => {
-            eprintln!("usage: nova-test device [KEY=VALUE ...] | absent | qemu-exit STATUS");
+            eprintln!(
+                "usage: nova-test device [KEY=VALUE ...] | absent | bench | qemu-exit STATUS"
+            );
             return ExitCode::from(2);
         }
     }

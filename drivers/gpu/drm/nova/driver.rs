@@ -12,7 +12,7 @@ use kernel::{
 
 use nova_core::interface::{GpuInfo, GpuInfoForLt, AUXILIARY_NAME, MODULE_NAME};
 
-use crate::{file::File, gem::NovaObject};
+use crate::{file::File, gem::NovaGem};
 
 /// The nova DRM driver.
 pub(crate) struct NovaDriver;
@@ -82,7 +82,7 @@ impl drm::Driver for NovaDriver {
     type Data = GpuInfo;
     type RegistrationData<'a> = ();
     type File = File;
-    type Object = drm::gem::Object<NovaObject>;
+    type Object = NovaGem;
     type ParentDevice<Ctx: DeviceContext> = pci::Device<Ctx>;
 
     const INFO: drm::DriverInfo = INFO;
@@ -90,5 +90,7 @@ impl drm::Driver for NovaDriver {
 
     kernel::declare_drm_ioctls! {
         (NOVA_GETPARAM, drm_nova_getparam, ioctl::RENDER_ALLOW, File::get_param),
+        (NOVA_GEM_CREATE, drm_nova_gem_create, ioctl::RENDER_ALLOW, File::gem_create),
+        (NOVA_GEM_INFO, drm_nova_gem_info, ioctl::RENDER_ALLOW, File::gem_info),
     }
 }

@@ -2,9 +2,16 @@
 
 //! Per-file state and the ioctls.
 
-use kernel::{drm, prelude::*, uapi};
+use kernel::{
+    drm::{self, gem::BaseObject},
+    prelude::*,
+    uapi,
+};
 
-use crate::driver::{NovaDevice, NovaDriver};
+use crate::{
+    driver::{NovaDevice, NovaDriver},
+    gem::{NovaGem, NovaObject},
+};
 
 /// The state of one open file of the DRM device.
 pub(crate) struct File;
@@ -39,6 +46,45 @@ impl File {
         };
 
         getparam.value = value;
+        Ok(0)
+    }
+
+    /// `DRM_IOCTL_NOVA_GEM_CREATE`: creates a GEM object and a handle to it in this file.
+    pub(crate) fn gem_create(
+        dev: &NovaDevice<drm::Registered>,
+        _reg_data: &(),
+        req: &mut uapi::drm_nova_gem_create,
+        file: &drm::File<File>,
+    ) -> Result<u32> {
+        if req.flags & !uapi::NOVA_GEM_CREATE_FLAGS != 0 {
+            return Err(EINVAL);
+        }
+
+        let obj = NovaObject::create(dev, req.size)?;
+        let handle = obj.create_handle(file)?;
+
+        // The handle holds its own reference; `obj`'s is dropped on return. Lossless: the
+        // size was a `u64` before page rounding and rounding is checked.
+        req.size = obj.size() as u64;
+        req.handle = handle;
+        Ok(0)
+    }
+
+    /// `DRM_IOCTL_NOVA_GEM_INFO`: reports an object's size and mmap offset.
+    pub(crate) fn gem_info(
+        _dev: &NovaDevice<drm::Registered>,
+        _reg_data: &(),
+        req: &mut uapi::drm_nova_gem_info,
+        file: &drm::File<File>,
+    ) -> Result<u32> {
+        if req.pad != 0 {
+            return Err(EINVAL);
+        }
+
+        let obj = NovaGem::lookup_handle(file, req.handle)?;
+        // Objects nova creates have their offset already; imported ones get it here.
+        req.mmap_offset = obj.create_mmap_offset()?;
+        req.size = obj.size() as u64;
         Ok(0)
     }
 }
