@@ -15,6 +15,7 @@ As a program it runs one boot and shows the guest's output:
 import argparse
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -77,6 +78,58 @@ class Boot:
         return [l for l in self.console if rx.search(l)]
 
 
+FW_VERSION = "570.144"
+
+
+def _newc(name, data=b"", mode=0o100644, ino=1):
+    """One entry of a cpio archive in the kernel's "newc" format."""
+    name = name.encode() + b"\0"
+    fields = [ino, mode, 0, 0, 1, 0, len(data), 0, 0, 0, 0, len(name), 0]
+    hdr = b"070701" + b"".join(b"%08x" % f for f in fields)
+    pad = lambda n: b"\0" * (-n % 4)
+    return hdr + name + pad(len(hdr) + len(name)) + data + pad(len(data))
+
+
+def firmware_cpio(chip, out, omit=(), truncate=None):
+    """Writes a cpio archive with `chip`'s GSP firmware files (links resolved) under
+    /lib/firmware, as the firmware-nvidia-graphics package lays them out. `omit` leaves files
+    out by base name ("booter_load"); `truncate` maps a base name to a length to cut it to."""
+    src = os.path.join(os.environ.get("NOVA_FIRMWARE") or _env()["NOVA_FIRMWARE"],
+                       "nvidia", chip, "gsp")
+    truncate = truncate or {}
+    ino = 1
+    with open(out, "wb") as f:
+        parts = ["lib", "lib/firmware", "lib/firmware/nvidia", f"lib/firmware/nvidia/{chip}",
+                 f"lib/firmware/nvidia/{chip}/gsp"]
+        for d in parts:
+            f.write(_newc(d, mode=0o040755, ino=ino))
+            ino += 1
+        for name in sorted(os.listdir(src)):
+            base = name.rsplit("-", 1)[0]
+            if not name.endswith(f"-{FW_VERSION}.bin") or base in omit:
+                continue
+            with open(os.path.join(src, name), "rb") as fw:
+                data = fw.read()
+            if base in truncate:
+                data = data[:truncate[base]]
+            f.write(_newc(f"lib/firmware/nvidia/{chip}/gsp/{name}", data, ino=ino))
+            ino += 1
+        f.write(_newc("TRAILER!!!", ino=0, mode=0))
+
+
+_ENV = None
+
+
+def _env():
+    """The environment env.sh describes (cached)."""
+    global _ENV
+    if _ENV is None:
+        out = subprocess.run(["bash", os.path.join(TOP, "scripts", "nova", "env.sh")],
+                             check=True, capture_output=True, text=True).stdout
+        _ENV = dict(l.split("=", 1) for l in out.splitlines() if "=" in l)
+    return _ENV
+
+
 def describe(chip, sim_args=(), sim=SIM):
     """The simulator's description of a chip: the expectations of a boot."""
     out = subprocess.run([sim, "--chip", chip, *sim_args, "--describe"], check=True,
@@ -121,14 +174,30 @@ def parse_console(boot):
             boot.guest_status = int(m.group(1))
 
 
-def boot(chip, mode, expect=None, sim_args=(), timeout=240, echo=None, name=None):
-    """Boots the guest once; returns a Boot. `echo(line)` sees console lines as they come."""
+def boot(chip, mode, expect=None, sim_args=(), timeout=240, echo=None, name=None,
+         firmware=None, fw_omit=(), fw_truncate=None):
+    """Boots the guest once; returns a Boot. `echo(line)` sees console lines as they come.
+
+    The guest gets the GSP firmware files of `firmware` (default: `chip`; "" for none), less
+    `fw_omit` and with `fw_truncate` applied, appended to the initramfs as a second archive."""
     os.makedirs(LOGS, exist_ok=True)
     name = name or f"boot-{chip}-{mode}"
     log = os.path.join(LOGS, name + ".log")
     b = Boot(chip=chip, mode=mode, log=log)
     run = tempfile.mkdtemp(prefix="nova-", dir="/tmp")
     sock = os.path.join(run, "gpu.sock")
+    # The kernel unpacks concatenated cpio archives in turn.
+    initrd = os.path.join(run, "initrd.cpio")
+    with open(initrd, "wb") as out, open(INITRD, "rb") as base:
+        out.write(base.read())
+        fw_chip = chip if firmware is None else firmware
+        if fw_chip and os.path.isdir(os.path.join(_env()["NOVA_FIRMWARE"], "nvidia", fw_chip,
+                                                  "gsp")):
+            fwc = os.path.join(run, "fw.cpio")
+            firmware_cpio(fw_chip, fwc, fw_omit, fw_truncate)
+            with open(fwc, "rb") as fw:
+                out.write(fw.read())
+            os.unlink(fwc)
     stats = os.path.join(run, "sim.stats")
     simlog = open(os.path.join(LOGS, name + ".sim.log"), "w")
     sim = subprocess.Popen([SIM, "--chip", chip, "--socket", sock, "--stats", stats,
@@ -157,7 +226,7 @@ def boot(chip, mode, expect=None, sim_args=(), timeout=240, echo=None, name=None
             "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
             # Room above 4 GiB for the largest BAR1 the simulator offers (Resizable BAR).
             "-global", "q35-pcihost.pci-hole64-size=512G",
-            "-kernel", KERNEL, "-initrd", INITRD, "-append", " ".join(cmdline),
+            "-kernel", KERNEL, "-initrd", initrd, "-append", " ".join(cmdline),
             "-device", device]
     t0 = time.monotonic()
     with open(log, "w") as logf:
@@ -189,6 +258,7 @@ def boot(chip, mode, expect=None, sim_args=(), timeout=240, echo=None, name=None
     if os.path.exists(stats):
         with open(stats) as f:
             b.sim_stats = dict(l.strip().split("=", 1) for l in f if "=" in l)
+    shutil.rmtree(run, ignore_errors=True)
     parse_console(b)
     # isa-debug-exit: QEMU exits with (status << 1) | 1.
     if b.qemu_rc > 0 and b.qemu_rc & 1 and b.guest_status < 0:

@@ -12,6 +12,7 @@ use kernel::{
 };
 
 use crate::{
+    firmware,
     gpu::Spec,
     interface::{GpuInfo, GpuInfoForLt, AUXILIARY_NAME, MODULE_NAME},
 };
@@ -77,6 +78,7 @@ impl pci::Driver for NovaCoreDriver {
 
             let bar = pdev.iomap_region_sized::<BAR0_SIZE>(0, c"nova-core/bar0")?;
             let spec = Spec::read(pdev.as_ref(), &bar)?;
+            firmware::check_files(pdev.as_ref(), spec.chipset())?;
             let bar1_size = pdev.resource_len(BAR1)?;
 
             dev_info!(pdev, "NVIDIA {}, BAR1 {} MiB\n", spec, bar1_size >> 20);

@@ -2,11 +2,12 @@
 
 //! nova-core: the core driver for NVIDIA GPUs of the Turing generation and later.
 //!
-//! nova-core owns the PCI device. It identifies the chip and registers an auxiliary device
-//! through which second-level drivers (nova-drm) reach the GPU; see [`interface`] for what they
-//! are given.
+//! nova-core owns the PCI device. It identifies the chip, checks the GSP firmware files it will
+//! boot the GSP with, and registers an auxiliary device through which second-level drivers
+//! (nova-drm) reach the GPU; see [`interface`] for what they are given.
 
 mod driver;
+mod firmware;
 mod gpu;
 pub mod interface;
 mod regs;

@@ -1,0 +1,320 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The GSP firmware files, as distributions ship them.
+//!
+//! nova uses NVIDIA's GSP-RM release [`VERSION`] in the layout of Debian's
+//! `firmware-nvidia-graphics` package (and linux-firmware's): `nvidia/<chip>/gsp/<file>-<version>.bin`.
+//! Every chip needs the GSP-RM image (`gsp`, an ELF64 object with one signature section per
+//! chip family) and the RISC-V `bootloader`; chips up to Ada also need the SEC2 `booter_load`
+//! and `booter_unload`, Turing and GA100 the `gen_bootloader`, Ada the `scrubber`, and Hopper
+//! and Blackwell the FSP's `fmc` (an ELF32 object). The `.bin` files other than `gsp` and `fmc`
+//! start with NVIDIA's binary header ([`BinHeader`]).
+//!
+//! Nothing in a file is trusted: every offset and size is checked against the file before use.
+
+use kernel::{device, firmware::Firmware, fmt, prelude::*, str::CString};
+
+use crate::gpu::{Architecture, Chipset};
+
+pub(crate) mod elf;
+
+/// The GSP-RM release whose files (and, later, ABI) nova uses.
+pub(crate) const VERSION: &str = "570.144";
+
+/// The Debian package that ships the files, named in the error for a missing file.
+const PACKAGE: &str = "firmware-nvidia-graphics";
+
+/// Why a firmware file was refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum FwError {
+    /// The file does not start with the magic number of its format.
+    BadMagic,
+    /// An offset or size in the file points outside it.
+    Truncated,
+    /// A required ELF section is absent.
+    MissingSection,
+    /// The file is inconsistent in another way, described by the text.
+    Malformed(&'static str),
+}
+
+impl fmt::Display for FwError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::BadMagic => f.write_str("wrong magic number"),
+            Self::Truncated => f.write_str("truncated: an offset or size points past the end"),
+            Self::MissingSection => f.write_str("a required section is missing"),
+            Self::Malformed(what) => f.write_str(what),
+        }
+    }
+}
+
+/// NVIDIA's binary firmware header (`nvfw_bin_hdr`): six little-endian 32-bit words at the
+/// start of the file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct BinHeader {
+    /// Offset of the format-specific header.
+    pub(crate) header_offset: usize,
+    /// Offset of the payload.
+    pub(crate) data_offset: usize,
+    /// Size of the payload.
+    pub(crate) data_size: usize,
+}
+
+impl BinHeader {
+    const MAGIC: u32 = 0x10de;
+    const VERSION: u32 = 1;
+    const SIZE: usize = 24;
+
+    /// Parses and checks the header of `data`: magic, version, and that the format header and
+    /// the payload lie inside the file.
+    pub(crate) fn parse(data: &[u8]) -> Result<Self, FwError> {
+        let word = |i: usize| -> Result<u32, FwError> {
+            let b = data.get(i * 4..i * 4 + 4).ok_or(FwError::Truncated)?;
+            Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        };
+        if word(0)? != Self::MAGIC {
+            return Err(FwError::BadMagic);
+        }
+        if word(1)? != Self::VERSION {
+            return Err(FwError::Malformed("unknown binary header version"));
+        }
+        let to_usize = |v: u32| usize::try_from(v).map_err(|_| FwError::Truncated);
+        let hdr = Self {
+            header_offset: to_usize(word(3)?)?,
+            data_offset: to_usize(word(4)?)?,
+            data_size: to_usize(word(5)?)?,
+        };
+        if hdr.header_offset < Self::SIZE || hdr.header_offset >= data.len() {
+            return Err(FwError::Malformed("format header outside the file"));
+        }
+        let end = hdr
+            .data_offset
+            .checked_add(hdr.data_size)
+            .ok_or(FwError::Truncated)?;
+        if hdr.data_size == 0 || end > data.len() {
+            return Err(FwError::Truncated);
+        }
+        Ok(hdr)
+    }
+}
+
+/// A file of the GSP firmware set.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum FwFile {
+    /// The GSP-RM image (ELF64).
+    Gsp,
+    /// The GSP's RISC-V bootloader.
+    Bootloader,
+    /// SEC2's booter that starts GSP-RM (Turing to Ada).
+    BooterLoad,
+    /// SEC2's booter that stops GSP-RM (Turing to Ada).
+    BooterUnload,
+    /// The generic bootloader for FWSEC (Turing, GA100).
+    GenBootloader,
+    /// The FB scrubber (Ada).
+    Scrubber,
+    /// The FSP's first mutable code (Hopper, Blackwell; ELF32).
+    Fmc,
+}
+
+impl FwFile {
+    /// The file's base name.
+    pub(crate) const fn name(self) -> &'static str {
+        match self {
+            Self::Gsp => "gsp",
+            Self::Bootloader => "bootloader",
+            Self::BooterLoad => "booter_load",
+            Self::BooterUnload => "booter_unload",
+            Self::GenBootloader => "gen_bootloader",
+            Self::Scrubber => "scrubber",
+            Self::Fmc => "fmc",
+        }
+    }
+
+    /// The files `chipset` needs, as the firmware package provides them.
+    pub(crate) fn required(chipset: Chipset) -> &'static [FwFile] {
+        use FwFile::*;
+        match chipset.arch() {
+            Architecture::Turing => &[Gsp, Bootloader, BooterLoad, BooterUnload, GenBootloader],
+            Architecture::Ampere if chipset == Chipset::GA100 => {
+                &[Gsp, Bootloader, BooterLoad, BooterUnload, GenBootloader]
+            }
+            Architecture::Ampere => &[Gsp, Bootloader, BooterLoad, BooterUnload],
+            Architecture::Ada => &[Gsp, Bootloader, BooterLoad, BooterUnload, Scrubber],
+            Architecture::Hopper | Architecture::BlackwellGB10x | Architecture::BlackwellGB20x => {
+                &[Gsp, Bootloader, Fmc]
+            }
+        }
+    }
+}
+
+/// The name of the signature section in `gsp-*.bin` that belongs to `chipset`'s family.
+pub(crate) fn signature_section(chipset: Chipset) -> &'static str {
+    match chipset.arch() {
+        Architecture::Turing => match chipset {
+            Chipset::TU116 | Chipset::TU117 => ".fwsignature_tu11x",
+            _ => ".fwsignature_tu10x",
+        },
+        Architecture::Ampere => match chipset {
+            Chipset::GA100 => ".fwsignature_ga100",
+            _ => ".fwsignature_ga10x",
+        },
+        Architecture::Ada => ".fwsignature_ad10x",
+        Architecture::Hopper => ".fwsignature_gh100",
+        Architecture::BlackwellGB10x => ".fwsignature_gb10x",
+        Architecture::BlackwellGB20x => ".fwsignature_gb20x",
+    }
+}
+
+/// Checks the contents of `file` for `chipset`.
+pub(crate) fn validate(file: FwFile, chipset: Chipset, data: &[u8]) -> Result<(), FwError> {
+    match file {
+        FwFile::Gsp => {
+            elf::section(data, ".fwimage")?;
+            elf::section(data, signature_section(chipset)).map_err(|e| match e {
+                FwError::MissingSection => {
+                    FwError::Malformed("no signature section for this chip's family")
+                }
+                e => e,
+            })?;
+        }
+        FwFile::Fmc => {
+            elf::section(data, "image")?;
+            elf::section(data, "signature")?;
+        }
+        _ => {
+            BinHeader::parse(data)?;
+        }
+    }
+    Ok(())
+}
+
+/// Returns the path of `file` for `chipset`, relative to the firmware directory.
+fn path(chipset: Chipset, file: FwFile) -> Result<CString> {
+    CString::try_from_fmt(fmt!(
+        "nvidia/{}/gsp/{}-{}.bin",
+        chipset.name(),
+        file.name(),
+        VERSION
+    ))
+}
+
+/// Loads every firmware file `chipset` needs and checks it.
+///
+/// A missing file fails with `ENOENT` and a corrupt one with `EINVAL`, each after one log line
+/// that names the file (and, for a missing one, the package that ships it).
+pub(crate) fn check_files(dev: &device::Device, chipset: Chipset) -> Result {
+    for &file in FwFile::required(chipset) {
+        let name = path(chipset, file)?;
+        let fw = match Firmware::request_nowarn(&name, dev) {
+            Ok(fw) => fw,
+            Err(e) => {
+                dev_err!(
+                    dev,
+                    "missing firmware file {} ({:?}): install Debian's {} package (or your distribution's NVIDIA GSP firmware {})\n",
+                    name.to_str().unwrap_or("?"),
+                    e,
+                    PACKAGE,
+                    VERSION
+                );
+                return Err(if e == ENOMEM { ENOMEM } else { ENOENT });
+            }
+        };
+        validate(file, chipset, fw.data()).map_err(|why| {
+            dev_err!(
+                dev,
+                "corrupt firmware file {} ({} bytes): {}\n",
+                name.to_str().unwrap_or("?"),
+                fw.size(),
+                why
+            );
+            EINVAL
+        })?;
+    }
+    Ok(())
+}
+
+#[kunit_tests(nova_core_firmware)]
+mod tests {
+    use super::*;
+    use kernel::alloc::AllocError;
+
+    fn header(words: [u32; 6], len: usize) -> Result<KVec<u8>, AllocError> {
+        let mut v = KVec::from_elem(0u8, len, GFP_KERNEL)?;
+        for (i, w) in words.iter().enumerate() {
+            if i * 4 + 4 <= len {
+                v[i * 4..i * 4 + 4].copy_from_slice(&w.to_le_bytes());
+            }
+        }
+        Ok(v)
+    }
+
+    #[test]
+    fn bin_header_of_a_real_layout() -> Result<(), AllocError> {
+        // The layout of AD102's booter_load-570.144.bin: header at 0x18, payload at 0x378.
+        let f = header([0x10de, 1, 0xe200, 0x18, 0x378, 0xde00], 0xe178)?;
+        assert_eq!(
+            BinHeader::parse(&f),
+            Ok(BinHeader {
+                header_offset: 0x18,
+                data_offset: 0x378,
+                data_size: 0xde00
+            })
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn bin_header_refusals() -> Result<(), AllocError> {
+        let ok = [0x10de, 1, 0x100, 0x18, 0x40, 0x40];
+        assert!(BinHeader::parse(&header(ok, 0x80)?).is_ok());
+        // Every truncation of the header itself.
+        for len in 0..24 {
+            assert!(BinHeader::parse(&header(ok, len)?).is_err());
+        }
+        let cases: [([u32; 6], FwError); 6] = [
+            ([0x10df, 1, 0x100, 0x18, 0x40, 0x40], FwError::BadMagic),
+            (
+                [0x10de, 2, 0x100, 0x18, 0x40, 0x40],
+                FwError::Malformed("unknown binary header version"),
+            ),
+            ([0x10de, 1, 0x100, 0x18, 0x40, 0x41], FwError::Truncated),
+            ([0x10de, 1, 0x100, 0x18, u32::MAX, 2], FwError::Truncated),
+            ([0x10de, 1, 0x100, 0x18, 0x40, 0], FwError::Truncated),
+            (
+                [0x10de, 1, 0x100, 0x80, 0x40, 0x40],
+                FwError::Malformed("format header outside the file"),
+            ),
+        ];
+        for (words, err) in cases {
+            assert_eq!(BinHeader::parse(&header(words, 0x80)?), Err(err));
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn every_chip_has_a_file_set_and_a_signature() {
+        for &chip in Chipset::ALL {
+            let files = FwFile::required(chip);
+            assert!(files.contains(&FwFile::Gsp));
+            assert!(files.contains(&FwFile::Bootloader));
+            assert!(signature_section(chip).starts_with(".fwsignature_"));
+        }
+        assert_eq!(signature_section(Chipset::TU117), ".fwsignature_tu11x");
+        assert_eq!(signature_section(Chipset::GA107), ".fwsignature_ga10x");
+        assert_eq!(signature_section(Chipset::AD104), ".fwsignature_ad10x");
+        assert_eq!(signature_section(Chipset::GB207), ".fwsignature_gb20x");
+        assert!(FwFile::required(Chipset::AD102).contains(&FwFile::Scrubber));
+        assert!(FwFile::required(Chipset::GA100).contains(&FwFile::GenBootloader));
+        assert!(!FwFile::required(Chipset::GA102).contains(&FwFile::GenBootloader));
+        assert!(FwFile::required(Chipset::GH100).contains(&FwFile::Fmc));
+    }
+
+    #[test]
+    fn non_elf_gsp_is_refused() {
+        assert_eq!(
+            validate(FwFile::Gsp, Chipset::AD102, b"\xde\x10\0\0\x01\0\0\0"),
+            Err(FwError::BadMagic)
+        );
+    }
+}
