@@ -132,11 +132,11 @@ impl FwFile {
     }
 
     /// The files `chipset` needs, as the firmware package provides them.
-    pub(crate) fn required(chipset: Chipset) -> &'static [FwFile] {
+    pub(crate) const fn required(chipset: Chipset) -> &'static [FwFile] {
         use FwFile::*;
         match chipset.arch() {
             Architecture::Turing => &[Gsp, Bootloader, BooterLoad, BooterUnload, GenBootloader],
-            Architecture::Ampere if chipset == Chipset::GA100 => {
+            Architecture::Ampere if matches!(chipset, Chipset::GA100) => {
                 &[Gsp, Bootloader, BooterLoad, BooterUnload, GenBootloader]
             }
             Architecture::Ampere => &[Gsp, Bootloader, BooterLoad, BooterUnload],
@@ -145,6 +145,37 @@ impl FwFile {
                 &[Gsp, Bootloader, Fmc]
             }
         }
+    }
+}
+
+/// Lists every file nova-core may request, for the module's `firmware=` tags (which tools such
+/// as initramfs generators read to include the files).
+pub(crate) struct ModInfoBuilder<const N: usize>;
+
+impl<const N: usize> ModInfoBuilder<N> {
+    /// Builds the list; called by [`kernel::module_firmware!`].
+    pub(crate) const fn create(module_name: &'static CStr) -> kernel::firmware::ModInfoBuilder<N> {
+        let mut builder = kernel::firmware::ModInfoBuilder::new(module_name);
+        let mut i = 0;
+        while i < Chipset::ALL.len() {
+            let chip = Chipset::ALL[i];
+            let files = FwFile::required(chip);
+            let mut j = 0;
+            while j < files.len() {
+                builder = builder
+                    .new_entry()
+                    .push("nvidia/")
+                    .push(chip.name())
+                    .push("/gsp/")
+                    .push(files[j].name())
+                    .push("-")
+                    .push(VERSION)
+                    .push(".bin");
+                j += 1;
+            }
+            i += 1;
+        }
+        builder
     }
 }
 

@@ -19,3 +19,5 @@ kernel::module_pci_driver! {
     description: "Core driver for NVIDIA GPUs with a GSP (Turing and later)",
     license: "GPL v2",
 }
+
+kernel::module_firmware!(firmware::ModInfoBuilder);
