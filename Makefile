@@ -6,6 +6,8 @@
 #   make run       build everything and boot the guest on a simulated GPU
 #                  (CHIP=ad102 by default; see `make chips`)
 #   make check     run every test; ends with "N passed, M failed"
+#   make bench     boot the guest once and print nova's benchmark figures,
+#                  with ratios against vgem and DRM_IOCTL_VERSION
 #   make kernel    build the test kernel only
 #   make tools     build the simulator and the guest test client
 #   make chips     list the chips the simulator models
@@ -19,13 +21,16 @@
 CHIP ?= ad102
 S := scripts/nova
 
-.PHONY: run check kernel tools initramfs env chips clean
+.PHONY: run check bench kernel tools initramfs env chips clean
 
 run: tools kernel initramfs
 	@python3 $(S)/guest.py --chip $(CHIP) --mode demo
 
 check:
 	@python3 $(S)/check.py
+
+bench: tools kernel initramfs
+	@python3 $(S)/guest.py --chip $(CHIP) --mode bench
 
 env:
 	@bash $(S)/env.sh

@@ -8,8 +8,12 @@ Stages, each announced as it starts:
   kernel     the test kernel, nova's crates compiled through clippy
   style      rustfmt and checkpatch on the kernel-side sources
   initramfs  the guest userspace
-  boot       the guest on simulated chips (one per architecture), KUnit,
-             the uAPI client, drm_info, and the refusal of unsupported chips
+  boot       guests on simulated GPUs, NOVA_JOBS (default: the CPUs) at a
+             time: IGT's tests (scripts/nova/igt.tests; a skip passes only
+             if igt.py lists it as expected), one chip per architecture
+             (KUnit, the uAPI client, drm_info, libdrm), Resizable BAR, 20
+             rebinds, a missing and a corrupt firmware file, and the
+             refusal of unsupported chips
 
 A stage that cannot complete fails its tests and the stages that depend on
 it; the run goes on with the others. Logs are under $NOVA_CACHE/logs.
@@ -26,6 +30,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import guest  # noqa: E402
+import igt  # noqa: E402
 
 TOP = guest.TOP
 NOVA = os.path.join(TOP, "scripts", "nova")
@@ -49,10 +54,11 @@ def stage(name, what):
     print(f"==> [{name}] {what} (t+{time.monotonic() - t_start:.0f}s)", flush=True)
 
 
-def record(name, passed, detail=""):
+def record(name, passed, detail="", note=""):
     results.append((name, passed, detail))
     tag = "PASS" if passed else "FAIL"
-    print(f"{tag} {name}" + (f": {detail}" if detail and not passed else ""), flush=True)
+    print(f"{tag} {name}" + (f": {detail}" if detail and not passed else "")
+          + (f" ({note})" if note else ""), flush=True)
 
 
 def run(cmd, log, cwd=TOP, env=None):
@@ -147,7 +153,7 @@ def stage_style():
 
 
 def stage_initramfs():
-    stage("initramfs", "guest userspace")
+    stage("initramfs", "guest userspace (first run: the Debian sid guest root, about 30 s)")
     ok, out, log = run(["bash", os.path.join(NOVA, "build-initramfs.sh")], "check-initramfs")
     record("initramfs", ok, f"see {log}\n{tail(out)}")
     return ok
@@ -171,49 +177,83 @@ def check_boot(label, b, expect_log=None):
            f"simulator exit {b.sim_rc}, violations {violations}; see {b.log[:-4]}.sim.log")
 
 
-def stage_boot():
-    jobs = int(os.environ.get("NOVA_JOBS") or os.cpu_count() or 1)
-    stage("boot", f"guests on simulated {', '.join(c.upper() for c in CHIPS)}, "
-          f"then unsupported chips ({jobs} at a time)")
-    boots = []  # (label, chip, mode, expect, sim_args, log pattern)
+def boot_jobs():
+    """Every guest boot of the run: (label, start, log pattern, extra judge)."""
+    jobs = []
+
+    def plain(label, chip, mode, exp=None, **kw):
+        return lambda: guest.boot(chip, mode, exp, name=label.replace("/", "-"), **kw)
+
+    # IGT first: it is the longest boot.
+    def igt_judge(b):
+        for name, passed, detail, note in igt.judge(b):
+            record(f"igt/{name}", passed, detail, note)
+        for line in igt.summary(b):
+            print(f"    {line}", flush=True)
+    jobs.append(("igt/ad102", lambda: igt.boot("ad102"), None, igt_judge))
+
     for chip in CHIPS:
         desc = guest.describe(chip)
         chipset = int(desc["chipset"], 0)
-        boots.append((f"boot/{chip}", chip, "device", guest.expectations(desc), [],
-                      rf"nova-core .*: NVIDIA {chip.upper()} \(.*chipset {chipset:#x}"))
+        jobs.append((f"boot/{chip}", plain(f"boot/{chip}", chip, "device",
+                                           guest.expectations(desc)),
+                     rf"nova-core .*: NVIDIA {chip.upper()} \(.*chipset {chipset:#x}", None))
+    ad102 = guest.expectations(guest.describe("ad102"))
     # Resizable BAR: a 32 GiB BAR1, whose size GETPARAM must report in full 64 bits.
     rebar = ["--bar1-size", "32G"]
-    boots.append(("boot/ad102-rebar", "ad102", "device",
-                  guest.expectations(guest.describe("ad102", rebar)), rebar,
-                  r"nova-core .*: NVIDIA AD102 .*BAR1 32768 MiB"))
+    jobs.append(("boot/ad102-rebar",
+                 plain("boot/ad102-rebar", "ad102", "device",
+                       guest.expectations(guest.describe("ad102", rebar)), sim_args=rebar),
+                 r"nova-core .*: NVIDIA AD102 .*BAR1 32768 MiB", None))
+    # Unbind and rebind nova-core 20 times.
+    jobs.append(("boot/rebind", plain("boot/rebind", "ad102", "rebind", ad102),
+                 r"nova-core .*: NVIDIA AD102", None))
+    # A missing and a corrupt firmware file: the probe fails with one line naming the file
+    # (and the package), and once the file is fixed nova-core binds again.
+    jobs.append(("boot/missing-firmware",
+                 plain("boot/missing-firmware", "ad102", "fwfix", ad102,
+                       fw_omit=("booter_load",)),
+                 r"nova-core .*: missing firmware file nvidia/ad102/gsp/booter_load-570\.144\.bin"
+                 r" .*firmware-nvidia-graphics", None))
+    jobs.append(("boot/corrupt-firmware",
+                 plain("boot/corrupt-firmware", "ad102", "fwfix", ad102,
+                       fw_truncate={"gsp": 1 << 20}),
+                 r"nova-core .*: corrupt firmware file nvidia/ad102/gsp/gsp-570\.144\.bin "
+                 r"\(1048576 bytes\): truncated", None))
     # A chip of an architecture nova does not know, and a pre-Turing one: both must be
     # refused with one log line naming the value read, and leave no device behind.
-    boots.append(("boot/unknown-chip", "ad102", "absent", None,
-                  ["--boot0", "0x1c2000a1", "--boot42", "0x1c2a1000"],
-                  r"nova-core .*: unknown GPU chipset 0x1c2 \(NV_PMC_BOOT_42 = 0x1c2a1000\)"))
-    boots.append(("boot/pre-turing", "gv100", "absent", None, [],
-                  r"nova-core .*: GPU architecture 0x14 .*predates Turing"))
+    jobs.append(("boot/unknown-chip",
+                 plain("boot/unknown-chip", "ad102", "absent",
+                       sim_args=["--boot0", "0x1c2000a1", "--boot42", "0x1c2a1000"]),
+                 r"nova-core .*: unknown GPU chipset 0x1c2 \(NV_PMC_BOOT_42 = 0x1c2a1000\)",
+                 None))
+    jobs.append(("boot/pre-turing", plain("boot/pre-turing", "gv100", "absent"),
+                 r"nova-core .*: GPU architecture 0x14 .*predates Turing", None))
+    return jobs
 
-    def one(job):
-        label, chip, mode, exp, args, _ = job
-        return guest.boot(chip, mode, exp, sim_args=args, name=label.replace("/", "-"))
 
+def stage_boot():
+    n = int(os.environ.get("NOVA_JOBS") or os.cpu_count() or 1)
+    stage("boot", f"IGT, then guests on simulated {', '.join(c.upper() for c in CHIPS)}, "
+          f"Resizable BAR, rebinding, bad firmware and unsupported chips ({n} at a time)")
     kunit_done = False
-    with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as pool:
-        for job, fut in [(j, pool.submit(one, j)) for j in boots]:
-            label = job[0]
+    with concurrent.futures.ThreadPoolExecutor(max_workers=n) as pool:
+        jobs = boot_jobs()
+        for (label, start, pattern, judge), fut in [(j, pool.submit(j[1])) for j in jobs]:
             try:
                 b = fut.result()
             except Exception as e:  # a boot that could not even start
                 record(f"{label}/started", False, str(e))
                 continue
             print(f"    {label}: {b.wall:.1f} s (log {b.log})", flush=True)
-            check_boot(label, b, expect_log=job[5])
-            if not kunit_done and job[2] == "device":
+            check_boot(label, b, expect_log=pattern)
+            if judge:
+                judge(b)
+            if not kunit_done and b.mode == "device":
                 # KUnit runs at every boot; count one boot's results.
-                nova_tests = [(n, p) for n, p in b.kunit if n.startswith("nova")]
-                for n, p in nova_tests:
-                    record(f"kunit/{n}", p, f"see {b.log}")
+                nova_tests = [(t, p) for t, p in b.kunit if t.startswith("nova")]
+                for t, p in nova_tests:
+                    record(f"kunit/{t}", p, f"see {b.log}")
                 if not nova_tests:
                     record("kunit/ran", False, f"no nova KUnit results in {b.log}")
                 kunit_done = True

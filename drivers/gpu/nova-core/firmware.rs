@@ -3,7 +3,8 @@
 //! The GSP firmware files, as distributions ship them.
 //!
 //! nova uses NVIDIA's GSP-RM release [`VERSION`] in the layout of Debian's
-//! `firmware-nvidia-graphics` package (and linux-firmware's): `nvidia/<chip>/gsp/<file>-<version>.bin`.
+//! `firmware-nvidia-graphics` package (and linux-firmware's):
+//! `nvidia/<chip>/gsp/<file>-<version>.bin`.
 //! Every chip needs the GSP-RM image (`gsp`, an ELF64 object with one signature section per
 //! chip family) and the RISC-V `bootloader`; chips up to Ada also need the SEC2 `booter_load`
 //! and `booter_unload`, Turing and GA100 the `gen_bootloader`, Ada the `scrubber`, and Hopper
@@ -242,7 +243,7 @@ pub(crate) fn check_files(dev: &device::Device, chipset: Chipset) -> Result {
             Err(e) => {
                 dev_err!(
                     dev,
-                    "missing firmware file {} ({:?}): install Debian's {} package (or your distribution's NVIDIA GSP firmware {})\n",
+                    "missing firmware file {} ({:?}): install package {} (GSP-RM {})\n",
                     name.to_str().unwrap_or("?"),
                     e,
                     PACKAGE,
