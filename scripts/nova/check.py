@@ -6,7 +6,8 @@ Stages, each announced as it starts:
   env        the build root and the base kernel (cached)
   tools      nova-sim and nova-test: build, cargo test, rustfmt, clippy
   kernel     the test kernel, nova's crates compiled through clippy
-  style      rustfmt and checkpatch on the kernel-side sources
+  style      rustfmt and checkpatch on the kernel-side sources; the uAPI
+             header installed with headers_install and compiled (-Werror)
   initramfs  the guest userspace
   boot       guests on simulated GPUs, NOVA_JOBS (default: the CPUs) at a
              time: IGT's tests (scripts/nova/igt.tests; a skip passes only
@@ -130,7 +131,7 @@ def overlay_files(exts):
 
 
 def stage_style():
-    stage("style", "rustfmt and checkpatch on the kernel sources")
+    stage("style", "rustfmt and checkpatch on the kernel sources, the installed uAPI header")
     env_out = subprocess.run(["bash", os.path.join(NOVA, "env.sh")], capture_output=True,
                              text=True).stdout
     env = dict(l.split("=", 1) for l in env_out.splitlines() if "=" in l)
@@ -150,6 +151,10 @@ def stage_style():
            and not any(l.startswith(os.path.join(TOP, f) + ":") and re.search(t, l)
                        for f, t in CHECKPATCH_EXCEPTIONS)]
     record("style/checkpatch", not bad, f"see {log}\n" + "\n".join(bad[:20]))
+    # The uAPI header as user space gets it: installed by headers_install, compiled with -Werror,
+    # its layout and ioctl numbers asserted.
+    ok, out, log = run(["bash", os.path.join(NOVA, "check-uapi.sh")], "check-uapi")
+    record("style/uapi-headers-install", ok, f"see {log}\n{tail(out)}")
 
 
 def stage_initramfs():

@@ -1,0 +1,29 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Compiled against the headers that `make headers_install` installs: the
+ * uAPI header must be self-contained, compile warning-free in strict C, and
+ * keep the layout user space was built against.
+ */
+#include <stddef.h>
+#include <drm/nova_drm.h>
+
+#define CHECK(expr) _Static_assert(expr, #expr)
+
+CHECK(sizeof(struct drm_nova_getparam) == 16);
+CHECK(offsetof(struct drm_nova_getparam, value) == 8);
+CHECK(sizeof(struct drm_nova_gem_create) == 16);
+CHECK(offsetof(struct drm_nova_gem_create, flags) == 8);
+CHECK(offsetof(struct drm_nova_gem_create, handle) == 12);
+CHECK(sizeof(struct drm_nova_gem_info) == 24);
+CHECK(offsetof(struct drm_nova_gem_info, size) == 8);
+CHECK(offsetof(struct drm_nova_gem_info, mmap_offset) == 16);
+CHECK(DRM_IOCTL_NOVA_GETPARAM == 0xc0106440u);
+CHECK(DRM_IOCTL_NOVA_GEM_CREATE == 0xc0106441u);
+CHECK(DRM_IOCTL_NOVA_GEM_INFO == 0xc0186442u);
+CHECK(NOVA_GETPARAM_VRAM_BAR_SIZE == 1 && NOVA_GETPARAM_PCI_DEVICE_ID == 5);
+CHECK(NOVA_GEM_CREATE_FLAGS == 0);
+
+int main(void)
+{
+	return 0;
+}
