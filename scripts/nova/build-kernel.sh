@@ -5,8 +5,13 @@
 # nova directories laid over it, configured from scripts/nova/guest.config.
 #
 #   build-kernel.sh            configure (if needed) and build bzImage
-#   build-kernel.sh --lint     also rebuild nova's crates with CLIPPY=1 and
-#                              collect the compiler and clippy warnings
+#   build-kernel.sh --lint     also write the compiler and clippy warnings
+#                              of nova's sources to $NOVA_LOGS/kernel-lint.log
+#
+# The kernel is always built with CLIPPY=1 (clippy-driver compiles as rustc
+# does, and lints on the way). Warnings only change when a crate is
+# compiled, so each nova crate's warnings are kept from its last
+# compilation ($OBJ/.nova-lint-*) and nothing is compiled twice.
 #
 # Output: $NOVA_CACHE/obj-nova/arch/x86/boot/bzImage. Incremental: only
 # the overlay files whose content changed get a new timestamp.
@@ -75,22 +80,34 @@ if [ ! -f "$STAMP" ] || [ ! -f "$OBJ/.config" ]; then
 	touch "$STAMP"
 fi
 
-if [ "$LINT" = 1 ]; then
-	# Force nova's crates to be compiled again, through clippy.
-	rm -f "$OBJ"/drivers/gpu/nova-core/nova_core.o "$OBJ"/drivers/gpu/drm/nova/nova.o
-	CLIPPY=(CLIPPY=1)
-else
-	CLIPPY=()
-fi
+CLIPPY=(CLIPPY=1)
 
 nova_stage kernel "building bzImage with $(nproc) jobs (log: $NOVA_LOGS/kernel-build.log)"
 start=$(date +%s)
 nova_run kernel kernel-build nova_in_root "${MAKE[@]}" "${CLIPPY[@]}" bzImage
 nova_stage kernel "bzImage ready in $(($(date +%s) - start)) s: $OBJ/arch/x86/boot/bzImage"
 
+# Keep each nova crate's warnings (compiler, clippy, rustdoc lints) from the
+# build that compiled it.
+for crate in nova-core:drivers/gpu/nova-core drm-nova:drivers/gpu/drm/nova; do
+	name=${crate%%:*}
+	dir=${crate#*:}
+	obj=$dir/$([ "$name" = nova-core ] && echo nova_core.o || echo nova.o)
+	if grep -q "CLIPPY.* $obj\$" "$NOVA_LOGS/kernel-build.log"; then
+		# rustc's diagnostics: from a "warning"/"error" line to the blank line
+		# that ends it; keep those that point into the crate.
+		awk -v dir="$dir/" '
+			/^(warning|error)/ { block = $0; inblk = 1; next }
+			inblk && /^$/ { if (index(block, dir)) print block "\n"; inblk = 0; next }
+			inblk { block = block "\n" $0 }
+		' "$NOVA_LOGS/kernel-build.log" >"$OBJ/.nova-lint-$name"
+	fi
+done
 if [ "$LINT" = 1 ]; then
-	# Warnings from nova's sources (compiler, clippy, rustdoc lints).
-	grep -E -A6 '^(warning|error)' "$NOVA_LOGS/kernel-build.log" |
-		grep -E -B2 -A4 'drivers/gpu/(nova-core|drm/nova)/|nova_drm\.h' \
-			>"$NOVA_LOGS/kernel-lint.log" || true
+	cat "$OBJ"/.nova-lint-* >"$NOVA_LOGS/kernel-lint.log" 2>/dev/null || : >"$NOVA_LOGS/kernel-lint.log"
+	if [ ! -f "$OBJ/.nova-lint-nova-core" ] || [ ! -f "$OBJ/.nova-lint-drm-nova" ]; then
+		# No record of a compilation through clippy (an older build): compile again.
+		rm -f "$OBJ"/drivers/gpu/nova-core/nova_core.o "$OBJ"/drivers/gpu/drm/nova/nova.o
+		exec "$0" --lint
+	fi
 fi
