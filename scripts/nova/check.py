@@ -4,7 +4,9 @@
 
 Stages, each announced as it starts:
   env        the build root and the base kernel (cached)
-  tools      nova-sim and nova-test: build, cargo test, rustfmt, clippy
+  tools      nova-sim, nova-test and nova-tlv: build, cargo test (nova-tlv
+             converts every chip's files of the Debian package), rustfmt,
+             clippy
   kernel     the test kernel, nova's crates compiled through clippy
   style      rustfmt and checkpatch on the kernel-side sources; the uAPI
              header installed with headers_install and compiled (-Werror)
@@ -92,8 +94,10 @@ def stage_tools():
     if not ok:
         return False
     tools = os.path.join(TOP, "tools")
+    # nova-tlv's test on the real Debian firmware must run, not skip.
+    env = dict(os.environ, NOVA_FIRMWARE=guest._env()["NOVA_FIRMWARE"], NOVA_REQUIRE_FIRMWARE="1")
     okt, out, log = run(["cargo", "test", "--release", "--locked", "--workspace"],
-                        "check-cargo-test", cwd=tools)
+                        "check-cargo-test", cwd=tools, env=env)
     # Each test of each crate counts, as cargo reports them.
     n = 0
     for m in re.finditer(r"^test (\S+) \.\.\. (ok|FAILED|ignored)", out, re.M):
