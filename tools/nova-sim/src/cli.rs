@@ -5,6 +5,10 @@
 //! The options are listed in [`USAGE`]. `--bar1-size` models a board with Resizable BAR
 //! enabled, whose BAR1 (the VRAM aperture) is as large as the VRAM instead of the chip's
 //! default window; its bounds are [`BAR1_SIZE_MIN`] and [`BAR1_SIZE_MAX`].
+//!
+//! `--vbios-dump FILE` writes the ROM the PROM window shows (see [`crate::vbios`]) to a file:
+//! alone it is an action of its own, with `--socket` it is done before serving.
+//! `--vbios-corrupt KIND` applies a [`Corruption`] to that ROM.
 
 use std::ffi::OsString;
 use std::fmt::{self, Write as _};
@@ -15,6 +19,7 @@ use log::LevelFilter;
 use crate::bar0::{Identity, BAR0_SIZE};
 use crate::chips::{self, Architecture, Chip, CHIPS, NVIDIA_VENDOR_ID};
 use crate::device::BAR3_SIZE;
+use crate::vbios::Corruption;
 
 /// Smallest BAR1 size `--bar1-size` accepts: 32 MiB.
 pub const BAR1_SIZE_MIN: u64 = 32 << 20;
@@ -26,6 +31,7 @@ pub const BAR1_SIZE_MAX: u64 = 256 << 30;
 pub const USAGE: &str = "\
 Usage: nova-sim [OPTIONS] --socket PATH
        nova-sim [--chip NAME] [--boot0 HEX] [--boot42 HEX] [--bar1-size SIZE] --describe
+       nova-sim [--chip NAME] [--vbios-corrupt KIND] --vbios-dump FILE
        nova-sim --list-chips
 
 Serve a simulated NVIDIA GPU to QEMU's vfio-user-pci device.
@@ -41,6 +47,13 @@ Options:
                      given in bytes, in 0x-hex, or with a K, M or G suffix (binary units:
                      32G = 32 GiB); default: the chip's own (see --describe)
   --stats FILE       write counters as key=value lines to FILE on exit
+  --vbios-dump FILE  write the chip's VBIOS, as the BAR0 PROM window shows it, to FILE
+                     (without --socket: write it and exit)
+  --vbios-corrupt KIND
+                     damage the VBIOS for fault-injection tests: none (default),
+                     bad-signature-0xaa55 (first image's ROM signature reads 0x55aa),
+                     truncated-bit (BIT token list ends before the falcon data token),
+                     bad-fwsec-desc (FWSEC descriptor's IMEM size runs past the ROM)
   --strict           exit with status 3 if any violation was counted
   --log-level LEVEL  error, warn, info (default), debug or trace
                      (the NOVA_SIM_LOG environment variable sets the default)
@@ -84,6 +97,10 @@ pub struct Options {
     pub strict: bool,
     /// Log verbosity.
     pub log_level: LevelFilter,
+    /// Where to write the VBIOS (`--vbios-dump`).
+    pub vbios_dump: Option<PathBuf>,
+    /// The damage to apply to the VBIOS (`--vbios-corrupt`).
+    pub vbios_corrupt: Corruption,
 }
 
 impl Options {
@@ -112,6 +129,8 @@ pub enum Action {
     ListChips,
     /// Print the selected chip.
     Describe(Options),
+    /// Write the selected chip's VBIOS to `options.vbios_dump` and exit.
+    DumpVbios(Options),
     /// Serve the device; `socket` is set.
     Serve(Options),
 }
@@ -223,6 +242,19 @@ pub fn parse_bar1_size(text: &str) -> Result<u64, UsageError> {
     Ok(size)
 }
 
+fn parse_corruption(text: &str) -> Result<Corruption, UsageError> {
+    Corruption::from_name(text).map_or_else(
+        || {
+            let known: Vec<&str> = Corruption::ALL.iter().map(|c| c.name()).collect();
+            usage(format!(
+                "--vbios-corrupt: '{text}' is not one of {}",
+                known.join(", ")
+            ))
+        },
+        Ok,
+    )
+}
+
 fn parse_level(text: &str) -> Result<LevelFilter, UsageError> {
     match text.to_ascii_lowercase().as_str() {
         "off" => Ok(LevelFilter::Off),
@@ -247,6 +279,8 @@ const VALUE_OPTIONS: &[&str] = &[
     "--bar1-size",
     "--stats",
     "--log-level",
+    "--vbios-dump",
+    "--vbios-corrupt",
 ];
 
 /// Parses the arguments (without the program name). `default_log` is the log level when
@@ -264,6 +298,8 @@ where
     let mut stats = None;
     let mut strict = false;
     let mut log_level = None;
+    let mut vbios_dump = None;
+    let mut vbios_corrupt = Corruption::None;
     let mut list = false;
     let mut describe = false;
     let mut help = false;
@@ -316,6 +352,13 @@ where
                     stats = Some(PathBuf::from(value))
                 }
                 "--log-level" => log_level = Some(parse_level(&value_str()?)?),
+                "--vbios-dump" => {
+                    if value.is_empty() {
+                        return usage("--vbios-dump: empty path");
+                    }
+                    vbios_dump = Some(PathBuf::from(value))
+                }
+                "--vbios-corrupt" => vbios_corrupt = parse_corruption(&value_str()?)?,
                 _ => return usage(format!("unknown option '{name}'")),
             }
             continue;
@@ -375,9 +418,14 @@ where
         stats,
         strict,
         log_level,
+        vbios_dump,
+        vbios_corrupt,
     };
     if list && describe {
         return usage("--list-chips and --describe exclude each other");
+    }
+    if (list || describe) && options.vbios_dump.is_some() {
+        return usage("--vbios-dump cannot be combined with --list-chips or --describe");
     }
     if list {
         return Ok(Action::ListChips);
@@ -386,7 +434,12 @@ where
         return Ok(Action::Describe(options));
     }
     if options.socket.is_none() {
-        return usage("--socket PATH is required to serve (or use --list-chips / --describe)");
+        if options.vbios_dump.is_some() {
+            return Ok(Action::DumpVbios(options));
+        }
+        return usage(
+            "--socket PATH is required to serve (or use --list-chips / --describe / --vbios-dump)",
+        );
     }
     Ok(Action::Serve(options))
 }
@@ -549,6 +602,43 @@ mod tests {
         let err = run(&["--chip", "nv50", "--describe"]).unwrap_err();
         assert!(err.0.contains("unknown chip 'nv50'"), "{err}");
         assert!(err.0.contains("ad102"));
+    }
+
+    #[test]
+    fn vbios_options() {
+        let o = serve(&["--socket", "s"]);
+        assert_eq!((o.vbios_dump, o.vbios_corrupt), (None, Corruption::None));
+        let o = serve(&[
+            "--socket",
+            "s",
+            "--vbios-dump",
+            "/tmp/rom",
+            "--vbios-corrupt=truncated-bit",
+        ]);
+        assert_eq!(o.vbios_dump, Some(PathBuf::from("/tmp/rom")));
+        assert_eq!(o.vbios_corrupt, Corruption::TruncatedBit);
+        match run(&["--chip", "tu102", "--vbios-dump", "rom"]) {
+            Ok(Action::DumpVbios(o)) => {
+                assert_eq!(o.chip.name, "tu102");
+                assert_eq!(o.vbios_dump, Some(PathBuf::from("rom")));
+            }
+            other => panic!("not a dump action: {other:?}"),
+        }
+        for kind in Corruption::ALL {
+            let o = serve(&["--socket", "s", "--vbios-corrupt", kind.name()]);
+            assert_eq!(o.vbios_corrupt, *kind);
+        }
+        let err = run(&["--vbios-corrupt", "all", "--socket", "s"]).unwrap_err();
+        assert!(err.0.contains("bad-fwsec-desc"), "{err}");
+        for args in [
+            &["--vbios-dump", "", "--socket", "s"][..],
+            &["--vbios-dump"],
+            &["--vbios-dump", "rom", "--describe"],
+            &["--vbios-dump", "rom", "--list-chips"],
+            &["--vbios-corrupt", "truncated-bit"],
+        ] {
+            assert!(run(args).is_err(), "{args:?} should fail");
+        }
     }
 
     #[test]

@@ -17,6 +17,8 @@
 //! | 7     | configuration space, 4 KiB                                             |
 //! | 8     | VGA ranges: absent                                                     |
 //!
+//! BAR0 carries the chip's VBIOS in its PROM window (`NV_PROM_DATA`, see [`crate::vbios`]).
+//!
 //! BAR1 is the chip's [`Chip::bar1_size`] unless the caller overrides it (`--bar1-size`, a
 //! board with Resizable BAR). Its memfd is sparse: it is sized with `ftruncate` and mapped
 //! without populating, so even a 256 GiB aperture costs memory only for the pages touched.
@@ -34,6 +36,7 @@ use crate::irq::{Interrupts, IrqSet, IrqType};
 use crate::memory::{GuestMemory, SharedMemory};
 use crate::pci::{Bar, BarKind, ConfigSpace, PciDescription, CONFIG_SPACE_SIZE};
 use crate::stats::{bump, Counters};
+use crate::vbios::{Corruption, Prom, Vbios};
 use crate::vfio::{
     DeviceError, DeviceLayout, DmaMapRequest, DmaUnmapRequest, IrqDesc, RegionDesc, VfioDevice,
     NUM_REGIONS, REGION_BAR0, REGION_BAR1, REGION_BAR3, REGION_BAR5, REGION_CONFIG,
@@ -97,6 +100,7 @@ pub struct GpuDevice {
     chip: &'static Chip,
     config: ConfigSpace,
     bar0: Bar0,
+    vbios: Arc<Vbios>,
     bar1: SharedMemory,
     bar3: Option<SharedMemory>,
     io_bar: bool,
@@ -119,6 +123,9 @@ impl GpuDevice {
     /// of `bar1_size` bytes: [`Chip::bar1_size`], or a Resizable BAR override.
     ///
     /// `bar1_size` must be a power of two; it is checked before any memory is created.
+    ///
+    /// The PROM window shows the chip's VBIOS as built ([`Corruption::None`]); see
+    /// [`GpuDevice::with_vbios`] for another ROM.
     pub fn new(
         chip: &'static Chip,
         identity: Identity,
@@ -126,6 +133,24 @@ impl GpuDevice {
         counters: Arc<Counters>,
         tracer: Option<Tracer>,
     ) -> io::Result<Self> {
+        let vbios = Vbios::build(chip, Corruption::None)
+            .map_err(|err| io::Error::new(io::ErrorKind::InvalidInput, err.to_string()))?;
+        Self::with_vbios(chip, identity, bar1_size, counters, tracer, vbios)
+    }
+
+    /// Like [`GpuDevice::new`], with `vbios` in the PROM window (a corrupted ROM, typically).
+    pub fn with_vbios(
+        chip: &'static Chip,
+        identity: Identity,
+        bar1_size: u64,
+        counters: Arc<Counters>,
+        tracer: Option<Tracer>,
+        vbios: Vbios,
+    ) -> io::Result<Self> {
+        let vbios = Arc::new(vbios);
+        let mut bar0 = Bar0::new(identity, counters.clone(), tracer);
+        bar0.add_unit(Box::new(Prom::new(vbios.clone())))
+            .map_err(|err| io::Error::other(err.to_string()))?;
         let config = ConfigSpace::new(pci_description(chip, bar1_size))
             .map_err(|err| io::Error::new(io::ErrorKind::InvalidInput, err.to_string()))?;
         // Sparse: nothing here reads or fills the aperture.
@@ -138,7 +163,8 @@ impl GpuDevice {
         Ok(GpuDevice {
             chip,
             config,
-            bar0: Bar0::new(identity, counters.clone(), tracer),
+            bar0,
+            vbios,
             bar1,
             bar3,
             io_bar: chip.is_vga(),
@@ -162,6 +188,11 @@ impl GpuDevice {
     /// The BAR0 register model.
     pub fn bar0(&mut self) -> &mut Bar0 {
         &mut self.bar0
+    }
+
+    /// The VBIOS the PROM window shows.
+    pub fn vbios(&self) -> &Vbios {
+        &self.vbios
     }
 
     /// The VRAM aperture behind BAR1.

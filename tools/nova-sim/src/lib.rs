@@ -3,9 +3,9 @@
 //! nova-sim: a simulated NVIDIA GPU that QEMU's `vfio-user-pci` device presents to a guest as
 //! a PCI device, for testing the nova driver without hardware.
 //!
-//! The register and configuration-space models ([`bar0`], [`pci`]) know nothing of the
-//! transport; [`device`] puts them together behind the [`vfio::VfioDevice`] trait, and
-//! [`vfio`] serves that trait over vfio-user.
+//! The register and configuration-space models ([`bar0`], [`pci`]) and the VBIOS ROM
+//! ([`vbios`]) know nothing of the transport; [`device`] puts them together behind the
+//! [`vfio::VfioDevice`] trait, and [`vfio`] serves that trait over vfio-user.
 
 #![warn(missing_docs)]
 
@@ -19,4 +19,5 @@ pub mod memory;
 pub mod pci;
 pub mod signals;
 pub mod stats;
+pub mod vbios;
 pub mod vfio;

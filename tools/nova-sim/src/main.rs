@@ -13,6 +13,7 @@ use nova_sim::bar0::{Identity, Tracer};
 use nova_sim::cli::{self, Action, Options, TraceTarget};
 use nova_sim::device::GpuDevice;
 use nova_sim::stats::Counters;
+use nova_sim::vbios::{Vbios, VbiosError};
 use nova_sim::vfio::{self, VfioDevice, VfioUserServer};
 use nova_sim::{logger, signals};
 
@@ -44,6 +45,10 @@ fn run() -> i32 {
         Action::Version => emit(&format!("nova-sim {}\n", env!("CARGO_PKG_VERSION"))),
         Action::ListChips => emit(&cli::list_chips()),
         Action::Describe(options) => emit(&cli::describe(&options)),
+        Action::DumpVbios(options) => match vbios_for(&options) {
+            Ok(_) => EXIT_OK,
+            Err(code) => code,
+        },
         Action::Serve(options) => serve(options),
     }
 }
@@ -58,6 +63,32 @@ fn emit(text: &str) -> i32 {
             EXIT_FAILURE
         }
     }
+}
+
+/// Builds the VBIOS `options` ask for and writes it to `--vbios-dump`'s file if given.
+/// On failure, prints the error and returns the exit status.
+fn vbios_for(options: &Options) -> Result<Vbios, i32> {
+    let vbios = match Vbios::build(options.chip, options.vbios_corrupt) {
+        Ok(vbios) => vbios,
+        Err(err @ VbiosError::NoFwsec { .. }) => {
+            eprintln!("nova-sim: error: {err}");
+            return Err(EXIT_USAGE);
+        }
+        Err(err) => {
+            eprintln!("nova-sim: error: {err}");
+            return Err(EXIT_FAILURE);
+        }
+    };
+    if let Some(path) = &options.vbios_dump {
+        if let Err(err) = std::fs::write(path, vbios.bytes()) {
+            eprintln!(
+                "nova-sim: error: cannot write the VBIOS to {}: {err}",
+                path.display()
+            );
+            return Err(EXIT_FAILURE);
+        }
+    }
+    Ok(vbios)
 }
 
 /// What the process needs to wind down, from whichever thread ends it.
@@ -144,6 +175,10 @@ fn serve(options: Options) -> i32 {
             return EXIT_FAILURE;
         }
     };
+    let vbios = match vbios_for(&options) {
+        Ok(vbios) => vbios,
+        Err(code) => return code,
+    };
     let tracer = match options.trace.as_ref().map(open_tracer).transpose() {
         Ok(tracer) => tracer,
         Err(err) => {
@@ -155,13 +190,14 @@ fn serve(options: Options) -> i32 {
     let identity = options.identity();
     let chip = options.chip;
     let bar1_size = options.bar1_size();
-    let mut device = match GpuDevice::new(chip, identity, bar1_size, counters.clone(), tracer) {
-        Ok(device) => device,
-        Err(err) => {
-            eprintln!("nova-sim: error: cannot create the device: {err}");
-            return EXIT_FAILURE;
-        }
-    };
+    let mut device =
+        match GpuDevice::with_vbios(chip, identity, bar1_size, counters.clone(), tracer, vbios) {
+            Ok(device) => device,
+            Err(err) => {
+                eprintln!("nova-sim: error: cannot create the device: {err}");
+                return EXIT_FAILURE;
+            }
+        };
     let server = match VfioUserServer::bind(&socket, &device.layout()) {
         Ok(server) => server,
         Err(err) => {
@@ -188,14 +224,17 @@ fn serve(options: Options) -> i32 {
         return EXIT_FAILURE;
     }
     info!(
-        "simulating {} ({}, BOOT_0 {:#010x}, BOOT_42 {:#010x}, PCI {:04x}:{:04x}, BAR1 {:#x})",
+        "simulating {} ({}, BOOT_0 {:#010x}, BOOT_42 {:#010x}, PCI {:04x}:{:04x}, BAR1 {:#x}, \
+         VBIOS {:#x} bytes, corruption {})",
         chip.name,
         chip.arch,
         identity.boot0,
         identity.boot42,
         nova_sim::chips::NVIDIA_VENDOR_ID,
         chip.device_id,
-        bar1_size
+        bar1_size,
+        device.vbios().bytes().len(),
+        options.vbios_corrupt
     );
     // Printed directly, not logged, so that it appears at every log level.
     eprintln!("nova-sim: listening on {}", socket.display());
