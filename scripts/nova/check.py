@@ -181,9 +181,21 @@ def check_boot(label, b, expect_log=None):
     if expect_log:
         hits = b.lines(expect_log)
         record(f"{label}/log-line", bool(hits), f"no line matching /{expect_log}/ in {b.log}")
-    violations = b.sim_stats.get("violations", "missing")
-    record(f"{label}/simulator-clean", b.sim_rc == 0 and violations == "0",
-           f"simulator exit {b.sim_rc}, violations {violations}; see {b.log[:-4]}.sim.log")
+    for i, (rc, stats, simlog) in enumerate(b.sims):
+        violations = stats.get("violations", "missing")
+        chip = stats.get("chip", str(i))
+        record(f"{label}/simulator-clean" + (f"/gpu{i}-{chip}" if len(b.sims) > 1 else ""),
+               rc == 0 and violations == "0",
+               f"simulator exit {rc}, violations {violations}; see {simlog}")
+    if not b.sims:
+        record(f"{label}/simulator-ran", False, "no simulator")
+
+
+def log_lines(label, b, patterns):
+    """Records that each of `patterns` ({name: regex}) matches a console line."""
+    for name, pattern in patterns.items():
+        record(f"{label}/log-line-{name}", bool(b.lines(pattern)),
+               f"no line matching /{pattern}/ in {b.log}")
 
 
 def boot_jobs():
@@ -193,27 +205,35 @@ def boot_jobs():
     def plain(label, chip, mode, exp=None, **kw):
         return lambda: guest.boot(chip, mode, exp, name=label.replace("/", "-"), **kw)
 
-    # IGT first: it is the longest boot.
+    # IGT first: it is the longest boot. After IGT, the guest runs the whole nova-test uAPI
+    # suite (GETPARAM, GEM, mmap, PRIME, an unprivileged user) on the AD102.
     def igt_judge(b):
         for name, passed, detail, note in igt.judge(b):
             record(f"igt/{name}", passed, detail, note)
         for line in igt.summary(b):
             print(f"    {line}", flush=True)
-    jobs.append(("igt/ad102", lambda: igt.boot("ad102"), None, igt_judge))
+    jobs.append(("igt/ad102", lambda: igt.boot("ad102"), r"nova-core .*: NVIDIA AD102", igt_judge))
 
-    for chip in CHIPS:
-        desc = guest.describe(chip)
-        chipset = int(desc["chipset"], 0)
-        jobs.append((f"boot/{chip}", plain(f"boot/{chip}", chip, "device",
-                                           guest.expectations(desc)),
-                     rf"nova-core .*: NVIDIA {chip.upper()} \(.*chipset {chipset:#x}", None))
-    ad102 = guest.expectations(guest.describe("ad102"))
-    # Resizable BAR: a 32 GiB BAR1, whose size GETPARAM must report in full 64 bits.
+    # One guest with a GPU of every architecture, and an AD102 with a 32 GiB BAR1 (Resizable
+    # BAR, whose size GETPARAM must report in full 64 bits): each is identified, checked by its
+    # GSP firmware, registered, and seen by libdrm as its PCI device.
     rebar = ["--bar1-size", "32G"]
-    jobs.append(("boot/ad102-rebar",
-                 plain("boot/ad102-rebar", "ad102", "device",
-                       guest.expectations(guest.describe("ad102", rebar)), sim_args=rebar),
-                 r"nova-core .*: NVIDIA AD102 .*BAR1 32768 MiB", None))
+    gpus = [(c, []) for c in CHIPS] + [("ad102", rebar)]
+    groups, patterns = [], {}
+    for i, (chip, args) in enumerate(gpus):
+        desc = guest.describe(chip, args)
+        label = chip if not args else f"{chip}-rebar"
+        exp = guest.expectations(desc)
+        groups.append(",".join([f"label={label}"] + [f"{k}={v}" for k, v in exp.items()]))
+        bar1 = int(desc["bar1_size"], 0) >> 20
+        patterns[label] = (rf"nova-core .*: NVIDIA {chip.upper()} \(.*chipset "
+                           rf"{int(desc['chipset'], 0):#x}.*BAR1 {bar1} MiB")
+    jobs.append(("boot/archs",
+                 lambda: guest.boot(gpus[0][0], "identity", gpus=gpus, name="boot-archs",
+                                    append=["nova.groups=" + ";".join(groups)]),
+                 None, lambda b: log_lines("boot/archs", b, patterns)))
+
+    ad102 = guest.expectations(guest.describe("ad102"))
     # Unbind and rebind nova-core 20 times.
     jobs.append(("boot/rebind", plain("boot/rebind", "ad102", "rebind", ad102),
                  r"nova-core .*: NVIDIA AD102", None))
@@ -221,30 +241,31 @@ def boot_jobs():
     # (and the package), and once the file is fixed nova-core binds again.
     jobs.append(("boot/missing-firmware",
                  plain("boot/missing-firmware", "ad102", "fwfix", ad102,
-                       fw_omit=("booter_load",)),
+                       fw_omit={"ad102": ("booter_load",)}),
                  r"nova-core .*: missing firmware file nvidia/ad102/gsp/booter_load-570\.144\.bin"
                  r" .*firmware-nvidia-graphics", None))
     jobs.append(("boot/corrupt-firmware",
-                 plain("boot/corrupt-firmware", "ad102", "fwfix", ad102,
-                       fw_truncate={"gsp": 1 << 20}),
-                 r"nova-core .*: corrupt firmware file nvidia/ad102/gsp/gsp-570\.144\.bin "
+                 plain("boot/corrupt-firmware", "ga102", "fwfix",
+                       guest.expectations(guest.describe("ga102")),
+                       fw_truncate={"ga102": {"gsp": 1 << 20}}),
+                 r"nova-core .*: corrupt firmware file nvidia/ga102/gsp/gsp-570\.144\.bin "
                  r"\(1048576 bytes\): truncated", None))
-    # A chip of an architecture nova does not know, and a pre-Turing one: both must be
-    # refused with one log line naming the value read, and leave no device behind.
-    jobs.append(("boot/unknown-chip",
-                 plain("boot/unknown-chip", "ad102", "absent",
-                       sim_args=["--boot0", "0x1c2000a1", "--boot42", "0x1c2a1000"]),
-                 r"nova-core .*: unknown GPU chipset 0x1c2 \(NV_PMC_BOOT_42 = 0x1c2a1000\)",
-                 None))
-    jobs.append(("boot/pre-turing", plain("boot/pre-turing", "gv100", "absent"),
-                 r"nova-core .*: GPU architecture 0x14 .*predates Turing", None))
+    # A chip of an architecture nova does not know and a pre-Turing one, in one guest: both
+    # must be refused with one log line naming the value read, and leave no device behind.
+    unsupported = [("ad102", ["--boot0", "0x1c2000a1", "--boot42", "0x1c2a1000"]), ("gv100", [])]
+    jobs.append(("boot/unsupported",
+                 lambda: guest.boot("ad102", "absent", gpus=unsupported, name="boot-unsupported"),
+                 None, lambda b: log_lines("boot/unsupported", b, {
+                     "unknown-chip": r"nova-core .*: unknown GPU chipset 0x1c2 "
+                                     r"\(NV_PMC_BOOT_42 = 0x1c2a1000\)",
+                     "pre-turing": r"nova-core .*: GPU architecture 0x14 .*predates Turing"})))
     return jobs
 
 
 def stage_boot():
     n = int(os.environ.get("NOVA_JOBS") or os.cpu_count() or 1)
-    stage("boot", f"IGT, then guests on simulated {', '.join(c.upper() for c in CHIPS)}, "
-          f"Resizable BAR, rebinding, bad firmware and unsupported chips ({n} at a time)")
+    stage("boot", f"guests: IGT; {', '.join(c.upper() for c in CHIPS)} and Resizable BAR in "
+          f"one; rebinding; bad firmware; unsupported chips ({n} at a time)")
     kunit_done = False
     with concurrent.futures.ThreadPoolExecutor(max_workers=n) as pool:
         jobs = boot_jobs()
@@ -258,7 +279,7 @@ def stage_boot():
             check_boot(label, b, expect_log=pattern)
             if judge:
                 judge(b)
-            if not kunit_done and b.mode == "device":
+            if not kunit_done and b.kunit:
                 # KUnit runs at every boot; count one boot's results.
                 nova_tests = [(t, p) for t, p in b.kunit if t.startswith("nova")]
                 for t, p in nova_tests:

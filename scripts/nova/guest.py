@@ -70,8 +70,7 @@ class Boot:
     checks: list = field(default_factory=list)   # (name, passed, detail)
     kunit: list = field(default_factory=list)    # (suite.test, passed)
     reports: list = field(default_factory=list)
-    sim_rc: int = -1
-    sim_stats: dict = field(default_factory=dict)
+    sims: list = field(default_factory=list)     # per GPU: (exit status, stats, log)
 
     def lines(self, pattern):
         rx = re.compile(pattern)
@@ -90,36 +89,60 @@ def _newc(name, data=b"", mode=0o100644, ino=1):
     return hdr + name + pad(len(hdr) + len(name)) + data + pad(len(data))
 
 
-def firmware_cpio(chip, out, omit=(), truncate=None):
-    """Writes a cpio archive with `chip`'s GSP firmware files (links resolved) under
-    /lib/firmware, as the firmware-nvidia-graphics package lays them out. `omit` leaves files
-    out by base name ("booter_load"); `truncate` maps a base name to a length to cut it to.
-    The intact versions of omitted and truncated files go to /lib/firmware-spare, for the
-    guest to put in place later."""
-    src = os.path.join(os.environ.get("NOVA_FIRMWARE") or _env()["NOVA_FIRMWARE"],
-                       "nvidia", chip, "gsp")
-    truncate = truncate or {}
-    ino = 1
-    with open(out, "wb") as f:
-        parts = [f"lib/{top}{sub}" for top in ("firmware", "firmware-spare")
-                 for sub in ("", "/nvidia", f"/nvidia/{chip}", f"/nvidia/{chip}/gsp")]
-        for d in ["lib"] + parts:
-            f.write(_newc(d, mode=0o040755, ino=ino))
-            ino += 1
+def firmware_cpio(chips, out, omit=None, truncate=None):
+    """Writes a cpio archive with the GSP firmware files of `chips` under /lib/firmware, laid
+    out as the firmware-nvidia-graphics package has them (a file that is a link to another
+    chip's there is a link here too, and its target is included). `omit` maps a chip to base
+    names to leave out ("booter_load"); `truncate` maps a chip to {base name: length}. The
+    intact versions of omitted and truncated files go to /lib/firmware-spare, for the guest
+    to put in place later."""
+    root = os.environ.get("NOVA_FIRMWARE") or _env()["NOVA_FIRMWARE"]
+    omit, truncate = omit or {}, truncate or {}
+    entries = {}  # path under lib/ -> ("file", data) | ("link", target); dirs implied
+
+    def add_file(rel, data):
+        entries[f"firmware/{rel}"] = ("file", data)
+
+    for chip in dict.fromkeys(chips):
+        src = os.path.join(root, "nvidia", chip, "gsp")
+        if not os.path.isdir(src):
+            continue
         for name in sorted(os.listdir(src)):
-            base = name.rsplit("-", 1)[0]
             if not name.endswith(f"-{FW_VERSION}.bin"):
                 continue
-            with open(os.path.join(src, name), "rb") as fw:
-                data = fw.read()
-            if base in omit or base in truncate:
-                f.write(_newc(f"lib/firmware-spare/nvidia/{chip}/gsp/{name}", data, ino=ino))
-                ino += 1
-            if base in omit:
+            base = name.rsplit("-", 1)[0]
+            rel = f"nvidia/{chip}/gsp/{name}"
+            path = os.path.join(src, name)
+            if base in omit.get(chip, ()) or base in truncate.get(chip, {}):
+                with open(path, "rb") as fw:
+                    entries[f"firmware-spare/{rel}"] = ("file", fw.read())
+                if base in omit.get(chip, ()):
+                    continue
+                with open(path, "rb") as fw:
+                    add_file(rel, fw.read()[:truncate[chip][base]])
                 continue
-            if base in truncate:
-                data = data[:truncate[base]]
-            f.write(_newc(f"lib/firmware/nvidia/{chip}/gsp/{name}", data, ino=ino))
+            # Links are kept as links, and what they point to is included (as it is in the
+            # package: another chip's file, or another version's in the same directory).
+            while os.path.islink(path):
+                target = os.readlink(path)
+                entries[f"firmware/{rel}"] = ("link", target.encode())
+                path = os.path.normpath(os.path.join(os.path.dirname(path), target))
+                rel = os.path.relpath(path, root)
+            if f"firmware/{rel}" not in entries:
+                with open(path, "rb") as fw:
+                    add_file(rel, fw.read())
+    dirs = set()
+    for rel in entries:
+        parts = ("lib/" + rel).split("/")[:-1]
+        dirs.update("/".join(parts[:i]) for i in range(1, len(parts) + 1))
+    ino = 1
+    with open(out, "wb") as f:
+        for d in sorted(dirs):
+            f.write(_newc(d, mode=0o040755, ino=ino))
+            ino += 1
+        for rel, (kind, data) in sorted(entries.items()):
+            mode = 0o120777 if kind == "link" else 0o100644
+            f.write(_newc(f"lib/{rel}", data, mode=mode, ino=ino))
             ino += 1
         f.write(_newc("TRAILER!!!", ino=0, mode=0))
 
@@ -182,61 +205,74 @@ def parse_console(boot):
 
 
 def boot(chip, mode, expect=None, sim_args=(), timeout=240, echo=None, name=None,
-         firmware=None, fw_omit=(), fw_truncate=None):
+         firmware=True, fw_omit=None, fw_truncate=None, gpus=None, extra_initrds=(),
+         append=()):
     """Boots the guest once; returns a Boot. `echo(line)` sees console lines as they come.
 
-    The guest gets the GSP firmware files of `firmware` (default: `chip`; "" for none), less
-    `fw_omit` and with `fw_truncate` applied, appended to the initramfs as a second archive."""
+    `gpus` lists the simulated GPUs as (chip, simulator arguments); by default there is one,
+    `chip` with `sim_args`. Each is its own nova-sim behind its own vfio-user device. With
+    `firmware`, the GPUs' GSP firmware files (less `fw_omit`, with `fw_truncate` applied; see
+    firmware_cpio) are appended to the initramfs as a further archive, after `extra_initrds`.
+    `append` adds kernel command line arguments."""
     os.makedirs(LOGS, exist_ok=True)
     name = name or f"boot-{chip}-{mode}"
     log = os.path.join(LOGS, name + ".log")
     b = Boot(chip=chip, mode=mode, log=log)
+    gpus = gpus or [(chip, sim_args)]
     run = tempfile.mkdtemp(prefix="nova-", dir="/tmp")
-    sock = os.path.join(run, "gpu.sock")
     # The kernel unpacks concatenated cpio archives in turn.
     initrd = os.path.join(run, "initrd.cpio")
-    with open(initrd, "wb") as out, open(INITRD, "rb") as base:
-        out.write(base.read())
-        fw_chip = chip if firmware is None else firmware
-        if fw_chip and os.path.isdir(os.path.join(_env()["NOVA_FIRMWARE"], "nvidia", fw_chip,
-                                                  "gsp")):
+    with open(initrd, "wb") as out:
+        for part in (INITRD, *extra_initrds):
+            with open(part, "rb") as f:
+                shutil.copyfileobj(f, out)
+        if firmware:
             fwc = os.path.join(run, "fw.cpio")
-            firmware_cpio(fw_chip, fwc, fw_omit, fw_truncate)
+            firmware_cpio([c for c, _ in gpus], fwc, fw_omit, fw_truncate)
             with open(fwc, "rb") as fw:
-                out.write(fw.read())
+                shutil.copyfileobj(fw, out)
             os.unlink(fwc)
-    stats = os.path.join(run, "sim.stats")
-    simlog = open(os.path.join(LOGS, name + ".sim.log"), "w")
-    sim = subprocess.Popen([SIM, "--chip", chip, "--socket", sock, "--stats", stats,
-                            "--strict", *sim_args],
-                           stdout=simlog, stderr=subprocess.STDOUT)
-    start = time.monotonic()
-    while not os.path.exists(sock):
-        if sim.poll() is not None or time.monotonic() - start > 10:
-            sim.kill()
-            raise RuntimeError(f"nova-sim did not start (see {simlog.name})")
-        time.sleep(0.05)
+    sims, devices = [], []
+    for i, (gchip, gargs) in enumerate(gpus):
+        sock = os.path.join(run, f"gpu{i}.sock")
+        stats = os.path.join(run, f"sim{i}.stats")
+        simlog = open(os.path.join(LOGS, f"{name}.sim{i if i else ''}.log"), "w")
+        sim = subprocess.Popen([SIM, "--chip", gchip, "--socket", sock, "--stats", stats,
+                                "--strict", *gargs],
+                               stdout=simlog, stderr=subprocess.STDOUT)
+        sims.append((sim, stats, simlog))
+        start = time.monotonic()
+        while not os.path.exists(sock):
+            if sim.poll() is not None or time.monotonic() - start > 10:
+                for s_, _, _ in sims:
+                    s_.kill()
+                raise RuntimeError(f"nova-sim did not start (see {simlog.name})")
+            time.sleep(0.05)
+        devices += ["-device", '{"driver":"vfio-user-pci","socket":{"type":"unix","path":"%s"},'
+                    '"x-msg-timeout":30000}' % sock]
 
     # The machine has no ACPI (acpi=off below): under TCG with KASAN, ACPI's namespace and PCI
     # link set-up cost about eight seconds a boot and the guest needs none of it. PCI is probed
     # directly and the local APIC runs in virtual-wire mode, so MSI works. (The kernel's own
-    # acpi=off is not used: with it the kernel also gives up the local APIC.)
+    # acpi=off is not used: with it the kernel also gives up the local APIC.) The CPU has no
+    # 5-level paging: with it, this kernel's KASAN now and then reports a wild access in
+    # rcu_is_watching() when an interrupt arrives during identify_boot_cpu(), a boot-time
+    # problem unrelated to nova that would make the tests flaky.
     cmdline = ["console=ttyS0", "panic=-1", "oops=panic", "loglevel=7",
-               f"nova.mode={mode}"]
+               f"nova.mode={mode}", *append]
     cmdline += os.environ.get("NOVA_GUEST_APPEND", "").split()
     if expect:
         cmdline.append("nova.expect=" + ",".join(f"{k}={v}" for k, v in expect.items()))
-    device = ('{"driver":"vfio-user-pci","socket":{"type":"unix","path":"%s"},'
-              '"x-msg-timeout":30000}' % sock)
     qemu = [IN_ROOT, "qemu-system-x86_64",
-            "-machine", "q35,accel=tcg,memory-backend=mem,acpi=off", "-cpu", "max", "-smp", "1",
+            "-machine", "q35,accel=tcg,memory-backend=mem,acpi=off", "-cpu", "max,la57=off",
+            "-smp", "1",
             "-m", "1G", "-object", "memory-backend-memfd,id=mem,size=1G,share=on",
             "-nodefaults", "-nographic", "-no-reboot", "-serial", "stdio",
             "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
             # Room above 4 GiB for the largest BAR1 the simulator offers (Resizable BAR).
             "-global", "q35-pcihost.pci-hole64-size=512G",
             "-kernel", KERNEL, "-initrd", initrd, "-append", " ".join(cmdline),
-            "-device", device]
+            *devices]
     t0 = time.monotonic()
     with open(log, "w") as logf:
         q = subprocess.Popen(qemu, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
@@ -258,15 +294,18 @@ def boot(chip, mode, expect=None, sim_args=(), timeout=240, echo=None, name=None
         finally:
             timer.cancel()
     b.wall = time.monotonic() - t0
-    try:
-        b.sim_rc = sim.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        sim.terminate()
-        b.sim_rc = sim.wait(timeout=5)
-    simlog.close()
-    if os.path.exists(stats):
-        with open(stats) as f:
-            b.sim_stats = dict(l.strip().split("=", 1) for l in f if "=" in l)
+    for sim, stats, simlog in sims:
+        try:
+            rc = sim.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            sim.terminate()
+            rc = sim.wait(timeout=5)
+        simlog.close()
+        st = {}
+        if os.path.exists(stats):
+            with open(stats) as f:
+                st = dict(l.strip().split("=", 1) for l in f if "=" in l)
+        b.sims.append((rc, st, simlog.name))
     shutil.rmtree(run, ignore_errors=True)
     parse_console(b)
     # isa-debug-exit: QEMU exits with (status << 1) | 1.

@@ -243,9 +243,9 @@ pub(crate) fn check_files(dev: &device::Device, chipset: Chipset) -> Result {
             Err(e) => {
                 dev_err!(
                     dev,
-                    "missing firmware file {} ({:?}): install package {} (GSP-RM {})\n",
+                    "missing firmware file {} (error {}): install package {} (GSP-RM {})\n",
                     name.to_str().unwrap_or("?"),
-                    e,
+                    e.to_errno(),
                     PACKAGE,
                     VERSION
                 );

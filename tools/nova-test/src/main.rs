@@ -6,6 +6,9 @@
 //!   nova-test device [KEY=VALUE ...]   test the nova device; each KEY=VALUE is an expected
 //!                                      GETPARAM value (chipset, arch, revision, bar1, device);
 //!                                      then the GEM, mmap and PRIME uAPI suite (needs root)
+//!   nova-test identity GROUP...        several GPUs: each GROUP is `label=NAME,KEY=VALUE,...`;
+//!                                      the nova render node whose `device` and `bar1` match is
+//!                                      found and its GETPARAM values checked
 //!   nova-test absent                   check that no nova DRM device exists
 //!   nova-test bench                    benchmark nova against the DRM core and vgem (prints
 //!                                      `nova-bench: NAME VALUE UNIT` lines; never fails on
@@ -166,6 +169,79 @@ fn test_device(expectations: &[(String, u64, u64)], report: &mut Report) {
     gem::run(node, cards.first(), report);
 }
 
+/// One GPU's expectations in `nova-test identity`: its label and GETPARAM values.
+type Group = (String, Vec<(String, u64, u64)>);
+
+/// Parses `label=NAME,KEY=VALUE,...`.
+fn parse_group(group: &str) -> Result<Group, String> {
+    let mut label = None;
+    let mut rest = Vec::new();
+    for kv in group.split(',') {
+        match kv.strip_prefix("label=") {
+            Some(l) if !l.is_empty() => label = Some(l.to_owned()),
+            _ => rest.push(kv.to_owned()),
+        }
+    }
+    let label = label.ok_or_else(|| format!("group '{group}' has no label=NAME"))?;
+    let exp = parse_expectations(&rest)?;
+    if !exp.iter().any(|(k, _, _)| k == "device") {
+        return Err(format!(
+            "group '{group}' has no device=ID to find its node by"
+        ));
+    }
+    Ok((label, exp))
+}
+
+/// Checks several GPUs at once: each group's node is the one whose PCI device id and BAR1 size
+/// (when given) match, and every expected GETPARAM value must match.
+fn test_identity(groups: &[Group], report: &mut Report) {
+    let render = drm::find_nodes(Path::new(DRI), "renderD", DRIVER);
+    report.check(
+        "render-nodes",
+        if render.len() == groups.len() {
+            Ok(())
+        } else {
+            Err(format!(
+                "expected {} nova render nodes, found {}",
+                groups.len(),
+                render.len()
+            ))
+        },
+    );
+    let mut used = vec![false; render.len()];
+    for (label, exp) in groups {
+        let keys = exp.iter().filter(|(k, _, _)| k == "device" || k == "bar1");
+        let keys: Vec<_> = keys.collect();
+        let found = render.iter().enumerate().find(|(i, n)| {
+            !used[*i] && keys.iter().all(|(_, p, v)| n.getparam(*p).ok() == Some(*v))
+        });
+        let Some((i, node)) = found else {
+            report.check(
+                &format!("{label}/node"),
+                Err("no nova render node with this device id and BAR1 size".to_owned()),
+            );
+            continue;
+        };
+        used[i] = true;
+        report.check(&format!("{label}/node"), Ok(()));
+        println!("nova-test: {label}: render node {}", node.path().display());
+        for (key, p, want) in exp {
+            report.check(
+                &format!("{label}/getparam-{key}"),
+                match node.getparam(*p) {
+                    Ok(v) if v == *want => Ok(()),
+                    Ok(v) => Err(format!("got {v:#x}, expected {want:#x}")),
+                    Err(e) => Err(e.to_string()),
+                },
+            );
+        }
+        report.check(
+            &format!("{label}/getparam-unknown"),
+            expect_errno(node, 0x1_0000_0001, libc::EINVAL),
+        );
+    }
+}
+
 fn test_absent(report: &mut Report) {
     let dri = Path::new(DRI);
     let n =
@@ -210,6 +286,23 @@ fn main() -> ExitCode {
                 return ExitCode::from(2);
             }
         },
+        Some("identity") => {
+            match args[1..]
+                .iter()
+                .map(|g| parse_group(g))
+                .collect::<Result<Vec<_>, _>>()
+            {
+                Ok(groups) if !groups.is_empty() => test_identity(&groups, &mut report),
+                Ok(_) => {
+                    eprintln!("nova-test: identity needs at least one GROUP");
+                    return ExitCode::from(2);
+                }
+                Err(e) => {
+                    eprintln!("nova-test: {e}");
+                    return ExitCode::from(2);
+                }
+            }
+        }
         Some("absent") => test_absent(&mut report),
         Some("bench") => return bench::run(),
         Some("qemu-exit") => {
@@ -218,7 +311,8 @@ fn main() -> ExitCode {
         }
         _ => {
             eprintln!(
-                "usage: nova-test device [KEY=VALUE ...] | absent | bench | qemu-exit STATUS"
+                "usage: nova-test device [KEY=VALUE ...] | identity GROUP... | absent | bench | \
+                 qemu-exit STATUS"
             );
             return ExitCode::from(2);
         }
@@ -239,6 +333,17 @@ mod tests {
             exp[1],
             ("bar1".to_owned(), param::VRAM_BAR_SIZE, 268_435_456)
         );
+    }
+
+    #[test]
+    fn groups_parse() {
+        let (label, exp) = parse_group("label=tu102,chipset=0x162,device=0x1e04").unwrap();
+        assert_eq!(label, "tu102");
+        assert_eq!(exp.len(), 2);
+        assert_eq!(exp[1], ("device".to_owned(), param::PCI_DEVICE_ID, 0x1e04));
+        assert!(parse_group("chipset=0x162,device=0x1e04").is_err());
+        assert!(parse_group("label=x,chipset=0x162").is_err());
+        assert!(parse_group("label=,device=1").is_err());
     }
 
     #[test]
