@@ -237,35 +237,39 @@ def boot_jobs():
     # Unbind and rebind nova-core 20 times.
     jobs.append(("boot/rebind", plain("boot/rebind", "ad102", "rebind", ad102),
                  r"nova-core .*: NVIDIA AD102", None))
-    # A missing and a corrupt firmware file: the probe fails with one line naming the file
-    # (and the package), and once the file is fixed nova-core binds again.
-    jobs.append(("boot/missing-firmware",
-                 plain("boot/missing-firmware", "ad102", "fwfix", ad102,
-                       fw_omit={"ad102": ("booter_load",)}),
-                 r"nova-core .*: missing firmware file nvidia/ad102/gsp/booter_load-570\.144\.bin"
-                 r" .*firmware-nvidia-graphics", None))
-    jobs.append(("boot/corrupt-firmware",
-                 plain("boot/corrupt-firmware", "ga102", "fwfix",
-                       guest.expectations(guest.describe("ga102")),
-                       fw_truncate={"ga102": {"gsp": 1 << 20}}),
-                 r"nova-core .*: corrupt firmware file nvidia/ga102/gsp/gsp-570\.144\.bin "
-                 r"\(1048576 bytes\): truncated", None))
-    # A chip of an architecture nova does not know and a pre-Turing one, in one guest: both
-    # must be refused with one log line naming the value read, and leave no device behind.
-    unsupported = [("ad102", ["--boot0", "0x1c2000a1", "--boot42", "0x1c2a1000"]), ("gv100", [])]
-    jobs.append(("boot/unsupported",
-                 lambda: guest.boot("ad102", "absent", gpus=unsupported, name="boot-unsupported"),
-                 None, lambda b: log_lines("boot/unsupported", b, {
+    # Refusals, in one guest: an AD102 without booter_load and a TU102 whose gsp file is cut
+    # to 1 MiB (the probe fails with one line naming the file, and the package for a missing
+    # one), a chip of an architecture nova does not know, and a pre-Turing chip (refused with
+    # one line naming the value read). Then the guest fixes the firmware and binds every GPU
+    # again: the two fixed ones must bind, the unsupported ones must be refused again.
+    refusals = [("ad102", []), ("tu102", []),
+                ("ad102", ["--boot0", "0x1c2000a1", "--boot42", "0x1c2a1000"]), ("gv100", [])]
+    fixed = [("ad102", ad102), ("tu102", guest.expectations(guest.describe("tu102")))]
+    fixed_groups = ";".join(",".join([f"label={c}"] + [f"{k}={v}" for k, v in e.items()])
+                            for c, e in fixed)
+    jobs.append(("boot/refusals",
+                 lambda: guest.boot("ad102", "fwfix", gpus=refusals, name="boot-refusals",
+                                    fw_omit={"ad102": ("booter_load",)},
+                                    fw_truncate={"tu102": {"gsp": 1 << 20}},
+                                    append=["nova.groups=" + fixed_groups]),
+                 None, lambda b: log_lines("boot/refusals", b, {
+                     "missing-firmware": r"nova-core .*: missing firmware file "
+                                         r"nvidia/ad102/gsp/booter_load-570\.144\.bin .*"
+                                         r"firmware-nvidia-graphics",
+                     "corrupt-firmware": r"nova-core .*: corrupt firmware file "
+                                         r"nvidia/tu102/gsp/gsp-570\.144\.bin "
+                                         r"\(1048576 bytes\): truncated",
                      "unknown-chip": r"nova-core .*: unknown GPU chipset 0x1c2 "
                                      r"\(NV_PMC_BOOT_42 = 0x1c2a1000\)",
-                     "pre-turing": r"nova-core .*: GPU architecture 0x14 .*predates Turing"})))
+                     "pre-turing": r"nova-core .*: GPU architecture 0x14 .*predates Turing",
+                     "fixed-ones-bound": r"nova-guest: 2 GPUs bound after the firmware fix"})))
     return jobs
 
 
 def stage_boot():
     n = int(os.environ.get("NOVA_JOBS") or os.cpu_count() or 1)
     stage("boot", f"guests: IGT; {', '.join(c.upper() for c in CHIPS)} and Resizable BAR in "
-          f"one; rebinding; bad firmware; unsupported chips ({n} at a time)")
+          f"one; 20 rebinds; bad firmware and unsupported chips in one ({n} at a time)")
     kunit_done = False
     with concurrent.futures.ThreadPoolExecutor(max_workers=n) as pool:
         jobs = boot_jobs()
