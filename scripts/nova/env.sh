@@ -26,20 +26,6 @@ HASH=$(nova_recipe_hash "$(dirname "$0")/env.recipe")
 ROOT=$NOVA_CACHE/root-$HASH
 ENVFILE=$NOVA_CACHE/env-$HASH.sh
 
-debian_mirror() {
-	if [ -n "${NOVA_DEBIAN_MIRROR:-}" ]; then
-		echo "$NOVA_DEBIAN_MIRROR"
-		return
-	fi
-	# The host's own apt source for the main archive.
-	local uri
-	uri=$(grep -h -E '^(URIs:|deb )' /etc/apt/sources.list.d/*.sources \
-		/etc/apt/sources.list 2>/dev/null |
-		grep -o -E 'https?://[^ ]+/debian/?' | grep -v security | head -n1)
-	[ -n "$uri" ] || nova_die "no Debian mirror found in the host's apt sources; set NOVA_DEBIAN_MIRROR"
-	echo "${uri%/}"
-}
-
 make_root() {
 	local mirror tmp
 	if ! command -v mmdebstrap >/dev/null; then
@@ -51,7 +37,7 @@ make_root() {
 			nova_die "mmdebstrap is missing: apt-get install mmdebstrap (or set NOVA_HOST_TOOLS=1)"
 		fi
 	fi
-	mirror=$(debian_mirror)
+	mirror=$(nova_debian_mirror)
 	tmp=$ROOT.tmp
 	rm -rf "$tmp"
 	nova_stage env "creating the Debian trixie root in $ROOT (about 2-4 minutes)"

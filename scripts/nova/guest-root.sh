@@ -36,28 +36,12 @@ nova_in_guest_root() {
 	' nova-guest-root "$NOVA_GUEST_ROOT" "$@"
 }
 
-# The Debian mirror: as env.sh finds it (the host's own apt source for the
-# main archive), so that no mirror is ever written into a file.
-guest_debian_mirror() {
-	if [ -n "${NOVA_DEBIAN_MIRROR:-}" ]; then
-		echo "$NOVA_DEBIAN_MIRROR"
-		return
-	fi
-	local uri
-	uri=$(grep -h -E '^(URIs:|deb )' /etc/apt/sources.list.d/*.sources \
-		/etc/apt/sources.list 2>/dev/null |
-		grep -o -E 'https?://[^ ]+/debian/?' | grep -v security | head -n1)
-	[ -n "$uri" ] ||
-		nova_die "no Debian mirror found in the host's apt sources; set NOVA_DEBIAN_MIRROR"
-	echo "${uri%/}"
-}
-
 make_guest_root() {
 	local root=$1 mirror tmp t0
 	command -v mmdebstrap >/dev/null ||
 		nova_die "stage 'guest-root': mmdebstrap is missing (apt-get install mmdebstrap)"
 	. "$GUEST_RECIPE"
-	mirror=$(guest_debian_mirror)
+	mirror=$(nova_debian_mirror)
 	tmp=$root.tmp
 	rm -rf "$tmp"
 	nova_stage guest-root "creating the Debian $GUEST_SUITE guest root (IGT) in $root (about 30 s)"

@@ -36,6 +36,21 @@ nova_recipe_hash() {
 	cat "$@" | sha256sum | cut -c1-12
 }
 
+# The Debian mirror for mmdebstrap: NOVA_DEBIAN_MIRROR, or the host's own
+# apt source for the main archive (so that no mirror is written into a file).
+nova_debian_mirror() {
+	if [ -n "${NOVA_DEBIAN_MIRROR:-}" ]; then
+		echo "$NOVA_DEBIAN_MIRROR"
+		return
+	fi
+	local uri
+	uri=$(grep -h -E '^(URIs:|deb )' /etc/apt/sources.list.d/*.sources \
+		/etc/apt/sources.list 2>/dev/null |
+		grep -o -E 'https?://[^ ]+/debian/?' | grep -v security | head -n1)
+	[ -n "$uri" ] || nova_die "no Debian mirror found in the host's apt sources; set NOVA_DEBIAN_MIRROR"
+	echo "${uri%/}"
+}
+
 # Loads the environment made by env.sh (NOVA_ROOT, NOVA_KSRC_PRISTINE, ...).
 nova_load_env() {
 	local out
