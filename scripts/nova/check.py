@@ -6,7 +6,7 @@ Stages, each announced as it starts:
   env        the build root and the base kernel (cached)
   tools      nova-sim, nova-test and nova-tlv: build, cargo test (nova-tlv
              converts every chip's files of the Debian package), rustfmt,
-             clippy
+             clippy and rustdoc, all warning-free
   kernel     the test kernel, nova's crates compiled through clippy
   style      rustfmt and checkpatch on the kernel-side sources; the uAPI
              header installed with headers_install and compiled (-Werror)
@@ -111,6 +111,9 @@ def stage_tools():
     ok, out, log = run(["cargo", "clippy", "--release", "--locked", "--workspace",
                         "--all-targets", "--", "-D", "warnings"], "check-cargo-clippy", cwd=tools)
     record("tools/clippy", ok, f"see {log}\n{tail(out)}")
+    ok, out, log = run(["cargo", "doc", "--no-deps", "--workspace", "--locked"], "check-cargo-doc",
+                       cwd=tools, env=dict(os.environ, RUSTDOCFLAGS="-D warnings"))
+    record("tools/rustdoc", ok, f"see {log}\n{tail(out)}")
     return True
 
 

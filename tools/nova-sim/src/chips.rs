@@ -193,8 +193,8 @@ use Architecture::*;
 
 /// Every chip the simulator knows, oldest first.
 ///
-/// BOOT_0 = arch[4:0] << 24 | impl << 20 | arch[5] << 8 | major << 4 | minor;
-/// BOOT_42 = arch << 24 | impl << 20 | major << 16 | minor << 12 (see the module docs).
+/// `BOOT_0 = arch[4:0] << 24 | impl << 20 | arch[5] << 8 | major << 4 | minor`;
+/// `BOOT_42 = arch << 24 | impl << 20 | major << 16 | minor << 12` (see the module docs).
 pub const CHIPS: &[Chip] = &[
     // GV100 0x140 (nouveau nv140_chipset). 1db1 "GV100GL [Tesla V100 SXM2 16GB]".
     Chip {
