@@ -208,8 +208,8 @@ def boot_jobs():
     def plain(label, chip, mode, exp=None, **kw):
         return lambda: guest.boot(chip, mode, exp, name=label.replace("/", "-"), **kw)
 
-    # IGT first: it is the longest boot. After IGT, the guest runs the whole nova-test uAPI
-    # suite (GETPARAM, GEM, mmap, PRIME, an unprivileged user) on the AD102.
+    # IGT first: it is the longest boot. After IGT, the guest checks with nova-test that nova
+    # came back as it was at boot.
     def igt_judge(b):
         for name, passed, detail, note in igt.judge(b):
             record(f"igt/{name}", passed, detail, note)
@@ -237,7 +237,8 @@ def boot_jobs():
                  None, lambda b: log_lines("boot/archs", b, patterns)))
 
     ad102 = guest.expectations(guest.describe("ad102"))
-    # Unbind and rebind nova-core 20 times.
+    # Unbind and rebind nova-core 20 times, then run the whole nova-test uAPI suite
+    # (GETPARAM, GEM, mmap, PRIME with itself and vgem, an unprivileged user).
     jobs.append(("boot/rebind", plain("boot/rebind", "ad102", "rebind", ad102),
                  r"nova-core .*: NVIDIA AD102", None))
     # Refusals, in one guest: an AD102 without booter_load and a TU102 whose gsp file is cut
