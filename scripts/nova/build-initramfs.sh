@@ -12,7 +12,7 @@ set -euo pipefail
 
 NOVA_TEST=${NOVA_TEST_BIN:-$NOVA_TOP/tools/target/guest/release/nova-test}
 OUT=${NOVA_INITRAMFS:-$NOVA_CACHE/initramfs.cpio}
-STAGE=${OUT%.cpio}.d
+STAGE=$NOVA_CACHE/$(basename "${OUT%.cpio}").d
 IGT_TESTS=$NOVA_TOP/scripts/nova/igt.tests
 IGT_DIR=/usr/libexec/igt-gpu-tools
 
@@ -73,9 +73,10 @@ if [ -f "$NOVA_GUEST_ROOT/usr/share/misc/pci.ids" ]; then
 	cp "$NOVA_GUEST_ROOT/usr/share/misc/pci.ids" "$STAGE/usr/share/misc/"
 fi
 
-# The guest root's cpio, run in the staging directory (bound at the same path).
+# The guest root's cpio, run in the staging directory (under the cache, so at
+# the same path inside the root).
 # shellcheck disable=SC2016
-NOVA_GUEST_BINDS=$STAGE nova_in_guest_root sh -c \
+nova_in_guest_root sh -c \
 	'cd "$1" && find . -print0 | LC_ALL=C sort -z | cpio --null -o -H newc --quiet' \
 	sh "$STAGE" >"$OUT.tmp"
 mv "$OUT.tmp" "$OUT"

@@ -139,9 +139,7 @@ def overlay_files(exts):
 
 def stage_style():
     stage("style", "rustfmt and checkpatch on the kernel sources, the installed uAPI header")
-    env_out = subprocess.run(["bash", os.path.join(NOVA, "env.sh")], capture_output=True,
-                             text=True).stdout
-    env = dict(l.split("=", 1) for l in env_out.splitlines() if "=" in l)
+    env = guest._env()
     ksrc = env.get("NOVA_KSRC_PRISTINE", "")
     rs = [os.path.join(TOP, f) for f in overlay_files((".rs",))]
     ok, out, log = run([os.path.join(NOVA, "in-root.sh"), "rustfmt", "--check", "--edition",

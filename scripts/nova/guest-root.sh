@@ -18,22 +18,9 @@ set -euo pipefail
 
 GUEST_RECIPE=$NOVA_TOP/scripts/nova/guest-root.recipe
 
-# Runs a command inside the guest root with /dev and /proc mounted, and the
-# directories named in NOVA_GUEST_BINDS (space-separated) at the same paths
-# as outside.
+# Runs a command inside the guest root (see nova_chroot in lib.sh).
 nova_in_guest_root() {
-	local userns=
-	[ "$(id -u)" = 0 ] || userns=-r
-	unshare $userns -m --propagation private -- bash -c '
-		set -e
-		root=$1; shift
-		for p in /dev /proc ${NOVA_GUEST_BINDS:-}; do
-			mkdir -p "$root$p"
-			mount --rbind "$p" "$root$p"
-		done
-		exec chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
-			HOME=/root LANG=C.UTF-8 "$@"
-	' nova-guest-root "$NOVA_GUEST_ROOT" "$@"
+	nova_chroot "$NOVA_GUEST_ROOT" "$@"
 }
 
 make_guest_root() {

@@ -172,7 +172,7 @@ def expectations(desc):
     boot42 = int(desc["boot42"], 0)
     return {
         "chipset": desc["chipset"],
-        "arch": desc["arch_code"] if "arch_code" in desc else hex(int(desc["chipset"], 0) >> 4),
+        "arch": desc["arch_code"],
         "revision": hex((boot42 >> 12) & 0xff),
         "bar1": desc["bar1_size"],
         "device": desc["device_id"],

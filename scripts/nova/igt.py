@@ -124,19 +124,9 @@ def summary(b):
 def boot(chip="ad102", selected=None, echo=None, name=None):
     """Boots the guest in nova.mode=igt (only the `selected` tests, if given)."""
     desc = guest.describe(chip)
-    saved = os.environ.get("NOVA_GUEST_APPEND")
-    if selected:
-        os.environ["NOVA_GUEST_APPEND"] = f"{saved or ''} nova.igt={','.join(selected)}"
-    try:
-        return guest.boot(chip, "igt", guest.expectations(desc), timeout=boot_timeout(selected),
-                          echo=echo, name=name or f"igt-{chip}")
-    finally:
-        if selected:
-            if saved is None:
-                del os.environ["NOVA_GUEST_APPEND"]
-            else:
-                os.environ["NOVA_GUEST_APPEND"] = saved
-
+    append = [f"nova.igt={','.join(selected)}"] if selected else []
+    return guest.boot(chip, "igt", guest.expectations(desc), timeout=boot_timeout(selected),
+                      echo=echo, name=name or f"igt-{chip}", append=append)
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])

@@ -59,14 +59,10 @@ nova_load_env() {
 	export NOVA_ROOT NOVA_KSRC_PRISTINE NOVA_KVER NOVA_FIRMWARE
 }
 
-# Runs a command inside the build root, with the repository, the cache,
-# /dev, /proc, /sys and /tmp visible at the same paths as outside. Without
-# a root (NOVA_HOST_TOOLS=1) it runs the command on the host.
-nova_in_root() {
-	if [ -z "${NOVA_ROOT:-}" ]; then
-		"$@"
-		return
-	fi
+# Runs a command inside the Debian root ROOT, with the repository, the cache,
+# /dev, /proc, /sys and /tmp visible at the same paths as outside.
+#   nova_chroot ROOT CMD...
+nova_chroot() {
 	local userns=
 	[ "$(id -u)" = 0 ] || userns=-r
 	unshare $userns -m --propagation private -- bash -c '
@@ -79,5 +75,15 @@ nova_in_root() {
 		exec chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
 			HOME=/root LANG=C.UTF-8 TERM=dumb \
 			LIBCLANG_PATH=/usr/lib/llvm-19/lib "$@"
-	' nova-root "$NOVA_ROOT" "$@"
+	' nova-chroot "$@"
+}
+
+# Runs a command inside the build root (see nova_chroot). Without a root
+# (NOVA_HOST_TOOLS=1) it runs the command on the host.
+nova_in_root() {
+	if [ -z "${NOVA_ROOT:-}" ]; then
+		"$@"
+		return
+	fi
+	nova_chroot "$NOVA_ROOT" "$@"
 }
