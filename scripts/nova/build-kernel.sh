@@ -18,6 +18,20 @@
 #
 # With KDIR=<tree> the tree is built as it is (a drm-rust checkout already
 # holds the nova sources), into $NOVA_CACHE/obj-kdir.
+#
+# With NOVA_VARIANT=upstream the unmodified base tree (upstream nova-core
+# and nova-drm, no overlay) is built with the same configuration into
+# $NOVA_CACHE/obj-upstream: the peer driver of the side-by-side comparison.
+# Its warnings are upstream's, so they are neither linted nor kept.
+#
+# Parallel work (several checkouts, one cache):
+#   NOVA_KTREE=<name>      a separate source and object tree
+#                          ($NOVA_CACHE/src-<name>, obj-<name>); the default
+#                          tree is shared, and builds in one tree are
+#                          serialised with a lock, each overlaying its own
+#                          checkout ($NOVA_TOP) first.
+#   NOVA_KERNEL_OUT=<path> copy the bzImage there before the lock is
+#                          released (guest.py boots NOVA_KERNEL=<path>).
 
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -31,12 +45,41 @@ LINT=0
 OVERLAY_DIRS="drivers/gpu/nova-core drivers/gpu/drm/nova Documentation/gpu/nova"
 OVERLAY_FILES="include/uapi/drm/nova_drm.h"
 
-if [ -n "${KDIR:-}" ]; then
+VARIANT=${NOVA_VARIANT:-nova}
+if [ "$VARIANT" = upstream ]; then
+	[ -z "${KDIR:-}" ] || nova_die "stage 'kernel': NOVA_VARIANT=upstream builds the base tree; unset KDIR"
+	SRC=$NOVA_KSRC_PRISTINE
+	OBJ=$NOVA_CACHE/obj-upstream
+	nova_stage kernel "building the unmodified base tree (upstream nova) of linux $NOVA_KVER"
+elif [ "$VARIANT" != nova ]; then
+	nova_die "stage 'kernel': unknown NOVA_VARIANT '$VARIANT' (nova or upstream)"
+elif [ -n "${KDIR:-}" ]; then
 	SRC=$KDIR
 	OBJ=$NOVA_CACHE/obj-kdir
 else
-	SRC=$NOVA_CACHE/src-$(basename "$NOVA_KSRC_PRISTINE")
-	OBJ=$NOVA_CACHE/obj-nova
+	KTREE=${NOVA_KTREE:-nova}
+	case $KTREE in
+	nova)
+		SRC=$NOVA_CACHE/src-$(basename "$NOVA_KSRC_PRISTINE")
+		OBJ=$NOVA_CACHE/obj-nova ;;
+	upstream | kdir | *[!a-z0-9-]*)
+		nova_die "stage 'kernel': NOVA_KTREE must be a plain name (a-z, 0-9, -), not '$KTREE'" ;;
+	*)
+		SRC=$NOVA_CACHE/src-$KTREE-$(basename "$NOVA_KSRC_PRISTINE")
+		OBJ=$NOVA_CACHE/obj-$KTREE ;;
+	esac
+fi
+
+# One build at a time per object tree, from the overlay to the copy of the
+# bzImage (the lock is released when this script exits).
+mkdir -p "$OBJ"
+exec 9>"$OBJ.lock"
+if ! flock -n 9; then
+	nova_stage kernel "waiting for another build of $OBJ"
+	flock 9
+fi
+
+if [ "$VARIANT" = nova ] && [ -z "${KDIR:-}" ]; then
 	if [ ! -f "$SRC/.nova-src" ]; then
 		nova_stage kernel "preparing the source tree $SRC (hard links to $NOVA_KSRC_PRISTINE)"
 		rm -rf "$SRC"
@@ -56,21 +99,29 @@ else
 	for f in $OVERLAY_FILES; do
 		nova_run kernel overlay nova_in_root rsync --checksum "$NOVA_TOP/$f" "$SRC/$f"
 	done
-	# Our additions to the kernel crate (rust/), if any.
+	# Our additions to the kernel crate (rust/): base rust/ with ours on
+	# top, staged first so that a file another checkout changed earlier
+	# goes back to the base content, and only real changes get a new mtime.
+	STAGING=$OBJ.rust-staging
+	rm -rf "$STAGING"
+	cp -al "$NOVA_KSRC_PRISTINE/rust" "$STAGING"
 	if [ -d "$NOVA_TOP/rust" ]; then
-		nova_run kernel overlay nova_in_root rsync -r --checksum "$NOVA_TOP/rust/" "$SRC/rust/"
+		# rsync replaces by rename: the links into the base tree stay intact.
+		nova_run kernel overlay nova_in_root rsync -r "$NOVA_TOP/rust/" "$STAGING/"
 	fi
+	nova_run kernel overlay nova_in_root rsync -r --checksum --delete "$STAGING/" "$SRC/rust/"
+	rm -rf "$STAGING"
 fi
 
 MAKE=(make -C "$SRC" O="$OBJ" LLVM=1 -j"$(nproc)")
-mkdir -p "$OBJ"
-
+LOG=kernel-build
+[ "$VARIANT" = nova ] || LOG=kernel-build-$VARIANT
 FRAGMENT=$NOVA_TOP/scripts/nova/guest.config
 STAMP=$OBJ/.nova-config-$(nova_recipe_hash "$FRAGMENT")
 if [ ! -f "$STAMP" ] || [ ! -f "$OBJ/.config" ]; then
 	nova_stage kernel "configuring (allnoconfig + scripts/nova/guest.config)"
-	nova_run kernel rustavailable nova_in_root "${MAKE[@]}" rustavailable
-	nova_run kernel config nova_in_root "${MAKE[@]}" KCONFIG_ALLCONFIG="$FRAGMENT" allnoconfig
+	nova_run kernel "$LOG-rustavailable" nova_in_root "${MAKE[@]}" rustavailable
+	nova_run kernel "$LOG-config" nova_in_root "${MAKE[@]}" KCONFIG_ALLCONFIG="$FRAGMENT" allnoconfig
 	# Every option the fragment asks for must have survived.
 	missing=$(grep -E '^CONFIG_[A-Z0-9_]+=[ym]$' "$FRAGMENT" | while read -r opt; do
 		grep -qx "$opt" "$OBJ/.config" || echo "$opt"
@@ -81,11 +132,19 @@ if [ ! -f "$STAMP" ] || [ ! -f "$OBJ/.config" ]; then
 fi
 
 CLIPPY=(CLIPPY=1)
+[ "$VARIANT" = nova ] || CLIPPY=()
 
-nova_stage kernel "building bzImage with $(nproc) jobs (log: $NOVA_LOGS/kernel-build.log)"
+nova_stage kernel "building bzImage with $(nproc) jobs (log: $NOVA_LOGS/$LOG.log)"
 start=$(date +%s)
-nova_run kernel kernel-build nova_in_root "${MAKE[@]}" "${CLIPPY[@]}" bzImage
+nova_run kernel "$LOG" nova_in_root "${MAKE[@]}" "${CLIPPY[@]}" bzImage
 nova_stage kernel "bzImage ready in $(($(date +%s) - start)) s: $OBJ/arch/x86/boot/bzImage"
+if [ -n "${NOVA_KERNEL_OUT:-}" ]; then
+	mkdir -p "$(dirname "$NOVA_KERNEL_OUT")"
+	cp "$OBJ/arch/x86/boot/bzImage" "$NOVA_KERNEL_OUT.tmp"
+	mv "$NOVA_KERNEL_OUT.tmp" "$NOVA_KERNEL_OUT"
+	nova_stage kernel "copied to $NOVA_KERNEL_OUT"
+fi
+[ "$VARIANT" = nova ] || exit 0
 
 # Keep each nova crate's warnings (compiler, clippy, rustdoc lints) from the
 # build that compiled it.

@@ -27,11 +27,14 @@ from dataclasses import dataclass, field
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 CACHE = os.environ.get("NOVA_CACHE") or os.path.join(
     os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "nova")
-KERNEL = os.path.join(CACHE, "obj-nova", "arch", "x86", "boot", "bzImage")
-INITRD = os.path.join(CACHE, "initramfs.cpio")
+# NOVA_KERNEL and NOVA_INITRAMFS boot another kernel or initramfs (a second
+# checkout's, see build-kernel.sh's NOVA_KERNEL_OUT).
+KERNEL = os.environ.get("NOVA_KERNEL") or os.path.join(
+    CACHE, "obj-nova", "arch", "x86", "boot", "bzImage")
+INITRD = os.environ.get("NOVA_INITRAMFS") or os.path.join(CACHE, "initramfs.cpio")
 SIM = os.path.join(TOP, "tools", "target", "release", "nova-sim")
 IN_ROOT = os.path.join(TOP, "scripts", "nova", "in-root.sh")
-LOGS = os.path.join(CACHE, "logs")
+LOGS = os.environ.get("NOVA_LOGS") or os.path.join(CACHE, "logs")
 
 # Kernel reports that fail a boot whatever the guest says.
 REPORTS = [
