@@ -27,12 +27,12 @@ from dataclasses import dataclass, field
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 CACHE = os.environ.get("NOVA_CACHE") or os.path.join(
     os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "nova")
-# NOVA_KERNEL and NOVA_INITRAMFS boot another kernel or initramfs (a second
-# checkout's, see build-kernel.sh's NOVA_KERNEL_OUT).
+# NOVA_KERNEL, NOVA_INITRAMFS and NOVA_SIM boot another kernel, initramfs or
+# simulator (a second checkout's, see build-kernel.sh's NOVA_KERNEL_OUT).
 KERNEL = os.environ.get("NOVA_KERNEL") or os.path.join(
     CACHE, "obj-nova", "arch", "x86", "boot", "bzImage")
 INITRD = os.environ.get("NOVA_INITRAMFS") or os.path.join(CACHE, "initramfs.cpio")
-SIM = os.path.join(TOP, "tools", "target", "release", "nova-sim")
+SIM = os.environ.get("NOVA_SIM") or os.path.join(TOP, "tools", "target", "release", "nova-sim")
 IN_ROOT = os.path.join(TOP, "scripts", "nova", "in-root.sh")
 LOGS = os.environ.get("NOVA_LOGS") or os.path.join(CACHE, "logs")
 
