@@ -8,6 +8,9 @@
 #   make check     run every test; ends with "N passed, M failed"
 #   make bench     boot the guest once and print nova's benchmark figures,
 #                  with ratios against vgem and DRM_IOCTL_VERSION
+#   make compare   boot our nova and the base tree's upstream nova on the same
+#                  simulated GPUs (COMPARE_CHIPS, default ga102,ad102) and
+#                  print how far each gets, probe-to-ready time and MMIO counts
 #   make kernel    build the test kernel only
 #   make tools     build the simulator and the guest test client
 #   make chips     list the chips the simulator models
@@ -21,7 +24,9 @@
 CHIP ?= ad102
 S := scripts/nova
 
-.PHONY: run check bench kernel tools initramfs env chips clean
+COMPARE_CHIPS ?= ga102,ad102
+
+.PHONY: run check bench compare kernel upstream-kernel tools initramfs env chips clean
 
 run: tools kernel initramfs
 	@python3 $(S)/guest.py --chip $(CHIP) --mode demo
@@ -31,6 +36,12 @@ check:
 
 bench: tools kernel initramfs
 	@python3 $(S)/guest.py --chip $(CHIP) --mode bench
+
+compare: tools kernel upstream-kernel initramfs
+	@python3 $(S)/compare.py --chips $(COMPARE_CHIPS)
+
+upstream-kernel:
+	@NOVA_VARIANT=upstream bash $(S)/build-kernel.sh
 
 env:
 	@bash $(S)/env.sh

@@ -33,6 +33,9 @@ KERNEL = os.environ.get("NOVA_KERNEL") or os.path.join(
     CACHE, "obj-nova", "arch", "x86", "boot", "bzImage")
 INITRD = os.environ.get("NOVA_INITRAMFS") or os.path.join(CACHE, "initramfs.cpio")
 SIM = os.environ.get("NOVA_SIM") or os.path.join(TOP, "tools", "target", "release", "nova-sim")
+TLV = os.path.join(TOP, "tools", "target", "release", "nova-tlv")
+# The unmodified base tree's kernel (build-kernel.sh with NOVA_VARIANT=upstream).
+UPSTREAM_KERNEL = os.path.join(CACHE, "obj-upstream", "arch", "x86", "boot", "bzImage")
 IN_ROOT = os.path.join(TOP, "scripts", "nova", "in-root.sh")
 LOGS = os.environ.get("NOVA_LOGS") or os.path.join(CACHE, "logs")
 
@@ -134,6 +137,12 @@ def firmware_cpio(chips, out, omit=None, truncate=None):
             if f"firmware/{rel}" not in entries:
                 with open(path, "rb") as fw:
                     add_file(rel, fw.read())
+    _write_cpio(entries, out)
+
+
+def _write_cpio(entries, out):
+    """Writes `entries` (path under lib/ -> ("file", data) | ("link", target)) as a newc
+    archive, with the directories they need."""
     dirs = set()
     for rel in entries:
         parts = ("lib/" + rel).split("/")[:-1]
@@ -148,6 +157,27 @@ def firmware_cpio(chips, out, omit=None, truncate=None):
             f.write(_newc(f"lib/{rel}", data, mode=mode, ino=ino))
             ino += 1
         f.write(_newc("TRAILER!!!", ino=0, mode=0))
+
+
+def tlv_firmware_cpio(chips, out, workdir):
+    """Writes a cpio archive with the TLV files upstream nova-core requests for `chips`, made
+    from Debian's files by nova-tlv (tools/nova-tlv) in `workdir`, under /lib/firmware."""
+    root = os.environ.get("NOVA_FIRMWARE") or _env()["NOVA_FIRMWARE"]
+    conv = os.path.join(workdir, "tlv")
+    entries = {}
+    for chip in dict.fromkeys(chips):
+        if not os.path.isdir(os.path.join(root, "nvidia", chip, "gsp")):
+            continue
+        r = subprocess.run([TLV, "convert", "--firmware-dir", root, "--chip", chip,
+                            "--out", conv, "--fw-version", FW_VERSION],
+                           capture_output=True, text=True)
+        if r.returncode != 0:
+            raise RuntimeError(f"nova-tlv failed for {chip}: {r.stderr.strip()}")
+        src = os.path.join(conv, "nvidia", chip, "gsp")
+        for name in sorted(os.listdir(src)):
+            with open(os.path.join(src, name), "rb") as fw:
+                entries[f"firmware/nvidia/{chip}/gsp/{name}"] = ("file", fw.read())
+    _write_cpio(entries, out)
 
 
 _ENV = None
@@ -209,14 +239,15 @@ def parse_console(boot):
 
 def boot(chip, mode, expect=None, sim_args=(), timeout=240, echo=None, name=None,
          firmware=True, fw_omit=None, fw_truncate=None, gpus=None, extra_initrds=(),
-         append=()):
+         append=(), kernel=None):
     """Boots the guest once; returns a Boot. `echo(line)` sees console lines as they come.
 
     `gpus` lists the simulated GPUs as (chip, simulator arguments); by default there is one,
     `chip` with `sim_args`. Each is its own nova-sim behind its own vfio-user device. With
     `firmware`, the GPUs' GSP firmware files (less `fw_omit`, with `fw_truncate` applied; see
     firmware_cpio) are appended to the initramfs as a further archive, after `extra_initrds`.
-    `append` adds kernel command line arguments."""
+    `firmware="tlv"` gives the files as upstream nova-core wants them (tlv_firmware_cpio).
+    `append` adds kernel command line arguments; `kernel` boots another bzImage."""
     os.makedirs(LOGS, exist_ok=True)
     name = name or f"boot-{chip}-{mode}"
     log = os.path.join(LOGS, name + ".log")
@@ -229,7 +260,14 @@ def boot(chip, mode, expect=None, sim_args=(), timeout=240, echo=None, name=None
         for part in (INITRD, *extra_initrds):
             with open(part, "rb") as f:
                 shutil.copyfileobj(f, out)
-        if firmware:
+        if firmware == "tlv":
+            fwc = os.path.join(run, "fw.cpio")
+            tlv_firmware_cpio([c for c, _ in gpus], fwc, run)
+            with open(fwc, "rb") as fw:
+                shutil.copyfileobj(fw, out)
+            os.unlink(fwc)
+            shutil.rmtree(os.path.join(run, "tlv"), ignore_errors=True)
+        elif firmware:
             fwc = os.path.join(run, "fw.cpio")
             firmware_cpio([c for c, _ in gpus], fwc, fw_omit, fw_truncate)
             with open(fwc, "rb") as fw:
@@ -274,7 +312,7 @@ def boot(chip, mode, expect=None, sim_args=(), timeout=240, echo=None, name=None
             "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
             # Room above 4 GiB for the largest BAR1 the simulator offers (Resizable BAR).
             "-global", "q35-pcihost.pci-hole64-size=512G",
-            "-kernel", KERNEL, "-initrd", initrd, "-append", " ".join(cmdline),
+            "-kernel", kernel or KERNEL, "-initrd", initrd, "-append", " ".join(cmdline),
             *devices]
     t0 = time.monotonic()
     with open(log, "w") as logf:
