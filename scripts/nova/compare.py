@@ -59,9 +59,11 @@ def judge(b):
     end = None
     if state == "ready":
         end = next((t for t, text in lines if "Initialized nova " in text), None)
-    elif lines:
-        end = max(t for t, text in lines if "nova" in text) if any(
-            "nova" in text for _, text in lines) else None
+    else:
+        # initcall_debug's "probe of DEV with driver nova-core returned N after U usecs".
+        end = next((t for t, text in lines
+                    if re.search(r"probe of \S+ with driver nova-core returned|"
+                                 r"nova-core.*probe.*failed", text)), None)
     elapsed = end - start if start is not None and end is not None else None
     errors = [text for _, text in lines
               if re.search(r"nova[-_]core.*(fail|error|refus|timed out)", text, re.I)]
