@@ -417,6 +417,39 @@ impl Falcon {
         self.bcr |= BCR_CORE_SELECT_RISCV | BCR_VALID;
     }
 
+    /// Sets `BOOTVEC`, as a bootloader jumping to loaded code does.
+    pub fn set_bootvec(&mut self, value: u32) {
+        self.bootvec = value;
+    }
+
+    /// A transfer of `len` bytes between `address` and IMEM/DMEM offset `mem_offset` through
+    /// `TRANSCFG(ctxdma)`, as code on the falcon programs it; IMEM blocks are tagged with
+    /// `fb_offset`'s block number.
+    #[allow(clippy::too_many_arguments)]
+    pub fn request(
+        &self,
+        imem: bool,
+        secure: bool,
+        address: u64,
+        mem_offset: u32,
+        fb_offset: u32,
+        len: usize,
+        ctxdma: u32,
+    ) -> DmaRequest {
+        DmaRequest {
+            imem,
+            to_memory: false,
+            secure,
+            len,
+            address,
+            fb_offset,
+            mem_offset,
+            transcfg: self.transcfg.get(ctxdma as usize).copied().unwrap_or(0),
+            allow_phys_no_ctx: self.fbif_ctl & FBIF_CTL_ALLOW_PHYS_NO_CTX != 0,
+            require_ctx: self.require_ctx,
+        }
+    }
+
     /// DMEM contents.
     pub fn dmem(&self) -> &[u8] {
         &self.dmem

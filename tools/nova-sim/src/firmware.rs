@@ -29,6 +29,16 @@
 //!   board accepts is `FUSE - fuse version` of the HS header's list, or the last one when the
 //!   fuse reads 0 (nouveau `nvkm_falcon_fw_sign()` / upstream nova-core `firmware/booter.rs`).
 //!
+//! * gen_bootloader (Turing, GA100), from Debian's `gen_bootloader-570.144.bin` through the
+//!   same converter (`STRT`, `CDSZ`, `BLOB`): its code is non-secure IMEM at virtual address
+//!   `STRT << 8`, its entry. It has no effect of its own: it reads `BootloaderDmemDescV2`
+//!   from DMEM 0 (upstream nova-core `firmware/fwsec/bootloader.rs`), DMAs the non-secure
+//!   code, the secure code (to the IMEM offsets equal to their source offsets, tagged alike)
+//!   and the data (to DMEM 0) through `FBIF_TRANSCFG(ctx_dma)`, and jumps to
+//!   `code_entry_point` ([`BootloaderDesc`]); what it loaded is then identified in turn.
+//!   FWSEC V2's IMEM is a non-secure part from `IMEMVirtBase` and a secure part at
+//!   `IMEMSecBase` (`FALCON_UCODE_DESC_V2`).
+//!
 //! # Board fuses (modelling choices)
 //!
 //! The simulated board is fused at the newest version each image has a signature for:
@@ -83,6 +93,8 @@ pub enum ImageKind {
     BooterLoad,
     /// booter_unload.
     BooterUnload,
+    /// The generic falcon bootloader (Turing, GA100).
+    GenBootloader,
 }
 
 impl fmt::Display for ImageKind {
@@ -92,6 +104,7 @@ impl fmt::Display for ImageKind {
             ImageKind::FwsecDebug => "FWSEC (debug-signed)",
             ImageKind::BooterLoad => "booter_load",
             ImageKind::BooterUnload => "booter_unload",
+            ImageKind::GenBootloader => "gen_bootloader",
         })
     }
 }
@@ -155,6 +168,49 @@ impl KnownImage {
     }
 }
 
+/// `BootloaderDmemDescV2` (packed; upstream nova-core `firmware/fwsec/bootloader.rs`), as
+/// the driver put it at DMEM 0 for gen_bootloader.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BootloaderDesc {
+    /// FBIF context (`TRANSCFG` index) for the loads.
+    pub ctx_dma: u32,
+    /// Address of the code image.
+    pub code_dma_base: u64,
+    /// Offset of the non-secure code in the image, and its IMEM offset.
+    pub non_sec_code_off: u32,
+    /// Size of the non-secure code.
+    pub non_sec_code_size: u32,
+    /// Offset of the secure code in the image, and its IMEM offset.
+    pub sec_code_off: u32,
+    /// Size of the secure code.
+    pub sec_code_size: u32,
+    /// Where the loaded code starts.
+    pub code_entry_point: u32,
+    /// Address of the data.
+    pub data_dma_base: u64,
+    /// Size of the data (to DMEM 0).
+    pub data_size: u32,
+}
+
+impl BootloaderDesc {
+    /// Reads the descriptor from DMEM 0.
+    pub fn read(dmem: &[u8]) -> Option<BootloaderDesc> {
+        let w = |at: usize| read_u32(dmem, at);
+        let q = |at: usize| Some(u64::from(w(at)?) | (u64::from(w(at + 4)?) << 32));
+        Some(BootloaderDesc {
+            ctx_dma: w(32)?,
+            code_dma_base: q(36)?,
+            non_sec_code_off: w(44)?,
+            non_sec_code_size: w(48)?,
+            sec_code_off: w(52)?,
+            sec_code_size: w(56)?,
+            code_entry_point: w(60)?,
+            data_dma_base: q(64)?,
+            data_size: w(72)?,
+        })
+    }
+}
+
 /// What a started falcon holds.
 #[derive(Debug)]
 pub enum Verdict<'a> {
@@ -178,6 +234,8 @@ pub struct FirmwareFiles {
     pub booter_load: Option<Vec<u8>>,
     /// `booter_unload.tlv` contents.
     pub booter_unload: Option<Vec<u8>>,
+    /// `gen_bootloader.tlv` contents (Turing, GA100).
+    pub gen_bootloader: Option<Vec<u8>>,
 }
 
 impl FirmwareFiles {
@@ -195,12 +253,23 @@ impl FirmwareFiles {
                 chip.name
             ));
             let bytes = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-            nova_tlv::convert::booter(kind, &bytes, DEFAULT_VERSION)
-                .map_err(|e| format!("{}: {e}", path.display()))
+            match kind {
+                TlvKind::GenBootloader => {
+                    nova_tlv::convert::gen_bootloader(&bytes, DEFAULT_VERSION)
+                }
+                _ => nova_tlv::convert::booter(kind, &bytes, DEFAULT_VERSION),
+            }
+            .map_err(|e| format!("{}: {e}", path.display()))
+        };
+        let gen_bootloader = if crate::gpu::generation(chip) == Generation::Tu102 {
+            Some(read("gen_bootloader", TlvKind::GenBootloader)?)
+        } else {
+            None
         };
         Ok(FirmwareFiles {
             booter_load: Some(read("booter_load", TlvKind::BooterLoad)?),
             booter_unload: Some(read("booter_unload", TlvKind::BooterUnload)?),
+            gen_bootloader,
         })
     }
 }
@@ -279,6 +348,12 @@ impl Catalogue {
                     }
                     Err(e) => log::warn!("{}: {kind} not usable: {e}", chip.name),
                 }
+            }
+        }
+        if let Some(tlv) = &files.gen_bootloader {
+            match gen_bootloader_image(tlv) {
+                Ok(image) => cat.images.push(image),
+                Err(e) => log::warn!("{}: gen_bootloader not usable: {e}", chip.name),
             }
         }
         cat
@@ -417,10 +492,37 @@ fn fwsec_image(
         DescVersion::V2 => (field(7)?, field(11)?, field(10)?),
         DescVersion::V3 => (field(6)?, field(7)?, fwsec.imem_load_size),
     };
+    // V2: the virtual entry point (field 3); V3 starts at the IMEM virtual base.
+    let entry = match fwsec.version {
+        DescVersion::V2 => field(3)?,
+        DescVersion::V3 => imem_virt,
+    };
     let ucode = rom
         .get(fwsec.ucode_offset..)
         .ok_or_else(|| "ucode outside the ROM".to_string())?;
-    let imem = slice(ucode, 0, fwsec.imem_load_size)?;
+    let code = match fwsec.version {
+        DescVersion::V3 => vec![Code {
+            va: imem_virt,
+            bytes: slice(ucode, 0, fwsec.imem_load_size)?,
+            secure: true,
+        }],
+        DescVersion::V2 => {
+            let (sec_base, sec_size) = (field(8)?, field(9)?);
+            let sec_start = sec_base.checked_sub(imem_virt).ok_or("IMEMSecBase")?;
+            vec![
+                Code {
+                    va: imem_virt,
+                    bytes: slice(ucode, 0, sec_start)?,
+                    secure: false,
+                },
+                Code {
+                    va: sec_base,
+                    bytes: slice(ucode, sec_start, sec_size)?,
+                    secure: true,
+                },
+            ]
+        }
+    };
     let data = slice(ucode, dmem_offset, fwsec.dmem_load_size)?;
     let base = usz(dmem_phys);
 
@@ -470,16 +572,12 @@ fn fwsec_image(
     Ok(KnownImage {
         kind,
         engine: Engine::Gsp,
-        code: vec![Code {
-            va: imem_virt,
-            bytes: imem,
-            secure: true,
-        }],
+        code,
         dmem_base: base,
         data,
         holes,
         signature,
-        boot_vector: imem_virt,
+        boot_vector: entry,
         brom,
         fwsec_cmd: Some((init_cmd, base + cmd_in)),
     })
@@ -560,4 +658,29 @@ fn booter_image(
         fwsec_cmd: None,
     };
     Ok((image, fuse_reg))
+}
+
+/// The generic bootloader of a `gen_bootloader.tlv`.
+fn gen_bootloader_image(tlv: &[u8]) -> Result<KnownImage, String> {
+    let tlv = Tlv::parse(tlv).map_err(|e| e.to_string())?;
+    let strt = tlv.u32(Tag::STRT).map_err(|e| e.to_string())?;
+    let cdsz = tlv.u32(Tag::CDSZ).map_err(|e| e.to_string())?;
+    let blob = tlv.bytes(Tag::BLOB).map_err(|e| e.to_string())?;
+    let entry = strt.checked_mul(256).ok_or("STRT")?;
+    Ok(KnownImage {
+        kind: ImageKind::GenBootloader,
+        engine: Engine::Gsp,
+        code: vec![Code {
+            va: entry,
+            bytes: slice(blob, 0, cdsz)?,
+            secure: false,
+        }],
+        dmem_base: 0,
+        data: Vec::new(),
+        holes: Vec::new(),
+        signature: None,
+        boot_vector: entry,
+        brom: None,
+        fwsec_cmd: None,
+    })
 }

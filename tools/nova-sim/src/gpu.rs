@@ -80,7 +80,8 @@ use crate::bar0::{Ctx, RegRead, RegWrite, Unit};
 use crate::chips::{Architecture, Chip};
 use crate::falcon::{DmaRequest, Engine, Event, Falcon, Generation, Outcome, IRQ_SWGEN0};
 use crate::firmware::{
-    Catalogue, FirmwareFiles, ImageKind, Verdict, FRTS_REGION_TYPE_FB, FWSEC_CMD_FRTS, FWSEC_CMD_SB,
+    BootloaderDesc, Catalogue, FirmwareFiles, ImageKind, Verdict, FRTS_REGION_TYPE_FB,
+    FWSEC_CMD_FRTS, FWSEC_CMD_SB,
 };
 use crate::gsp_core::{GspBus, GspCore};
 use crate::memory::GuestMemory;
@@ -395,7 +396,8 @@ impl Engines {
         }
     }
 
-    fn dma(&mut self, engine: Engine, req: DmaRequest, ctx: &mut Ctx<'_>) {
+    /// Carries out one transfer; `false` (after counting a violation) if it failed.
+    fn dma(&mut self, engine: Engine, req: DmaRequest, ctx: &mut Ctx<'_>) -> bool {
         bump(&ctx.counters.falcon_dma);
         let name = engine.name();
         let problem = if req.require_ctx {
@@ -407,7 +409,7 @@ impl Engines {
         } else if !matches!(req.target(), 1 | 2) {
             if req.target() == 0 {
                 info!("{name}: DMA from local FB is not modelled; transfer dropped");
-                return;
+                return false;
             }
             Some("FBIF_TRANSCFG.TARGET is not a valid aperture")
         } else {
@@ -415,7 +417,7 @@ impl Engines {
         };
         if let Some(problem) = problem {
             violation(ctx, &format!("{name}: DMA {req:x?}: {problem}"));
-            return;
+            return false;
         }
         let falcon = match engine {
             Engine::Gsp => &mut self.gsp,
@@ -432,19 +434,28 @@ impl Engines {
                 .map_err(|e| e.to_string())
                 .and_then(|()| falcon.dma_store(&req, &buf))
         };
-        if let Err(e) = result {
-            violation(
-                ctx,
-                &format!(
-                    "{name}: DMA of {:#x} bytes at {:#x}: {e}",
-                    req.len, req.address
-                ),
-            );
+        match result {
+            Ok(()) => true,
+            Err(e) => {
+                violation(
+                    ctx,
+                    &format!(
+                        "{name}: DMA of {:#x} bytes at {:#x}: {e}",
+                        req.len, req.address
+                    ),
+                );
+                false
+            }
         }
     }
 
     fn start(&mut self, engine: Engine, ctx: &mut Ctx<'_>) {
         bump(&ctx.counters.falcon_starts);
+        self.run(engine, ctx, false);
+    }
+
+    /// Runs what `engine` holds; `chained` when a bootloader loaded it.
+    fn run(&mut self, engine: Engine, ctx: &mut Ctx<'_>, chained: bool) {
         let name = engine.name();
         let falcon = match engine {
             Engine::Gsp => &self.gsp,
@@ -489,10 +500,74 @@ impl Engines {
             },
             ImageKind::BooterLoad => self.booter_load(ctx),
             ImageKind::BooterUnload => self.booter_unload(ctx),
+            ImageKind::GenBootloader if !chained => {
+                if self.bootloader(engine, ctx) {
+                    return self.run(engine, ctx, true);
+                }
+                MBOX_ERR_REJECTED
+            }
+            ImageKind::GenBootloader => {
+                violation(
+                    ctx,
+                    &format!("{name}: gen_bootloader loaded gen_bootloader"),
+                );
+                MBOX_ERR_REJECTED
+            }
             // Never accepted by `identify`.
             ImageKind::FwsecDebug => MBOX_ERR_REJECTED,
         };
         self.finish(engine, status);
+    }
+
+    /// gen_bootloader's work: load what `BootloaderDmemDescV2` describes and jump to it.
+    /// `false` (after counting a violation) if it cannot.
+    fn bootloader(&mut self, engine: Engine, ctx: &mut Ctx<'_>) -> bool {
+        let falcon = self.falcon_mut(engine);
+        let Some(desc) = BootloaderDesc::read(falcon.dmem()) else {
+            violation(ctx, "gen_bootloader: no descriptor in DMEM");
+            return false;
+        };
+        debug!("gen_bootloader: {desc:x?}");
+        let mut requests = Vec::new();
+        for (off, size, secure) in [
+            (desc.non_sec_code_off, desc.non_sec_code_size, false),
+            (desc.sec_code_off, desc.sec_code_size, true),
+        ] {
+            let mut pos = 0u32;
+            while pos < size {
+                let at = off.saturating_add(pos);
+                requests.push(falcon.request(
+                    true,
+                    secure,
+                    desc.code_dma_base.wrapping_add(u64::from(at)),
+                    at,
+                    at,
+                    crate::falcon::BLOCK_SIZE,
+                    desc.ctx_dma,
+                ));
+                pos = pos.saturating_add(crate::falcon::BLOCK_SIZE as u32);
+            }
+        }
+        let mut pos = 0u32;
+        while pos < desc.data_size {
+            requests.push(falcon.request(
+                false,
+                false,
+                desc.data_dma_base.wrapping_add(u64::from(pos)),
+                pos,
+                pos,
+                crate::falcon::BLOCK_SIZE,
+                desc.ctx_dma,
+            ));
+            pos = pos.saturating_add(crate::falcon::BLOCK_SIZE as u32);
+        }
+        for req in requests {
+            if !self.dma(engine, req, ctx) {
+                return false;
+            }
+        }
+        self.falcon_mut(engine).set_bootvec(desc.code_entry_point);
+        true
     }
 
     fn falcon_mut(&mut self, engine: Engine) -> &mut Falcon {

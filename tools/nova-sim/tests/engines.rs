@@ -70,6 +70,9 @@ fn booter_files() -> FirmwareFiles {
         booter_unload: Some(
             nova_tlv::convert::booter(TlvKind::BooterUnload, &unload, "570.144").unwrap(),
         ),
+        gen_bootloader: Some(
+            nova_tlv::convert::gen_bootloader(&synth::gen_bootloader(), "570.144").unwrap(),
+        ),
     }
 }
 
@@ -495,4 +498,103 @@ fn turing_reads_its_vram_from_local_memory_range() {
         b.dev.mmio_read(GSP + RISCV_CPUCTL, 4).unwrap() as u32,
         0xbadf_1100
     );
+}
+
+/// upstream `FwsecFirmwareWithBl` on Turing: the generic bootloader by PIO at the top of IMEM,
+/// `BootloaderDmemDescV2` in DMEM, FWSEC V2 in guest memory for the bootloader to DMA.
+fn run_turing_fwsec(b: &mut Board, frts: (u64, u64)) -> u32 {
+    let vbios = b.dev.vbios().clone();
+    let f = vbios.info().fwsec.clone().unwrap();
+    assert_eq!(f.version, DescVersion::V2);
+    let rom = vbios.bytes();
+    let desc = |i: usize| {
+        u32::from_le_bytes(
+            rom[f.desc_offset + 4 * i..f.desc_offset + 4 * i + 4]
+                .try_into()
+                .unwrap(),
+        )
+    };
+    let (sec_base, sec_size, dmem_off) = (desc(8), desc(9), desc(10));
+    let total = (f.imem_load_size + f.dmem_load_size) as usize;
+    let mut ucode = rom[f.ucode_offset..f.ucode_offset + total].to_vec();
+    // Command FRTS, as for V3 (same DMEM layout).
+    let dmem = dmem_off as usize;
+    let rd = |b: &[u8], at: usize| u32::from_le_bytes(b[at..at + 4].try_into().unwrap());
+    let hdr = dmem + f.interface_offset as usize;
+    let mapper = (0..ucode[hdr + 3] as usize)
+        .map(|i| hdr + 4 + 8 * i)
+        .find(|at| rd(&ucode, *at) == 4)
+        .map(|at| dmem + rd(&ucode, at + 4) as usize)
+        .unwrap();
+    ucode[mapper + 44..mapper + 48].copy_from_slice(&0x15u32.to_le_bytes());
+    let cmd_in = dmem + rd(&ucode, mapper + 8) as usize;
+    let words: [u32; 11] = [
+        1,
+        24,
+        0,
+        0,
+        0,
+        2,
+        1,
+        20,
+        (frts.0 >> 12) as u32,
+        (frts.1 >> 12) as u32,
+        2,
+    ];
+    for (i, w) in words.iter().enumerate() {
+        ucode[cmd_in + 4 * i..cmd_in + 4 * i + 4].copy_from_slice(&w.to_le_bytes());
+    }
+    b.ram.write(FW_BUF - RAM, &ucode).unwrap();
+    // BootloaderDmemDescV2.
+    let mut d = [0u8; 84];
+    let mut put = |at: usize, v: &[u8]| d[at..at + v.len()].copy_from_slice(v);
+    put(32, &4u32.to_le_bytes());
+    put(36, &FW_BUF.to_le_bytes());
+    put(44, &0u32.to_le_bytes());
+    put(48, &sec_base.to_le_bytes());
+    put(52, &sec_base.to_le_bytes());
+    put(56, &sec_size.to_le_bytes());
+    put(60, &0u32.to_le_bytes());
+    put(64, &(FW_BUF + u64::from(dmem_off)).to_le_bytes());
+    put(72, &f.dmem_load_size.to_le_bytes());
+    // Turing reset: ENGINE, DMACTL scrubbing.
+    b.wr(GSP + ENGINE, 1);
+    b.wr(GSP + ENGINE, 0);
+    assert_eq!(b.rd(GSP + DMACTL) & 6, 0);
+    b.wr(GSP + FBIF_CTL, 1 << 7);
+    b.wr(GSP + DMACTL, 0);
+    let bl = synth::gen_bootloader();
+    let code = &bl[0x30..0x30 + 512];
+    let dst = 0x1_0000 - 512;
+    b.wr(GSP + IMEMC0, dst | (1 << 24));
+    for (n, block) in code.chunks(256).enumerate() {
+        b.wr(GSP + IMEMC0 + 8, 253 + n as u32);
+        for w in block.chunks(4) {
+            b.wr(GSP + IMEMC0 + 4, u32::from_le_bytes(w.try_into().unwrap()));
+        }
+    }
+    b.wr(GSP + 0x1c0, 1 << 24);
+    for w in d.chunks(4) {
+        b.wr(GSP + 0x1c4, u32::from_le_bytes(w.try_into().unwrap()));
+    }
+    b.wr(GSP + BOOTVEC, 253 << 8);
+    b.wr(GSP + FBIF_TRANSCFG0 + 4 * 4, 0x5);
+    b.boot(GSP, 0, 0).0
+}
+
+#[test]
+fn turing_fwsec_runs_through_the_generic_bootloader() {
+    let mut b = board("tu102", Faults::default());
+    let top = 11u64 << 30;
+    let frts = (top - (3 << 20), 1 << 20);
+    assert_eq!(run_turing_fwsec(&mut b, frts), 0);
+    assert_eq!(b.violations(), 0);
+    assert_eq!(b.wpr2(), (frts.0, frts.0 + frts.1));
+    assert_eq!(b.rd(SCRATCH_0E) >> 16, 0);
+    // The bootloader's transfers went through FBIF context 4.
+    assert!(b.counters.falcon_dma.load(Ordering::Relaxed) >= 64);
+    // A second FRTS finds WPR2 set.
+    assert_eq!(run_turing_fwsec(&mut b, frts), 0);
+    assert_eq!(b.rd(SCRATCH_0E) >> 16, FRTS_ERR_WPR2_SET);
+    assert_eq!(b.violations(), 0);
 }
