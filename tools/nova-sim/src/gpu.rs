@@ -783,3 +783,56 @@ fn queue_index(addr: u32) -> Option<usize> {
     let rel = addr.checked_sub(QUEUE_HEAD0)?;
     (rel < 64 && rel % 8 == 0).then_some((rel / 8) as usize)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::chips::CHIPS;
+    use crate::vbios::Corruption;
+
+    fn engines(name: &str) -> Engines {
+        let chip = crate::chips::find(name).unwrap();
+        let vbios = Vbios::build(chip, Corruption::None).unwrap();
+        Engines::new(
+            chip,
+            &vbios,
+            &FirmwareFiles::default(),
+            Box::new(crate::idle_gsp::IdleGspCore::new()),
+            Faults::default(),
+        )
+    }
+
+    #[test]
+    fn local_memory_range_encodes_every_board() {
+        for chip in CHIPS {
+            let e = engines(chip.name);
+            let v = e.local_memory_range();
+            let mib = u64::from((v >> 4) & 0x3f) << (v & 0xf);
+            assert_eq!(mib << 20, chip.vram_size(), "{}", chip.name);
+        }
+    }
+
+    #[test]
+    fn queue_heads_and_generations() {
+        assert_eq!(queue_index(0x11_0c00), Some(0));
+        assert_eq!(queue_index(0x11_0c38), Some(7));
+        assert_eq!(queue_index(0x11_0c04), None);
+        assert_eq!(queue_index(0x11_0c40), None);
+        let gen = |n| generation(crate::chips::find(n).unwrap());
+        assert_eq!(gen("tu117"), Generation::Tu102);
+        assert_eq!(gen("ga100"), Generation::Tu102);
+        assert_eq!(gen("ga102"), Generation::Ga102);
+        assert_eq!(gen("ad107"), Generation::Ga102);
+    }
+
+    #[test]
+    fn fwsec_fuse_is_reported_where_the_descriptor_says() {
+        let e = engines("ad102");
+        // AD102's VBIOS: ucode id 1, signatures for versions 0..=2: fuse reads 0b11.
+        assert_eq!(e.fuse(0x0082_41c0), 0b11);
+        assert_eq!(e.fuse(0x0082_41c4), 0);
+        let mut f = Faults::default();
+        assert!(f.set("wpr2-preset") && !f.set("nope"));
+        assert!(f.wpr2_preset);
+    }
+}
