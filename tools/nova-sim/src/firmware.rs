@@ -382,6 +382,26 @@ impl Catalogue {
             })
         };
         let Some(image) = self.images.iter().find(|i| matches_code(i)) else {
+            for image in &self.images {
+                for code in &image.code {
+                    let what = match falcon.imem_virtual(code.va, code.bytes.len()) {
+                        None => "not all blocks are tagged".to_string(),
+                        Some((bytes, _)) => {
+                            match bytes.iter().zip(&code.bytes).position(|(a, b)| a != b) {
+                                Some(i) => format!("differs at +{i:#x}"),
+                                None => "matches".to_string(),
+                            }
+                        }
+                    };
+                    log::debug!(
+                        "{}: not {}: code at {:#x}+{:#x} {what}",
+                        falcon.engine().name(),
+                        image.kind,
+                        code.va,
+                        code.bytes.len()
+                    );
+                }
+            }
             return Verdict::Unknown;
         };
         let mut problems = Vec::new();
