@@ -19,6 +19,7 @@ use log::LevelFilter;
 use crate::bar0::{Identity, BAR0_SIZE};
 use crate::chips::{self, Architecture, Chip, CHIPS, NVIDIA_VENDOR_ID};
 use crate::device::BAR3_SIZE;
+use crate::gpu::Faults;
 use crate::vbios::Corruption;
 
 /// Smallest BAR1 size `--bar1-size` accepts: 32 MiB.
@@ -54,6 +55,12 @@ Options:
                      bad-signature-0xaa55 (first image's ROM signature reads 0x55aa),
                      truncated-bit (BIT token list ends before the falcon data token),
                      bad-fwsec-desc (FWSEC descriptor's IMEM size runs past the ROM)
+  --firmware DIR     firmware root holding Debian's nvidia/<chip>/gsp/booter_{load,unload}-
+                     570.144.bin, so that the SEC2 model recognises booter (without it,
+                     starting booter is an unknown image)
+  --fault NAME       make the board fail (repeatable): fwsec-frts-error (FWSEC-FRTS reports
+                     an error, no WPR2), booter-error (booter_load fails), wpr2-preset (WPR2
+                     already exists at power-on, as after a crashed driver)
   --strict           exit with status 3 if any violation was counted
   --log-level LEVEL  error, warn, info (default), debug or trace
                      (the NOVA_SIM_LOG environment variable sets the default)
@@ -101,6 +108,10 @@ pub struct Options {
     pub vbios_dump: Option<PathBuf>,
     /// The damage to apply to the VBIOS (`--vbios-corrupt`).
     pub vbios_corrupt: Corruption,
+    /// The firmware root with Debian's booter files (`--firmware`).
+    pub firmware: Option<PathBuf>,
+    /// The failures to show (`--fault`).
+    pub faults: Faults,
 }
 
 impl Options {
@@ -281,6 +292,8 @@ const VALUE_OPTIONS: &[&str] = &[
     "--log-level",
     "--vbios-dump",
     "--vbios-corrupt",
+    "--firmware",
+    "--fault",
 ];
 
 /// Parses the arguments (without the program name). `default_log` is the log level when
@@ -300,6 +313,8 @@ where
     let mut log_level = None;
     let mut vbios_dump = None;
     let mut vbios_corrupt = Corruption::None;
+    let mut firmware = None;
+    let mut faults = Faults::default();
     let mut list = false;
     let mut describe = false;
     let mut help = false;
@@ -359,6 +374,21 @@ where
                     vbios_dump = Some(PathBuf::from(value))
                 }
                 "--vbios-corrupt" => vbios_corrupt = parse_corruption(&value_str()?)?,
+                "--firmware" => {
+                    if value.is_empty() {
+                        return usage("--firmware: empty path");
+                    }
+                    firmware = Some(PathBuf::from(value))
+                }
+                "--fault" => {
+                    let name = value_str()?;
+                    if !faults.set(&name) {
+                        return usage(format!(
+                            "--fault: unknown fault '{name}' (known: {})",
+                            Faults::NAMES.join(", ")
+                        ));
+                    }
+                }
                 _ => return usage(format!("unknown option '{name}'")),
             }
             continue;
@@ -420,6 +450,8 @@ where
         log_level,
         vbios_dump,
         vbios_corrupt,
+        firmware,
+        faults,
     };
     if list && describe {
         return usage("--list-chips and --describe exclude each other");
@@ -602,6 +634,26 @@ mod tests {
         let err = run(&["--chip", "nv50", "--describe"]).unwrap_err();
         assert!(err.0.contains("unknown chip 'nv50'"), "{err}");
         assert!(err.0.contains("ad102"));
+    }
+
+    #[test]
+    fn firmware_and_fault_options() {
+        let o = serve(&["--socket", "s"]);
+        assert_eq!((o.firmware, o.faults), (None, Faults::default()));
+        let o = serve(&[
+            "--socket",
+            "s",
+            "--firmware",
+            "/lib/firmware",
+            "--fault",
+            "booter-error",
+            "--fault=wpr2-preset",
+        ]);
+        assert_eq!(o.firmware, Some(PathBuf::from("/lib/firmware")));
+        assert!(o.faults.booter_error && o.faults.wpr2_preset && !o.faults.fwsec_frts_error);
+        let err = run(&["--socket", "s", "--fault", "meteor"]).unwrap_err();
+        assert!(err.0.contains("fwsec-frts-error"), "{err}");
+        assert!(run(&["--socket", "s", "--firmware", ""]).is_err());
     }
 
     #[test]

@@ -11,7 +11,9 @@ use log::info;
 
 use nova_sim::bar0::{Identity, Tracer};
 use nova_sim::cli::{self, Action, Options, TraceTarget};
-use nova_sim::device::GpuDevice;
+use nova_sim::device::{EngineSetup, GpuDevice};
+use nova_sim::firmware::FirmwareFiles;
+use nova_sim::idle_gsp::IdleGspCore;
 use nova_sim::stats::Counters;
 use nova_sim::vbios::{Vbios, VbiosError};
 use nova_sim::vfio::{self, VfioDevice, VfioUserServer};
@@ -190,14 +192,37 @@ fn serve(options: Options) -> i32 {
     let identity = options.identity();
     let chip = options.chip;
     let bar1_size = options.bar1_size();
-    let mut device =
-        match GpuDevice::with_vbios(chip, identity, bar1_size, counters.clone(), tracer, vbios) {
-            Ok(device) => device,
+    let firmware = match options.firmware.as_deref() {
+        Some(dir) => match FirmwareFiles::load(dir, chip) {
+            Ok(files) => files,
             Err(err) => {
-                eprintln!("nova-sim: error: cannot create the device: {err}");
+                eprintln!("nova-sim: error: --firmware: {err}");
                 return EXIT_FAILURE;
             }
-        };
+        },
+        None => FirmwareFiles::default(),
+    };
+    // The GSP-RM model is wired in here; until then GSP-RM boots and stays silent.
+    let setup = EngineSetup {
+        core: Box::new(IdleGspCore::new()),
+        firmware,
+        faults: options.faults,
+    };
+    let mut device = match GpuDevice::with_setup(
+        chip,
+        identity,
+        bar1_size,
+        counters.clone(),
+        tracer,
+        vbios,
+        setup,
+    ) {
+        Ok(device) => device,
+        Err(err) => {
+            eprintln!("nova-sim: error: cannot create the device: {err}");
+            return EXIT_FAILURE;
+        }
+    };
     let server = match VfioUserServer::bind(&socket, &device.layout()) {
         Ok(server) => server,
         Err(err) => {

@@ -194,3 +194,32 @@ fn sigterm_writes_stats_and_exits_0() {
     assert_eq!(value_of(&text, "exit_status").as_deref(), Some("0"));
     assert!(!socket.exists(), "the socket is removed on exit");
 }
+
+#[test]
+fn fault_and_firmware_errors() {
+    let out = run(&["--fault", "meteor", "--socket", "/tmp/x"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("unknown fault 'meteor'"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(stderr(&out).contains("wpr2-preset"), "{}", stderr(&out));
+    // A firmware root without the chip's booter files: a runtime error naming the file.
+    let dir = TempDir::new("nofw");
+    let socket = dir.path("s.sock");
+    let out = run(&[
+        "--chip",
+        "ga102",
+        "--firmware",
+        dir.path("").to_str().unwrap(),
+        "--socket",
+        socket.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("nvidia/ga102/gsp/booter_load-570.144.bin"),
+        "{}",
+        stderr(&out)
+    );
+}
