@@ -13,6 +13,7 @@ pub mod bar0;
 pub mod chips;
 pub mod cli;
 pub mod device;
+pub mod gsp;
 pub mod gsp_core;
 pub mod irq;
 pub mod logger;
