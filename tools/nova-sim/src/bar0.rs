@@ -3,9 +3,10 @@
 //! The BAR0 register file: NVIDIA's "priv" MMIO space.
 //!
 //! [`Bar0`] turns guest accesses of any size (1, 2, 4 or 8 bytes) into 32-bit register
-//! accesses and dispatches them by address to [`Unit`] models (PMC today; PBUS, the falcons and
-//! the rest later). It knows nothing of vfio: the transport calls [`Bar0::read`] and
-//! [`Bar0::write`].
+//! accesses and dispatches them by address to [`Unit`] models (PMC, the PROM window, the engine
+//! models of [`crate::gpu`]). It knows nothing of vfio: the device calls [`Bar0::read_in`] and
+//! [`Bar0::write_in`] with a [`Ctx`], the bus glue a unit may need (guest memory for DMA);
+//! [`Bar0::read`] and [`Bar0::write`] run an access without any (tests of plain units).
 //!
 //! A register no unit implements behaves like a priv address that decodes to nothing on real
 //! hardware: reads return [`PRI_ERROR_DECODE`] and writes are dropped. Every such access is
@@ -33,6 +34,7 @@ use std::sync::Arc;
 
 use log::{info, trace, warn};
 
+use crate::memory::GuestMemory;
 use crate::stats::{bump, Counters};
 
 /// Size of BAR0 on every supported GPU (`BAR0_SIZE` in nova-core's `driver.rs`).
@@ -92,19 +94,38 @@ pub enum RegWrite {
     Unimplemented,
 }
 
-/// A hardware unit that owns a range of BAR0.
+/// What a unit can reach besides its own registers: the bus around the GPU.
 ///
-/// Addresses passed to a unit are absolute BAR0 offsets, 4-byte aligned and inside
-/// [`Unit::range`], so a unit can use NVIDIA's register addresses as they are.
+/// Register state stays in the units; this is the glue the device passes in on every access,
+/// so that a model can copy from guest memory (falcon DMA) and count what it sees.
+pub struct Ctx<'a> {
+    /// Guest memory the client made available for DMA (the system-memory aperture).
+    pub dma: &'a GuestMemory,
+    /// The counters, for violations and per-engine events.
+    pub counters: &'a Counters,
+}
+
+impl fmt::Debug for Ctx<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Ctx")
+            .field("dma_regions", &self.dma.len())
+            .finish()
+    }
+}
+
+/// A hardware unit that owns one or more ranges of BAR0.
+///
+/// Addresses passed to a unit are absolute BAR0 offsets, 4-byte aligned and inside one of
+/// [`Unit::ranges`], so a unit can use NVIDIA's register addresses as they are.
 pub trait Unit: Send {
     /// Short name for logs, e.g. `"PMC"`.
     fn name(&self) -> &'static str;
-    /// The BAR0 offsets this unit decodes.
-    fn range(&self) -> Range<u32>;
+    /// The BAR0 offsets this unit decodes. Asked once, when the unit is added.
+    fn ranges(&self) -> Vec<Range<u32>>;
     /// Reads the register at `addr`.
-    fn read(&mut self, addr: u32) -> RegRead;
+    fn read(&mut self, addr: u32, ctx: &mut Ctx<'_>) -> RegRead;
     /// Writes the bytes of `value` selected by `mask` (0xff per enabled byte lane) at `addr`.
-    fn write(&mut self, addr: u32, value: u32, mask: u32) -> RegWrite;
+    fn write(&mut self, addr: u32, value: u32, mask: u32, ctx: &mut Ctx<'_>) -> RegWrite;
     /// Returns the unit to its power-on state.
     fn reset(&mut self) {}
 }
@@ -128,11 +149,11 @@ impl Unit for Pmc {
         "PMC"
     }
 
-    fn range(&self) -> Range<u32> {
-        0x0000_0000..0x0000_1000
+    fn ranges(&self) -> Vec<Range<u32>> {
+        std::iter::once(0x0000_0000..0x0000_1000).collect()
     }
 
-    fn read(&mut self, addr: u32) -> RegRead {
+    fn read(&mut self, addr: u32, _ctx: &mut Ctx<'_>) -> RegRead {
         match addr {
             NV_PMC_BOOT_0 => RegRead::Value(self.identity.boot0),
             NV_PMC_BOOT_42 => RegRead::Value(self.identity.boot42),
@@ -140,7 +161,7 @@ impl Unit for Pmc {
         }
     }
 
-    fn write(&mut self, addr: u32, _value: u32, _mask: u32) -> RegWrite {
+    fn write(&mut self, addr: u32, _value: u32, _mask: u32, _ctx: &mut Ctx<'_>) -> RegWrite {
         match addr {
             NV_PMC_BOOT_0 | NV_PMC_BOOT_42 => RegWrite::ReadOnly,
             _ => RegWrite::Unimplemented,
@@ -259,6 +280,8 @@ impl std::error::Error for OverlapError {}
 /// The BAR0 register model.
 pub struct Bar0 {
     units: Vec<Box<dyn Unit>>,
+    /// Every decoded range and the index of its unit in `units`.
+    map: Vec<(Range<u32>, usize)>,
     counters: Arc<Counters>,
     tracer: Option<Tracer>,
     reported: HashSet<(Direction, u32)>,
@@ -286,6 +309,7 @@ impl Bar0 {
     pub fn new(identity: Identity, counters: Arc<Counters>, tracer: Option<Tracer>) -> Self {
         let mut bar0 = Bar0::empty(counters, tracer);
         bar0.units.push(Box::new(Pmc::new(identity)));
+        bar0.map.push((0x0000_0000..0x0000_1000, 0));
         bar0
     }
 
@@ -293,6 +317,7 @@ impl Bar0 {
     pub fn empty(counters: Arc<Counters>, tracer: Option<Tracer>) -> Self {
         Bar0 {
             units: Vec::new(),
+            map: Vec::new(),
             counters,
             tracer,
             reported: HashSet::new(),
@@ -301,16 +326,29 @@ impl Bar0 {
 
     /// Adds a unit, refusing one whose range overlaps a present unit.
     pub fn add_unit(&mut self, unit: Box<dyn Unit>) -> Result<(), OverlapError> {
-        let new = unit.range();
-        if let Some(existing) = self.units.iter().find(|u| {
-            let r = u.range();
-            r.start < new.end && new.start < r.end
-        }) {
-            return Err(OverlapError {
-                unit: unit.name(),
-                existing: existing.name(),
-            });
+        let ranges = unit.ranges();
+        let index = self.units.len();
+        let mut added: Vec<(Range<u32>, usize)> = Vec::with_capacity(ranges.len());
+        for new in ranges {
+            let clash = self
+                .map
+                .iter()
+                .chain(added.iter())
+                .find(|(r, _)| r.start < new.end && new.start < r.end);
+            if let Some((_, other)) = clash {
+                let existing = if *other == index {
+                    unit.name()
+                } else {
+                    self.units.get(*other).map_or("?", |u| u.name())
+                };
+                return Err(OverlapError {
+                    unit: unit.name(),
+                    existing,
+                });
+            }
+            added.push((new, index));
         }
+        self.map.extend(added);
         self.units.push(unit);
         Ok(())
     }
@@ -344,12 +382,17 @@ impl Bar0 {
     }
 
     fn unit_for(&mut self, addr: u32) -> Option<&mut Box<dyn Unit>> {
-        self.units.iter_mut().find(|u| u.range().contains(&addr))
+        let index = self
+            .map
+            .iter()
+            .find(|(r, _)| r.contains(&addr))
+            .map(|(_, i)| *i)?;
+        self.units.get_mut(index)
     }
 
-    fn read_dword(&mut self, addr: u32) -> DwordResult {
+    fn read_dword(&mut self, addr: u32, ctx: &mut Ctx<'_>) -> DwordResult {
         let outcome = match self.unit_for(addr) {
-            Some(unit) => unit.read(addr),
+            Some(unit) => unit.read(addr, ctx),
             None => RegRead::Unimplemented,
         };
         match outcome {
@@ -369,9 +412,9 @@ impl Bar0 {
         }
     }
 
-    fn write_dword(&mut self, addr: u32, value: u32, mask: u32) -> DwordResult {
+    fn write_dword(&mut self, addr: u32, value: u32, mask: u32, ctx: &mut Ctx<'_>) -> DwordResult {
         let (outcome, unit_name) = match self.unit_for(addr) {
-            Some(unit) => (unit.write(addr, value, mask), unit.name()),
+            Some(unit) => (unit.write(addr, value, mask, ctx), unit.name()),
             None => (RegWrite::Unimplemented, "-"),
         };
         match outcome {
@@ -420,8 +463,44 @@ impl Bar0 {
         }
     }
 
-    /// Reads `size` bytes (1, 2, 4 or 8) at `offset`, little-endian.
+    /// Reads `size` bytes (1, 2, 4 or 8) at `offset`, little-endian, with no guest memory
+    /// (for units that need none, and tests).
     pub fn read(&mut self, offset: u64, size: usize) -> Result<u64, AccessError> {
+        let dma = GuestMemory::new();
+        let counters = self.counters.clone();
+        self.read_in(
+            offset,
+            size,
+            &mut Ctx {
+                dma: &dma,
+                counters: &counters,
+            },
+        )
+    }
+
+    /// Writes the low `size` bytes (1, 2, 4 or 8) of `value` at `offset`, with no guest
+    /// memory (for units that need none, and tests).
+    pub fn write(&mut self, offset: u64, size: usize, value: u64) -> Result<(), AccessError> {
+        let dma = GuestMemory::new();
+        let counters = self.counters.clone();
+        self.write_in(
+            offset,
+            size,
+            value,
+            &mut Ctx {
+                dma: &dma,
+                counters: &counters,
+            },
+        )
+    }
+
+    /// Reads `size` bytes (1, 2, 4 or 8) at `offset`, little-endian; units see `ctx`.
+    pub fn read_in(
+        &mut self,
+        offset: u64,
+        size: usize,
+        ctx: &mut Ctx<'_>,
+    ) -> Result<u64, AccessError> {
         let first = self.check(Direction::Read, offset, size)?;
         bump(&self.counters.reads);
         let end = offset + size as u64; // Checked in `check`.
@@ -430,7 +509,7 @@ impl Bar0 {
         let mut addr = first;
         while addr < end {
             // `addr` < BAR0_SIZE, which fits in u32.
-            let dword = self.read_dword(addr as u32);
+            let dword = self.read_dword(addr as u32, ctx);
             unimplemented |= dword.unimplemented;
             for byte in addr.max(offset)..(addr + 4).min(end) {
                 let lane = (dword.value >> ((byte - addr) * 8)) & 0xff;
@@ -446,8 +525,15 @@ impl Bar0 {
         Ok(value)
     }
 
-    /// Writes the low `size` bytes (1, 2, 4 or 8) of `value` at `offset`, little-endian.
-    pub fn write(&mut self, offset: u64, size: usize, value: u64) -> Result<(), AccessError> {
+    /// Writes the low `size` bytes (1, 2, 4 or 8) of `value` at `offset`, little-endian; units
+    /// see `ctx`.
+    pub fn write_in(
+        &mut self,
+        offset: u64,
+        size: usize,
+        value: u64,
+        ctx: &mut Ctx<'_>,
+    ) -> Result<(), AccessError> {
         let first = self.check(Direction::Write, offset, size)?;
         bump(&self.counters.writes);
         let end = offset + size as u64; // Checked in `check`.
@@ -462,7 +548,7 @@ impl Bar0 {
                 dword |= lane << ((byte - addr) * 8);
                 mask |= 0xff << ((byte - addr) * 8);
             }
-            let result = self.write_dword(addr as u32, dword, mask);
+            let result = self.write_dword(addr as u32, dword, mask, ctx);
             unimplemented |= result.unimplemented;
             read_only |= result.read_only;
             addr += 4;
@@ -634,13 +720,13 @@ mod tests {
         fn name(&self) -> &'static str {
             "SCRATCH"
         }
-        fn range(&self) -> Range<u32> {
-            0x1000..0x1004
+        fn ranges(&self) -> Vec<Range<u32>> {
+            std::iter::once(0x1000..0x1004).collect()
         }
-        fn read(&mut self, _addr: u32) -> RegRead {
+        fn read(&mut self, _addr: u32, _ctx: &mut Ctx<'_>) -> RegRead {
             RegRead::Value(self.value)
         }
-        fn write(&mut self, _addr: u32, value: u32, mask: u32) -> RegWrite {
+        fn write(&mut self, _addr: u32, value: u32, mask: u32, _ctx: &mut Ctx<'_>) -> RegWrite {
             self.value = (self.value & !mask) | (value & mask);
             RegWrite::Done
         }

@@ -26,6 +26,13 @@
 //! * PCIe generation: Turing Gen3, Ampere and Ada Gen4, Hopper and Blackwell Gen5, as NVIDIA's
 //!   product pages state (not checked against a source for every part; GB10x may be Gen6).
 //!   Only the advertised link speed depends on it.
+//! * VRAM size ([`Chip::vram_size`]): the memory of the board named next to each entry, from
+//!   NVIDIA's product specifications (RTX 2080 Ti 11 GB, RTX 2070 SUPER and RTX 2070 8 GB,
+//!   GTX 1650 4 GB, GTX 1660 Ti 6 GB, A100 SXM4 40 GB, RTX 3090 24 GB, RTX 3060 Ti, 3070 and
+//!   3050 8 GB, RTX 3060 12 GB, H100 SXM5 80 GB, RTX 4090 24 GB, RTX 4080 16 GB, RTX 4070 Ti
+//!   12 GB, RTX 4060 Ti and 4060 8 GB, B200 and B100 192 GB, RTX 5090 32 GB, RTX 5080 16 GB,
+//!   RTX 5070 12 GB, RTX 5060 Ti 16 GB, RTX 5050 Laptop 8 GB, Tesla V100 SXM2 16 GB). "GB"
+//!   there is GiB of GDDR/HBM; the simulator reports exactly that much, none of it reserved.
 
 use std::fmt;
 
@@ -139,7 +146,36 @@ pub struct Chip {
     pub pcie_gen: u8,
 }
 
+const GIB: u64 = 1 << 30;
+
 impl Chip {
+    /// Size of the board's VRAM in bytes (see the module docs for the boards).
+    pub const fn vram_size(&self) -> u64 {
+        let gib = match self.chipset {
+            0x140 => 16,
+            0x162 => 11,
+            0x164 | 0x166 => 8,
+            0x167 => 4,
+            0x168 => 6,
+            0x170 => 40,
+            0x172 => 24,
+            0x173 | 0x174 | 0x177 => 8,
+            0x176 => 12,
+            0x180 => 80,
+            0x192 => 24,
+            0x193 => 16,
+            0x194 => 12,
+            0x196 | 0x197 => 8,
+            0x1a0 | 0x1a2 => 192,
+            0x1b2 => 32,
+            0x1b3 => 16,
+            0x1b5 => 12,
+            0x1b6 => 16,
+            _ => 8,
+        };
+        gib * GIB
+    }
+
     /// Whether the chip presents itself as a VGA controller (GeForce/Quadro) rather than a
     /// 3D controller (data-centre parts).
     pub const fn is_vga(&self) -> bool {
@@ -362,6 +398,17 @@ mod tests {
             assert_eq!(find(name).map(|c| c.class_code), Some(CLASS_3D), "{name}");
         }
         assert_eq!(find("ga102").map(|c| c.class_code), Some(CLASS_VGA));
+    }
+
+    #[test]
+    fn vram_sizes_are_the_boards() {
+        assert_eq!(find("ad102").map(|c| c.vram_size()), Some(24 << 30));
+        assert_eq!(find("ga102").map(|c| c.vram_size()), Some(24 << 30));
+        assert_eq!(find("tu102").map(|c| c.vram_size()), Some(11 << 30));
+        for chip in CHIPS {
+            assert!(chip.vram_size() >= 4 << 30, "{}", chip.name);
+            assert!(chip.vram_size() > chip.bar1_size, "{}", chip.name);
+        }
     }
 
     #[test]

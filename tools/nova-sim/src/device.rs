@@ -30,8 +30,12 @@ use std::sync::Arc;
 
 use log::{debug, info, warn};
 
-use crate::bar0::{Bar0, Identity, Tracer, BAR0_SIZE};
+use crate::bar0::{AccessError, Bar0, Ctx, Identity, Tracer, BAR0_SIZE};
 use crate::chips::{Chip, NVIDIA_VENDOR_ID};
+use crate::firmware::FirmwareFiles;
+use crate::gpu::{Engines, Faults};
+use crate::gsp_core::GspCore;
+use crate::idle_gsp::IdleGspCore;
 use crate::irq::{Interrupts, IrqSet, IrqType};
 use crate::memory::{GuestMemory, SharedMemory};
 use crate::pci::{Bar, BarKind, ConfigSpace, PciDescription, CONFIG_SPACE_SIZE};
@@ -94,6 +98,28 @@ pub fn pci_description(chip: &Chip, bar1_size: u64) -> PciDescription {
     }
 }
 
+/// How the engine models are set up: the GSP-RM model, the firmware files and the faults.
+#[derive(Debug)]
+pub struct EngineSetup {
+    /// The program on the GSP's RISC-V core. [`IdleGspCore`] by default: it starts and never
+    /// answers.
+    pub core: Box<dyn GspCore>,
+    /// Debian's booter files (`--firmware`); without them booter is not recognised.
+    pub firmware: FirmwareFiles,
+    /// Failures to show (`--fault`).
+    pub faults: Faults,
+}
+
+impl Default for EngineSetup {
+    fn default() -> Self {
+        EngineSetup {
+            core: Box::new(IdleGspCore::new()),
+            firmware: FirmwareFiles::default(),
+            faults: Faults::default(),
+        }
+    }
+}
+
 /// The simulated GPU.
 #[derive(Debug)]
 pub struct GpuDevice {
@@ -147,9 +173,34 @@ impl GpuDevice {
         tracer: Option<Tracer>,
         vbios: Vbios,
     ) -> io::Result<Self> {
+        Self::with_setup(
+            chip,
+            identity,
+            bar1_size,
+            counters,
+            tracer,
+            vbios,
+            EngineSetup::default(),
+        )
+    }
+
+    /// Like [`GpuDevice::with_vbios`], with the engines set up by `setup` (the GSP-RM model
+    /// in `setup.core`, booter files, faults).
+    pub fn with_setup(
+        chip: &'static Chip,
+        identity: Identity,
+        bar1_size: u64,
+        counters: Arc<Counters>,
+        tracer: Option<Tracer>,
+        vbios: Vbios,
+        setup: EngineSetup,
+    ) -> io::Result<Self> {
         let vbios = Arc::new(vbios);
         let mut bar0 = Bar0::new(identity, counters.clone(), tracer);
         bar0.add_unit(Box::new(Prom::new(vbios.clone())))
+            .map_err(|err| io::Error::other(err.to_string()))?;
+        let engines = Engines::new(chip, &vbios, &setup.firmware, setup.core, setup.faults);
+        bar0.add_unit(Box::new(engines))
             .map_err(|err| io::Error::other(err.to_string()))?;
         let config = ConfigSpace::new(pci_description(chip, bar1_size))
             .map_err(|err| io::Error::new(io::ErrorKind::InvalidInput, err.to_string()))?;
@@ -185,9 +236,22 @@ impl GpuDevice {
         &self.config
     }
 
-    /// The BAR0 register model.
-    pub fn bar0(&mut self) -> &mut Bar0 {
-        &mut self.bar0
+    /// Reads BAR0 as the guest does (`size` 1, 2, 4 or 8), with DMA reaching guest memory.
+    pub fn mmio_read(&mut self, offset: u64, size: usize) -> Result<u64, AccessError> {
+        let mut ctx = Ctx {
+            dma: &self.dma,
+            counters: &self.counters,
+        };
+        self.bar0.read_in(offset, size, &mut ctx)
+    }
+
+    /// Writes BAR0 as the guest does.
+    pub fn mmio_write(&mut self, offset: u64, size: usize, value: u64) -> Result<(), AccessError> {
+        let mut ctx = Ctx {
+            dma: &self.dma,
+            counters: &self.counters,
+        };
+        self.bar0.write_in(offset, size, value, &mut ctx)
     }
 
     /// The VBIOS the PROM window shows.
@@ -307,8 +371,7 @@ impl VfioDevice for GpuDevice {
                 self.bar0_access_size(offset, data.len())?;
                 // Size and range failures are counted by the model.
                 let value = self
-                    .bar0
-                    .read(offset, data.len())
+                    .mmio_read(offset, data.len())
                     .map_err(|_| range_error(region, offset, data.len()))?;
                 data.copy_from_slice(&value.to_le_bytes()[..data.len()]);
                 Ok(())
@@ -342,8 +405,7 @@ impl VfioDevice for GpuDevice {
                 self.bar0_access_size(offset, data.len())?;
                 let mut bytes = [0u8; 8];
                 bytes[..data.len()].copy_from_slice(data);
-                self.bar0
-                    .write(offset, data.len(), u64::from_le_bytes(bytes))
+                self.mmio_write(offset, data.len(), u64::from_le_bytes(bytes))
                     .map_err(|_| range_error(region, offset, data.len()))
             }
             REGION_BAR1 | REGION_BAR3 if self.memory_bar(region).is_some() => {

@@ -36,6 +36,12 @@ pub struct Counters {
     pub resets: AtomicU64,
     /// Interrupts delivered to an eventfd.
     pub interrupts: AtomicU64,
+    /// Falcon CPU starts (GSP and SEC2).
+    pub falcon_starts: AtomicU64,
+    /// Falcon DMA transfers requested (`DMATRFCMD` writes).
+    pub falcon_dma: AtomicU64,
+    /// `NV_PGSP_QUEUE_HEAD` writes (doorbells to GSP-RM).
+    pub gsp_doorbells: AtomicU64,
 }
 
 /// Increments a counter by one.
@@ -60,6 +66,9 @@ impl Counters {
             ("dma_unmaps", get(&self.dma_unmaps)),
             ("resets", get(&self.resets)),
             ("interrupts", get(&self.interrupts)),
+            ("falcon_starts", get(&self.falcon_starts)),
+            ("falcon_dma", get(&self.falcon_dma)),
+            ("gsp_doorbells", get(&self.gsp_doorbells)),
         ]
     }
 

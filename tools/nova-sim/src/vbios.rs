@@ -111,7 +111,7 @@ use std::fmt;
 use std::ops::Range;
 use std::sync::Arc;
 
-use crate::bar0::{RegRead, RegWrite, Unit};
+use crate::bar0::{Ctx, RegRead, RegWrite, Unit};
 use crate::chips::{Architecture, Chip, NVIDIA_VENDOR_ID};
 
 /// BAR0 offset of `NV_PROM_DATA(0)`, the first byte of the PROM window.
@@ -553,11 +553,11 @@ impl Unit for Prom {
         "PROM"
     }
 
-    fn range(&self) -> Range<u32> {
-        NV_PROM_DATA..NV_PROM_DATA + PROM_WINDOW_SIZE
+    fn ranges(&self) -> Vec<Range<u32>> {
+        std::iter::once(NV_PROM_DATA..NV_PROM_DATA + PROM_WINDOW_SIZE).collect()
     }
 
-    fn read(&mut self, addr: u32) -> RegRead {
+    fn read(&mut self, addr: u32, _ctx: &mut Ctx<'_>) -> RegRead {
         let Some(offset) = addr
             .checked_sub(NV_PROM_DATA)
             .and_then(|o| usize::try_from(o).ok())
@@ -573,7 +573,7 @@ impl Unit for Prom {
         RegRead::Value(u32::from_le_bytes(bytes))
     }
 
-    fn write(&mut self, _addr: u32, _value: u32, _mask: u32) -> RegWrite {
+    fn write(&mut self, _addr: u32, _value: u32, _mask: u32, _ctx: &mut Ctx<'_>) -> RegWrite {
         RegWrite::ReadOnly
     }
 }
@@ -1192,15 +1192,27 @@ mod tests {
         let vbios =
             Arc::new(Vbios::build(chips::find("tu102").unwrap(), Corruption::None).unwrap());
         let mut prom = Prom::new(vbios.clone());
-        assert_eq!(prom.read(NV_PROM_DATA), RegRead::Value(0xe908_aa55));
+        let dma = crate::memory::GuestMemory::new();
+        let counters = crate::stats::Counters::default();
+        let ctx = &mut Ctx {
+            dma: &dma,
+            counters: &counters,
+        };
+        assert_eq!(prom.read(NV_PROM_DATA, ctx), RegRead::Value(0xe908_aa55));
         let end = u32::try_from(vbios.bytes().len()).unwrap();
-        assert_eq!(prom.read(NV_PROM_DATA + end), RegRead::Value(0xffff_ffff));
         assert_eq!(
-            prom.read(NV_PROM_DATA + PROM_WINDOW_SIZE - 4),
+            prom.read(NV_PROM_DATA + end, ctx),
             RegRead::Value(0xffff_ffff)
         );
-        assert_eq!(prom.write(NV_PROM_DATA, 0, 0xffff_ffff), RegWrite::ReadOnly);
-        assert_eq!(prom.read(0), RegRead::Unimplemented);
+        assert_eq!(
+            prom.read(NV_PROM_DATA + PROM_WINDOW_SIZE - 4, ctx),
+            RegRead::Value(0xffff_ffff)
+        );
+        assert_eq!(
+            prom.write(NV_PROM_DATA, 0, 0xffff_ffff, ctx),
+            RegWrite::ReadOnly
+        );
+        assert_eq!(prom.read(0, ctx), RegRead::Unimplemented);
     }
 
     #[test]

@@ -639,7 +639,7 @@ fn the_prom_window_reads_the_image_byte_for_byte() {
         // What nova-core does: aligned 32-bit reads from NV_PROM_DATA.
         let mut read = Vec::with_capacity(expected.len());
         for offset in (0..expected.len() as u64).step_by(4) {
-            let word = dev.bar0().read(PROM + offset, 4).unwrap() as u32;
+            let word = dev.mmio_read(PROM + offset, 4).unwrap() as u32;
             read.extend_from_slice(&word.to_le_bytes());
         }
         read.truncate(expected.len());
@@ -661,11 +661,11 @@ fn the_prom_window_reads_the_image_byte_for_byte() {
 
         // Past the image: erased flash, up to the end of the 1 MiB window.
         for offset in [expected.len(), expected.len() + 0x1000, PROM_SIZE - 4] {
-            let v = dev.bar0().read(PROM + offset as u64, 4).unwrap();
+            let v = dev.mmio_read(PROM + offset as u64, 4).unwrap();
             assert_eq!(v, 0xffff_ffff, "{name} {offset:#x}");
         }
         // Just past the window is no longer the PROM.
-        let after = dev.bar0().read(PROM + PROM_SIZE as u64, 4).unwrap();
+        let after = dev.mmio_read(PROM + PROM_SIZE as u64, 4).unwrap();
         assert_ne!(after, 0xffff_ffff, "{name}");
         assert_eq!(counters.violations.load(Relaxed), 0, "{name}");
     }
@@ -676,20 +676,20 @@ fn writes_to_the_prom_window_are_violations_and_change_nothing() {
     use std::sync::atomic::Ordering::Relaxed;
     let chip = nova_sim::chips::find("ad102").unwrap();
     let (mut dev, counters) = device(chip, clean(chip));
-    let before = dev.bar0().read(PROM, 4).unwrap();
-    dev.bar0().write(PROM, 4, 0).unwrap();
+    let before = dev.mmio_read(PROM, 4).unwrap();
+    dev.mmio_write(PROM, 4, 0).unwrap();
     dev.region_write(0, PROM + 0x61, &[0x12, 0x34]).unwrap();
-    dev.bar0().write(PROM + 0x2000, 1, 0).unwrap();
+    dev.mmio_write(PROM + 0x2000, 1, 0).unwrap();
     assert_eq!(counters.violations.load(Relaxed), 3);
-    assert_eq!(dev.bar0().read(PROM, 4).unwrap(), before);
+    assert_eq!(dev.mmio_read(PROM, 4).unwrap(), before);
     let rom = clean(chip);
-    assert_eq!(dev.bar0().read(PROM + 0x60, 4).unwrap() as u32, {
+    assert_eq!(dev.mmio_read(PROM + 0x60, 4).unwrap() as u32, {
         let b = &rom.bytes()[0x60..0x64];
         u32::from_le_bytes([b[0], b[1], b[2], b[3]])
     });
     // A reset does not change the ROM either.
     dev.reset().unwrap();
-    assert_eq!(dev.bar0().read(PROM, 4).unwrap(), before);
+    assert_eq!(dev.mmio_read(PROM, 4).unwrap(), before);
 }
 
 /// Offsets at which two ROMs differ.

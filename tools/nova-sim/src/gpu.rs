@@ -1,0 +1,710 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
+
+//! The engines a driver uses to boot the GSP: the GSP and SEC2 falcons, the framebuffer
+//! layout registers, the always-on scratch registers, the fuses, and the effects of the
+//! firmware the falcons run.
+//!
+//! [`Engines`] is one BAR0 [`Unit`] over several ranges, because its parts act on each other:
+//! FWSEC on the GSP falcon sets WPR2 in the PFB, booter on SEC2 starts the GSP's RISC-V core,
+//! an engine reset stops whatever ran there. Register state lives in [`Falcon`] and in plain
+//! fields here; guest memory comes in through the [`Ctx`] of each access.
+//!
+//! # Registers (BAR0 address, source)
+//!
+//! | register                                   | address    | source                          |
+//! |--------------------------------------------|------------|---------------------------------|
+//! | `NV_PBUS_SW_SCRATCH(i)`, 64                | 0x001400   | `ad102/dev_bus.h`               |
+//! | `NV_FUSE_STATUS_OPT_DISPLAY` (Turing)      | 0x021c04   | upstream nova-core `regs.rs`    |
+//! | `NV_PFB_NISO_FLUSH_SYSMEM_ADDR`            | 0x100c10   | `ga100/dev_fb.h`                |
+//! | `NV_PFB_NISO_FLUSH_SYSMEM_ADDR_HI` (GA100+)| 0x100c40   | `ga100/dev_fb.h`                |
+//! | `NV_PFB_PRI_MMU_LOCAL_MEMORY_RANGE`        | 0x100ce0   | upstream nova-core `fb/regs.rs` |
+//! | GSP falcon, `NV_PGSP_QUEUE_HEAD(i)`        | 0x110000   | `ga102/dev_gsp.h`               |
+//! | `NV_PGC6_BSI_SECURE_SCRATCH_14`            | 0x1180f8   | `ga102/dev_gc6_island.h`        |
+//! | `NV_PGC6_AON_SECURE_SCRATCH_GROUP_05_PRIV_LEVEL_MASK` | 0x118128 | same            |
+//! | `NV_PGC6_AON_SECURE_SCRATCH_GROUP_05(0)`   | 0x118234   | same                            |
+//! | `NV_PGC6_AON_SECURE_SCRATCH_GROUP_42` (GA100+) | 0x1183a4 | same                         |
+//! | `NV_PFB_PRI_MMU_WPR2_ADDR_LO/HI`           | 0x1fa824   | `turing/tu102/dev_fb.h`         |
+//! | `NV_PDISP_VGA_WORKSPACE_BASE`              | 0x625f04   | upstream nova-core `fb/regs.rs` |
+//! | `NV_FUSE_STATUS_OPT_DISPLAY` (GA100+)      | 0x820c04   | `ga100/dev_fuse.h`              |
+//! | `NV_FUSE_OPT_FPF_{NVDEC,SEC2,GSP}_UCODE<n>_VERSION` (GA100+) | 0x824100 | `ga100/dev_fuse.h` |
+//! | SEC2 falcon                                | 0x840000   | upstream nova-core `falcon/sec2.rs` |
+//!
+//! Values the board presents (modelling choices unless cited):
+//!
+//! * VRAM: [`Chip::vram_size`]. GA100 and later report it in MiB in `SCRATCH_GROUP_42`
+//!   (upstream `NV_USABLE_FB_SIZE_IN_MB`); every chip also encodes it in
+//!   `LOCAL_MEMORY_RANGE` as `LOWER_MAG << LOWER_SCALE` MiB, ECC off.
+//! * GFW boot has completed: `GROUP_05(0)` reads 0xff (`..._GFW_BOOT_PROGRESS_COMPLETED`,
+//!   `ga102/dev_gc6_island_addendum.h`) and the priv level mask reads `LEVEL0` enabled, as
+//!   after FWSEC lowered it (upstream nova-core `gpu/hal/tu102.rs`).
+//! * The VGA workspace (boards with a display) is the top 1 MiB of VRAM, valid.
+//! * Registers the CPU cannot write on a secured board (`WPR2_ADDR_*`, the secure scratch and
+//!   AON registers, the fuses, `LOCAL_MEMORY_RANGE`) are read-only here: a write is a
+//!   violation.
+//! * WPR2 survives a device (function-level) reset: only booter_unload removes it (upstream
+//!   nova-core `gsp/hal/tu102.rs`: "WPR2 region already exists - GPU needs to be reset").
+//!
+//! # Firmware effects
+//!
+//! A started falcon's image is identified by [`Catalogue::identify`]; a rejected image halts
+//! the falcon with an error in MAILBOX0 ([`MBOX_ERR_UNKNOWN_IMAGE`], [`MBOX_ERR_REJECTED`];
+//! the values real firmware reports are not public, these are the simulator's) and counts a
+//! violation. Accepted images act at once and halt with MAILBOX0 = 0:
+//!
+//! * FWSEC `FRTS` (`init_cmd` 0x15): sets WPR2 to the command's FB region and clears the
+//!   FRTS error code (`NV_PBUS_SW_SCRATCH(0xe)[31:16]`, upstream `gsp/regs.rs`). If WPR2 is
+//!   already set it changes nothing and reports [`FRTS_ERR_WPR2_SET`].
+//! * FWSEC `SB` (0x19): the GSP falcon stays in its pre-LibOS state (it was reset to load
+//!   FWSEC); nothing else changes.
+//! * booter_load (SEC2; MAILBOX0/1 = DMA address of `GspFwWprMeta`): [`GspCore::load`], then
+//!   the GSP's RISC-V core is selected and started ([`GspCore::start`]).
+//! * booter_unload: WPR2 cleared, [`GspCore::unload`].
+//!
+//! A GSP falcon engine reset calls [`GspCore::reset`]; a `NV_PGSP_QUEUE_HEAD(i)` write
+//! [`GspCore::doorbell`]; `RISCV_CPUCTL.ACTIVE_STAT` (or, on Turing and GA100,
+//! `RISCV_CORE_SWITCH_RISCV_STATUS.ACTIVE_STAT`) is [`GspCore::running`]. While GSP-RM runs,
+//! the GSP falcon's code-loading and CPU-control registers are protected (writes are
+//! violations; IMEMD/DMEMD read [`PRI_LOCKED`]).
+//!
+//! # Interrupts
+//!
+//! `IRQSTAT.SWGEN0` latches when GSP-RM raises it ([`GspBus::raise_swgen0`]). It is not routed
+//! to the PCI interrupt: the Turing+ CPU interrupt tree (`NV_CTRL` / `NV_VIRTUAL_FUNCTION`
+//! leaf and top registers) is not modelled, so a driver must poll.
+
+use std::ops::Range;
+
+use log::{debug, info, warn};
+
+use crate::bar0::{Ctx, RegRead, RegWrite, Unit};
+use crate::chips::{Architecture, Chip};
+use crate::falcon::{DmaRequest, Engine, Event, Falcon, Generation, Outcome, IRQ_SWGEN0};
+use crate::firmware::{
+    Catalogue, FirmwareFiles, ImageKind, Verdict, FRTS_REGION_TYPE_FB, FWSEC_CMD_FRTS, FWSEC_CMD_SB,
+};
+use crate::gsp_core::{GspBus, GspCore};
+use crate::memory::GuestMemory;
+use crate::stats::{bump, Counters};
+use crate::vbios::Vbios;
+
+/// What a read of a register protected by the priv target mask returns: nova-core's
+/// `LOCKED_PATTERN` (upstream `falcon/gsp.rs`), `0xbadf41xx` (`NV_PPRIV_SYS_PRI_ERROR_*`).
+pub const PRI_LOCKED: u32 = 0xbadf_4100;
+
+/// MAILBOX0 of a falcon started with an image the simulator does not know.
+pub const MBOX_ERR_UNKNOWN_IMAGE: u32 = 0x5e00_0001;
+/// MAILBOX0 of a falcon whose known image HS verification rejected.
+pub const MBOX_ERR_REJECTED: u32 = 0x5e00_0002;
+/// MAILBOX0 of booter when [`GspCore::load`] refused, or booter cannot run.
+pub const MBOX_ERR_BOOTER: u32 = 0x5e00_0003;
+/// MAILBOX0 of a firmware failing because of a `--fault`.
+pub const MBOX_ERR_INJECTED: u32 = 0x5e00_0004;
+/// MAILBOX0 of FWSEC given a command it does not know.
+pub const MBOX_ERR_BAD_COMMAND: u32 = 0x5e00_0005;
+
+/// FRTS error code (`SCRATCH_0E[31:16]`) when WPR2 already exists.
+pub const FRTS_ERR_WPR2_SET: u32 = 0x1;
+/// FRTS error code for a region FWSEC cannot use.
+pub const FRTS_ERR_BAD_REGION: u32 = 0x2;
+/// FRTS error code reported under `--fault fwsec-frts-error`.
+pub const FRTS_ERR_INJECTED: u32 = 0x3;
+
+const SCRATCH_BASE: u32 = 0x0000_1400;
+const FUSE_DISPLAY_GM107: u32 = 0x0002_1c04;
+const NISO_FLUSH: u32 = 0x0010_0c10;
+const NISO_FLUSH_HI: u32 = 0x0010_0c40;
+const LOCAL_MEMORY_RANGE: u32 = 0x0010_0ce0;
+const QUEUE_HEAD0: u32 = 0x0011_0c00;
+const BSI_SCRATCH_14: u32 = 0x0011_80f8;
+const GROUP_05_PLM: u32 = 0x0011_8128;
+const GROUP_05_0: u32 = 0x0011_8234;
+const GROUP_42: u32 = 0x0011_83a4;
+const WPR2_LO: u32 = 0x001f_a824;
+const WPR2_HI: u32 = 0x001f_a828;
+const VGA_WORKSPACE: u32 = 0x0062_5f04;
+const FUSE_DISPLAY_GA100: u32 = 0x0082_0c04;
+const FUSE_UCODE: Range<u32> = 0x0082_4100..0x0082_4200;
+
+/// Failures a test can ask the board to show (`--fault`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Faults {
+    /// FWSEC-FRTS reports an error code and creates no WPR2.
+    pub fwsec_frts_error: bool,
+    /// booter_load fails (MAILBOX0 != 0) without starting GSP-RM.
+    pub booter_error: bool,
+    /// WPR2 exists at power-on, as a crashed driver leaves it.
+    pub wpr2_preset: bool,
+}
+
+impl Faults {
+    /// The names `--fault` accepts.
+    pub const NAMES: &'static [&'static str] = &["fwsec-frts-error", "booter-error", "wpr2-preset"];
+
+    /// Sets the fault called `name`; `false` if there is none.
+    pub fn set(&mut self, name: &str) -> bool {
+        match name {
+            "fwsec-frts-error" => self.fwsec_frts_error = true,
+            "booter-error" => self.booter_error = true,
+            "wpr2-preset" => self.wpr2_preset = true,
+            _ => return false,
+        }
+        true
+    }
+}
+
+/// The falcon register generation of `chip` (upstream nova-core `falcon/hal.rs`: Turing and
+/// GA100 use the TU102 HAL).
+pub fn generation(chip: &Chip) -> Generation {
+    match chip.arch {
+        Architecture::Volta | Architecture::Turing => Generation::Tu102,
+        Architecture::Ampere if chip.chipset == 0x170 => Generation::Tu102,
+        _ => Generation::Ga102,
+    }
+}
+
+/// The GSP-RM model's view of the GPU during one call.
+struct CoreBus<'a> {
+    gsp: &'a mut Falcon,
+    wpr2: Option<(u64, u64)>,
+    dma: &'a GuestMemory,
+    counters: &'a Counters,
+}
+
+impl GspBus for CoreBus<'_> {
+    fn dma_read(&self, addr: u64, buf: &mut [u8]) -> Result<(), String> {
+        self.dma.read(addr, buf).map_err(|e| e.to_string())
+    }
+
+    fn dma_write(&self, addr: u64, data: &[u8]) -> Result<(), String> {
+        self.dma.write(addr, data).map_err(|e| e.to_string())
+    }
+
+    fn mailbox(&self, index: usize) -> u32 {
+        self.gsp.mailbox(index)
+    }
+
+    fn set_mailbox(&mut self, index: usize, value: u32) {
+        self.gsp.set_mailbox(index, value);
+    }
+
+    fn wpr2(&self) -> Option<(u64, u64)> {
+        self.wpr2
+    }
+
+    fn raise_swgen0(&mut self) {
+        self.gsp.raise_irq(IRQ_SWGEN0);
+    }
+
+    fn violation(&mut self, what: &str) {
+        bump(&self.counters.violations);
+        warn!("violation: GSP-RM: {what}");
+    }
+}
+
+/// The engines (see the module docs).
+#[derive(Debug)]
+pub struct Engines {
+    chip: &'static Chip,
+    gsp: Falcon,
+    sec2: Falcon,
+    core: Box<dyn GspCore>,
+    catalogue: Catalogue,
+    faults: Faults,
+    wpr2: Option<(u64, u64)>,
+    scratch: [u32; 64],
+    niso_flush: [u32; 2],
+    vga_workspace: u32,
+    queue_head: [u32; 8],
+}
+
+fn violation(ctx: &Ctx<'_>, what: &str) {
+    bump(&ctx.counters.violations);
+    warn!("violation: {what}");
+}
+
+impl Engines {
+    /// The engines of `chip`, with FWSEC taken from `vbios`, booter from `files`, GSP-RM
+    /// modelled by `core`, and `faults` applied.
+    pub fn new(
+        chip: &'static Chip,
+        vbios: &Vbios,
+        files: &FirmwareFiles,
+        core: Box<dyn GspCore>,
+        faults: Faults,
+    ) -> Self {
+        let generation = generation(chip);
+        let catalogue = Catalogue::new(chip, generation, vbios, files);
+        let mut engines = Engines {
+            chip,
+            gsp: Falcon::new(Engine::Gsp, generation),
+            sec2: Falcon::new(Engine::Sec2, generation),
+            core,
+            catalogue,
+            faults,
+            wpr2: None,
+            scratch: [0; 64],
+            niso_flush: [0; 2],
+            vga_workspace: 0,
+            queue_head: [0; 8],
+        };
+        engines.power_on();
+        engines
+    }
+
+    fn power_on(&mut self) {
+        self.reset_registers();
+        if self.faults.wpr2_preset {
+            // Where an earlier FWSEC-FRTS put it: 1 MiB ending 1 MiB below the top of VRAM.
+            let top = self.chip.vram_size().saturating_sub(1 << 20);
+            self.wpr2 = Some((top.saturating_sub(1 << 20), top));
+        }
+    }
+
+    fn reset_registers(&mut self) {
+        self.gsp.reset();
+        self.sec2.reset();
+        self.core.reset();
+        self.scratch = [0; 64];
+        self.niso_flush = [0; 2];
+        self.queue_head = [0; 8];
+        self.vga_workspace = if self.chip.is_vga() {
+            let base = self.chip.vram_size().saturating_sub(1 << 20);
+            // ADDR (31:8) is the base divided by 0x10000; STATUS_VALID is bit 3.
+            (((base >> 16) as u32) << 8) | (1 << 3)
+        } else {
+            0
+        };
+    }
+
+    /// The WPR2 region `[start, end)`, if set.
+    pub fn wpr2(&self) -> Option<(u64, u64)> {
+        self.wpr2
+    }
+
+    /// The GSP falcon's registers.
+    pub fn gsp_falcon(&self) -> &Falcon {
+        &self.gsp
+    }
+
+    /// SEC2's registers.
+    pub fn sec2_falcon(&self) -> &Falcon {
+        &self.sec2
+    }
+
+    /// The GSP-RM model.
+    pub fn core(&self) -> &dyn GspCore {
+        self.core.as_ref()
+    }
+
+    /// The catalogue of known firmware.
+    pub fn catalogue(&self) -> &Catalogue {
+        &self.catalogue
+    }
+
+    fn ampere_or_later(&self) -> bool {
+        !matches!(self.chip.arch, Architecture::Volta | Architecture::Turing)
+    }
+
+    fn local_memory_range(&self) -> u32 {
+        let mut mib = self.chip.vram_size() >> 20;
+        let mut scale = 0u32;
+        while mib > 0x3f && mib % 2 == 0 {
+            mib /= 2;
+            scale += 1;
+        }
+        ((mib as u32 & 0x3f) << 4) | (scale & 0xf)
+    }
+
+    fn fuse(&self, addr: u32) -> u32 {
+        self.catalogue
+            .fuses()
+            .iter()
+            .find(|(a, _)| *a == addr)
+            .map_or(0, |(_, v)| *v)
+    }
+
+    fn core_bus<'a>(
+        gsp: &'a mut Falcon,
+        wpr2: Option<(u64, u64)>,
+        ctx: &'a Ctx<'_>,
+    ) -> CoreBus<'a> {
+        CoreBus {
+            gsp,
+            wpr2,
+            dma: ctx.dma,
+            counters: ctx.counters,
+        }
+    }
+
+    fn falcon_read(&mut self, engine: Engine, rel: u32) -> RegRead {
+        let running = self.core.running();
+        let (falcon, riscv, locked) = match engine {
+            Engine::Gsp => (&mut self.gsp, running, running),
+            Engine::Sec2 => (&mut self.sec2, false, false),
+        };
+        match falcon.read(rel, riscv, locked) {
+            Some(v) => RegRead::Value(v),
+            None => RegRead::Unimplemented,
+        }
+    }
+
+    fn falcon_write(
+        &mut self,
+        engine: Engine,
+        rel: u32,
+        value: u32,
+        mask: u32,
+        ctx: &mut Ctx<'_>,
+    ) -> RegWrite {
+        if engine == Engine::Gsp && self.core.running() && Falcon::protected(rel) {
+            violation(
+                ctx,
+                &format!(
+                    "GSP: write of {value:#x} to protected register +{rel:#x} while GSP-RM runs"
+                ),
+            );
+            return RegWrite::Done;
+        }
+        let falcon = match engine {
+            Engine::Gsp => &mut self.gsp,
+            Engine::Sec2 => &mut self.sec2,
+        };
+        match falcon.write(rel, value, mask) {
+            Outcome::Done(Event::None) => RegWrite::Done,
+            Outcome::Done(Event::Reset) => {
+                debug!("{}: engine reset", engine.name());
+                if engine == Engine::Gsp {
+                    self.core.reset();
+                }
+                RegWrite::Done
+            }
+            Outcome::Done(Event::Dma(req)) => {
+                self.dma(engine, req, ctx);
+                RegWrite::Done
+            }
+            Outcome::Done(Event::Start) => {
+                self.start(engine, ctx);
+                RegWrite::Done
+            }
+            Outcome::ReadOnly => RegWrite::ReadOnly,
+            Outcome::Unimplemented => RegWrite::Unimplemented,
+            Outcome::Violation(what) => {
+                violation(ctx, &what);
+                RegWrite::Done
+            }
+        }
+    }
+
+    fn dma(&mut self, engine: Engine, req: DmaRequest, ctx: &mut Ctx<'_>) {
+        bump(&ctx.counters.falcon_dma);
+        let name = engine.name();
+        let problem = if req.require_ctx {
+            Some("DMACTL.REQUIRE_CTX is set but no DMA context is bound")
+        } else if !req.physical() {
+            Some("virtual DMA addressing needs a context, none is bound")
+        } else if !req.allow_phys_no_ctx {
+            Some("physical DMA without a context needs FBIF_CTL.ALLOW_PHYS_NO_CTX")
+        } else if !matches!(req.target(), 1 | 2) {
+            if req.target() == 0 {
+                info!("{name}: DMA from local FB is not modelled; transfer dropped");
+                return;
+            }
+            Some("FBIF_TRANSCFG.TARGET is not a valid aperture")
+        } else {
+            None
+        };
+        if let Some(problem) = problem {
+            violation(ctx, &format!("{name}: DMA {req:x?}: {problem}"));
+            return;
+        }
+        let falcon = match engine {
+            Engine::Gsp => &mut self.gsp,
+            Engine::Sec2 => &mut self.sec2,
+        };
+        let result = if req.to_memory {
+            falcon
+                .dma_fetch(&req)
+                .and_then(|data| ctx.dma.write(req.address, &data).map_err(|e| e.to_string()))
+        } else {
+            let mut buf = vec![0u8; req.len];
+            ctx.dma
+                .read(req.address, &mut buf)
+                .map_err(|e| e.to_string())
+                .and_then(|()| falcon.dma_store(&req, &buf))
+        };
+        if let Err(e) = result {
+            violation(
+                ctx,
+                &format!(
+                    "{name}: DMA of {:#x} bytes at {:#x}: {e}",
+                    req.len, req.address
+                ),
+            );
+        }
+    }
+
+    fn start(&mut self, engine: Engine, ctx: &mut Ctx<'_>) {
+        bump(&ctx.counters.falcon_starts);
+        let name = engine.name();
+        let falcon = match engine {
+            Engine::Gsp => &self.gsp,
+            Engine::Sec2 => &self.sec2,
+        };
+        let (kind, command) = match self.catalogue.identify(falcon) {
+            Verdict::Empty => {
+                info!("{name}: started with nothing loaded since reset; it halts at once");
+                self.falcon_mut(engine).halt();
+                return;
+            }
+            Verdict::Unknown => {
+                violation(
+                    ctx,
+                    &format!("{name}: started an image that is no known firmware"),
+                );
+                self.finish(engine, MBOX_ERR_UNKNOWN_IMAGE);
+                return;
+            }
+            Verdict::Known { image, problems } if !problems.is_empty() => {
+                violation(
+                    ctx,
+                    &format!("{name}: {} rejected: {}", image.kind, problems.join("; ")),
+                );
+                self.finish(engine, MBOX_ERR_REJECTED);
+                return;
+            }
+            Verdict::Known { image, .. } => (image.kind, image.fwsec_command(falcon)),
+        };
+        info!("{name}: running {kind}");
+        let status = match kind {
+            ImageKind::Fwsec => match command {
+                Some(cmd) if cmd.init_cmd == FWSEC_CMD_FRTS => self.fwsec_frts(cmd.frts, ctx),
+                Some(cmd) if cmd.init_cmd == FWSEC_CMD_SB => {
+                    info!("FWSEC-SB: GSP falcon left in its pre-LibOS state");
+                    0
+                }
+                other => {
+                    violation(ctx, &format!("FWSEC: unknown command {other:x?}"));
+                    MBOX_ERR_BAD_COMMAND
+                }
+            },
+            ImageKind::BooterLoad => self.booter_load(ctx),
+            ImageKind::BooterUnload => self.booter_unload(ctx),
+            // Never accepted by `identify`.
+            ImageKind::FwsecDebug => MBOX_ERR_REJECTED,
+        };
+        self.finish(engine, status);
+    }
+
+    fn falcon_mut(&mut self, engine: Engine) -> &mut Falcon {
+        match engine {
+            Engine::Gsp => &mut self.gsp,
+            Engine::Sec2 => &mut self.sec2,
+        }
+    }
+
+    fn finish(&mut self, engine: Engine, mailbox0: u32) {
+        let falcon = self.falcon_mut(engine);
+        falcon.set_mailbox(0, mailbox0);
+        falcon.halt();
+    }
+
+    fn set_frts_error(&mut self, code: u32) {
+        self.scratch[0xe] = (self.scratch[0xe] & 0xffff) | (code << 16);
+    }
+
+    fn fwsec_frts(&mut self, region: [u32; 5], ctx: &mut Ctx<'_>) -> u32 {
+        let [version, size_of, addr, size, kind] = region;
+        if self.faults.fwsec_frts_error {
+            info!("FWSEC-FRTS: failing as --fault fwsec-frts-error asks");
+            self.set_frts_error(FRTS_ERR_INJECTED);
+            return 0;
+        }
+        if let Some((lo, hi)) = self.wpr2 {
+            warn!("FWSEC-FRTS: WPR2 already exists ({lo:#x}..{hi:#x}); nothing done");
+            self.set_frts_error(FRTS_ERR_WPR2_SET);
+            return 0;
+        }
+        let start = u64::from(addr) << 12;
+        let end = start.checked_add(u64::from(size) << 12);
+        let valid = version == 1
+            && size_of == 20
+            && kind == FRTS_REGION_TYPE_FB
+            && size != 0
+            && end.is_some_and(|end| end <= self.chip.vram_size());
+        match end {
+            Some(end) if valid => {
+                info!("FWSEC-FRTS: WPR2 = {start:#x}..{end:#x}");
+                self.wpr2 = Some((start, end));
+                self.set_frts_error(0);
+            }
+            _ => {
+                violation(
+                    ctx,
+                    &format!("FWSEC-FRTS: unusable FRTS region {region:x?}"),
+                );
+                self.set_frts_error(FRTS_ERR_BAD_REGION);
+            }
+        }
+        0
+    }
+
+    fn booter_load(&mut self, ctx: &mut Ctx<'_>) -> u32 {
+        if self.faults.booter_error {
+            info!("booter_load: failing as --fault booter-error asks");
+            return MBOX_ERR_INJECTED;
+        }
+        if self.core.running() {
+            violation(ctx, "booter_load: GSP-RM is already running");
+            return MBOX_ERR_BOOTER;
+        }
+        let wpr_meta = u64::from(self.sec2.mailbox(0)) | (u64::from(self.sec2.mailbox(1)) << 32);
+        let mut bus = Self::core_bus(&mut self.gsp, self.wpr2, ctx);
+        match self.core.load(&mut bus, wpr_meta) {
+            Ok(()) => {
+                bus.gsp.select_riscv();
+                self.core.start(&mut bus);
+                info!("booter_load: GSP-RM started (WprMeta at {wpr_meta:#x})");
+                0
+            }
+            Err(e) => {
+                warn!("booter_load: refused: {e}");
+                MBOX_ERR_BOOTER
+            }
+        }
+    }
+
+    fn booter_unload(&mut self, ctx: &mut Ctx<'_>) -> u32 {
+        if self.core.running() {
+            violation(
+                ctx,
+                "booter_unload: GSP-RM still runs (the GSP falcon was not reset)",
+            );
+            return MBOX_ERR_BOOTER;
+        }
+        info!("booter_unload: WPR2 removed");
+        self.wpr2 = None;
+        self.core.unload();
+        0
+    }
+
+    fn doorbell(&mut self, queue: u32, value: u32, ctx: &mut Ctx<'_>) {
+        bump(&ctx.counters.gsp_doorbells);
+        let mut bus = Self::core_bus(&mut self.gsp, self.wpr2, ctx);
+        self.core.doorbell(&mut bus, queue, value);
+    }
+}
+
+fn in_window(addr: u32, base: u32) -> Option<u32> {
+    addr.checked_sub(base)
+        .filter(|rel| *rel < crate::falcon::WINDOW_SIZE)
+}
+
+impl Unit for Engines {
+    fn name(&self) -> &'static str {
+        "ENGINES"
+    }
+
+    fn ranges(&self) -> Vec<Range<u32>> {
+        let one = |a: u32| a..a + 4;
+        let mut r = vec![
+            SCRATCH_BASE..SCRATCH_BASE + 64 * 4,
+            one(NISO_FLUSH),
+            one(LOCAL_MEMORY_RANGE),
+            Engine::Gsp.base()..Engine::Gsp.base() + crate::falcon::WINDOW_SIZE,
+            one(BSI_SCRATCH_14),
+            one(GROUP_05_PLM),
+            one(GROUP_05_0),
+            WPR2_LO..WPR2_HI + 4,
+            one(VGA_WORKSPACE),
+            Engine::Sec2.base()..Engine::Sec2.base() + crate::falcon::WINDOW_SIZE,
+        ];
+        if self.ampere_or_later() {
+            r.extend([
+                one(NISO_FLUSH_HI),
+                one(GROUP_42),
+                one(FUSE_DISPLAY_GA100),
+                FUSE_UCODE,
+            ]);
+        } else {
+            r.push(one(FUSE_DISPLAY_GM107));
+        }
+        r
+    }
+
+    fn read(&mut self, addr: u32, _ctx: &mut Ctx<'_>) -> RegRead {
+        if let Some(rel) = in_window(addr, Engine::Gsp.base()) {
+            if let Some(q) = queue_index(addr) {
+                return RegRead::Value(self.queue_head.get(q).copied().unwrap_or(0));
+            }
+            return self.falcon_read(Engine::Gsp, rel);
+        }
+        if let Some(rel) = in_window(addr, Engine::Sec2.base()) {
+            return self.falcon_read(Engine::Sec2, rel);
+        }
+        let value = match addr {
+            _ if (SCRATCH_BASE..SCRATCH_BASE + 256).contains(&addr) => {
+                let i = ((addr - SCRATCH_BASE) / 4) as usize;
+                self.scratch.get(i).copied().unwrap_or(0)
+            }
+            NISO_FLUSH => self.niso_flush[0],
+            NISO_FLUSH_HI => self.niso_flush[1],
+            LOCAL_MEMORY_RANGE => self.local_memory_range(),
+            BSI_SCRATCH_14 => 0,
+            GROUP_05_PLM => 1,
+            GROUP_05_0 => 0xff,
+            GROUP_42 => (self.chip.vram_size() >> 20) as u32,
+            WPR2_LO => self.wpr2.map_or(0, |(lo, _)| ((lo >> 12) as u32) << 4),
+            WPR2_HI => self.wpr2.map_or(0, |(_, hi)| ((hi >> 12) as u32) << 4),
+            VGA_WORKSPACE => self.vga_workspace,
+            FUSE_DISPLAY_GM107 | FUSE_DISPLAY_GA100 => u32::from(!self.chip.is_vga()),
+            _ if FUSE_UCODE.contains(&addr) => self.fuse(addr),
+            _ => return RegRead::Unimplemented,
+        };
+        RegRead::Value(value)
+    }
+
+    fn write(&mut self, addr: u32, value: u32, mask: u32, ctx: &mut Ctx<'_>) -> RegWrite {
+        if let Some(rel) = in_window(addr, Engine::Gsp.base()) {
+            if let Some(q) = queue_index(addr) {
+                let merged =
+                    crate::falcon::merge(self.queue_head.get(q).copied().unwrap_or(0), value, mask);
+                if let Some(slot) = self.queue_head.get_mut(q) {
+                    *slot = merged;
+                }
+                self.doorbell(q as u32, merged, ctx);
+                return RegWrite::Done;
+            }
+            return self.falcon_write(Engine::Gsp, rel, value, mask, ctx);
+        }
+        if let Some(rel) = in_window(addr, Engine::Sec2.base()) {
+            return self.falcon_write(Engine::Sec2, rel, value, mask, ctx);
+        }
+        let merge = crate::falcon::merge;
+        match addr {
+            _ if (SCRATCH_BASE..SCRATCH_BASE + 256).contains(&addr) => {
+                let i = ((addr - SCRATCH_BASE) / 4) as usize;
+                if let Some(slot) = self.scratch.get_mut(i) {
+                    *slot = merge(*slot, value, mask);
+                }
+            }
+            NISO_FLUSH => self.niso_flush[0] = merge(self.niso_flush[0], value, mask),
+            NISO_FLUSH_HI => {
+                // ADR_63_40 is 23:0.
+                self.niso_flush[1] = merge(self.niso_flush[1], value, mask) & 0x00ff_ffff
+            }
+            VGA_WORKSPACE => self.vga_workspace = merge(self.vga_workspace, value, mask),
+            _ => return RegWrite::ReadOnly,
+        }
+        RegWrite::Done
+    }
+
+    fn reset(&mut self) {
+        self.reset_registers();
+    }
+}
+
+/// `NV_PGSP_QUEUE_HEAD(i)`: `0x110c00 + 8 * i`, 8 entries (`ga102/dev_gsp.h`).
+fn queue_index(addr: u32) -> Option<usize> {
+    let rel = addr.checked_sub(QUEUE_HEAD0)?;
+    (rel < 64 && rel % 8 == 0).then_some((rel / 8) as usize)
+}
