@@ -539,25 +539,23 @@ impl GspRm {
         match (cmd.function, run.phase) {
             (_, Phase::Dead) => {}
             (_, Phase::Suspended) => bus.violation(&format!(
-                "gsp-rm: command {} sent after UNLOADING_GUEST_DRIVER",
+                "command {} sent after UNLOADING_GUEST_DRIVER",
                 cmd.function
             )),
             (function::GSP_SET_SYSTEM_INFO, Phase::AwaitSystemInfo) => {
                 self.system_info(run, bus, &cmd);
                 run.phase = Phase::AwaitRegistry;
             }
-            (function::GSP_SET_SYSTEM_INFO, _) => {
-                bus.violation("gsp-rm: GSP_SET_SYSTEM_INFO sent twice")
-            }
+            (function::GSP_SET_SYSTEM_INFO, _) => bus.violation("GSP_SET_SYSTEM_INFO sent twice"),
             (function::SET_REGISTRY, Phase::AwaitRegistry) => {
                 self.set_registry(run, bus, &cmd);
                 self.init(run, bus);
             }
             (function::SET_REGISTRY, Phase::AwaitSystemInfo) => {
-                bus.violation("gsp-rm: SET_REGISTRY sent before GSP_SET_SYSTEM_INFO");
+                bus.violation("SET_REGISTRY sent before GSP_SET_SYSTEM_INFO");
                 self.set_registry(run, bus, &cmd);
             }
-            (function::SET_REGISTRY, _) => bus.violation("gsp-rm: SET_REGISTRY sent twice"),
+            (function::SET_REGISTRY, _) => bus.violation("SET_REGISTRY sent twice"),
             (_, Phase::AwaitSystemInfo | Phase::AwaitRegistry | Phase::Sequencer) => {
                 run.deferred.push_back(cmd)
             }
@@ -583,7 +581,7 @@ impl GspRm {
         let p = &cmd.payload;
         if p.len() != s::SIZE {
             bus.violation(&format!(
-                "gsp-rm: GSP_SET_SYSTEM_INFO payload is {} bytes, GspSystemInfo is {}",
+                "GSP_SET_SYSTEM_INFO payload is {} bytes, GspSystemInfo is {}",
                 p.len(),
                 s::SIZE
             ));
@@ -594,14 +592,14 @@ impl GspRm {
         let want = (u32::from(self.pci_id.1) << 16) | u32::from(self.pci_id.0);
         if ids != want {
             bus.violation(&format!(
-                "gsp-rm: GspSystemInfo.PCIDeviceID {ids:#010x}, the GPU is {want:#010x}"
+                "GspSystemInfo.PCIDeviceID {ids:#010x}, the GPU is {want:#010x}"
             ));
         }
         if get_u64(p, s::GPU_PHYS_ADDR).unwrap_or_default() == 0 {
-            bus.violation("gsp-rm: GspSystemInfo.gpuPhysAddr (BAR0) is 0");
+            bus.violation("GspSystemInfo.gpuPhysAddr (BAR0) is 0");
         }
         if get_u64(p, s::MAX_USER_VA).unwrap_or_default() == 0 {
-            bus.violation("gsp-rm: GspSystemInfo.maxUserVa is 0");
+            bus.violation("GspSystemInfo.maxUserVa is 0");
         }
         run.pci_ids = Some((ids, sub));
     }
@@ -609,7 +607,7 @@ impl GspRm {
     fn set_registry(&self, run: &mut Run, bus: &mut dyn GspBus, cmd: &Command) {
         match parse_registry(&cmd.payload) {
             Ok(entries) => run.registry = entries,
-            Err(e) => bus.violation(&format!("gsp-rm: SET_REGISTRY: {e}")),
+            Err(e) => bus.violation(&format!("SET_REGISTRY: {e}")),
         }
     }
 
@@ -654,12 +652,14 @@ impl GspRm {
         ];
         let words: Vec<u32> = ops.iter().flat_map(|op| op.iter().copied()).collect();
         let mut msg = vec![0u8; q::HDR_SIZE];
-        // `bufferSizeDWord` is the buffer's capacity, `cmdIndex` the words used; GSP-RM's
-        // buffer is larger than what it fills (`kgspExecuteSequencerBuffer_IMPL()` requires
-        // `cmdIndex < bufferSizeDWord`). This model sends a buffer exactly one word larger.
+        // `cmdIndex` is the number of words used, `bufferSizeDWord` the buffer's capacity,
+        // which must be larger (`kgspExecuteSequencerBuffer_IMPL()` requires
+        // `cmdIndex < bufferSizeDWord`). Only the used words are sent: upstream nova-core
+        // (`gsp/sequencer.rs`) counts `cmdIndex` in commands rather than words and runs every
+        // command it finds until the message ends, so nothing may follow the last one.
         put_u32(&mut msg, q::BUFFER_SIZE_DWORD, words.len() as u32 + 1);
         put_u32(&mut msg, q::CMD_INDEX, words.len() as u32);
-        for w in words.iter().chain(std::iter::once(&0)) {
+        for w in &words {
             msg.extend_from_slice(&w.to_le_bytes());
         }
         self.send(
@@ -677,7 +677,7 @@ impl GspRm {
         let mb0 = bus.mailbox(0);
         if mb0 != run.seq_expect {
             bus.violation(&format!(
-                "gsp-rm: after the CPU sequencer MAILBOX0 is {mb0:#010x}, the sequence leaves {:#010x}",
+                "after the CPU sequencer MAILBOX0 is {mb0:#010x}, the sequence leaves {:#010x}",
                 run.seq_expect
             ));
         }
@@ -760,7 +760,7 @@ impl GspCore for GspRm {
     fn start(&mut self, bus: &mut dyn GspBus) {
         self.run = None;
         if self.layout.is_none() {
-            bus.violation("gsp-rm: the RISC-V core was started without a loaded GSP-RM image");
+            bus.violation("the RISC-V core was started without a loaded GSP-RM image");
             self.running = false;
             return;
         }
@@ -771,7 +771,7 @@ impl GspCore for GspRm {
             }
             Err(e) => {
                 // GSP-RM cannot come up; the core halts.
-                bus.violation(&format!("gsp-rm: {e}"));
+                bus.violation(&e);
                 self.running = false;
             }
         }
@@ -779,7 +779,7 @@ impl GspCore for GspRm {
 
     fn doorbell(&mut self, bus: &mut dyn GspBus, _queue: u32, value: u32) {
         let Some(mut run) = self.run.take() else {
-            bus.violation("gsp-rm: doorbell rung while GSP-RM is not running");
+            bus.violation("doorbell rung while GSP-RM is not running");
             return;
         };
         if run.phase == Phase::Dead {
@@ -797,7 +797,7 @@ impl GspCore for GspRm {
                 }
             }
             Err(e) => {
-                bus.violation(&format!("gsp-rm: {e}"));
+                bus.violation(&e);
                 run.phase = Phase::Dead;
             }
         }
@@ -966,7 +966,7 @@ fn check_unloading(bus: &mut dyn GspBus, p: &[u8]) -> u32 {
     use r570::unloading as u;
     if p.len() != u::SIZE {
         bus.violation(&format!(
-            "gsp-rm: UNLOADING_GUEST_DRIVER payload is {} bytes, expected {}",
+            "UNLOADING_GUEST_DRIVER payload is {} bytes, expected {}",
             p.len(),
             u::SIZE
         ));
@@ -976,13 +976,13 @@ fn check_unloading(bus: &mut dyn GspBus, p: &[u8]) -> u32 {
     let in_pm = p.get(u::IN_PM_TRANSITION).copied().unwrap_or_default();
     if !matches!(level, 0 | 3 | 7) {
         bus.violation(&format!(
-            "gsp-rm: UNLOADING_GUEST_DRIVER newLevel {level} is not 0, 3 or 7"
+            "UNLOADING_GUEST_DRIVER newLevel {level} is not 0, 3 or 7"
         ));
         return status::INVALID_ARGUMENT;
     }
     if (in_pm != 0) != (level != 0) {
         bus.violation(&format!(
-            "gsp-rm: UNLOADING_GUEST_DRIVER bInPMTransition {in_pm} disagrees with newLevel {level}"
+            "UNLOADING_GUEST_DRIVER bInPMTransition {in_pm} disagrees with newLevel {level}"
         ));
     }
     status::OK

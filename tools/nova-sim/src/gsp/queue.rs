@@ -304,7 +304,7 @@ impl Queues {
             let seq = g(elem::SEQ_NUM);
             if elem_count == 0 || elem_count > avail {
                 bus.violation(&format!(
-                    "gsp-rm: command seq {seq}: elemCount {elem_count}, {avail} entries were queued; skipping the rest of the queue"
+                    "command seq {seq}: elemCount {elem_count}, {avail} entries were queued; skipping the rest of the queue"
                 ));
                 self.rx_ptr = wptr;
                 break;
@@ -314,7 +314,7 @@ impl Queues {
             let total = elem::HDR_SIZE + length;
             if length < elem::RPC_HDR_SIZE || total > elem::SIZE_MAX {
                 bus.violation(&format!(
-                    "gsp-rm: command seq {seq}: rpc.length {length:#x} out of range"
+                    "command seq {seq}: rpc.length {length:#x} out of range"
                 ));
                 self.rx_seq = self.rx_seq.wrapping_add(1);
                 continue;
@@ -322,43 +322,38 @@ impl Queues {
             let want_count = total.div_ceil(PAGE) as u32;
             if elem_count != want_count {
                 bus.violation(&format!(
-                    "gsp-rm: command seq {seq}: elemCount {elem_count}, {total:#x} bytes need {want_count}"
+                    "command seq {seq}: elemCount {elem_count}, {total:#x} bytes need {want_count}"
                 ));
             }
             let read_len = total.min(elem_count as usize * PAGE);
             let bytes = self.read_element(bus, first, read_len)?;
             if super::r570::checksum(&bytes) != 0 {
-                bus.violation(&format!("gsp-rm: command seq {seq}: bad checksum"));
+                bus.violation(&format!("command seq {seq}: bad checksum"));
                 // The element is dropped but counts in the sequence, so that one mistake is
                 // reported once.
                 self.rx_seq = self.rx_seq.wrapping_add(1);
                 continue;
             }
             if seq != self.rx_seq {
-                bus.violation(&format!(
-                    "gsp-rm: command seqNum {seq}, expected {}",
-                    self.rx_seq
-                ));
+                bus.violation(&format!("command seqNum {seq}, expected {}", self.rx_seq));
             }
             self.rx_seq = seq.wrapping_add(1);
             if g(elem::RPC_SIGNATURE) != elem::SIGNATURE_VALID {
                 bus.violation(&format!(
-                    "gsp-rm: command seq {seq}: rpc.signature {:#x} is not 'VRPC'",
+                    "command seq {seq}: rpc.signature {:#x} is not 'VRPC'",
                     g(elem::RPC_SIGNATURE)
                 ));
             }
             if g(elem::RPC_HEADER_VERSION) != elem::HEADER_VERSION {
                 bus.violation(&format!(
-                    "gsp-rm: command seq {seq}: rpc.header_version {:#x}, expected {:#x}",
+                    "command seq {seq}: rpc.header_version {:#x}, expected {:#x}",
                     g(elem::RPC_HEADER_VERSION),
                     elem::HEADER_VERSION
                 ));
             }
             let func = g(elem::RPC_FUNCTION);
             if func >= function::NUM_FUNCTIONS {
-                bus.violation(&format!(
-                    "gsp-rm: command seq {seq}: unknown function {func:#x}"
-                ));
+                bus.violation(&format!("command seq {seq}: unknown function {func:#x}"));
             }
             let cmd = Command {
                 function: func,
@@ -377,14 +372,14 @@ impl Queues {
     fn assemble(&mut self, bus: &mut dyn GspBus, cmd: Command, full: bool, out: &mut Vec<Command>) {
         if cmd.function == function::CONTINUATION_RECORD {
             let Some(mut large) = self.large.take() else {
-                bus.violation("gsp-rm: CONTINUATION_RECORD without a command to continue");
+                bus.violation("CONTINUATION_RECORD without a command to continue");
                 return;
             };
             large.cmd.payload.extend_from_slice(&cmd.payload);
             let len = large.cmd.payload.len();
             match large.expected {
                 Some(want) if len > want => bus.violation(&format!(
-                    "gsp-rm: large command {} is {len} bytes, its header says {want}",
+                    "large command {} is {len} bytes, its header says {want}",
                     large.cmd.function
                 )),
                 Some(want) if len == want => out.push(large.cmd),
@@ -397,7 +392,7 @@ impl Queues {
         if let Some(large) = self.large.take() {
             match large.expected {
                 Some(want) if large.cmd.payload.len() < want => bus.violation(&format!(
-                    "gsp-rm: large command {} ended after {} of {want} bytes",
+                    "large command {} ended after {} of {want} bytes",
                     large.cmd.function,
                     large.cmd.payload.len()
                 )),
@@ -469,7 +464,7 @@ impl Queues {
                 Ok(v) if v < count => v,
                 Ok(v) => {
                     bus.violation(&format!(
-                        "gsp-rm: driver's status queue readPtr {v} is outside its {count} entries"
+                        "driver's status queue readPtr {v} is outside its {count} entries"
                     ));
                     return;
                 }

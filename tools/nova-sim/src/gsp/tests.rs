@@ -96,6 +96,7 @@ struct Driver {
     image: Vec<u8>,
     sig: Vec<u8>,
     bl: Vec<u8>,
+    bl_offsets: (u32, u32, u32),
     device_id: u16,
 }
 
@@ -120,10 +121,22 @@ impl Driver {
             (".fwsignature_tu10x", b"other"),
         ]);
         let blfile = make_bootloader(&bl, 0x100, 0x200, 0x300);
+        Self::with_files(chip, faults, &elf, &blfile)
+    }
+
+    /// A driver for a model made from the ELF file `elf` and the bootloader file `blfile`.
+    fn with_files(chip: &str, faults: Faults, elf: &[u8], blfile: &[u8]) -> Self {
+        let family = profile::find(chip).unwrap().signature_family;
+        let parsed = firmware::GspElf::parse(elf).unwrap();
+        let image = parsed.image.clone();
+        let sig = parsed.signature(family).unwrap().to_vec();
+        let bl = firmware::Bootloader::parse(blfile).unwrap();
+        let bl_offsets = (bl.code_offset, bl.data_offset, bl.manifest_offset);
+        let bl = bl.image;
         let device_id = crate::chips::find(chip).unwrap().device_id;
-        let gsp = GspRm::new(chip, device_id, &elf, Some(&blfile), faults).unwrap();
+        let gsp = GspRm::new(chip, device_id, elf, Some(blfile), faults).unwrap();
         let bus = MemBus {
-            mem: vec![0; MEM_SIZE],
+            mem: vec![0; MEM_SIZE + image.len()],
             mailbox: [0; 2],
             wpr2: None,
         };
@@ -142,6 +155,7 @@ impl Driver {
             image,
             sig,
             bl,
+            bl_offsets,
             device_id,
         }
     }
@@ -149,7 +163,7 @@ impl Driver {
     fn alloc(&mut self, size: u64) -> u64 {
         let at = self.next;
         self.next += size.div_ceil(PAGE) * PAGE;
-        assert!(self.next as usize <= MEM_SIZE);
+        assert!(self.next as usize <= self.bus.0.borrow().mem.len());
         at
     }
 
@@ -221,9 +235,9 @@ impl Driver {
             (m::RADIX3_SIZE, image.len() as u64),
             (m::BOOTLOADER_ADDR, bl_addr),
             (m::BOOTLOADER_SIZE, bl.len() as u64),
-            (m::BOOTLOADER_CODE_OFFSET, 0x100),
-            (m::BOOTLOADER_DATA_OFFSET, 0x200),
-            (m::BOOTLOADER_MANIFEST_OFFSET, 0x300),
+            (m::BOOTLOADER_CODE_OFFSET, u64::from(self.bl_offsets.0)),
+            (m::BOOTLOADER_DATA_OFFSET, u64::from(self.bl_offsets.1)),
+            (m::BOOTLOADER_MANIFEST_OFFSET, u64::from(self.bl_offsets.2)),
             (m::SIGNATURE_ADDR, sig_addr),
             (m::SIGNATURE_SIZE, sig.len() as u64),
             (m::RSVD_START, non_wpr),
@@ -410,6 +424,9 @@ impl Driver {
     /// Runs a `GSP_RUN_CPU_SEQUENCER` payload the way a driver does.
     fn run_sequencer(&mut self, payload: &[u8]) {
         let n = get_u32(payload, r570::sequencer::CMD_INDEX).unwrap() as usize;
+        // The message holds exactly the used words; the capacity is larger.
+        assert_eq!(payload.len(), r570::sequencer::HDR_SIZE + 4 * n);
+        assert!(get_u32(payload, r570::sequencer::BUFFER_SIZE_DWORD).unwrap() as usize > n);
         let w: Vec<u32> = (0..n)
             .map(|i| get_u32(payload, r570::sequencer::HDR_SIZE + 4 * i).unwrap())
             .collect();
@@ -990,4 +1007,39 @@ fn constructor_refuses_bad_firmware() {
     assert!(err.contains(".fwsignature_ga10x"), "{err}");
     assert!(GspRm::new("tu102", 0x1e02, &elf, None, Faults::default()).is_err());
     assert!(GspRm::new("ga102", 0x2204, b"junk", None, Faults::default()).is_err());
+}
+
+/// Debian's firmware directory, if this machine has it (`NOVA_FIRMWARE`, or the path the
+/// nova scripts use).
+fn debian_firmware() -> Option<std::path::PathBuf> {
+    let dir = std::env::var_os("NOVA_FIRMWARE")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| "/root/.cache/nova/root-a06cb33c8e7a/usr/lib/firmware".into());
+    dir.join("nvidia/ga102/gsp/gsp-570.144.bin")
+        .is_file()
+        .then_some(dir)
+}
+
+#[test]
+fn boots_with_debians_firmware_files() {
+    let Some(dir) = debian_firmware() else {
+        eprintln!("skipped: Debian's nvidia firmware is not installed");
+        return;
+    };
+    for chip in ["ga102", "ad102"] {
+        let gsp = dir.join(format!("nvidia/{chip}/gsp"));
+        let elf = std::fs::read(gsp.join("gsp-570.144.bin")).unwrap();
+        let bl = std::fs::read(gsp.join("bootloader-570.144.bin")).unwrap();
+        let parsed = firmware::GspElf::parse(&elf).unwrap();
+        assert_eq!(parsed.version.as_deref(), Some("570.144"));
+        assert!(
+            parsed.image.len() > 32 << 20,
+            "the GA10x+ image is about 61 MiB"
+        );
+        let mut d = Driver::with_files(chip, Faults::default(), &elf, &bl);
+        let msgs = d.boot();
+        assert_eq!(msgs.len(), 3, "{chip}");
+        assert!(d.gsp.init_done(), "{chip}");
+        assert!(d.violations().is_empty(), "{chip}: {:?}", d.violations());
+    }
 }
