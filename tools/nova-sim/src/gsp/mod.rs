@@ -61,6 +61,9 @@ use profile::GspProfile;
 use queue::{Command, Queues};
 use r570::{function, get_u32, get_u64, libos_arg, put_bytes, put_u32, put_u64, status};
 
+/// The GSP-RM release this model speaks for (the `.fwversion` of the firmware file).
+pub const FW_VERSION: &str = "570.144";
+
 /// The value the sequencer writes to `NV_PGSP_QUEUE_HEAD(0)` as its last operation, so that
 /// the model learns the driver has run it (see the module documentation).
 pub const SEQUENCER_DONE: u32 = 0x5e90_d0e0;
@@ -88,6 +91,34 @@ pub struct Faults {
     pub bad_checksum: bool,
     /// No SWGEN0 interrupt is raised for messages.
     pub no_interrupt: bool,
+}
+
+impl Faults {
+    /// The names [`Faults::enable`] accepts, for a command line's help text.
+    pub const NAMES: &'static [&'static str] = &[
+        "never-answer",
+        "error-status",
+        "bad-checksum",
+        "no-interrupt",
+    ];
+
+    /// Switches on the fault called `name` (one of [`Faults::NAMES`]).
+    pub fn enable(&mut self, name: &str) -> Result<(), String> {
+        let flag = match name {
+            "never-answer" => &mut self.never_answer,
+            "error-status" => &mut self.error_status,
+            "bad-checksum" => &mut self.bad_checksum,
+            "no-interrupt" => &mut self.no_interrupt,
+            _ => {
+                return Err(format!(
+                    "unknown GSP-RM fault '{name}' (one of: {})",
+                    Self::NAMES.join(", ")
+                ))
+            }
+        };
+        *flag = true;
+        Ok(())
+    }
 }
 
 /// Where the boot conversation is.
@@ -178,6 +209,11 @@ impl GspRm {
         let profile =
             profile::find(chip).ok_or_else(|| format!("no GSP-RM profile for chip {chip}"))?;
         let elf = GspElf::parse(gsp_elf).map_err(|e| format!("GSP-RM firmware: {e}"))?;
+        if let Some(v) = elf.version.as_deref().filter(|v| *v != FW_VERSION) {
+            return Err(format!(
+                "GSP-RM firmware is release {v}; the model speaks {FW_VERSION}"
+            ));
+        }
         if elf.signature(profile.signature_family).is_none() {
             return Err(format!(
                 "GSP-RM firmware has no .fwsignature_{} section for {chip}",
@@ -213,6 +249,24 @@ impl GspRm {
         let elf = read(gsp_elf)?;
         let bl = bootloader.map(read).transpose()?;
         Self::new(chip, device_id, &elf, bl.as_deref(), faults)
+    }
+
+    /// Creates the model for `chip` from a firmware root `dir` laid out as Debian's
+    /// `firmware-nvidia-graphics` installs it: `DIR/nvidia/<chip>/gsp/gsp-570.144.bin` and
+    /// `bootloader-570.144.bin`.
+    pub fn from_firmware_dir(
+        dir: &std::path::Path,
+        chip: &crate::chips::Chip,
+        faults: Faults,
+    ) -> Result<Self, String> {
+        let gsp = dir.join("nvidia").join(chip.name).join("gsp");
+        Self::from_files(
+            chip.name,
+            chip.device_id,
+            &gsp.join(format!("gsp-{FW_VERSION}.bin")),
+            Some(&gsp.join(format!("bootloader-{FW_VERSION}.bin"))),
+            faults,
+        )
     }
 
     /// The WPR2 layout of the loaded image, if one is loaded.

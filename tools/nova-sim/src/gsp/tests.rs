@@ -1007,6 +1007,31 @@ fn constructor_refuses_bad_firmware() {
     assert!(err.contains(".fwsignature_ga10x"), "{err}");
     assert!(GspRm::new("tu102", 0x1e02, &elf, None, Faults::default()).is_err());
     assert!(GspRm::new("ga102", 0x2204, b"junk", None, Faults::default()).is_err());
+    let elf = make_elf(&[
+        (".fwimage", &image),
+        (".fwversion", b"535.113.01\0"),
+        (".fwsignature_ga10x", b"s"),
+    ]);
+    let err = GspRm::new("ga102", 0x2204, &elf, None, Faults::default()).unwrap_err();
+    assert!(err.contains("535.113.01"), "{err}");
+}
+
+#[test]
+fn fault_names() {
+    let mut f = Faults::default();
+    for name in Faults::NAMES {
+        f.enable(name).unwrap();
+    }
+    assert_eq!(
+        f,
+        Faults {
+            never_answer: true,
+            error_status: true,
+            bad_checksum: true,
+            no_interrupt: true
+        }
+    );
+    assert!(f.enable("slow").unwrap_err().contains("never-answer"));
 }
 
 /// Debian's firmware directory, if this machine has it (`NOVA_FIRMWARE`, or the path the
@@ -1036,6 +1061,9 @@ fn boots_with_debians_firmware_files() {
             parsed.image.len() > 32 << 20,
             "the GA10x+ image is about 61 MiB"
         );
+        let model =
+            GspRm::from_firmware_dir(&dir, crate::chips::find(chip).unwrap(), Faults::default());
+        assert!(model.is_ok(), "{chip}: {:?}", model.err());
         let mut d = Driver::with_files(chip, Faults::default(), &elf, &bl);
         let msgs = d.boot();
         assert_eq!(msgs.len(), 3, "{chip}");
