@@ -840,6 +840,12 @@ impl GspCore for GspRm {
             self.run = Some(run);
             return;
         }
+        if let Err(e) = run.queues.check_driver(bus) {
+            bus.violation(&e);
+            run.phase = Phase::Dead;
+            self.run = Some(run);
+            return;
+        }
         run.queues.flush(bus);
         if value == SEQUENCER_DONE && run.phase == Phase::Sequencer {
             self.sequencer_done(&mut run, bus);

@@ -91,6 +91,10 @@ pub struct Queues {
     /// Messages waiting for room in the status queue.
     outbox: VecDeque<Vec<u8>>,
     large: Option<Large>,
+    /// The status queue header as GSP-RM wrote it (its `writePtr` kept current).
+    stat_header: [u8; msgq::TX_HEADER_SIZE],
+    /// The driver's read pointer into the status queue when last seen.
+    cpu_rptr: u32,
 }
 
 impl Queues {
@@ -160,6 +164,8 @@ impl Queues {
             tx_seq: 0,
             outbox: VecDeque::new(),
             large: None,
+            stat_header: [0; msgq::TX_HEADER_SIZE],
+            cpu_rptr: 0,
         };
 
         // The driver's queue, checked as `msgqRxLink()` does.
@@ -227,6 +233,7 @@ impl Queues {
         put_u32(&mut tx, msgq::TX_RX_HDR_OFF, q.stat.rx_hdr_off as u32);
         put_u32(&mut tx, msgq::TX_ENTRY_OFF, q.stat.entry_off as u32);
         q.write(bus, stat_off, &tx)?;
+        q.stat_header = tx;
         q.write(bus, stat_off + q.stat.rx_hdr_off, &0u32.to_le_bytes())?;
         Ok(q)
     }
@@ -455,6 +462,47 @@ impl Queues {
         self.flush(bus);
     }
 
+    /// Checks what the driver may not do to GSP-RM's side of the queues: write the status
+    /// queue's header or GSP-RM's read pointer (both live in memory only GSP-RM writes,
+    /// `msgqTxCreate()`/`msgqRxLink()` with `MSGQ_FLAGS_SWAP_RX`), or move its own read
+    /// pointer past messages GSP-RM has not written. Each is reported once and repaired.
+    pub fn check_driver(&mut self, bus: &mut dyn GspBus) -> Result<(), String> {
+        let mut hdr = [0u8; msgq::TX_HEADER_SIZE];
+        self.read(bus, self.stat.base, &mut hdr)?;
+        if hdr != self.stat_header {
+            bus.violation("the driver wrote the status queue header, which GSP-RM owns");
+            self.write(bus, self.stat.base, &self.stat_header)?;
+        }
+        let ours = self.stat.base + self.stat.rx_hdr_off + msgq::RX_READ_PTR as u64;
+        let rx = self.read_u32(bus, ours)?;
+        if rx != self.rx_ptr {
+            bus.violation(&format!(
+                "the driver wrote GSP-RM's command queue read pointer ({rx}, GSP-RM has read to {})",
+                self.rx_ptr
+            ));
+            self.write(bus, ours, &self.rx_ptr.to_le_bytes())?;
+        }
+        let count = self.stat.count;
+        let rptr_off = self.cmd.base + self.cmd.rx_hdr_off + msgq::RX_READ_PTR as u64;
+        let rptr = self.read_u32(bus, rptr_off)?;
+        if rptr >= count {
+            bus.violation(&format!(
+                "the driver's status queue readPtr {rptr} is outside its {count} entries"
+            ));
+            return Ok(());
+        }
+        let advanced = (rptr + count - self.cpu_rptr) % count;
+        let written = (self.tx_ptr + count - self.cpu_rptr) % count;
+        if advanced > written {
+            bus.violation(&format!(
+                "the driver's status queue readPtr {rptr} passed GSP-RM's writePtr {}",
+                self.tx_ptr
+            ));
+        }
+        self.cpu_rptr = rptr;
+        Ok(())
+    }
+
     /// Sends queued messages as far as the driver's read pointer leaves room.
     pub fn flush(&mut self, bus: &mut dyn GspBus) {
         while let Some(m) = self.outbox.front() {
@@ -462,12 +510,8 @@ impl Queues {
             let rptr_off = self.cmd.base + self.cmd.rx_hdr_off + msgq::RX_READ_PTR as u64;
             let rptr = match self.read_u32(bus, rptr_off) {
                 Ok(v) if v < count => v,
-                Ok(v) => {
-                    bus.violation(&format!(
-                        "driver's status queue readPtr {v} is outside its {count} entries"
-                    ));
-                    return;
-                }
+                // Reported by `check_driver()`.
+                Ok(_) => return,
                 Err(e) => {
                     warn!("gsp-rm: {e}");
                     return;
@@ -487,6 +531,7 @@ impl Queues {
             }
             self.tx_ptr = (self.tx_ptr + need) % count;
             let wp = self.stat.base + msgq::TX_WRITE_PTR as u64;
+            super::r570::put_u32(&mut self.stat_header, msgq::TX_WRITE_PTR, self.tx_ptr);
             if let Err(e) = self.write(bus, wp, &self.tx_ptr.to_le_bytes()) {
                 warn!("gsp-rm: {e}");
             }

@@ -1071,3 +1071,32 @@ fn boots_with_debians_firmware_files() {
         assert!(d.violations().is_empty(), "{chip}: {:?}", d.violations());
     }
 }
+
+#[test]
+fn the_driver_may_not_write_gsp_rms_side_of_the_queues() {
+    let mut d = booted("ga102");
+    // The status queue header's writePtr.
+    d.write_u32(d.shared + STATQ_OFF + 16, 7);
+    d.ring(0);
+    // GSP-RM's read pointer into the command queue.
+    d.write_u32(d.shared + STATQ_OFF + 32, 30);
+    d.ring(0);
+    // The driver's own read pointer, moved past what GSP-RM wrote.
+    let rp = d.read_u32(d.shared + CMDQ_OFF + 32);
+    d.write_u32(d.shared + CMDQ_OFF + 32, rp + 5);
+    d.ring(0);
+    let v = d.violations();
+    assert_eq!(v.len(), 3, "{v:?}");
+    assert!(v[0].contains("status queue header"));
+    assert!(v[1].contains("read pointer"));
+    assert!(v[2].contains("passed"));
+    // Repaired: the conversation goes on.
+    d.write_u32(d.shared + CMDQ_OFF + 32, rp);
+    d.ring(0);
+    let reply = d.call(
+        function::GET_GSP_STATIC_INFO,
+        &[0u8; r570::static_info::SIZE],
+    );
+    assert_eq!(reply.result, status::OK);
+    assert_eq!(d.violations().len(), 3);
+}
