@@ -619,7 +619,11 @@ impl GspRm {
             }
             (function::UNLOADING_GUEST_DRIVER, Phase::Ready) => {
                 let result = check_unloading(bus, &cmd.payload);
-                self.reply(run, bus, &cmd, result, &cmd.payload);
+                // The reply carries no payload: upstream nova-core reads none and warns about
+                // "unprocessed data" if there is some (`gsp/commands.rs`
+                // `UnloadingGuestDriverReply`), which it would not have let stand against real
+                // GSP-RM.
+                self.reply(run, bus, &cmd, result, &[]);
                 if result == status::OK {
                     bus.set_mailbox(0, bus.mailbox(0) | r570::MAILBOX0_SUSPENDED);
                     run.phase = Phase::Suspended;

@@ -599,6 +599,7 @@ fn full_boot_conversation() {
         let reply = d.call(function::UNLOADING_GUEST_DRIVER, &unload);
         assert_eq!(reply.function, function::UNLOADING_GUEST_DRIVER);
         assert_eq!(reply.result, status::OK);
+        assert!(reply.payload.is_empty());
         assert_ne!(d.bus.mailbox(0) & r570::MAILBOX0_SUSPENDED, 0);
         assert!(!d.gsp.running());
         assert!(d.gsp.suspended());
