@@ -38,9 +38,14 @@
 //! (other than the two GSP-RM waits for) are held and answered after it, as GSP-RM only
 //! reads its queue once initialised. After each message the model raises SWGEN0.
 //!
-//! The LibOS log buffers (LOGINIT, LOGINTR, LOGRM) are validated but left untouched: their
-//! entries refer to format metadata in the image's logging sections, which the model does
-//! not decode.
+//! The LibOS log buffers (LOGINIT, LOGINTR, LOGRM) are validated but left untouched. In
+//! them `u64` 0 is the put pointer (entries written so far) and entries follow from `u64` 1,
+//! over the page table LibOS read at start; a record is its arguments, the address of its
+//! format metadata, then a timestamp (open-gpu-kernel-modules 570.144
+//! `src/common/uproc/os/libos-v3.1.0/lib/liblogdecode.c`, `libosExtractLog_ReadRecord()`). The metadata
+//! addresses point into GSP-RM's logging ELF image, which is not part of `gsp-570.144.bin`
+//! (its sections are `.fwimage`, `.fwversion`, the build id and the signatures), so the model
+//! cannot write records a decoder would accept.
 
 pub mod firmware;
 pub mod profile;
