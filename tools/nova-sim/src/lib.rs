@@ -16,6 +16,7 @@ pub mod device;
 pub mod falcon;
 pub mod firmware;
 pub mod gpu;
+pub mod gsp;
 pub mod gsp_core;
 pub mod idle_gsp;
 pub mod irq;
