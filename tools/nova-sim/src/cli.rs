@@ -529,7 +529,7 @@ pub fn describe(options: &Options) -> String {
         && CHIPS.iter().any(|c| c.chipset == chipset && c.supported);
     let bar3_size = if chip.has_bar3 { BAR3_SIZE } else { 0 };
     let mut out = String::new();
-    let lines: [(&str, String); 13] = [
+    let lines: [(&str, String); 14] = [
         ("name", chip.name.to_string()),
         ("arch", arch),
         ("arch_code", format!("{:#x}", chipset >> 4)),
@@ -542,6 +542,7 @@ pub fn describe(options: &Options) -> String {
         ("bar0_size", format!("{BAR0_SIZE:#x}")),
         ("bar1_size", format!("{:#x}", options.bar1_size())),
         ("bar3_size", format!("{bar3_size:#x}")),
+        ("vram_size", format!("{:#x}", chip.vram_size())),
         ("supported", supported.to_string()),
     ];
     for (key, value) in lines {

@@ -56,8 +56,10 @@
 //!   already set it changes nothing and reports [`FRTS_ERR_WPR2_SET`].
 //! * FWSEC `SB` (0x19): the GSP falcon stays in its pre-LibOS state (it was reset to load
 //!   FWSEC); nothing else changes.
-//! * booter_load (SEC2; MAILBOX0/1 = DMA address of `GspFwWprMeta`): [`GspCore::load`], then
-//!   the GSP's RISC-V core is selected and started ([`GspCore::start`]).
+//! * booter_load (SEC2; MAILBOX0/1 = DMA address of `GspFwWprMeta`): WPR2 becomes the WPR
+//!   the structure describes (`gspFwWprStart..gspFwWprEnd`; any WPR2 FWSEC-FRTS made must be
+//!   its end), [`GspCore::load`], then the GSP's RISC-V core is selected and started
+//!   ([`GspCore::start`]).
 //! * booter_unload: WPR2 cleared, [`GspCore::unload`].
 //!
 //! A GSP falcon engine reset calls [`GspCore::reset`]; a `NV_PGSP_QUEUE_HEAD(i)` write
@@ -633,12 +635,23 @@ impl Engines {
             return MBOX_ERR_BOOTER;
         }
         let wpr_meta = u64::from(self.sec2.mailbox(0)) | (u64::from(self.sec2.mailbox(1)) << 32);
-        let mut bus = Self::core_bus(&mut self.gsp, self.wpr2, ctx);
+        let region = match self.wpr_region(wpr_meta, ctx) {
+            Ok(region) => region,
+            Err(e) => {
+                violation(ctx, &format!("booter_load: {e}"));
+                return MBOX_ERR_BOOTER;
+            }
+        };
+        let mut bus = Self::core_bus(&mut self.gsp, Some(region), ctx);
         match self.core.load(&mut bus, wpr_meta) {
             Ok(()) => {
                 bus.gsp.select_riscv();
                 self.core.start(&mut bus);
-                info!("booter_load: GSP-RM started (WprMeta at {wpr_meta:#x})");
+                self.wpr2 = Some(region);
+                info!(
+                    "booter_load: WPR2 = {:#x}..{:#x}, GSP-RM started (WprMeta at {wpr_meta:#x})",
+                    region.0, region.1
+                );
                 0
             }
             Err(e) => {
@@ -646,6 +659,39 @@ impl Engines {
                 MBOX_ERR_BOOTER
             }
         }
+    }
+
+    /// The WPR region booter_load sets up: `[gspFwWprStart, gspFwWprEnd)` of the
+    /// `GspFwWprMeta` at `wpr_meta` (offsets 112 and 168: upstream nova-core
+    /// `gsp/fw/r570_144/bindings.rs`). Booter places that structure at the start of the WPR
+    /// and FRTS lies at its end (`kgspPopulateWprMeta_TU102` in Open RM's
+    /// `kernel_gsp_tu102.c`; upstream nova-core `fb.rs` names `wpr_meta..frts.end` "wpr2"), so
+    /// a WPR2 FWSEC-FRTS created must end where the new one does.
+    fn wpr_region(&self, wpr_meta: u64, ctx: &Ctx<'_>) -> Result<(u64, u64), String> {
+        let mut meta = [0u8; 176];
+        ctx.dma
+            .read(wpr_meta, &mut meta)
+            .map_err(|e| format!("GspFwWprMeta at {wpr_meta:#x}: {e}"))?;
+        let field = |at: usize| {
+            meta.get(at..at + 8)
+                .and_then(|b| b.try_into().ok())
+                .map_or(0, u64::from_le_bytes)
+        };
+        let (start, end) = (field(112), field(168));
+        if start >= end || end > self.chip.vram_size() {
+            return Err(format!(
+                "GspFwWprMeta WPR {start:#x}..{end:#x} is not inside the {:#x} bytes of VRAM",
+                self.chip.vram_size()
+            ));
+        }
+        if let Some((lo, hi)) = self.wpr2 {
+            if hi != end || lo < start {
+                return Err(format!(
+                    "WPR2 {lo:#x}..{hi:#x} (FRTS) is not at the end of the WPR {start:#x}..{end:#x}"
+                ));
+            }
+        }
+        Ok((start, end))
     }
 
     fn booter_unload(&mut self, ctx: &mut Ctx<'_>) -> u32 {

@@ -142,6 +142,7 @@ fn describe_prints_the_expectations() {
     assert_eq!(number(&get("device_id")), 0x2330);
     assert_eq!(number(&get("class")), 0x030200);
     assert_eq!(number(&get("bar1_size")), 256 << 20);
+    assert_eq!(number(&get("vram_size")), 80 << 30);
 
     let out = run(&["--chip", "ad102", "--boot42", "0x1c2a1000", "--describe"]);
     assert_eq!(out.status.code(), Some(0));

@@ -322,14 +322,25 @@ impl Board {
         )
     }
 
-    fn write_wpr_meta(&mut self) {
-        let mut meta = WPR_META_MAGIC.to_le_bytes().to_vec();
-        meta.extend(WPR_META_REVISION.to_le_bytes());
+    /// A `GspFwWprMeta` with the header GSP-RM checks and the WPR booter sets up
+    /// (`gspFwWprStart` at 112, `gspFwWprEnd` at 168), which ends where FRTS does.
+    fn write_wpr_meta_with(&mut self, magic: u64, wpr: (u64, u64)) {
+        let mut meta = vec![0u8; 176];
+        meta[0..8].copy_from_slice(&magic.to_le_bytes());
+        meta[8..16].copy_from_slice(&WPR_META_REVISION.to_le_bytes());
+        meta[112..120].copy_from_slice(&wpr.0.to_le_bytes());
+        meta[168..176].copy_from_slice(&wpr.1.to_le_bytes());
         self.ram.write(WPR_META - RAM, &meta).unwrap();
+    }
+
+    fn write_wpr_meta(&mut self) {
+        self.write_wpr_meta_with(WPR_META_MAGIC, WPR);
     }
 }
 
 const FRTS: (u64, u64) = ((24 << 30) - (3 << 20), 1 << 20);
+/// The whole WPR booter sets up: 64 MiB ending with FRTS.
+const WPR: (u64, u64) = (FRTS.0 + FRTS.1 - (64 << 20), FRTS.0 + FRTS.1);
 
 #[test]
 fn ad102_boots_gsp_like_upstream_and_unloads() {
@@ -365,6 +376,7 @@ fn ad102_boots_gsp_like_upstream_and_unloads() {
     assert_eq!(b.run_booter(&tlv, (lo, hi), None), 0);
     assert_ne!(b.rd(GSP + RISCV_CPUCTL) & (1 << 7), 0, "RISC-V active");
     assert_eq!(b.rd(GSP + 0x1668) & 0x11, 0x11, "RISC-V core selected");
+    assert_eq!(b.wpr2(), WPR, "booter set up the whole WPR");
     assert_eq!(b.violations(), 0);
     assert_eq!(b.counters.falcon_starts.load(Ordering::Relaxed), 3);
 
@@ -462,11 +474,19 @@ fn rejected_images_halt_with_an_error_and_count_violations() {
     b.wr(SEC2 + IMEMC0 + 4, 0xdead_beef);
     assert_eq!(b.boot(SEC2, 0, 0).0, MBOX_ERR_UNKNOWN_IMAGE);
     assert_eq!(b.violations(), 3);
-    // A wrong GspFwWprMeta: booter refuses, GSP-RM does not start, no violation by itself.
-    b.ram.write(WPR_META - RAM, &[0; 16]).unwrap();
+    // GSP-RM refuses a wrong header: booter fails, GSP-RM does not start, WPR2 stays FRTS's.
+    b.write_wpr_meta_with(0x1234, WPR);
     assert_ne!(b.run_booter(&tlv, (WPR_META as u32, 0), None), 0);
     assert_eq!(b.rd(GSP + RISCV_CPUCTL) & (1 << 7), 0);
+    assert_eq!(b.wpr2(), (FRTS.0, FRTS.0 + FRTS.1));
     assert_eq!(b.violations(), 3);
+    // A WPR that does not end with FRTS, and one outside VRAM: violations.
+    b.write_wpr_meta_with(WPR_META_MAGIC, (WPR.0, WPR.1 - (1 << 20)));
+    assert_ne!(b.run_booter(&tlv, (WPR_META as u32, 0), None), 0);
+    b.write_wpr_meta_with(WPR_META_MAGIC, (WPR.0, 32 << 30));
+    assert_ne!(b.run_booter(&tlv, (WPR_META as u32, 0), None), 0);
+    assert_eq!(b.violations(), 5);
+    assert_eq!(b.rd(GSP + RISCV_CPUCTL) & (1 << 7), 0);
 }
 
 #[test]
