@@ -32,6 +32,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import compare  # noqa: E402
 import guest  # noqa: E402
 import igt  # noqa: E402
 
@@ -131,6 +132,18 @@ def stage_kernel():
     return True
 
 
+def stage_upstream_kernel():
+    """The base tree built unmodified (upstream nova-core and nova-drm), the peer our
+    simulator is checked against."""
+    stage("upstream-kernel", "building the unmodified base tree, same configuration "
+          "(first run: about 5-10 minutes)")
+    ok, out, log = run(["bash", os.path.join(NOVA, "build-kernel.sh")], "check-upstream-kernel",
+                       env=dict(os.environ, NOVA_VARIANT="upstream"))
+    record("upstream-kernel/build", ok,
+           f"see {os.path.join(LOGS, 'kernel-build-upstream.log')}\n{tail(out)}")
+    return ok
+
+
 def overlay_files(exts):
     out = subprocess.run(["git", "ls-files", "drivers", "include", "rust", "Documentation"],
                          cwd=TOP, capture_output=True, text=True).stdout.split()
@@ -199,7 +212,21 @@ def log_lines(label, b, patterns):
                f"no line matching /{pattern}/ in {b.log}")
 
 
-def boot_jobs():
+def upstream_judge(label, chip):
+    """The unmodified upstream nova on our simulator: it must get as far as it does on real
+    hardware (GSP_INIT_DONE, static info, nova-drm registered), and the simulator must count
+    no violation by it (check_boot records that)."""
+    def judge(b):
+        reached, state, elapsed, errors = compare.judge(b)
+        record(f"{label}/reaches-drm", state == "ready" and reached == "drm",
+               f"reached {reached}, state {state}; {'; '.join(errors)}; see {b.log}")
+        log_lines(label, b, {"gpu-name": rf"nova-core .*: GPU name: NVIDIA "})
+        if elapsed is not None:
+            print(f"    {label}: probe to ready {elapsed:.3f} s guest time", flush=True)
+    return judge
+
+
+def boot_jobs(upstream=True):
     """Every guest boot of the run: (label, start, log pattern, extra judge)."""
     jobs = []
 
@@ -265,16 +292,27 @@ def boot_jobs():
                                      r"\(NV_PMC_BOOT_42 = 0x1c2a1000\)",
                      "pre-turing": r"nova-core .*: GPU architecture 0x14 .*predates Turing",
                      "fixed-ones-bound": r"nova-guest: 2 GPUs bound after the firmware fix"})))
+    # Upstream nova-core, unmodified, on the simulated AD102 with Debian's firmware converted
+    # to TLV: the simulator's fidelity check (`make compare` runs more chips, and ours too).
+    if upstream:
+        jobs.append(("upstream/ad102",
+                     lambda: guest.boot("ad102", "ready", name="upstream-ad102", firmware="tlv",
+                                        kernel=guest.UPSTREAM_KERNEL,
+                                        append=["initcall_debug", "initramfs_async=0",
+                                                "nova.wait=120"]),
+                     r"nova-core .*: NVIDIA \(Chipset: AD102", upstream_judge("upstream/ad102",
+                                                                             "ad102")))
     return jobs
 
 
-def stage_boot():
+def stage_boot(upstream=True):
     n = int(os.environ.get("NOVA_JOBS") or os.cpu_count() or 1)
     stage("boot", f"guests: IGT; {', '.join(c.upper() for c in CHIPS)} and Resizable BAR in "
-          f"one; 20 rebinds; bad firmware and unsupported chips in one ({n} at a time)")
+          f"one; 20 rebinds; bad firmware and unsupported chips in one; "
+          f"{'upstream nova on AD102; ' if upstream else ''}({n} at a time)")
     kunit_done = False
     with concurrent.futures.ThreadPoolExecutor(max_workers=n) as pool:
-        jobs = boot_jobs()
+        jobs = boot_jobs(upstream)
         for (label, start, pattern, judge), fut in [(j, pool.submit(j[1])) for j in jobs]:
             try:
                 b = fut.result()
@@ -300,9 +338,10 @@ def main():
     if stage_env():
         tools_ok = stage_tools()
         kernel_ok = stage_kernel()
+        upstream_ok = stage_upstream_kernel()
         stage_style()
         if tools_ok and kernel_ok and stage_initramfs():
-            stage_boot()
+            stage_boot(upstream_ok)
     passed = sum(1 for r in results if r[1])
     failed = len(results) - passed
     print(f"==> done in {time.monotonic() - t_start:.0f} s; logs in {LOGS}")

@@ -31,7 +31,8 @@ STAGES = [
     ("wpr2", [r"nova-core \S+: WPR2"]),
     ("gsp-started", [r"nova-core \S+: RISC-V active", r"nova-core \S+: GSP started"]),
     ("static-info", [r"nova-core \S+: GPU name:", r"nova-core \S+: GSP static info"]),
-    ("drm", [r"\[drm\] Initialized nova "]),
+    # Our DRM driver is "nova", upstream's 7.3 one "nova-drm".
+    ("drm", [r"\[drm\] Initialized nova(-drm)? "]),
 ]
 
 TS_RE = re.compile(r"^nova-ready: log: \[\s*(\d+\.\d+)\] (.*)$")
@@ -58,7 +59,8 @@ def judge(b):
         start = next((t for t, text in lines if "nova-core" in text), None)
     end = None
     if state == "ready":
-        end = next((t for t, text in lines if "Initialized nova " in text), None)
+        end = next((t for t, text in lines if re.search(r"Initialized nova(-drm)? ", text)),
+                   None)
     else:
         # initcall_debug's "probe of DEV with driver nova-core returned N after U usecs".
         end = next((t for t, text in lines
@@ -66,7 +68,7 @@ def judge(b):
                                  r"nova-core.*probe.*failed", text)), None)
     elapsed = end - start if start is not None and end is not None else None
     errors = [text for _, text in lines
-              if re.search(r"nova[-_]core.*(fail|error|refus|timed out)", text, re.I)]
+              if re.search(r"nova-core \S+: .*(fail|error|refus|timed out)", text, re.I)]
     return reached, state, elapsed, errors
 
 
@@ -75,7 +77,7 @@ def run(chip, driver):
     b = guest.boot(chip, "ready", name=f"compare-{chip}-{driver}",
                    firmware="tlv" if upstream else True,
                    kernel=guest.UPSTREAM_KERNEL if upstream else None,
-                   append=["initcall_debug", "nova.wait=120"], timeout=300)
+                   append=["initcall_debug", "initramfs_async=0", "nova.wait=120"], timeout=400)
     reached, state, elapsed, errors = judge(b)
     _, stats, simlog = b.sims[0] if b.sims else (None, {}, None)
     return {

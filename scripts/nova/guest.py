@@ -278,8 +278,11 @@ def boot(chip, mode, expect=None, sim_args=(), timeout=240, echo=None, name=None
         sock = os.path.join(run, f"gpu{i}.sock")
         stats = os.path.join(run, f"sim{i}.stats")
         simlog = open(os.path.join(LOGS, f"{name}.sim{i if i else ''}.log"), "w")
+        # The board's firmware root: the simulator checks what a driver loads into its falcons
+        # and GSP against Debian's files, as the hardware checks their signatures.
+        fw_root = os.environ.get("NOVA_FIRMWARE") or _env()["NOVA_FIRMWARE"]
         sim = subprocess.Popen([SIM, "--chip", gchip, "--socket", sock, "--stats", stats,
-                                "--strict", *gargs],
+                                "--strict", "--firmware", fw_root, *gargs],
                                stdout=simlog, stderr=subprocess.STDOUT)
         sims.append((sim, stats, simlog))
         start = time.monotonic()

@@ -61,6 +61,8 @@ Options:
   --fault NAME       make the board fail (repeatable): fwsec-frts-error (FWSEC-FRTS reports
                      an error, no WPR2), booter-error (booter_load fails), wpr2-preset (WPR2
                      already exists at power-on, as after a crashed driver)
+  --gsp-fault NAME   make GSP-RM misbehave (repeatable; needs --firmware): never-answer,
+                     error-status (rpc_result NV_ERR_GENERIC), bad-checksum, no-interrupt
   --strict           exit with status 3 if any violation was counted
   --log-level LEVEL  error, warn, info (default), debug or trace
                      (the NOVA_SIM_LOG environment variable sets the default)
@@ -112,6 +114,8 @@ pub struct Options {
     pub firmware: Option<PathBuf>,
     /// The failures to show (`--fault`).
     pub faults: Faults,
+    /// The GSP-RM failures to show (`--gsp-fault`).
+    pub gsp_faults: crate::gsp::Faults,
 }
 
 impl Options {
@@ -294,6 +298,7 @@ const VALUE_OPTIONS: &[&str] = &[
     "--vbios-corrupt",
     "--firmware",
     "--fault",
+    "--gsp-fault",
 ];
 
 /// Parses the arguments (without the program name). `default_log` is the log level when
@@ -315,6 +320,7 @@ where
     let mut vbios_corrupt = Corruption::None;
     let mut firmware = None;
     let mut faults = Faults::default();
+    let mut gsp_faults = crate::gsp::Faults::default();
     let mut list = false;
     let mut describe = false;
     let mut help = false;
@@ -389,6 +395,11 @@ where
                         ));
                     }
                 }
+                "--gsp-fault" => {
+                    if let Err(err) = gsp_faults.enable(&value_str()?) {
+                        return usage(format!("--gsp-fault: {err}"));
+                    }
+                }
                 _ => return usage(format!("unknown option '{name}'")),
             }
             continue;
@@ -452,9 +463,13 @@ where
         vbios_corrupt,
         firmware,
         faults,
+        gsp_faults,
     };
     if list && describe {
         return usage("--list-chips and --describe exclude each other");
+    }
+    if options.gsp_faults != crate::gsp::Faults::default() && options.firmware.is_none() {
+        return usage("--gsp-fault needs --firmware (GSP-RM runs only with the firmware files)");
     }
     if (list || describe) && options.vbios_dump.is_some() {
         return usage("--vbios-dump cannot be combined with --list-chips or --describe");
@@ -655,6 +670,28 @@ mod tests {
         let err = run(&["--socket", "s", "--fault", "meteor"]).unwrap_err();
         assert!(err.0.contains("fwsec-frts-error"), "{err}");
         assert!(run(&["--socket", "s", "--firmware", ""]).is_err());
+    }
+
+    #[test]
+    fn gsp_fault_options() {
+        let o = serve(&["--socket", "s"]);
+        assert_eq!(o.gsp_faults, crate::gsp::Faults::default());
+        let o = serve(&[
+            "--socket",
+            "s",
+            "--firmware",
+            "/lib/firmware",
+            "--gsp-fault",
+            "bad-checksum",
+            "--gsp-fault=never-answer",
+        ]);
+        assert!(o.gsp_faults.bad_checksum && o.gsp_faults.never_answer);
+        assert!(!o.gsp_faults.error_status && !o.gsp_faults.no_interrupt);
+        // GSP-RM only runs with the firmware files, so its faults need them.
+        let err = run(&["--socket", "s", "--gsp-fault", "never-answer"]).unwrap_err();
+        assert!(err.0.contains("needs --firmware"), "{err}");
+        let err = run(&["--socket", "s", "--firmware", "/f", "--gsp-fault", "x"]).unwrap_err();
+        assert!(err.0.contains("--gsp-fault"), "{err}");
     }
 
     #[test]

@@ -13,6 +13,8 @@ use nova_sim::bar0::{Identity, Tracer};
 use nova_sim::cli::{self, Action, Options, TraceTarget};
 use nova_sim::device::{EngineSetup, GpuDevice};
 use nova_sim::firmware::FirmwareFiles;
+use nova_sim::gsp::GspRm;
+use nova_sim::gsp_core::GspCore;
 use nova_sim::idle_gsp::IdleGspCore;
 use nova_sim::stats::Counters;
 use nova_sim::vbios::{Vbios, VbiosError};
@@ -202,9 +204,29 @@ fn serve(options: Options) -> i32 {
         },
         None => FirmwareFiles::default(),
     };
-    // The GSP-RM model is wired in here; until then GSP-RM boots and stays silent.
+    // GSP-RM runs when the firmware files are there to check its image against and the chip
+    // has a profile for its static information; otherwise the core boots and stays silent.
+    let core: Box<dyn GspCore> = match options.firmware.as_deref() {
+        Some(dir) if nova_sim::gsp::profile::find(chip.name).is_some() => {
+            match GspRm::from_firmware_dir(dir, chip, options.gsp_faults) {
+                Ok(core) => Box::new(core),
+                Err(err) => {
+                    eprintln!("nova-sim: error: GSP-RM: {err}");
+                    return EXIT_FAILURE;
+                }
+            }
+        }
+        Some(_) => {
+            info!(
+                "GSP-RM: no profile for {}; the GSP core boots and stays silent",
+                chip.name
+            );
+            Box::new(IdleGspCore::new())
+        }
+        None => Box::new(IdleGspCore::new()),
+    };
     let setup = EngineSetup {
-        core: Box::new(IdleGspCore::new()),
+        core,
         firmware,
         faults: options.faults,
     };
