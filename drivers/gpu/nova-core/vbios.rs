@@ -335,13 +335,14 @@ impl Vbios {
                     n,
                     brom.ucode_id,
                     fuse,
-                    index,
+                    // Counted from one, as a reader would.
+                    index + 1,
                     sigs.count
                 );
             }
             (Some(brom), Some(sigs)) => dev_info!(
                 dev,
-                "VBIOS {}, FWSEC v{} (ucode id {}, {} signatures; the FSP runs FWSEC on {})\n",
+                "VBIOS {}, FWSEC v{} (ucode id {}, {} signatures; not run by nova-core on {})\n",
                 version,
                 n,
                 brom.ucode_id,
