@@ -49,6 +49,19 @@ fn le_u32(data: &[u8], offset: usize) -> Option<u32> {
     Some(u32::from_le_bytes(word))
 }
 
+/// The bytes of the expansion ROM, read when first asked for.
+pub(crate) trait Source {
+    /// Returns the `len` bytes at ROM offset `offset`, or [`VbiosError::Truncated`] naming
+    /// `what` when they are not all inside the ROM.
+    fn get(&mut self, offset: usize, len: usize, what: &'static str) -> Result<&[u8], VbiosError>;
+
+    /// Returns the little-endian `u32` at ROM offset `offset`.
+    fn u32_at(&mut self, offset: usize, what: &'static str) -> Result<u32, VbiosError> {
+        let bytes = self.get(offset, 4, what)?;
+        le_u32(bytes, 0).ok_or(VbiosError::Truncated { what, offset })
+    }
+}
+
 /// Why the VBIOS, or the FWSEC ucode in it, was refused.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum VbiosError {
@@ -274,9 +287,10 @@ pub(crate) struct Vbios {
 impl Vbios {
     /// Parses the ROM read through `reader`.
     pub(crate) fn parse<R: WordReader>(reader: R) -> Result<Vbios, VbiosError> {
-        let rom = Rom::read(reader)?;
-        let bytes = rom.bytes();
-        let bit = Bit::parse(bytes)?;
+        let mut rom = Rom::read(reader)?;
+        // The BIT is in the PC-AT image (upstream nova-core `PciAtBiosImage`).
+        let pcat = rom.pcat_image().ok_or(VbiosError::NoBit)?;
+        let bit = Bit::parse(&mut rom, pcat)?;
         let base = rom.nvidia_pointer_base();
         let table = usize::try_from(bit.ucode_table)
             .ok()
@@ -285,7 +299,7 @@ impl Vbios {
                 id: 0x70,
                 pointer: bit.ucode_table,
             })?;
-        let desc_pointer = bit::find_ucode(bytes, table, bit::APPID_FWSEC_PROD)?;
+        let desc_pointer = bit::find_ucode(&mut rom, table, bit::APPID_FWSEC_PROD)?;
         let desc = usize::try_from(desc_pointer)
             .ok()
             .and_then(|p| p.checked_add(base))
@@ -293,10 +307,10 @@ impl Vbios {
                 what: "FWSEC descriptor",
                 offset: usize::MAX,
             })?;
-        let fwsec = Fwsec::parse(bytes, desc)?;
+        let fwsec = Fwsec::parse(&mut rom, desc)?;
         Ok(Vbios {
             version: bit.version,
-            rom_size: bytes.len(),
+            rom_size: rom.len(),
             fwsec,
             fuse_version: None,
         })
@@ -661,6 +675,23 @@ mod tests {
         Ok(rom)
     }
 
+    /// A ROM held in memory, for the parsers that do not walk the image chain.
+    struct Bytes<'a>(&'a [u8]);
+
+    impl Source for Bytes<'_> {
+        fn get(
+            &mut self,
+            offset: usize,
+            len: usize,
+            what: &'static str,
+        ) -> Result<&[u8], VbiosError> {
+            offset
+                .checked_add(len)
+                .and_then(|end| self.0.get(offset..end))
+                .ok_or(VbiosError::Truncated { what, offset })
+        }
+    }
+
     fn parse(rom: &[u8]) -> Result<Vbios, VbiosError> {
         Vbios::parse(SliceReader(rom))
     }
@@ -884,7 +915,7 @@ mod tests {
         let sum = bit[..12].iter().fold(0u8, |s, &b| s.wrapping_add(b));
         bit[11] = sum.wrapping_neg();
         assert_eq!(
-            Bit::parse(&bit),
+            Bit::parse(&mut Bytes(&bit), 0..bit.len()),
             Err(VbiosError::Truncated {
                 what: "BIT token",
                 offset: 18
@@ -893,7 +924,10 @@ mod tests {
         // Tokens too small for a data pointer.
         bit[9] = 5;
         bit[11] = bit[11].wrapping_add(1);
-        assert_eq!(Bit::parse(&bit), Err(VbiosError::BitTokenSize(5)));
+        assert_eq!(
+            Bit::parse(&mut Bytes(&bit), 0..bit.len()),
+            Err(VbiosError::BitTokenSize(5))
+        );
         Ok(())
     }
 

@@ -7,9 +7,11 @@
 //! `FALCON_UCODE_TABLE_HDR_V1`, `FALCON_UCODE_TABLE_ENTRY_V1`) and of NVIDIA's BIT
 //! specification (open-gpu-doc `BIOS-Information-Table`). All values are little-endian.
 
+use core::ops::Range;
+
 use kernel::{fmt, prelude::*};
 
-use super::{le_u16, le_u32, le_u8, VbiosError};
+use super::{le_u16, le_u32, le_u8, Source, VbiosError};
 
 /// BIT header: id 0xb8ff followed by "BIT\0" (`BIT_HEADER_ID`, `BIT_HEADER_SIGNATURE`).
 const BIT_MAGIC: [u8; 6] = [0xff, 0xb8, b'B', b'I', b'T', 0];
@@ -109,14 +111,28 @@ fn find(rom: &[u8]) -> Option<usize> {
     None
 }
 
+/// Turns a read past the ROM's end into `TokenOutside` for `token`.
+fn outside(e: VbiosError, token: &Token) -> VbiosError {
+    match e {
+        VbiosError::Truncated { .. } => VbiosError::TokenOutside {
+            id: token.id,
+            pointer: token.pointer,
+        },
+        e => e,
+    }
+}
+
 impl Bit {
-    /// Finds the BIT in `rom` and reads the tokens nova uses.
-    pub(crate) fn parse(rom: &[u8]) -> Result<Bit, VbiosError> {
-        let offset = find(rom).ok_or(VbiosError::NoBit)?;
-        let header = |rel| le_u8(rom, offset + rel).ok_or(VbiosError::NoBit);
-        let header_size = usize::from(header(BIT_HEADER_SIZE)?);
-        let token_size = usize::from(header(BIT_TOKEN_SIZE)?);
-        let count = usize::from(header(BIT_TOKEN_COUNT)?);
+    /// Finds the BIT in the `scan` range of `rom` (the PC-AT image) and reads the tokens nova
+    /// uses.
+    pub(crate) fn parse(rom: &mut impl Source, scan: Range<usize>) -> Result<Bit, VbiosError> {
+        let area = rom.get(scan.start, scan.len(), "PC-AT image")?;
+        let offset = scan.start + find(area).ok_or(VbiosError::NoBit)?;
+        let header = rom.get(offset, BIT_HEADER_MIN_SIZE, "BIT header")?;
+        let byte = |i| le_u8(header, i).ok_or(VbiosError::NoBit);
+        let header_size = usize::from(byte(BIT_HEADER_SIZE)?);
+        let token_size = usize::from(byte(BIT_TOKEN_SIZE)?);
+        let count = usize::from(byte(BIT_TOKEN_COUNT)?);
         if token_size < BIT_TOKEN_SIZE_6 {
             return Err(VbiosError::BitTokenSize(token_size));
         }
@@ -126,10 +142,11 @@ impl Bit {
         for i in 0..count {
             // At most 0xff * 0xff past a header inside the ROM: cannot overflow.
             let at = offset + header_size + i * token_size;
-            let token = read_token(rom, at, token_size).ok_or(VbiosError::Truncated {
-                what: "BIT token",
-                offset: at,
-            })?;
+            let token =
+                read_token(rom.get(at, token_size, "BIT token")?).ok_or(VbiosError::Truncated {
+                    what: "BIT token",
+                    offset: at,
+                })?;
             let data = usize::try_from(token.pointer).unwrap_or(usize::MAX);
             match token.id {
                 TOKEN_BIOSDATA
@@ -137,13 +154,12 @@ impl Bit {
                         && BIOSDATA_VERSIONS.contains(&token.version)
                         && token.size >= BIOSDATA_BINVER_SIZE =>
                 {
-                    let outside = VbiosError::TokenOutside {
-                        id: token.id,
-                        pointer: token.pointer,
-                    };
+                    let binver = rom
+                        .get(data, usize::from(BIOSDATA_BINVER_SIZE), "BIOSDATA")
+                        .map_err(|e| outside(e, &token))?;
                     version = Some(BiosVersion {
-                        version: le_u32(rom, data).ok_or(outside)?,
-                        oem: le_u8(rom, data.saturating_add(4)).ok_or(outside)?,
+                        version: le_u32(binver, 0).ok_or(VbiosError::NoBit)?,
+                        oem: le_u8(binver, 4).ok_or(VbiosError::NoBit)?,
                     });
                 }
                 TOKEN_FALCON_DATA
@@ -151,10 +167,10 @@ impl Bit {
                         && token.version == FALCON_DATA_VERSION
                         && token.size >= FALCON_DATA_SIZE =>
                 {
-                    ucode_table = Some(le_u32(rom, data).ok_or(VbiosError::TokenOutside {
-                        id: token.id,
-                        pointer: token.pointer,
-                    })?);
+                    ucode_table = Some(
+                        rom.u32_at(data, "falcon data")
+                            .map_err(|e| outside(e, &token))?,
+                    );
                 }
                 _ => {}
             }
@@ -167,10 +183,9 @@ impl Bit {
     }
 }
 
-/// Reads the token at `at`, if it is inside `rom`.
-fn read_token(rom: &[u8], at: usize, token_size: usize) -> Option<Token> {
-    let bytes = rom.get(at..at.checked_add(token_size)?)?;
-    let pointer = if token_size >= BIT_TOKEN_SIZE_8 {
+/// Decodes a token from its bytes.
+fn read_token(bytes: &[u8]) -> Option<Token> {
+    let pointer = if bytes.len() >= BIT_TOKEN_SIZE_8 {
         le_u32(bytes, 4)?
     } else {
         u32::from(le_u16(bytes, 4)?)
@@ -185,19 +200,25 @@ fn read_token(rom: &[u8], at: usize, token_size: usize) -> Option<Token> {
 
 /// Looks `app_id` up in the falcon ucode table at ROM offset `table` and returns its
 /// descriptor pointer (a pointer into the NVIDIA images, like the table's).
-pub(crate) fn find_ucode(rom: &[u8], table: usize, app_id: u8) -> Result<u32, VbiosError> {
+pub(crate) fn find_ucode(
+    rom: &mut impl Source,
+    table: usize,
+    app_id: u8,
+) -> Result<u32, VbiosError> {
     let bad = |what| VbiosError::UcodeTable {
         offset: table,
         what,
     };
     let header = rom
         .get(
-            table
-                ..table
-                    .checked_add(usize::from(UCODE_TABLE_MIN_HEADER))
-                    .ok_or(bad("outside the ROM"))?,
+            table,
+            usize::from(UCODE_TABLE_MIN_HEADER),
+            "falcon ucode table",
         )
-        .ok_or(bad("outside the ROM"))?;
+        .map_err(|e| match e {
+            VbiosError::Truncated { .. } => bad("outside the ROM"),
+            e => e,
+        })?;
     let (version, header_size, entry_size, count) = match *header {
         [v, h, e, c, ..] => (v, h, e, c),
         _ => return Err(bad("outside the ROM")),
@@ -211,8 +232,18 @@ pub(crate) fn find_ucode(rom: &[u8], table: usize, app_id: u8) -> Result<u32, Vb
     for i in 0..usize::from(count) {
         // `table` is inside the ROM and the rest is at most 0xff + 0xff * 0xff.
         let at = table + usize::from(header_size) + i * usize::from(entry_size);
-        let id = le_u8(rom, at).ok_or(bad("entries run past the ROM"))?;
-        let pointer = le_u32(rom, at + 2).ok_or(bad("entries run past the ROM"))?;
+        let entry = rom
+            .get(
+                at,
+                usize::from(UCODE_TABLE_MIN_ENTRY),
+                "falcon ucode table entry",
+            )
+            .map_err(|e| match e {
+                VbiosError::Truncated { .. } => bad("entries run past the ROM"),
+                e => e,
+            })?;
+        let id = le_u8(entry, 0).ok_or(bad("entries run past the ROM"))?;
+        let pointer = le_u32(entry, 2).ok_or(bad("entries run past the ROM"))?;
         if id == app_id {
             return Ok(pointer);
         }

@@ -26,7 +26,7 @@ use core::ops::Range;
 
 use kernel::prelude::*;
 
-use super::{le_u16, le_u32, le_u8, VbiosError};
+use super::{le_u16, le_u32, le_u8, Source, VbiosError};
 
 /// Size of one FWSEC signature (`BCRT30_RSA3K_SIG_SIZE`).
 pub(crate) const SIGNATURE_SIZE: usize = 384;
@@ -221,13 +221,30 @@ fn range(start: usize, len: u32, limit: usize) -> Option<Range<usize>> {
     (end <= limit).then_some(start..end)
 }
 
+/// Appends the `len` ROM bytes at `offset` to `data` and returns where they landed; a read
+/// past the ROM gives `past`.
+fn append(
+    data: &mut KVVec<u8>,
+    rom: &mut impl Source,
+    offset: usize,
+    len: u32,
+    past: VbiosError,
+) -> Result<Range<usize>, VbiosError> {
+    let len = usize::try_from(len).map_err(|_| past)?;
+    let bytes = rom.get(offset, len, "FWSEC ucode").map_err(|e| match e {
+        VbiosError::Truncated { .. } => past,
+        e => e,
+    })?;
+    let start = data.len();
+    data.extend_from_slice(bytes, GFP_KERNEL)
+        .map_err(|_| VbiosError::NoMemory)?;
+    Ok(start..data.len())
+}
+
 impl Fwsec {
     /// Parses the descriptor at ROM offset `offset` and the ucode after it.
-    pub(crate) fn parse(rom: &[u8], offset: usize) -> Result<Fwsec, VbiosError> {
-        let hdr = le_u32(rom, offset).ok_or(VbiosError::Truncated {
-            what: "FWSEC descriptor",
-            offset,
-        })?;
+    pub(crate) fn parse(rom: &mut impl Source, offset: usize) -> Result<Fwsec, VbiosError> {
+        let hdr = rom.u32_at(offset, "FWSEC descriptor")?;
         let bad = |what| VbiosError::Descriptor { offset, what };
         if hdr & HDR_VERSION_AVAILABLE == 0 {
             return Err(bad("descriptor has no version"));
@@ -240,24 +257,33 @@ impl Fwsec {
             2 | 3 => return Err(bad("descriptor size too small")),
             _ => return Err(VbiosError::DescriptorVersion(number)),
         };
-        let desc = offset
-            .checked_add(size)
-            .and_then(|end| rom.get(offset..end))
-            .ok_or(VbiosError::Truncated {
-                what: "FWSEC descriptor",
-                offset,
-            })?;
-        // The ucode follows the descriptor.
-        let ucode = rom.get(offset + size..).unwrap_or(&[]);
+        // The fixed fields; the whole descriptor must be inside the ROM.
+        let mut desc = [0u8; DESC_V2_SIZE];
+        let fixed = match version {
+            DescVersion::V2 => DESC_V2_SIZE,
+            DescVersion::V3 => DESC_V3_SIZE,
+        };
+        let bytes = rom.get(offset, size, "FWSEC descriptor")?;
+        desc.get_mut(..fixed)
+            .zip(bytes.get(..fixed))
+            .ok_or(bad("descriptor truncated"))
+            .map(|(d, b)| d.copy_from_slice(b))?;
+        // The ucode follows the descriptor, which is inside the ROM: no overflow.
+        let ucode = offset + size;
         let mut fwsec = match version {
-            DescVersion::V2 => Self::parse_v2(desc, ucode, offset)?,
-            DescVersion::V3 => Self::parse_v3(desc, ucode, offset)?,
+            DescVersion::V2 => Self::parse_v2(rom, &desc, offset, ucode)?,
+            DescVersion::V3 => Self::parse_v3(rom, &desc, offset, size, ucode)?,
         };
         fwsec.find_dmem_mapper()?;
         Ok(fwsec)
     }
 
-    fn parse_v2(desc: &[u8], ucode: &[u8], offset: usize) -> Result<Fwsec, VbiosError> {
+    fn parse_v2(
+        rom: &mut impl Source,
+        desc: &[u8],
+        offset: usize,
+        ucode: usize,
+    ) -> Result<Fwsec, VbiosError> {
         let bad = |what| VbiosError::Descriptor { offset, what };
         let word = |i| word(desc, offset, i);
         let virtual_entry = word(3)?;
@@ -271,25 +297,36 @@ impl Fwsec {
         let dmem_phys_base = word(11)?;
         let dmem_load_size = word(12)?;
 
-        let imem = range(0, imem_load_size, ucode.len()).ok_or(bad("IMEM runs past the ROM"))?;
-        let dmem =
-            range(dmem_offset, dmem_load_size, ucode.len()).ok_or(bad("DMEM runs past the ROM"))?;
         let sec_start = imem_sec_base
             .checked_sub(imem_virt_base)
             .ok_or(bad("secure IMEM below the IMEM virtual base"))?;
-        let imem_sec = range(sec_start as usize, imem_sec_size, imem.len())
+        let imem_sec = range(sec_start as usize, imem_sec_size, imem_load_size as usize)
             .ok_or(bad("secure IMEM outside IMEM"))?;
 
         let mut data = KVVec::new();
-        copy(&mut data, ucode, imem.clone())?;
-        copy(&mut data, ucode, dmem.clone())?;
-        let imem_len = imem.len();
+        let imem = append(
+            &mut data,
+            rom,
+            ucode,
+            imem_load_size,
+            bad("IMEM runs past the ROM"),
+        )?;
+        let dmem_at = ucode
+            .checked_add(dmem_offset)
+            .ok_or(bad("DMEM runs past the ROM"))?;
+        let dmem = append(
+            &mut data,
+            rom,
+            dmem_at,
+            dmem_load_size,
+            bad("DMEM runs past the ROM"),
+        )?;
         Ok(Fwsec {
             version: DescVersion::V2,
             data,
             sigs: 0..0,
-            imem: 0..imem_len,
-            dmem: imem_len..imem_len + dmem.len(),
+            imem,
+            dmem,
             imem_phys_base,
             imem_virt_base,
             imem_sec,
@@ -303,7 +340,13 @@ impl Fwsec {
         })
     }
 
-    fn parse_v3(desc: &[u8], ucode: &[u8], offset: usize) -> Result<Fwsec, VbiosError> {
+    fn parse_v3(
+        rom: &mut impl Source,
+        desc: &[u8],
+        offset: usize,
+        size: usize,
+        ucode: usize,
+    ) -> Result<Fwsec, VbiosError> {
         let bad = |what| VbiosError::Descriptor { offset, what };
         let word = |i| word(desc, offset, i);
         let pkc_data_offset = word(2)?;
@@ -319,29 +362,53 @@ impl Fwsec {
         let versions = le_u16(desc, 40).ok_or(bad("descriptor truncated"))?;
 
         // The signatures follow the fixed fields, inside the descriptor.
-        let sigs = DESC_V3_SIZE..DESC_V3_SIZE + usize::from(count) * SIGNATURE_SIZE;
-        if sigs.end > desc.len() {
+        let sigs_len = usize::from(count) * SIGNATURE_SIZE;
+        if DESC_V3_SIZE + sigs_len > size {
             return Err(bad("signatures run past the descriptor"));
         }
-        let imem = range(0, imem_load_size, ucode.len()).ok_or(bad("IMEM runs past the ROM"))?;
-        let dmem =
-            range(imem.end, dmem_load_size, ucode.len()).ok_or(bad("DMEM runs past the ROM"))?;
-        if count > 0 && range(pkc_data_offset as usize, SIGNATURE_SIZE as u32, dmem.len()).is_none()
+        if count > 0
+            && range(
+                pkc_data_offset as usize,
+                SIGNATURE_SIZE as u32,
+                dmem_load_size as usize,
+            )
+            .is_none()
         {
             return Err(bad("signature location outside DMEM"));
         }
 
         let mut data = KVVec::new();
-        copy(&mut data, desc, sigs.clone())?;
-        copy(&mut data, ucode, imem.start..dmem.end)?;
-        let base = sigs.len();
+        let sigs = append(
+            &mut data,
+            rom,
+            offset + DESC_V3_SIZE,
+            sigs_len as u32,
+            bad("signatures run past the descriptor"),
+        )?;
+        let imem = append(
+            &mut data,
+            rom,
+            ucode,
+            imem_load_size,
+            bad("IMEM runs past the ROM"),
+        )?;
+        let dmem_at = ucode
+            .checked_add(imem.len())
+            .ok_or(bad("DMEM runs past the ROM"))?;
+        let dmem = append(
+            &mut data,
+            rom,
+            dmem_at,
+            dmem_load_size,
+            bad("DMEM runs past the ROM"),
+        )?;
         let imem_len = imem.len();
         Ok(Fwsec {
             version: DescVersion::V3,
             data,
-            sigs: 0..base,
-            imem: base..base + imem_len,
-            dmem: base + imem_len..base + imem_len + dmem.len(),
+            sigs,
+            imem,
+            dmem,
             imem_phys_base,
             imem_virt_base,
             imem_sec: 0..imem_len,
@@ -555,15 +622,6 @@ fn encode_command(cmd: FwsecCommand) -> Result<(u32, CommandInput), VbiosError> 
         chunk.copy_from_slice(&w.to_le_bytes());
     }
     Ok((id, input))
-}
-
-/// Appends `src[range]` to `data`.
-fn copy(data: &mut KVVec<u8>, src: &[u8], range: Range<usize>) -> Result<(), VbiosError> {
-    let bytes = src
-        .get(range)
-        .ok_or(VbiosError::Command("ucode copy outside its source"))?;
-    data.extend_from_slice(bytes, GFP_KERNEL)
-        .map_err(|_| VbiosError::NoMemory)
 }
 
 /// Copies `src` into `dst` at `at`, refusing to write outside it.

@@ -20,7 +20,9 @@
 
 use kernel::prelude::*;
 
-use super::VbiosError;
+use core::ops::Range;
+
+use super::{Source, VbiosError};
 
 /// Size of the PROM window that holds the ROM: 1 MiB.
 pub(crate) const PROM_WINDOW_SIZE: usize = 0x10_0000;
@@ -85,11 +87,16 @@ pub(crate) trait WordReader {
     fn read_word(&self, offset: usize) -> Result<u32, VbiosError>;
 }
 
-/// The bytes of the PROM window read so far, from its start.
+/// The bytes of the PROM window read so far.
+///
+/// Only what the parsers look at is read: the image headers, the PC-AT image and the FWSEC
+/// ucode, not the EFI image or the other NVIDIA ucodes. Each word is read once.
 pub(crate) struct Prom<R: WordReader> {
     reader: R,
-    // INVARIANT: `data.len()` is a multiple of four and at most `PROM_WINDOW_SIZE`.
+    // INVARIANT: `data.len()` is a multiple of four and at most `PROM_WINDOW_SIZE`; bit `w % 64`
+    // of `read[w / 64]` is set when word `w` of `data` holds what the window read.
     data: KVVec<u8>,
+    read: KVVec<u64>,
 }
 
 impl<R: WordReader> Prom<R> {
@@ -98,28 +105,41 @@ impl<R: WordReader> Prom<R> {
         Self {
             reader,
             data: KVVec::new(),
+            read: KVVec::new(),
         }
     }
 
-    /// Makes the first `end` bytes of the window available, reading the words not read yet.
-    /// `what` names the structure that needs them, for the error.
-    fn ensure(&mut self, end: usize, what: &'static str) -> Result<(), VbiosError> {
-        if end <= self.data.len() {
-            return Ok(());
-        }
+    /// Makes the window bytes `start..end` available, reading the words not read yet. `what`
+    /// names the structure that needs them, for the error.
+    fn fill(&mut self, start: usize, end: usize, what: &'static str) -> Result<(), VbiosError> {
         if end > PROM_WINDOW_SIZE {
             return Err(VbiosError::OutsideWindow { what, end });
         }
         // `end` is at most the window size, so this cannot overflow.
         let end = end.next_multiple_of(4);
-        self.data
-            .reserve(end - self.data.len(), GFP_KERNEL)
-            .map_err(|_| VbiosError::NoMemory)?;
-        while self.data.len() < end {
-            let word = self.reader.read_word(self.data.len())?;
+        if self.data.len() < end {
             self.data
-                .extend_from_slice(&word.to_le_bytes(), GFP_KERNEL)
+                .resize(end, 0, GFP_KERNEL)
                 .map_err(|_| VbiosError::NoMemory)?;
+            self.read
+                .resize((end / 4).div_ceil(64), 0, GFP_KERNEL)
+                .map_err(|_| VbiosError::NoMemory)?;
+        }
+        for w in start / 4..end / 4 {
+            let bit = 1u64 << (w % 64);
+            let flags = self
+                .read
+                .get_mut(w / 64)
+                .ok_or(VbiosError::OutsideWindow { what, end })?;
+            if *flags & bit != 0 {
+                continue;
+            }
+            let word = self.reader.read_word(w * 4)?;
+            self.data
+                .get_mut(w * 4..w * 4 + 4)
+                .ok_or(VbiosError::OutsideWindow { what, end })?
+                .copy_from_slice(&word.to_le_bytes());
+            *flags |= bit;
         }
         Ok(())
     }
@@ -134,7 +154,7 @@ impl<R: WordReader> Prom<R> {
             what,
             end: usize::MAX,
         })?;
-        self.ensure(end, what)?;
+        self.fill(offset, end, what)?;
         let mut out = [0u8; N];
         out.copy_from_slice(
             self.data
@@ -210,13 +230,12 @@ impl<R: WordReader> Prom<R> {
             offset = offset
                 .checked_add(image.len)
                 .ok_or(VbiosError::ImageOutside { index, offset })?;
-            // Read the whole image: the parsers need the PC-AT and NVIDIA images, and the
-            // chain is contiguous.
-            self.ensure(offset, "image")
-                .map_err(|_| VbiosError::ImageOutside {
+            if offset > PROM_WINDOW_SIZE {
+                return Err(VbiosError::ImageOutside {
                     index,
                     offset: start,
-                })?;
+                });
+            }
             let last = image.last;
             images
                 .push(
@@ -251,7 +270,7 @@ impl<R: WordReader> Prom<R> {
         }
         let pcir_rel = usize::from(self.u16_at(at(ROM_HEADER_PCIR_POINTER)?, "ROM header")?);
         let pcir = at(pcir_rel)?;
-        self.ensure(at(pcir_rel + PCIR_SIZE)?, "PCI data structure")?;
+        self.fill(pcir, at(pcir_rel + PCIR_SIZE)?, "PCI data structure")?;
         let signature = self.bytes::<4>(pcir, "PCI data structure")?;
         if !PCIR_SIGNATURES.contains(&signature) {
             return Err(VbiosError::PcirSignature {
@@ -306,20 +325,20 @@ pub(crate) struct Image {
     pub(crate) last: bool,
 }
 
-/// The expansion ROM, read and split into its images.
-pub(crate) struct Rom {
-    /// The window's bytes from its start; the ROM is `data[base..base + len]`.
-    data: KVVec<u8>,
+/// The expansion ROM, split into its images; its bytes are read when first asked for.
+pub(crate) struct Rom<R: WordReader> {
+    prom: Prom<R>,
+    /// Offset of the expansion ROM in the window.
     base: usize,
+    /// Length of the image chain.
     len: usize,
     /// The images, in ROM order.
     pub(crate) images: KVec<Image>,
 }
 
-impl Rom {
-    /// Reads the ROM through `reader`: finds the expansion ROM, walks its image chain and keeps
-    /// every image's bytes.
-    pub(crate) fn read<R: WordReader>(reader: R) -> Result<Rom, VbiosError> {
+impl<R: WordReader> Rom<R> {
+    /// Finds the expansion ROM through `reader` and walks its image chain.
+    pub(crate) fn read(reader: R) -> Result<Self, VbiosError> {
         let mut prom = Prom::new(reader);
         let base = prom.pci_rom_offset()?;
         let images = prom.walk(base)?;
@@ -331,19 +350,24 @@ impl Rom {
                 offset: base,
             })?;
         Ok(Rom {
-            data: prom.data,
+            prom,
             base,
             len,
             images,
         })
     }
 
-    /// Returns the expansion ROM's bytes.
-    pub(crate) fn bytes(&self) -> &[u8] {
-        // `walk` read every image, so the range is inside `data`.
-        self.data
-            .get(self.base..self.base + self.len)
-            .unwrap_or(&[])
+    /// Returns the length of the expansion ROM.
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Returns the range of the first PC-AT image, where the BIT is.
+    pub(crate) fn pcat_image(&self) -> Option<Range<usize>> {
+        self.images
+            .iter()
+            .find(|i| i.code_type == CODE_TYPE_PCAT)
+            .map(|i| i.offset..i.offset + i.len)
     }
 
     /// Returns what to add to a pointer into the NVIDIA images to make it an offset in the
@@ -359,5 +383,19 @@ impl Rom {
             (Some(nv), Some(pcat)) => nv.offset.saturating_sub(pcat.len),
             _ => 0,
         }
+    }
+}
+
+impl<R: WordReader> Source for Rom<R> {
+    fn get(&mut self, offset: usize, len: usize, what: &'static str) -> Result<&[u8], VbiosError> {
+        let truncated = VbiosError::Truncated { what, offset };
+        let end = offset
+            .checked_add(len)
+            .filter(|&end| end <= self.len)
+            .ok_or(truncated)?;
+        // Both are at most `base + len`, inside the window.
+        let (start, end) = (self.base + offset, self.base + end);
+        self.prom.fill(start, end, what)?;
+        self.prom.data.get(start..end).ok_or(truncated)
     }
 }
