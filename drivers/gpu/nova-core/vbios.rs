@@ -381,11 +381,6 @@ impl Vbios {
         Ok(vbios)
     }
 
-    /// Returns the FWSEC descriptor version.
-    pub(crate) fn fwsec_version(&self) -> DescVersion {
-        self.fwsec.version()
-    }
-
     /// Returns the FWSEC ucode patched to run `cmd`, signed for this board.
     #[expect(dead_code, reason = "called by GSP boot, not written yet")]
     pub(crate) fn fwsec_image(&self, cmd: FwsecCommand) -> Result<FwsecImage> {
@@ -712,7 +707,7 @@ mod tests {
             })
         );
         assert_eq!(vbios.rom_size, rom.len());
-        assert_eq!(vbios.fwsec_version(), DescVersion::V3);
+        assert_eq!(vbios.fwsec.version(), DescVersion::V3);
         assert_eq!(
             vbios.fwsec.brom(),
             Some(BromParams {
@@ -780,7 +775,7 @@ mod tests {
     fn good_v2_rom() -> Result {
         let rom = build(false, true)?;
         let vbios = parse(&rom).map_err(VbiosError::to_error)?;
-        assert_eq!(vbios.fwsec_version(), DescVersion::V2);
+        assert_eq!(vbios.fwsec.version(), DescVersion::V2);
         assert!(vbios.fwsec.signatures().is_none());
         let img = vbios
             .fwsec

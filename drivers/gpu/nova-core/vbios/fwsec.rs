@@ -153,13 +153,18 @@ pub(crate) struct Fwsec {
     imem: Range<usize>,
     /// The DMEM image in `data`.
     dmem: Range<usize>,
+    /// IMEM offset and virtual address (tag) of the IMEM image's first byte.
     imem_phys_base: u32,
     imem_virt_base: u32,
     /// Secure IMEM, as an offset range in the IMEM image (V2; all of it for V3).
     imem_sec: Range<usize>,
+    /// DMEM offset of the DMEM image's first byte.
     dmem_phys_base: u32,
+    /// IMEM virtual address execution starts at.
     boot_vector: u32,
+    /// Boot ROM parameters (V3).
     brom: Option<BromParams>,
+    /// The signatures (V3 with at least one).
     signatures: Option<Signatures>,
     /// DMEM offsets of the application interface table, of the DMEM mapper and of its
     /// command input buffer.
@@ -586,17 +591,10 @@ struct CommandInput {
 /// Returns the DMEM mapper command id of `cmd` and its input: the READ_VBIOS descriptor alone
 /// for SB, followed by the FRTS region for FRTS (`s_prepareForFwsec_TU102`).
 fn encode_command(cmd: FwsecCommand) -> Result<(u32, CommandInput), VbiosError> {
-    let mut input = CommandInput {
-        bytes: [0u8; FRTS_CMD_SIZE],
-        len: READ_VBIOS_SIZE,
-    };
-    let mut words = [0u32; FRTS_CMD_SIZE / 4];
     // READ_VBIOS: version 1, its size, image offset (64 bits) and size 0, flags.
-    words[0] = 1;
-    words[1] = READ_VBIOS_SIZE as u32;
-    words[5] = READ_VBIOS_FLAGS;
-    let id = match cmd {
-        FwsecCommand::Sb => CMD_SB,
+    let read_vbios = [1, READ_VBIOS_SIZE as u32, 0, 0, 0, READ_VBIOS_FLAGS];
+    let (id, region, len) = match cmd {
+        FwsecCommand::Sb => (CMD_SB, [0; 5], READ_VBIOS_SIZE),
         FwsecCommand::Frts { addr, size } => {
             let unit = (1u64 << FRTS_UNIT_SHIFT) - 1;
             if addr & unit != 0 || size & unit != 0 || size == 0 {
@@ -609,16 +607,25 @@ fn encode_command(cmd: FwsecCommand) -> Result<(u32, CommandInput), VbiosError> 
                     .map_err(|_| VbiosError::Command("FRTS region beyond 16 TiB"))
             };
             // FRTS_REGION: version 1, its size, offset and size in 4 KiB units, media type.
-            words[6] = 1;
-            words[7] = FRTS_REGION_SIZE as u32;
-            words[8] = to_units(addr)?;
-            words[9] = to_units(size)?;
-            words[10] = FRTS_MEDIA_FB;
-            input.len = FRTS_CMD_SIZE;
-            CMD_FRTS
+            let region = [
+                1,
+                FRTS_REGION_SIZE as u32,
+                to_units(addr)?,
+                to_units(size)?,
+                FRTS_MEDIA_FB,
+            ];
+            (CMD_FRTS, region, FRTS_CMD_SIZE)
         }
     };
-    for (chunk, w) in input.bytes.chunks_exact_mut(4).zip(words) {
+    let mut input = CommandInput {
+        bytes: [0u8; FRTS_CMD_SIZE],
+        len,
+    };
+    for (chunk, w) in input
+        .bytes
+        .chunks_exact_mut(4)
+        .zip(Iterator::chain(read_vbios.into_iter(), region))
+    {
         chunk.copy_from_slice(&w.to_le_bytes());
     }
     Ok((id, input))

@@ -5,8 +5,8 @@
 //! The GPU's flash is visible in BAR0 as the byte array `NV_PROM_DATA(i)` at `0x300000 + i`
 //! (open-gpu-kernel-modules `src/common/inc/swref/published/turing/tu102/dev_ext_devices.h`),
 //! of which drivers use the first MiB (open-gpu-kernel-modules `kernel_gsp_vbios_tu102.c`,
-//! `s_getBaseBiosMaxSize_TU102`). It is read here as aligned 32-bit words, each word once: the
-//! bytes read so far are kept, and a structure further on extends them.
+//! `s_getBaseBiosMaxSize_TU102`). It is read here as aligned 32-bit words, only where a
+//! parser looks and each word at most once.
 //!
 //! The flash may start with an Init-from-ROM (IFR) header before the PCI expansion ROM; the
 //! header says where the expansion ROM starts (open-gpu-kernel-modules `dev_bus.h`,
