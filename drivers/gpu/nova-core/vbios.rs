@@ -602,8 +602,10 @@ mod tests {
         // NVIDIA image: the falcon ucode table, debug FWSEC first, then production.
         headers(r, nv, NV_LEN, 0x4e56, 0xe0, true, true)?;
         put(r, nv + TABLE, &[1, 6, 6, 2, if v3 { 3 } else { 2 }, 0])?;
+        // The debug entry points at the table itself, which is no descriptor: a parser that
+        // took it would fail.
         put(r, nv + TABLE + 6, &[0x45, 1])?;
-        put32(r, nv + TABLE + 8, (PCAT_LEN + DESC) as u32)?;
+        put32(r, nv + TABLE + 8, (PCAT_LEN + TABLE) as u32)?;
         put(r, nv + TABLE + 12, &[0x85, 1])?;
         put32(r, nv + TABLE + 14, (PCAT_LEN + DESC) as u32)?;
 
