@@ -15,6 +15,7 @@ use crate::{
     firmware,
     gpu::Spec,
     interface::{GpuInfo, GpuInfoForLt, AUXILIARY_NAME, MODULE_NAME},
+    vbios::Vbios,
 };
 
 /// Size of BAR0, the register window, on every chip nova supports.
@@ -31,6 +32,8 @@ const BAR1: u32 = 1;
 pub(crate) struct NovaCore<'bound> {
     /// The register window; the chip's units will be reached through it.
     _bar: pci::Bar<'bound, BAR0_SIZE>,
+    /// The parsed VBIOS, which holds the FWSEC ucode that GSP boot will run.
+    _vbios: Vbios,
     /// The auxiliary device for nova-drm. Dropped (unregistered) before `_bar`.
     _drm: auxiliary::Registration<'bound, GpuInfoForLt>,
 }
@@ -79,6 +82,7 @@ impl pci::Driver for NovaCoreDriver {
             let bar = pdev.iomap_region_sized::<BAR0_SIZE>(0, c"nova-core/bar0")?;
             let spec = Spec::read(pdev.as_ref(), &bar)?;
             firmware::check_files(pdev.as_ref(), spec.chipset())?;
+            let vbios = Vbios::read(pdev.as_ref(), &bar, spec.chipset())?;
             let bar1_size = pdev.resource_len(BAR1)?;
 
             dev_info!(pdev, "NVIDIA {}, BAR1 {} MiB\n", spec, bar1_size >> 20);
@@ -96,6 +100,7 @@ impl pci::Driver for NovaCoreDriver {
 
             Ok(try_pin_init!(NovaCore {
                 _bar: bar,
+                _vbios: vbios,
                 _drm: drm,
             }))
         })

@@ -11,6 +11,7 @@ mod firmware;
 mod gpu;
 pub mod interface;
 mod regs;
+mod vbios;
 
 kernel::module_pci_driver! {
     type: driver::NovaCoreDriver,

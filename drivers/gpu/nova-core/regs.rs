@@ -49,3 +49,37 @@ impl NV_PMC_BOOT_0 {
         self.architecture_1().get() == 0 && self.architecture_0().get() < ARCHITECTURE_GF100
     }
 }
+
+// PROM: the VBIOS flash, visible in BAR0.
+
+/// Number of 32-bit words in the PROM window (1 MiB; open-gpu-kernel-modules
+/// `kernel_gsp_vbios_tu102.c`, `s_getBaseBiosMaxSize_TU102`).
+pub(crate) const NV_PROM_DATA_WORDS: usize = 0x4_0000;
+
+register! {
+    /// The VBIOS flash, read a 32-bit word at a time: word `i` holds bytes `4 * i` to
+    /// `4 * i + 3`, the first in the low bits. NVIDIA's manual declares the window as the byte
+    /// array `NV_PROM_DATA(i)` at `0x300000 + i` (open-gpu-kernel-modules
+    /// `src/common/inc/swref/published/turing/tu102/dev_ext_devices.h`); drivers read it in
+    /// aligned words (`s_promRead32` in `kernel_gsp_vbios_tu102.c`).
+    pub(crate) NV_PROM_DATA_WORD(u32)[NV_PROM_DATA_WORDS] @ 0x00300000 {
+        31:0    value;
+    }
+}
+
+// FUSE: the ucode version fuses that select a signed ucode's signature.
+
+/// Number of ucode version fuse registers per engine (ucode ids 1 to 16).
+pub(crate) const NV_FUSE_OPT_FPF_UCODE_VERSIONS: usize = 16;
+
+register! {
+    /// Ucode version fuses of the GSP falcon, one register per ucode id starting with id 1: the
+    /// version is the position of the highest set bit of `data`, plus one (0 when none is
+    /// set). Offset and field from open-gpu-kernel-modules
+    /// `src/common/inc/swref/published/ampere/ga100/dev_fuse.h`
+    /// (`NV_FUSE_OPT_FPF_GSP_UCODE1_VERSION`), decoding from `kgspReadUcodeFuseVersion_GA100`
+    /// in `kernel_gsp_ga100.c`. Hopper and Blackwell moved these fuses.
+    pub(crate) NV_FUSE_OPT_FPF_GSP_UCODE_VERSION(u32)[NV_FUSE_OPT_FPF_UCODE_VERSIONS] @ 0x008241c0 {
+        15:0    data;
+    }
+}
