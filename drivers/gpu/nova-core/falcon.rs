@@ -86,9 +86,12 @@ pub(crate) enum FalconMem {
 pub(crate) struct FalconSection {
     /// Offset of the piece in [`FalconImage::bytes`].
     pub(crate) src: u32,
-    /// Offset in the falcon memory to copy it to. For IMEM this is also the tag (virtual
-    /// address) of the blocks, which the boot vector refers to.
+    /// Physical offset in the falcon memory to copy it to; a multiple of 256.
     pub(crate) dst: u32,
+    /// For IMEM, the virtual address of the first byte, which tags its blocks and which code
+    /// addresses and the boot vector refer to; it must lie at the same offset within a 256-byte
+    /// block as `src`. Ignored for DMEM.
+    pub(crate) virt: u32,
     /// Length in bytes. Transfers are whole 256-byte blocks; the last one is padded with zeros.
     pub(crate) len: u32,
 }
@@ -145,19 +148,24 @@ pub(crate) enum SectionError {
     OutsideMemory,
     /// The destination is not at the start of a 256-byte block.
     MisalignedDestination,
-    /// A DMEM section must start at a block boundary of the image, since its transfers are
-    /// relative to a DMA base that is a multiple of 256.
+    /// The source is not where the transfers can reach it: a DMEM section must start at a
+    /// 256-byte boundary of the image, an IMEM section at the same offset within a block as its
+    /// virtual address.
     MisalignedSource,
 }
 
-/// The 256-byte DMA transfers that load one section: `count` blocks, the `n`th from source
-/// offset `fb_offset + n * 256` (relative to DMA base `base_offset` into the image buffer) to
+/// The 256-byte DMA transfers that load one section: `count` blocks, the `n`th from offset
+/// `fb_offset + n * 256` from the DMA base, which is `base_offset` bytes into the DMA buffer, to
 /// memory offset `mem_offset + n * 256`.
+///
+/// The DMA engine tags each IMEM block with its source offset (`DMATRFFBOFFS`), so for IMEM
+/// `fb_offset` is the section's virtual address and the base is placed that far before the
+/// section; for DMEM the base is the section's start (nouveau `nvkm_falcon_dma_wr`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct DmaPlan {
-    /// Offset into the image buffer of the DMA base.
+    /// Offset into the DMA buffer of the DMA base; a multiple of 256.
     pub(crate) base_offset: u32,
-    /// Source offset of the first block, relative to the DMA base.
+    /// Offset of the first block from the DMA base.
     pub(crate) fb_offset: u32,
     /// Memory offset of the first block.
     pub(crate) mem_offset: u32,
@@ -166,28 +174,97 @@ pub(crate) struct DmaPlan {
 }
 
 impl DmaPlan {
-    /// Plans the transfers of `section` of an image of `image_len` bytes into memory `mem` of
-    /// `mem_size` bytes.
-    ///
-    /// For IMEM the DMA base is the start of the image and each block's source offset is its
-    /// IMEM tag; for DMEM the base moves to the section's start (nouveau `nvkm_falcon_dma_wr`).
+    /// Returns the offset into the DMA buffer just past the last block the transfers read.
+    fn buffer_end(&self) -> Option<u32> {
+        self.count
+            .checked_mul(MEM_BLOCK_SIZE)?
+            .checked_add(self.fb_offset)?
+            .checked_add(self.base_offset)
+    }
+}
+
+/// Most sections an image has: non-secure IMEM, secure IMEM, DMEM.
+const MAX_SECTIONS: usize = 3;
+
+/// How an image is laid out in its DMA buffer and transferred from there.
+///
+/// The buffer holds the image at offset `pad`, zero-filled before (so that an IMEM section whose
+/// virtual address is above its offset in the image still has its DMA base inside the buffer)
+/// and after (so that every last block is whole).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct LoadPlan {
+    /// Offset of the image in the buffer; a multiple of 256.
+    pub(crate) pad: u32,
+    /// Length of the buffer; a multiple of 256.
+    pub(crate) buffer_len: u32,
+    /// The transfers, in order.
+    pub(crate) transfers: [Option<(FalconMem, DmaPlan)>; MAX_SECTIONS],
+}
+
+impl LoadPlan {
+    /// Plans the loading of an image of `image_len` bytes with `sections` into a falcon with
+    /// memories of `sizes`, checking every section against the image and the memories.
     pub(crate) fn new(
-        section: FalconSection,
         image_len: usize,
-        mem: FalconMem,
-        mem_size: u32,
+        sections: [Option<(FalconMem, FalconSection)>; MAX_SECTIONS],
+        sizes: FalconMemSizes,
     ) -> Result<Self, SectionError> {
+        let image_len = u32::try_from(image_len).map_err(|_| SectionError::OutsideImage)?;
+
+        // The front padding: the largest distance an IMEM section's virtual address lies
+        // above its place in the image.
+        let mut pad = 0u32;
+        for (mem, section) in sections.iter().flatten() {
+            if *mem != FalconMem::Dmem {
+                pad = pad.max(section.virt.saturating_sub(section.src));
+            }
+        }
+        let pad = pad
+            .checked_next_multiple_of(MEM_BLOCK_SIZE)
+            .ok_or(SectionError::OutsideImage)?;
+
+        let mut buffer_end = pad
+            .checked_add(image_len)
+            .ok_or(SectionError::OutsideImage)?;
+        let mut transfers = [None; MAX_SECTIONS];
+        for (slot, (mem, section)) in transfers.iter_mut().zip(sections.iter().flatten()) {
+            let plan = Self::plan(pad, image_len, *mem, section, sizes)?;
+            buffer_end = buffer_end.max(plan.buffer_end().ok_or(SectionError::OutsideImage)?);
+            *slot = Some((*mem, plan));
+        }
+
+        Ok(Self {
+            pad,
+            buffer_len: buffer_end
+                .checked_next_multiple_of(MEM_BLOCK_SIZE)
+                .ok_or(SectionError::OutsideImage)?,
+            transfers,
+        })
+    }
+
+    /// Plans the transfers of one section of an image placed `pad` bytes into the buffer.
+    fn plan(
+        pad: u32,
+        image_len: u32,
+        mem: FalconMem,
+        section: &FalconSection,
+        sizes: FalconMemSizes,
+    ) -> Result<DmaPlan, SectionError> {
         let end = section
             .src
             .checked_add(section.len)
             .ok_or(SectionError::OutsideImage)?;
-        if usize::try_from(end).map_or(true, |end| end > image_len) {
+        if end > image_len {
             return Err(SectionError::OutsideImage);
         }
         if section.dst % MEM_BLOCK_SIZE != 0 {
             return Err(SectionError::MisalignedDestination);
         }
         let count = section.len.div_ceil(MEM_BLOCK_SIZE);
+        let mem_size = match mem {
+            FalconMem::Dmem => sizes.dmem,
+            FalconMem::ImemSecure | FalconMem::ImemNonSecure => sizes.imem,
+        };
         let mem_end = count
             .checked_mul(MEM_BLOCK_SIZE)
             .and_then(|len| len.checked_add(section.dst))
@@ -196,34 +273,30 @@ impl DmaPlan {
             return Err(SectionError::OutsideMemory);
         }
 
-        Ok(match mem {
-            FalconMem::ImemSecure | FalconMem::ImemNonSecure => DmaPlan {
-                base_offset: 0,
-                fb_offset: section.src,
-                mem_offset: section.dst,
-                count,
-            },
-            FalconMem::Dmem => {
-                if section.src % MEM_BLOCK_SIZE != 0 {
-                    return Err(SectionError::MisalignedSource);
-                }
-                DmaPlan {
-                    base_offset: section.src,
-                    fb_offset: 0,
-                    mem_offset: section.dst,
-                    count,
-                }
-            }
-        })
-    }
+        // Where the section starts in the buffer.
+        let start = pad
+            .checked_add(section.src)
+            .ok_or(SectionError::OutsideImage)?;
+        let (base_offset, fb_offset) = match mem {
+            // `pad` makes `start >= virt` for every IMEM section.
+            FalconMem::ImemSecure | FalconMem::ImemNonSecure => (
+                start
+                    .checked_sub(section.virt)
+                    .ok_or(SectionError::MisalignedSource)?,
+                section.virt,
+            ),
+            FalconMem::Dmem => (start, 0),
+        };
+        if base_offset % MEM_BLOCK_SIZE != 0 {
+            return Err(SectionError::MisalignedSource);
+        }
 
-    /// Returns the number of bytes of the image buffer the transfers read: the last block may
-    /// reach past the end of the image, into the buffer's zero padding.
-    pub(crate) fn buffer_end(&self) -> Option<u32> {
-        self.count
-            .checked_mul(MEM_BLOCK_SIZE)?
-            .checked_add(self.fb_offset)?
-            .checked_add(self.base_offset)
+        Ok(DmaPlan {
+            base_offset,
+            fb_offset,
+            mem_offset: section.dst,
+            count,
+        })
     }
 }
 
@@ -336,53 +409,41 @@ impl<'a, E: FalconEngine> Falcon<'a, E> {
     #[expect(dead_code, reason = "the FWSEC and booter loaders will call it")]
     pub(crate) fn load<I: FalconImage<Engine = E>>(&self, image: &I) -> Result {
         let bytes = image.bytes();
+        let sections = [
+            image
+                .imem_nonsecure()
+                .map(|s| (FalconMem::ImemNonSecure, s)),
+            image.imem_secure().map(|s| (FalconMem::ImemSecure, s)),
+            Some((FalconMem::Dmem, image.dmem())),
+        ];
+        let plan = LoadPlan::new(bytes.len(), sections, self.mem).map_err(|e| {
+            dev_err!(
+                self.dev,
+                "{} falcon: cannot load image ({:?}): {:?}\n",
+                E::NAME,
+                sections,
+                e
+            );
+            EINVAL
+        })?;
 
-        let mut sections = KVec::new();
-        if let Some(section) = image.imem_nonsecure() {
-            sections.push((FalconMem::ImemNonSecure, section), GFP_KERNEL)?;
-        }
-        if let Some(section) = image.imem_secure() {
-            sections.push((FalconMem::ImemSecure, section), GFP_KERNEL)?;
-        }
-        sections.push((FalconMem::Dmem, image.dmem()), GFP_KERNEL)?;
-
-        let mut plans = KVec::with_capacity(sections.len(), GFP_KERNEL)?;
-        let mut buffer_len = bytes.len();
-        for &(mem, section) in sections.iter() {
-            let size = match mem {
-                FalconMem::Dmem => self.mem.dmem,
-                FalconMem::ImemSecure | FalconMem::ImemNonSecure => self.mem.imem,
-            };
-            let plan = DmaPlan::new(section, bytes.len(), mem, size).map_err(|e| {
-                dev_err!(
-                    self.dev,
-                    "{} falcon: cannot load {:?} section {:?}: {:?}\n",
-                    E::NAME,
-                    mem,
-                    section,
-                    e
-                );
-                EINVAL
-            })?;
-            let end = plan.buffer_end().ok_or(EOVERFLOW)?;
-            buffer_len = buffer_len.max(usize::try_from(end)?);
-            plans.push((mem, plan), GFP_KERNEL)?;
-        }
-
-        // A zero-padded, DMA-coherent copy of the image, whole blocks long.
-        let buffer_len = buffer_len
-            .checked_next_multiple_of(MEM_BLOCK_SIZE as usize)
-            .ok_or(EOVERFLOW)?;
-        let mut buffer = CoherentBox::<[u8]>::zeroed_slice(self.dev, buffer_len, GFP_KERNEL)?;
+        // The DMA buffer: the image at `plan.pad`, zeros around it.
+        let pad = usize::try_from(plan.pad)?;
+        let mut buffer = CoherentBox::<[u8]>::zeroed_slice(
+            self.dev,
+            usize::try_from(plan.buffer_len)?,
+            GFP_KERNEL,
+        )?;
         buffer
-            .get_mut(..bytes.len())
+            .get_mut(pad..)
+            .and_then(|tail| tail.get_mut(..bytes.len()))
             .ok_or(EINVAL)?
             .copy_from_slice(bytes);
         let buffer: Coherent<[u8]> = buffer.into();
 
         self.setup_dma();
-        for &(mem, plan) in plans.iter() {
-            self.dma_transfer(buffer.dma_address(), mem, plan)?;
+        for &(mem, transfer) in plan.transfers.iter().flatten() {
+            self.dma_transfer(buffer.dma_address(), mem, transfer)?;
         }
 
         if let Some(params) = image.brom_params() {
@@ -448,7 +509,7 @@ impl<'a, E: FalconEngine> Falcon<'a, E> {
         };
 
         for block in 0..plan.count {
-            // `DmaPlan::new` checked that the last block ends within the memory and the buffer.
+            // `LoadPlan::new` checked that the last block ends within the memory and the buffer.
             let pos = block.checked_mul(MEM_BLOCK_SIZE).ok_or(EOVERFLOW)?;
             let mem_offset = plan.mem_offset.checked_add(pos).ok_or(EOVERFLOW)?;
             let fb_offset = plan.fb_offset.checked_add(pos).ok_or(EOVERFLOW)?;
@@ -569,92 +630,200 @@ impl<'a, E: FalconEngine> Falcon<'a, E> {
 mod tests {
     use super::*;
 
-    const IMEM: u32 = 64 * 1024;
-    const DMEM: u32 = 64 * 1024;
+    const SIZES: FalconMemSizes = FalconMemSizes {
+        imem: 64 * 1024,
+        dmem: 64 * 1024,
+    };
 
-    fn section(src: u32, dst: u32, len: u32) -> FalconSection {
-        FalconSection { src, dst, len }
+    fn section(src: u32, dst: u32, virt: u32, len: u32) -> FalconSection {
+        FalconSection {
+            src,
+            dst,
+            virt,
+            len,
+        }
+    }
+
+    /// Plans an image with secure IMEM `imem` and DMEM `dmem`.
+    fn plan(
+        image_len: usize,
+        imem: FalconSection,
+        dmem: FalconSection,
+    ) -> Result<LoadPlan, SectionError> {
+        LoadPlan::new(
+            image_len,
+            [
+                None,
+                Some((FalconMem::ImemSecure, imem)),
+                Some((FalconMem::Dmem, dmem)),
+            ],
+            SIZES,
+        )
     }
 
     #[test]
-    fn imem_blocks_are_tagged_by_source_offset() {
-        let plan = DmaPlan::new(
-            section(0x100, 0, 0x1234),
-            0x2000,
-            FalconMem::ImemSecure,
-            IMEM,
+    fn fwsec_like_image() {
+        // IMEM at the start, tagged from 0; DMEM after it, not a whole number of blocks.
+        let p = plan(
+            0x1700,
+            section(0, 0, 0, 0x1400),
+            section(0x1400, 0, 0, 0x2f0),
         );
         assert_eq!(
-            plan,
-            Ok(DmaPlan {
-                base_offset: 0,
-                fb_offset: 0x100,
-                mem_offset: 0,
-                count: 0x13,
+            p,
+            Ok(LoadPlan {
+                pad: 0,
+                buffer_len: 0x1700,
+                transfers: [
+                    Some((
+                        FalconMem::ImemSecure,
+                        DmaPlan {
+                            base_offset: 0,
+                            fb_offset: 0,
+                            mem_offset: 0,
+                            count: 0x14,
+                        }
+                    )),
+                    Some((
+                        FalconMem::Dmem,
+                        DmaPlan {
+                            base_offset: 0x1400,
+                            fb_offset: 0,
+                            mem_offset: 0,
+                            count: 3,
+                        }
+                    )),
+                    None,
+                ],
             })
         );
-        // The last block reads 0x100 + 0x13 * 256 = 0x1400 bytes of buffer.
-        assert_eq!(plan.ok().and_then(|p| p.buffer_end()), Some(0x1400));
     }
 
     #[test]
-    fn dmem_moves_the_base() {
-        let plan = DmaPlan::new(section(0x1400, 0x200, 0x300), 0x1700, FalconMem::Dmem, DMEM);
+    fn imem_tags_come_from_the_virtual_address() {
+        // Code at image offset 0x100 that runs at virtual address 0x10100: the DMA base sits
+        // 0x10000 before it, which needs 0x10000 bytes of padding in front of the image.
+        let p = plan(
+            0x400,
+            section(0x100, 0x200, 0x1_0100, 0x200),
+            section(0x300, 0, 0, 0x100),
+        );
+        let p = p.map(|p| (p.pad, p.buffer_len, p.transfers[0], p.transfers[1]));
         assert_eq!(
-            plan,
-            Ok(DmaPlan {
-                base_offset: 0x1400,
-                fb_offset: 0,
-                mem_offset: 0x200,
-                count: 3,
-            })
+            p,
+            Ok((
+                0x10000,
+                0x10400,
+                Some((
+                    FalconMem::ImemSecure,
+                    DmaPlan {
+                        base_offset: 0,
+                        fb_offset: 0x1_0100,
+                        mem_offset: 0x200,
+                        count: 2,
+                    }
+                )),
+                Some((
+                    FalconMem::Dmem,
+                    DmaPlan {
+                        base_offset: 0x10300,
+                        fb_offset: 0,
+                        mem_offset: 0,
+                        count: 1,
+                    }
+                )),
+            ))
+        );
+        // A virtual address below the image offset needs no padding.
+        let p = plan(
+            0x400,
+            section(0x200, 0, 0x100, 0x100),
+            section(0x300, 0, 0, 0x100),
         );
         assert_eq!(
-            DmaPlan::new(section(0x1480, 0, 0x100), 0x1700, FalconMem::Dmem, DMEM),
+            p.map(|p| (p.pad, p.transfers[0])),
+            Ok((
+                0,
+                Some((
+                    FalconMem::ImemSecure,
+                    DmaPlan {
+                        base_offset: 0x100,
+                        fb_offset: 0x100,
+                        mem_offset: 0,
+                        count: 1,
+                    }
+                ))
+            ))
+        );
+    }
+
+    #[test]
+    fn misaligned_sections_are_refused() {
+        // DMEM not at a block boundary of the image.
+        assert_eq!(
+            plan(0x400, section(0, 0, 0, 0x100), section(0x180, 0, 0, 0x100)),
             Err(SectionError::MisalignedSource)
         );
-    }
-
-    #[test]
-    fn sections_stay_inside_image_and_memory() {
+        // IMEM whose virtual address is at another offset within a block.
         assert_eq!(
-            DmaPlan::new(
-                section(0x100, 0, 0x1001),
-                0x1100,
-                FalconMem::ImemSecure,
-                IMEM
+            plan(
+                0x400,
+                section(0x100, 0, 0x80, 0x100),
+                section(0x200, 0, 0, 0x100)
             ),
-            Err(SectionError::OutsideImage)
+            Err(SectionError::MisalignedSource)
         );
+        // A destination inside a block.
         assert_eq!(
-            DmaPlan::new(section(u32::MAX, 0, 2), usize::MAX, FalconMem::Dmem, DMEM),
-            Err(SectionError::OutsideImage)
-        );
-        // Exactly filling the memory is fine; one byte more is a block too many.
-        assert!(DmaPlan::new(section(0, 0xff00, 0x100), 0x100, FalconMem::Dmem, DMEM).is_ok());
-        assert_eq!(
-            DmaPlan::new(section(0, 0xff00, 0x101), 0x101, FalconMem::Dmem, DMEM),
-            Err(SectionError::OutsideMemory)
-        );
-        assert_eq!(
-            DmaPlan::new(
-                section(0, 0xffff_ff00, 0x200),
-                0x200,
-                FalconMem::ImemNonSecure,
-                u32::MAX
+            plan(
+                0x400,
+                section(0, 0x80, 0, 0x100),
+                section(0x200, 0, 0, 0x100)
             ),
-            Err(SectionError::OutsideMemory)
-        );
-        assert_eq!(
-            DmaPlan::new(section(0, 0x80, 0x100), 0x100, FalconMem::ImemSecure, IMEM),
             Err(SectionError::MisalignedDestination)
         );
     }
 
     #[test]
-    fn empty_section_transfers_nothing() {
-        let plan = DmaPlan::new(section(0, 0, 0), 0, FalconMem::Dmem, 0);
-        assert_eq!(plan.map(|p| p.count), Ok(0));
+    fn sections_stay_inside_image_and_memory() {
+        let dmem = section(0, 0, 0, 0x100);
+        assert_eq!(
+            plan(0x1100, section(0x100, 0, 0x100, 0x1001), dmem),
+            Err(SectionError::OutsideImage)
+        );
+        assert_eq!(
+            plan(0x1100, section(u32::MAX, 0, u32::MAX, 2), dmem),
+            Err(SectionError::OutsideImage)
+        );
+        assert_eq!(
+            plan(usize::MAX, dmem, dmem),
+            Err(SectionError::OutsideImage)
+        );
+        // Exactly filling the memory is fine; one byte more is a block too many.
+        assert!(plan(0x100, dmem, section(0, 0xff00, 0, 0x100)).is_ok());
+        assert_eq!(
+            plan(0x101, dmem, section(0, 0xff00, 0, 0x101)),
+            Err(SectionError::OutsideMemory)
+        );
+        assert_eq!(
+            plan(0x200, section(0, 0xffff_ff00, 0, 0x200), dmem),
+            Err(SectionError::OutsideMemory)
+        );
+        // A virtual address so high that the padding overflows.
+        assert_eq!(
+            plan(0x200, section(0, 0, 0xffff_ff80, 0x100), dmem),
+            Err(SectionError::OutsideImage)
+        );
+    }
+
+    #[test]
+    fn empty_sections_transfer_nothing() {
+        let empty = section(0, 0, 0, 0);
+        let p = LoadPlan::new(0, [None, None, Some((FalconMem::Dmem, empty))], SIZES);
+        assert_eq!(
+            p.map(|p| (p.buffer_len, p.transfers[0].map(|(_, t)| t.count))),
+            Ok((0, Some(0)))
+        );
     }
 
     #[test]
