@@ -127,7 +127,9 @@ register! {
 
     /// Hardware configuration: the sizes of the falcon's memories.
     pub(crate) NV_PFALCON_FALCON_HWCFG(u32) @ PFalconBase + 0x00000108 {
-        /// DMEM size in 256-byte blocks (nouveau `nvkm_falcon_oneinit`: bits 17:9).
+        /// DMEM size in 256-byte blocks. Not in the open-gpu-kernel-modules headers; from
+        /// NVIDIA's nvgpu `hw_falcon_gp106.h` (`falcon_falcon_hwcfg_dmem_size_v`) and nouveau
+        /// `nvkm_falcon_oneinit`.
         17:9    dmem_size;
         /// IMEM size in 256-byte blocks.
         8:0     imem_size;
