@@ -97,7 +97,7 @@ impl pci::Driver for NovaCoreDriver {
 
             // Lay out the top of VRAM and reset the falcons that will boot GSP-RM. Skipped
             // (with a line saying why) on chips or simulators without a FB unit to lay out.
-            let sysmem_flush = match FbLayout::probe(pdev.as_ref(), &bar, spec.chipset())? {
+            let mut sysmem_flush = match FbLayout::probe(pdev.as_ref(), &bar, spec.chipset())? {
                 Some(layout) => {
                     dev_info!(pdev, "{}\n", layout);
                     let flush = SysmemFlush::register(pdev.as_ref(), &bar, spec.chipset())?;
@@ -125,7 +125,12 @@ impl pci::Driver for NovaCoreDriver {
                 u32::from(pdev.dev_id()),
                 MODULE_NAME,
                 info,
-            )?;
+            )
+            .inspect_err(|_| {
+                if let Some(flush) = sysmem_flush.take() {
+                    flush.unregister(&bar);
+                }
+            })?;
 
             Ok(try_pin_init!(NovaCore {
                 bar,

@@ -291,7 +291,8 @@ pub(crate) fn read_wpr2(bar: Bar0<'_>) -> Result<Option<Range<u64>>, FbError> {
 /// `kbusInitSysmemFlush`).
 ///
 /// Unregister it with [`SysmemFlush::unregister`] before the GPU is released; if it is dropped
-/// still registered, the page is leaked rather than freed under the GPU.
+/// still registered, the page (and the device reference it holds) is leaked rather than freed
+/// while the GPU may still write to it.
 pub(crate) struct SysmemFlush {
     chipset: Chipset,
     page: Option<CoherentHandle>,
