@@ -462,6 +462,22 @@ mod tests {
     }
 
     #[test]
+    fn sysmem_flush_address_encodes() {
+        use super::hal::{flush_addr_reg_tu102, flush_addr_regs_ga100};
+
+        assert_eq!(flush_addr_regs_ga100(0x1_2345_6000), Some((0x0123_4560, 0)));
+        assert_eq!(
+            flush_addr_regs_ga100(0x7f_ffff_ffff_ff00),
+            Some((0xffff_ffff, 0x7f))
+        );
+        assert_eq!(flush_addr_regs_ga100(0x80_0000_0000_0000), None);
+        assert_eq!(flush_addr_regs_ga100(0x1000_0080), None);
+        assert_eq!(flush_addr_reg_tu102(0xff_ffff_ff00), Some(0xffff_ffff));
+        assert_eq!(flush_addr_reg_tu102(0x100_0000_0000), None);
+        assert_eq!(flush_addr_reg_tu102(0x1010), None);
+    }
+
+    #[test]
     fn vga_workspace_register_decodes() {
         assert_eq!(vga_workspace_base(0x05ff_fe00), None);
         assert_eq!(vga_workspace_base(0x05ff_fe08), Some(0x5_fffe_0000));

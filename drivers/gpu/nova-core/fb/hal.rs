@@ -66,14 +66,36 @@ fn display_present_ga100(bar: Bar0<'_>) -> Result<bool, FbError> {
         .map(|raw| !regs::NV_FUSE_STATUS_OPT_DISPLAY_GA100::from(raw).disabled())
 }
 
+/// Splits a sysmem flush page address into the values of `NV_PFB_NISO_FLUSH_SYSMEM_ADDR` (bits
+/// 39:8) and `_HI` (bits 63:40), or `None` if the page is not 256-byte aligned or above what
+/// the HI register takes: `NV_PFB_NISO_FLUSH_SYSMEM_ADDR_HI_MASK` is 0x7f, so 128 TiB
+/// (open-gpu-kernel-modules `ampere/ga100/dev_fb.h`, `kmemsysProgramSysmemFlushBuffer_GA100`).
+pub(super) fn flush_addr_regs_ga100(addr: u64) -> Option<(u32, u32)> {
+    const HI_MASK: u64 = 0x7f;
+
+    if addr % (1 << FLUSH_ADDR_SHIFT) != 0 || (addr >> FLUSH_ADDR_HI_SHIFT) & !HI_MASK != 0 {
+        return None;
+    }
+    // CAST: bits 39:8 and 46:40, masked above.
+    Some((
+        (addr >> FLUSH_ADDR_SHIFT) as u32,
+        (addr >> FLUSH_ADDR_HI_SHIFT) as u32,
+    ))
+}
+
+/// The value of `NV_PFB_NISO_FLUSH_SYSMEM_ADDR` for a sysmem flush page on Turing, which has no
+/// HI register: `None` unless the page is 256-byte aligned and below 1 TiB.
+pub(super) fn flush_addr_reg_tu102(addr: u64) -> Option<u32> {
+    if addr % (1 << FLUSH_ADDR_SHIFT) != 0 {
+        return None;
+    }
+    u32::try_from(addr >> FLUSH_ADDR_SHIFT).ok()
+}
+
 fn write_sysmem_flush_ga100(bar: Bar0<'_>, addr: u64) -> Result {
-    let hi = u32::try_from(addr >> FLUSH_ADDR_HI_SHIFT).map_err(|_| EINVAL)?;
+    let (lo, hi) = flush_addr_regs_ga100(addr).ok_or(EINVAL)?;
     bar.write_reg(regs::NV_PFB_NISO_FLUSH_SYSMEM_ADDR_HI::zeroed().try_with_adr_63_40(hi)?);
-    // CAST: bits 39:8; the bits above went into the HI register.
-    bar.write_reg(
-        regs::NV_PFB_NISO_FLUSH_SYSMEM_ADDR::zeroed()
-            .with_adr_39_08((addr >> FLUSH_ADDR_SHIFT) as u32),
-    );
+    bar.write_reg(regs::NV_PFB_NISO_FLUSH_SYSMEM_ADDR::zeroed().with_adr_39_08(lo));
     Ok(())
 }
 
@@ -108,8 +130,7 @@ impl FbHal for Tu102 {
     }
 
     fn write_sysmem_flush(&self, bar: Bar0<'_>, addr: u64) -> Result {
-        // Turing has no HI register: the page must be below 1 TiB.
-        let lo = u32::try_from(addr >> FLUSH_ADDR_SHIFT).map_err(|_| EINVAL)?;
+        let lo = flush_addr_reg_tu102(addr).ok_or(EINVAL)?;
         bar.write_reg(regs::NV_PFB_NISO_FLUSH_SYSMEM_ADDR::zeroed().with_adr_39_08(lo));
         Ok(())
     }
