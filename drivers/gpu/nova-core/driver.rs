@@ -12,6 +12,8 @@ use kernel::{
 };
 
 use crate::{
+    falcon::{gsp::Gsp, sec2::Sec2, Falcon},
+    fb::{FbLayout, SysmemFlush},
     firmware,
     gpu::Spec,
     interface::{GpuInfo, GpuInfoForLt, AUXILIARY_NAME, MODULE_NAME},
@@ -28,14 +30,26 @@ pub(crate) type Bar0<'a> = &'a pci::Bar<'a, BAR0_SIZE>;
 const BAR1: u32 = 1;
 
 /// The driver state of one bound GPU.
-#[pin_data]
+#[pin_data(PinnedDrop)]
 pub(crate) struct NovaCore<'bound> {
     /// The register window; the chip's units will be reached through it.
-    _bar: pci::Bar<'bound, BAR0_SIZE>,
+    bar: pci::Bar<'bound, BAR0_SIZE>,
     /// The parsed VBIOS, which holds the FWSEC ucode that GSP boot will run.
     _vbios: Vbios,
-    /// The auxiliary device for nova-drm. Dropped (unregistered) before `_bar`.
+    /// The sysmem flush page, if the FB unit was set up; unregistered on drop.
+    sysmem_flush: Option<SysmemFlush>,
+    /// The auxiliary device for nova-drm. Dropped (unregistered) before `bar`.
     _drm: auxiliary::Registration<'bound, GpuInfoForLt>,
+}
+
+#[pinned_drop]
+impl PinnedDrop for NovaCore<'_> {
+    fn drop(self: Pin<&mut Self>) {
+        let this = self.project();
+        if let Some(flush) = this.sysmem_flush.take() {
+            flush.unregister(&*this.bar);
+        }
+    }
 }
 
 /// The nova-core PCI driver.
@@ -85,6 +99,25 @@ impl pci::Driver for NovaCoreDriver {
             let vbios = Vbios::read(pdev.as_ref(), &bar, spec.chipset())?;
             let bar1_size = pdev.resource_len(BAR1)?;
 
+            // Lay out the top of VRAM and reset the falcons that will boot GSP-RM. Skipped
+            // (with a line saying why) on chips or simulators without a FB unit to lay out.
+            let mut sysmem_flush = match FbLayout::probe(pdev.as_ref(), &bar, spec.chipset())? {
+                Some(layout) => {
+                    dev_info!(pdev, "{}\n", layout);
+                    let flush = SysmemFlush::register(pdev.as_ref(), &bar, spec.chipset())?;
+                    let reset = Falcon::<Gsp>::new_reset(pdev.as_ref(), &bar, spec.chipset())
+                        .and_then(|_| {
+                            Falcon::<Sec2>::new_reset(pdev.as_ref(), &bar, spec.chipset())
+                        });
+                    if let Err(e) = reset {
+                        flush.unregister(&bar);
+                        return Err(e);
+                    }
+                    Some(flush)
+                }
+                None => None,
+            };
+
             dev_info!(pdev, "NVIDIA {}, BAR1 {} MiB\n", spec, bar1_size >> 20);
 
             let info = GpuInfo::new(spec, bar1_size, pdev.device_id());
@@ -96,11 +129,17 @@ impl pci::Driver for NovaCoreDriver {
                 u32::from(pdev.dev_id()),
                 MODULE_NAME,
                 info,
-            )?;
+            )
+            .inspect_err(|_| {
+                if let Some(flush) = sysmem_flush.take() {
+                    flush.unregister(&bar);
+                }
+            })?;
 
             Ok(try_pin_init!(NovaCore {
-                _bar: bar,
+                bar,
                 _vbios: vbios,
+                sysmem_flush,
                 _drm: drm,
             }))
         })

@@ -7,6 +7,8 @@
 //! (nova-drm) reach the GPU; see [`interface`] for what they are given.
 
 mod driver;
+mod falcon;
+mod fb;
 mod firmware;
 mod gpu;
 pub mod interface;
