@@ -18,6 +18,8 @@ use kernel::{device, firmware::Firmware, fmt, prelude::*, str::CString};
 use crate::gpu::{Architecture, Chipset};
 
 pub(crate) mod elf;
+pub(crate) mod gsp;
+pub(crate) mod riscv;
 
 /// The GSP-RM release whose files (and, later, ABI) nova uses.
 pub(crate) const VERSION: &str = "570.144";

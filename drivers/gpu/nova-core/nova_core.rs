@@ -9,6 +9,7 @@
 mod driver;
 mod firmware;
 mod gpu;
+mod gsp;
 pub mod interface;
 mod regs;
 
