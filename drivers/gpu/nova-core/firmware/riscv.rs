@@ -88,9 +88,7 @@ impl<'a> Bootloader<'a> {
         ] {
             let end = u64::from(off) + u64::from(size);
             if size == 0 || end > payload.len() as u64 {
-                return Err(FwError::Malformed(
-                    "bootloader part outside its payload",
-                ));
+                return Err(FwError::Malformed("bootloader part outside its payload"));
             }
         }
         Ok(Self { desc, payload })

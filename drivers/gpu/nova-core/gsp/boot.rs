@@ -36,7 +36,10 @@ pub(crate) const LOG_BUFFER_SIZE: usize = 0x10000;
 pub(crate) fn fill_log_ptes(buf: &mut [u8], bus_addr: u64) -> Result {
     let pages = buf.len() / GSP_PAGE_SIZE;
     // The table must fit in the buffer after the put pointer.
-    let table_end = pages.checked_add(1).and_then(|n| n.checked_mul(8)).ok_or(EINVAL)?;
+    let table_end = pages
+        .checked_add(1)
+        .and_then(|n| n.checked_mul(8))
+        .ok_or(EINVAL)?;
     if buf.len() % GSP_PAGE_SIZE != 0 || pages == 0 || table_end > buf.len() {
         return Err(EINVAL);
     }
@@ -266,7 +269,11 @@ impl GspFwImage {
             let len = usize::try_from(entry.dma_len()).map_err(|_| EINVAL)?;
             let mut off = 0;
             while off < len && addrs.len() < layout.data_pages {
-                addrs.push(entry.dma_address() + off as u64, GFP_KERNEL)?;
+                let addr = entry
+                    .dma_address()
+                    .checked_add(off as u64)
+                    .ok_or(EOVERFLOW)?;
+                addrs.push(addr, GFP_KERNEL)?;
                 off += GSP_PAGE_SIZE;
             }
         }
@@ -283,9 +290,15 @@ impl GspFwImage {
             &layout,
             &mut l0,
             &mut l1,
-            l01_addr + GSP_PAGE_SIZE as u64,
+            l01_addr
+                .checked_add(GSP_PAGE_SIZE as u64)
+                .ok_or(EOVERFLOW)?,
             &mut l2,
-            |i| Ok(l2_addr + (i * GSP_PAGE_SIZE) as u64),
+            |i| {
+                l2_addr
+                    .checked_add((i * GSP_PAGE_SIZE) as u64)
+                    .ok_or(EOVERFLOW)
+            },
             |i| addrs.get(i).copied().ok_or(EINVAL),
         )?;
         let mut levels = KVec::with_capacity(2 * GSP_PAGE_SIZE, GFP_KERNEL)?;
@@ -317,7 +330,8 @@ mod tests {
         let mut buf = KVec::from_elem(0xaau8, LOG_BUFFER_SIZE, GFP_KERNEL)?;
         buf[..8].fill(0);
         fill_log_ptes(&mut buf, 0x8000_0000)?;
-        let word = |i: usize| u64::from_le_bytes(buf[i * 8..i * 8 + 8].try_into().unwrap_or([0; 8]));
+        let word =
+            |i: usize| u64::from_le_bytes(buf[i * 8..i * 8 + 8].try_into().unwrap_or([0; 8]));
         assert_eq!(word(0), 0);
         for i in 0..16 {
             assert_eq!(word(i + 1), 0x8000_0000 + (i as u64) * 4096);

@@ -655,6 +655,13 @@ impl Abi {
         Ok(out)
     }
 
+    /// Returns the size of the reply to `GET_GSP_STATIC_INFO` (`GspStaticConfigInfo`).
+    pub(crate) fn static_info_size(self) -> usize {
+        match self {
+            Self::R570_144 => size_of::<v570::GspStaticConfigInfo>(),
+        }
+    }
+
     /// Decodes the reply to `GET_GSP_STATIC_INFO`.
     pub(crate) fn static_info(self, payload: &[u8]) -> Result<StaticInfo, DecodeError> {
         match self {
@@ -696,9 +703,7 @@ impl Abi {
                     return Err(DecodeError::BadLength.into());
                 }
                 let word = |i: usize| -> Result<u32, DecodeError> {
-                    let b = words
-                        .get(i * 4..i * 4 + 4)
-                        .ok_or(DecodeError::BadLength)?;
+                    let b = words.get(i * 4..i * 4 + 4).ok_or(DecodeError::BadLength)?;
                     Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
                 };
                 let mut i = 0;
@@ -769,8 +774,8 @@ impl Abi {
         match self {
             Self::R570_144 => {
                 let m: v570::LibosPrint = read(payload)?;
-                let len = usize::try_from(m.libos_print_buf_size)
-                    .map_err(|_| DecodeError::BadLength)?;
+                let len =
+                    usize::try_from(m.libos_print_buf_size).map_err(|_| DecodeError::BadLength)?;
                 let text = payload
                     .get(size_of::<v570::LibosPrint>()..)
                     .and_then(|t| t.get(..len))
@@ -781,7 +786,10 @@ impl Abi {
     }
 
     /// Decodes `POST_EVENT`: client, event handle, notifier index, status and data size.
-    pub(crate) fn post_event(self, payload: &[u8]) -> Result<(u32, u32, u32, u32, u32), DecodeError> {
+    pub(crate) fn post_event(
+        self,
+        payload: &[u8],
+    ) -> Result<(u32, u32, u32, u32, u32), DecodeError> {
         match self {
             Self::R570_144 => {
                 let fixed = payload
@@ -1061,7 +1069,10 @@ mod tests {
         assert!(!info.fb_regions()[0].protected);
         // Too many regions, or a short reply.
         raw[0x158..0x15c].copy_from_slice(&17u32.to_le_bytes());
-        assert_eq!(ABI.static_info(&raw).map(|_| ()), Err(DecodeError::BadLength));
+        assert_eq!(
+            ABI.static_info(&raw).map(|_| ()),
+            Err(DecodeError::BadLength)
+        );
         assert_eq!(
             ABI.static_info(&raw[..0x677]).map(|_| ()),
             Err(DecodeError::Short)
@@ -1171,7 +1182,10 @@ mod tests {
         b[12..17].copy_from_slice(b"fault");
         let (xid, chid, text) = ABI.os_error_log(&b).map_err(Error::from)?;
         assert_eq!((xid, chid, &text[..6]), (31, 5, &b"fault\0"[..]));
-        assert_eq!(ABI.os_error_log(&b[..0x10f]).map(|_| ()), Err(DecodeError::Short));
+        assert_eq!(
+            ABI.os_error_log(&b[..0x10f]).map(|_| ()),
+            Err(DecodeError::Short)
+        );
 
         // UCODE_LIBOS_PRINT: the text length must be inside the payload.
         let mut b = KVec::from_elem(0u8, 8, GFP_KERNEL)?;
@@ -1197,8 +1211,14 @@ mod tests {
         b[0x1c..0x20].copy_from_slice(&0x1000u32.to_le_bytes());
         b[0x20..0x24].copy_from_slice(&1u32.to_le_bytes());
         let rc = ABI.rc_triggered(&b).map_err(Error::from)?;
-        assert_eq!((rc.chid, rc.except_type, rc.mmu_fault_addr), (9, 43, 0x1_0000_1000));
-        assert_eq!(ABI.rc_triggered(&b[..0x2f]).map(|_| ()), Err(DecodeError::Short));
+        assert_eq!(
+            (rc.chid, rc.except_type, rc.mmu_fault_addr),
+            (9, 43, 0x1_0000_1000)
+        );
+        assert_eq!(
+            ABI.rc_triggered(&b[..0x2f]).map(|_| ()),
+            Err(DecodeError::Short)
+        );
         Ok(())
     }
 }

@@ -28,7 +28,7 @@
 
 use core::sync::atomic::{fence, Ordering};
 
-use kernel::prelude::*;
+use kernel::{io::poll::read_poll_timeout, prelude::*, time::Delta};
 
 use super::fw::{Abi, ElementHeader};
 
@@ -119,9 +119,9 @@ pub(crate) fn checksum(data: &[u8]) -> u32 {
     let mut sum = 0u64;
     for chunk in data.chunks(8) {
         let mut word = [0u8; 8];
-        word.get_mut(..chunk.len())
-            .unwrap_or(&mut [])
-            .copy_from_slice(chunk);
+        for (dst, src) in word.iter_mut().zip(chunk) {
+            *dst = *src;
+        }
         sum ^= u64::from_le_bytes(word);
     }
     ((sum >> 32) as u32) ^ (sum as u32)
@@ -307,13 +307,8 @@ impl<M: SharedMem> Queues<M> {
         let slots = self.slots_for(payload.len());
         let mut buf = KVec::from_elem(0u8, slots as usize * GSP_PAGE_SIZE, GFP_KERNEL)
             .map_err(|_| QueueError::Kernel(ENOMEM))?;
-        self.abi.write_request_headers(
-            &mut buf,
-            self.tx_seq,
-            slots,
-            function,
-            rpc_len as u32,
-        )?;
+        self.abi
+            .write_request_headers(&mut buf, self.tx_seq, slots, function, rpc_len as u32)?;
         buf.get_mut(hdr + self.abi.rpc_header_size()..msg_len)
             .ok_or(QueueError::Kernel(EINVAL))?
             .copy_from_slice(payload);
@@ -323,7 +318,8 @@ impl<M: SharedMem> Queues<M> {
 
         for (i, page) in buf.chunks(GSP_PAGE_SIZE).enumerate() {
             let slot = (self.tx_ptr + i as u32) % SLOTS;
-            self.mem.write(Self::slot_offset(CMD_QUEUE_OFFSET, slot), page)?;
+            self.mem
+                .write(Self::slot_offset(CMD_QUEUE_OFFSET, slot), page)?;
         }
         self.tx_ptr = (self.tx_ptr + slots) % SLOTS;
         self.tx_seq = self.tx_seq.wrapping_add(1);
@@ -369,8 +365,10 @@ impl<M: SharedMem> Queues<M> {
 
         let mut first = KVec::from_elem(0u8, GSP_PAGE_SIZE, GFP_KERNEL)
             .map_err(|_| QueueError::Kernel(ENOMEM))?;
-        self.mem
-            .read(Self::slot_offset(STAT_QUEUE_OFFSET, self.rx_ptr), &mut first)?;
+        self.mem.read(
+            Self::slot_offset(STAT_QUEUE_OFFSET, self.rx_ptr),
+            &mut first,
+        )?;
         let hdr: ElementHeader = self
             .abi
             .read_headers(&first)
@@ -441,6 +439,19 @@ impl<M: SharedMem> Queues<M> {
             seq: hdr.seq,
             payload: buf,
         }))
+    }
+
+    /// Waits up to `timeout` for the next RPC, polling every 100 µs: the receive path until the
+    /// GSP interrupt is handled, and the fallback afterwards. A queue error ends the wait with
+    /// `EIO` (or `ENOMEM`); [`Queues::receive`] reports the details.
+    pub(crate) fn receive_timeout(&mut self, timeout: Delta) -> Result<Received> {
+        read_poll_timeout(
+            || self.receive().map_err(Error::from),
+            |r: &Option<Received>| r.is_some(),
+            Delta::from_micros(100),
+            timeout,
+        )?
+        .ok_or(ETIMEDOUT)
     }
 
     /// Takes an RPC whose payload continues in `CONTINUATION_RECORD`s until it is `total` bytes
@@ -535,7 +546,13 @@ mod tests {
         let msg_len = HDRS + payload.len();
         let slots = msg_len.div_ceil(4096) as u32;
         let mut buf = KVec::from_elem(0u8, slots as usize * 4096, GFP_KERNEL)?;
-        ABI.write_request_headers(&mut buf, seq, slots, function, (0x20 + payload.len()) as u32)?;
+        ABI.write_request_headers(
+            &mut buf,
+            seq,
+            slots,
+            function,
+            (0x20 + payload.len()) as u32,
+        )?;
         buf[HDRS..msg_len].copy_from_slice(payload);
         let sum = checksum(&buf[..msg_len.next_multiple_of(8)]);
         ABI.set_checksum(&mut buf, sum)?;
@@ -650,7 +667,10 @@ mod tests {
         for i in 0..3u32 {
             assert_eq!(q.send(73, &p), Ok(15 + i));
         }
-        assert_eq!(q.mem().read_u32(CMD_QUEUE_OFFSET + TX_WRITE_PTR)?, (60 + 12) % 63);
+        assert_eq!(
+            q.mem().read_u32(CMD_QUEUE_OFFSET + TX_WRITE_PTR)?,
+            (60 + 12) % 63
+        );
         let got = gsp_drain(q.mem_mut(), read)?;
         assert_eq!(got.len(), 3);
         for (i, (seq, _, payload)) in got.iter().enumerate() {
@@ -658,7 +678,8 @@ mod tests {
             assert_eq!(&payload[..], &p[..]);
         }
         // A read pointer GSP-RM corrupted is refused.
-        q.mem_mut().write_u32(STAT_QUEUE_OFFSET + RX_HDR_OFFSET, 63)?;
+        q.mem_mut()
+            .write_u32(STAT_QUEUE_OFFSET + RX_HDR_OFFSET, 63)?;
         assert_eq!(q.send(73, &p), Err(QueueError::BadPointer(63)));
         Ok(())
     }
@@ -775,7 +796,8 @@ mod tests {
         assert!(matches!(q.receive(), Ok(None)));
 
         // A write pointer outside the queue.
-        q.mem_mut().write_u32(STAT_QUEUE_OFFSET + TX_WRITE_PTR, 63)?;
+        q.mem_mut()
+            .write_u32(STAT_QUEUE_OFFSET + TX_WRITE_PTR, 63)?;
         assert!(matches!(q.receive(), Err(QueueError::BadPointer(63))));
         Ok(())
     }
@@ -784,7 +806,8 @@ mod tests {
     fn bad_status_header_is_refused() -> Result {
         let mut q = queues()?;
         gsp_send(q.mem_mut(), 0, 0, 0x1001, &[])?;
-        q.mem_mut().write_u32(STAT_QUEUE_OFFSET + TX_MSG_COUNT, 64)?;
+        q.mem_mut()
+            .write_u32(STAT_QUEUE_OFFSET + TX_MSG_COUNT, 64)?;
         assert!(matches!(q.receive(), Err(QueueError::BadHeader)));
         Ok(())
     }

@@ -121,7 +121,10 @@ mod tests {
         );
         // 512 pages fill one level 2 page exactly; one more byte needs a second.
         assert_eq!(Radix3Layout::new(512 * 4096).map(|l| l.level2_pages), Ok(1));
-        assert_eq!(Radix3Layout::new(512 * 4096 + 1).map(|l| l.level2_pages), Ok(2));
+        assert_eq!(
+            Radix3Layout::new(512 * 4096 + 1).map(|l| l.level2_pages),
+            Ok(2)
+        );
         // The GA102/AD102 570.144 image: 0x3c99000 bytes.
         assert_eq!(
             Radix3Layout::new(0x3c99000),
@@ -174,7 +177,15 @@ mod tests {
         let mut page1 = KVec::from_elem(0u8, 4096, GFP_KERNEL)?;
         let mut short = KVec::from_elem(0u8, 2048, GFP_KERNEL)?;
         assert_eq!(
-            fill(&layout, &mut page, &mut page1, 0, &mut short, |_| Ok(0), |_| Ok(0)),
+            fill(
+                &layout,
+                &mut page,
+                &mut page1,
+                0,
+                &mut short,
+                |_| Ok(0),
+                |_| Ok(0)
+            ),
             Err(EINVAL)
         );
         let mut l2 = KVec::from_elem(0u8, 4096, GFP_KERNEL)?;

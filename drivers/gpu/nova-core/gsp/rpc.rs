@@ -171,3 +171,124 @@ pub(crate) fn log_static_info(dev: &device::Device, info: &StaticInfo) {
 pub(crate) fn log_queue_error(dev: &device::Device, e: &QueueError) {
     dev_err!(dev, "GSP: message queue error: {:?}\n", e);
 }
+
+#[kunit_tests(nova_core_gsp_rpc)]
+mod tests {
+    use super::*;
+    use crate::gsp::queue::{CMD_QUEUE_OFFSET, SHARED_SIZE};
+
+    const ABI: Abi = Abi::R570_144;
+
+    /// Records the operations it is asked to run, failing on the `fail_at`-th.
+    struct Recorder {
+        ops: KVec<SeqOp>,
+        fail_at: usize,
+    }
+
+    impl SequencerExecutor for Recorder {
+        fn execute(&mut self, op: &SeqOp) -> Result {
+            if self.ops.len() == self.fail_at {
+                return Err(ETIMEDOUT);
+            }
+            self.ops.push(*op, GFP_KERNEL)?;
+            Ok(())
+        }
+    }
+
+    fn program(words: &[u32]) -> Result<KVec<u8>> {
+        let mut b = KVec::from_elem(0u8, 0x28, GFP_KERNEL)?;
+        b[0..4].copy_from_slice(&64u32.to_le_bytes());
+        b[4..8].copy_from_slice(&(words.len() as u32).to_le_bytes());
+        for w in words {
+            b.extend_from_slice(&w.to_le_bytes(), GFP_KERNEL)?;
+        }
+        Ok(b)
+    }
+
+    #[test]
+    fn sequencer_runs_in_order_and_stops_on_error() -> Result {
+        let p = program(&[0, 0x100, 1, 3, 20, 6, 7])?;
+        let mut r = Recorder {
+            ops: KVec::new(),
+            fail_at: usize::MAX,
+        };
+        assert_eq!(run_sequencer(ABI, &p, &mut r), Ok(4));
+        assert_eq!(
+            &r.ops[..],
+            &[
+                SeqOp::RegWrite {
+                    addr: 0x100,
+                    val: 1
+                },
+                SeqOp::DelayUs(20),
+                SeqOp::CoreStart,
+                SeqOp::CoreWaitForHalt
+            ]
+        );
+        let mut r = Recorder {
+            ops: KVec::new(),
+            fail_at: 1,
+        };
+        assert_eq!(run_sequencer(ABI, &p, &mut r), Err(ETIMEDOUT));
+        assert_eq!(r.ops.len(), 1);
+        // A malformed program runs nothing.
+        let bad = program(&[0, 0x100, 1, 42])?;
+        let mut r = Recorder {
+            ops: KVec::new(),
+            fail_at: usize::MAX,
+        };
+        assert_eq!(run_sequencer(ABI, &bad, &mut r), Err(EIO));
+        assert!(r.ops.is_empty());
+        Ok(())
+    }
+
+    /// Reads the element at command slot `slot`: (function, payload length, payload start).
+    fn element(q: &Queues<KVec<u8>>, slot: usize) -> Result<(u32, usize, KVec<u8>)> {
+        let mut page = KVec::from_elem(0u8, 4096, GFP_KERNEL)?;
+        q.mem()
+            .read(CMD_QUEUE_OFFSET + 0x1000 + slot * 4096, &mut page)?;
+        let h = ABI.read_headers(&page).map_err(Error::from)?;
+        let len = h.rpc_length as usize - 0x20;
+        let mut head = KVec::new();
+        head.extend_from_slice(&page[0x50..0x50 + len.min(4096 - 0x50)], GFP_KERNEL)?;
+        Ok((h.function, len, head))
+    }
+
+    #[test]
+    fn requests_are_queued_with_their_payloads() -> Result {
+        let mem = KVec::from_elem(0u8, SHARED_SIZE, GFP_KERNEL)?;
+        let mut q = Queues::new(mem, ABI, 0)?;
+        let info = SystemInfo {
+            bar0_addr: 0xfb00_0000,
+            ..Default::default()
+        };
+        assert_eq!(send_system_info(&mut q, ABI, &info), Ok(0));
+        assert_eq!(
+            send_registry(&mut q, ABI, &[("RMForcePcieConfigSave", 1)]),
+            Ok(1)
+        );
+        assert_eq!(
+            send_get_static_info(&mut q, ABI, ABI.static_info_size()),
+            Ok(2)
+        );
+        let unload = UnloadParams {
+            in_pm_transition: false,
+            gc6_entering: false,
+            new_level: 0,
+        };
+        assert_eq!(send_unloading(&mut q, ABI, &unload), Ok(3));
+
+        let (f, len, head) = element(&q, 0)?;
+        assert_eq!((f, len), (72, 0x3a0));
+        assert_eq!(&head[..8], &0xfb00_0000u64.to_le_bytes());
+        let (f, len, head) = element(&q, 1)?;
+        let expected = ABI.registry(&[("RMForcePcieConfigSave", 1)])?;
+        assert_eq!((f, len), (73, expected.len()));
+        assert_eq!(&head[..], &expected[..]);
+        let (f, len, _) = element(&q, 2)?;
+        assert_eq!((f, len), (65, 0x678));
+        let (f, len, head) = element(&q, 3)?;
+        assert_eq!((f, len, &head[..]), (47, 8, &[0u8; 8][..]));
+        Ok(())
+    }
+}

@@ -420,8 +420,7 @@ impl GspSystemInfo {
             pci_config_mirror_base: s.config_mirror_base,
             pci_config_mirror_size: s.config_mirror_size,
             pci_device_id: (u32::from(s.device_id) << 16) | u32::from(s.vendor_id),
-            pci_sub_device_id: (u32::from(s.subsystem_id) << 16)
-                | u32::from(s.subsystem_vendor_id),
+            pci_sub_device_id: (u32::from(s.subsystem_id) << 16) | u32::from(s.subsystem_vendor_id),
             pci_revision_id: u32::from(s.revision_id),
             pcie_atomics_cpl_device_cap_mask: 0,
             oor_arch: 0,
