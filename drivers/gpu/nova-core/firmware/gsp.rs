@@ -7,12 +7,6 @@
 //! per chip family. Only references into the file are kept: the image (60 MiB on GA102) is
 //! copied once, into the DMA pages the GSP reads.
 
-// Used by the GSP boot code, which probe does not run yet.
-#![allow(
-    dead_code,
-    reason = "the GSP boot sequence is not wired into probe yet"
-)]
-
 use kernel::prelude::*;
 
 use super::{elf, signature_section, FwError};
