@@ -254,6 +254,32 @@ pub(crate) struct RcTriggered {
     pub(crate) mmu_fault_addr: u64,
 }
 
+/// An error report from GSP-RM (`OS_ERROR_LOG`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct OsErrorLog {
+    /// The exception (Xid).
+    pub(crate) xid: u32,
+    /// The channel.
+    pub(crate) chid: u32,
+    /// The message, NUL-terminated.
+    pub(crate) text: [u8; 256],
+}
+
+/// An event notification for a client (`POST_EVENT`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct PostEvent {
+    /// The client handle.
+    pub(crate) client: u32,
+    /// The event object's handle.
+    pub(crate) event: u32,
+    /// The notifier index.
+    pub(crate) notify_index: u32,
+    /// The status.
+    pub(crate) status: u32,
+    /// The size of the event data that follows.
+    pub(crate) data_size: u32,
+}
+
 /// A request nova sends to GSP-RM.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Function {
@@ -759,12 +785,16 @@ impl Abi {
         }
     }
 
-    /// Decodes `OS_ERROR_LOG`: the Xid, the channel and the message text (up to its NUL).
-    pub(crate) fn os_error_log(self, payload: &[u8]) -> Result<(u32, u32, [u8; 256]), DecodeError> {
+    /// Decodes `OS_ERROR_LOG`.
+    pub(crate) fn os_error_log(self, payload: &[u8]) -> Result<OsErrorLog, DecodeError> {
         match self {
             Self::R570_144 => {
                 let m: v570::OsErrorLog = read(payload)?;
-                Ok((m.except_type, m.chid, m.err_string))
+                Ok(OsErrorLog {
+                    xid: m.except_type,
+                    chid: m.chid,
+                    text: m.err_string,
+                })
             }
         }
     }
@@ -785,11 +815,8 @@ impl Abi {
         }
     }
 
-    /// Decodes `POST_EVENT`: client, event handle, notifier index, status and data size.
-    pub(crate) fn post_event(
-        self,
-        payload: &[u8],
-    ) -> Result<(u32, u32, u32, u32, u32), DecodeError> {
+    /// Decodes `POST_EVENT`, checking that the event data lies inside the payload.
+    pub(crate) fn post_event(self, payload: &[u8]) -> Result<PostEvent, DecodeError> {
         match self {
             Self::R570_144 => {
                 let fixed = payload
@@ -809,13 +836,13 @@ impl Abi {
                 if data_end > payload.len() {
                     return Err(DecodeError::BadLength);
                 }
-                Ok((
-                    m.h_client,
-                    m.h_event,
-                    m.notify_index,
-                    m.status,
-                    m.event_data_size,
-                ))
+                Ok(PostEvent {
+                    client: m.h_client,
+                    event: m.h_event,
+                    notify_index: m.notify_index,
+                    status: m.status,
+                    data_size: m.event_data_size,
+                })
             }
         }
     }
@@ -1180,8 +1207,11 @@ mod tests {
         b[0..4].copy_from_slice(&31u32.to_le_bytes());
         b[8..12].copy_from_slice(&5u32.to_le_bytes());
         b[12..17].copy_from_slice(b"fault");
-        let (xid, chid, text) = ABI.os_error_log(&b).map_err(Error::from)?;
-        assert_eq!((xid, chid, &text[..6]), (31, 5, &b"fault\0"[..]));
+        let log = ABI.os_error_log(&b).map_err(Error::from)?;
+        assert_eq!(
+            (log.xid, log.chid, &log.text[..6]),
+            (31, 5, &b"fault\0"[..])
+        );
         assert_eq!(
             ABI.os_error_log(&b[..0x10f]).map(|_| ()),
             Err(DecodeError::Short)
@@ -1199,7 +1229,16 @@ mod tests {
         let mut b = KVec::from_elem(0u8, 0x1d + 3, GFP_KERNEL)?;
         b[0..4].copy_from_slice(&0xc1d0_0001u32.to_le_bytes());
         b[0x18..0x1c].copy_from_slice(&3u32.to_le_bytes());
-        assert_eq!(ABI.post_event(&b), Ok((0xc1d0_0001, 0, 0, 0, 3)));
+        assert_eq!(
+            ABI.post_event(&b),
+            Ok(PostEvent {
+                client: 0xc1d0_0001,
+                event: 0,
+                notify_index: 0,
+                status: 0,
+                data_size: 3
+            })
+        );
         b[0x18..0x1c].copy_from_slice(&4u32.to_le_bytes());
         assert_eq!(ABI.post_event(&b), Err(DecodeError::BadLength));
         assert_eq!(ABI.post_event(&b[..0x1c]), Err(DecodeError::Short));

@@ -238,7 +238,7 @@ impl<M: SharedMem> Queues<M> {
     }
 
     /// Returns the shared memory for modification (the tests play GSP-RM through it).
-    #[cfg(CONFIG_KUNIT)]
+    #[cfg(CONFIG_KUNIT = "y")]
     pub(crate) fn mem_mut(&mut self) -> &mut M {
         &mut self.mem
     }

@@ -9,7 +9,10 @@
 use kernel::{device, prelude::*};
 
 use super::{
-    fw::{Abi, EventKind, Function, SeqOp, StaticInfo, SystemInfo, UnloadParams},
+    fw::{
+        Abi, DecodeError, EventKind, Function, OsErrorLog, PostEvent, RcTriggered, SeqOp,
+        StaticInfo, SystemInfo, UnloadParams,
+    },
     queue::{QueueError, Queues, Received, SharedMem},
 };
 
@@ -80,6 +83,28 @@ pub(crate) fn send_unloading<M: SharedMem>(
     Ok(q.send(abi.function(Function::UnloadingGuestDriver), &payload)?)
 }
 
+/// An asynchronous event from GSP-RM, decoded.
+#[derive(Debug)]
+pub(crate) enum Event {
+    /// `OS_ERROR_LOG` (boxed: its text makes it much larger than the other events).
+    OsErrorLog(KBox<OsErrorLog>),
+    /// `UCODE_LIBOS_PRINT`: the engine and the printed text.
+    LibosPrint {
+        /// The engine (`ucodeEngDesc`).
+        engine: u32,
+        /// The text, as printed (not necessarily NUL-terminated).
+        text: KVec<u8>,
+    },
+    /// `POST_EVENT`.
+    PostEvent(PostEvent),
+    /// `RC_TRIGGERED`.
+    RcTriggered(RcTriggered),
+    /// `MMU_FAULT_QUEUED`, with the size of its payload.
+    MmuFaultQueued(usize),
+    /// An event whose payload did not decode.
+    Malformed(EventKind, DecodeError),
+}
+
 /// A message from GSP-RM, sorted.
 #[derive(Debug)]
 pub(crate) enum Incoming {
@@ -87,10 +112,41 @@ pub(crate) enum Incoming {
     InitDone,
     /// `GSP_RUN_CPU_SEQUENCER`; the payload is for [`run_sequencer`].
     Sequencer(KVec<u8>),
-    /// An event that was logged and needs nothing else.
-    Logged(EventKind),
-    /// A reply to a request (function number and result), with its payload.
+    /// An event to be logged with [`log_event`].
+    Event(Event),
+    /// Anything else: a reply to a request, or a message nova does not know, which the caller
+    /// must not drop silently.
     Reply(Received),
+}
+
+/// Sorts `msg`, decoding events.
+pub(crate) fn sort(abi: Abi, msg: Received) -> Result<Incoming> {
+    let Some(kind) = abi.event(msg.function) else {
+        return Ok(Incoming::Reply(msg));
+    };
+    let p = &msg.payload;
+    let decoded = match kind {
+        EventKind::InitDone => return Ok(Incoming::InitDone),
+        EventKind::RunCpuSequencer => return Ok(Incoming::Sequencer(msg.payload)),
+        EventKind::OsErrorLog => match abi.os_error_log(p) {
+            Ok(log) => Ok(Event::OsErrorLog(KBox::new(log, GFP_KERNEL)?)),
+            Err(e) => Err(e),
+        },
+        EventKind::LibosPrint => match abi.libos_print(p) {
+            Ok((engine, text)) => {
+                let mut copy = KVec::new();
+                copy.extend_from_slice(text, GFP_KERNEL)?;
+                Ok(Event::LibosPrint { engine, text: copy })
+            }
+            Err(e) => Err(e),
+        },
+        EventKind::PostEvent => abi.post_event(p).map(Event::PostEvent),
+        EventKind::RcTriggered => abi.rc_triggered(p).map(Event::RcTriggered),
+        EventKind::MmuFaultQueued => Ok(Event::MmuFaultQueued(p.len())),
+    };
+    Ok(Incoming::Event(
+        decoded.unwrap_or_else(|e| Event::Malformed(kind, e)),
+    ))
 }
 
 /// Returns the bytes of `s` up to its first NUL, as text if they are UTF-8.
@@ -101,58 +157,48 @@ fn c_text(s: &[u8]) -> &str {
         .unwrap_or("<not UTF-8>")
 }
 
-/// Sorts `msg` and logs it if it is an event: one line for each, at error level for error
-/// reports. A message with a function number that is neither a known event nor a reply is
-/// logged too and returned as a reply, so that the caller sees it.
-pub(crate) fn classify(dev: &device::Device, abi: Abi, msg: Received) -> Incoming {
-    let Some(kind) = abi.event(msg.function) else {
-        return Incoming::Reply(msg);
-    };
-    let p = &msg.payload;
-    match kind {
-        EventKind::InitDone => return Incoming::InitDone,
-        EventKind::RunCpuSequencer => return Incoming::Sequencer(msg.payload),
-        EventKind::OsErrorLog => match abi.os_error_log(p) {
-            Ok((xid, chid, text)) => {
-                dev_err!(dev, "GSP: Xid {} on channel {}: {}\n", xid, chid, c_text(&text))
-            }
-            Err(e) => dev_err!(dev, "GSP: malformed OS_ERROR_LOG ({:?})\n", e),
-        },
-        EventKind::LibosPrint => match abi.libos_print(p) {
-            Ok((engine, text)) => {
-                dev_info!(dev, "GSP: LibOS {:#x}: {}\n", engine, c_text(text).trim_end())
-            }
-            Err(e) => dev_err!(dev, "GSP: malformed UCODE_LIBOS_PRINT ({:?})\n", e),
-        },
-        EventKind::PostEvent => match abi.post_event(p) {
-            Ok((client, event, index, status, size)) => dev_dbg!(
+/// Logs `event` in one line: at error level for error reports and malformed events, at debug
+/// level for the frequent client notifications.
+pub(crate) fn log_event(dev: &device::Device, event: &Event) {
+    match event {
+        Event::OsErrorLog(log) => dev_err!(
+            dev,
+            "GSP: Xid {} on channel {}: {}\n",
+            log.xid,
+            log.chid,
+            c_text(&log.text)
+        ),
+        Event::LibosPrint { engine, text } => {
+            dev_info!(
                 dev,
-                "GSP: event for client {:#x} handle {:#x} notifier {} status {:#x} ({} bytes)\n",
-                client,
-                event,
-                index,
-                status,
-                size
-            ),
-            Err(e) => dev_err!(dev, "GSP: malformed POST_EVENT ({:?})\n", e),
-        },
-        EventKind::RcTriggered => match abi.rc_triggered(p) {
-            Ok(rc) => dev_err!(
-                dev,
-                "GSP: channel recovery: engine {:#x} channel {} Xid {} level {} fault address {:#x}\n",
-                rc.engine_type,
-                rc.chid,
-                rc.except_type,
-                rc.except_level,
-                rc.mmu_fault_addr
-            ),
-            Err(e) => dev_err!(dev, "GSP: malformed RC_TRIGGERED ({:?})\n", e),
-        },
-        EventKind::MmuFaultQueued => {
-            dev_warn!(dev, "GSP: MMU fault queued ({} bytes)\n", p.len())
+                "GSP: LibOS {:#x}: {}\n",
+                engine,
+                c_text(text).trim_end()
+            )
         }
+        Event::PostEvent(ev) => dev_dbg!(
+            dev,
+            "GSP: event for client {:#x} handle {:#x} notifier {} status {:#x} ({} bytes)\n",
+            ev.client,
+            ev.event,
+            ev.notify_index,
+            ev.status,
+            ev.data_size
+        ),
+        Event::RcTriggered(rc) => dev_err!(
+            dev,
+            "GSP: channel recovery: engine {:#x} channel {} Xid {} level {} fault address {:#x}\n",
+            rc.engine_type,
+            rc.chid,
+            rc.except_type,
+            rc.except_level,
+            rc.mmu_fault_addr
+        ),
+        Event::MmuFaultQueued(size) => {
+            dev_warn!(dev, "GSP: MMU fault queued ({} bytes)\n", size)
+        }
+        Event::Malformed(kind, e) => dev_err!(dev, "GSP: malformed {:?} event ({:?})\n", kind, e),
     }
-    Incoming::Logged(kind)
 }
 
 /// Logs the static information in one line.
@@ -203,6 +249,77 @@ mod tests {
             b.extend_from_slice(&w.to_le_bytes(), GFP_KERNEL)?;
         }
         Ok(b)
+    }
+
+    fn received(function: u32, payload: &[u8]) -> Result<Received> {
+        let mut p = KVec::new();
+        p.extend_from_slice(payload, GFP_KERNEL)?;
+        Ok(Received {
+            function,
+            result: 0,
+            seq: 0,
+            payload: p,
+        })
+    }
+
+    #[test]
+    fn messages_are_sorted_and_events_decoded() -> Result {
+        assert!(matches!(
+            sort(ABI, received(0x1001, &[])?)?,
+            Incoming::InitDone
+        ));
+        assert!(matches!(
+            sort(ABI, received(0x1002, &[1, 2, 3])?)?,
+            Incoming::Sequencer(p) if p[..] == [1, 2, 3]
+        ));
+        // A reply, and a number nova does not know: both handed back, never dropped.
+        assert!(matches!(sort(ABI, received(65, &[9])?)?, Incoming::Reply(r) if r.function == 65));
+        assert!(matches!(
+            sort(ABI, received(0x1010, &[])?)?,
+            Incoming::Reply(r) if r.function == 0x1010
+        ));
+
+        let mut print = KVec::new();
+        print.extend_from_slice(&[0x15, 0, 0, 0, 3, 0, 0, 0], GFP_KERNEL)?;
+        print.extend_from_slice(b"hi\n", GFP_KERNEL)?;
+        let sorted = sort(ABI, received(0x100c, &print)?)?;
+        assert!(matches!(
+            &sorted,
+            Incoming::Event(Event::LibosPrint { engine: 0x15, text }) if text[..] == b"hi\n"[..]
+        ));
+        let mut rc = KVec::from_elem(0u8, 0x30, GFP_KERNEL)?;
+        rc[4] = 3;
+        assert!(matches!(
+            sort(ABI, received(0x1004, &rc)?)?,
+            Incoming::Event(Event::RcTriggered(r)) if r.chid == 3
+        ));
+        let post = KVec::from_elem(0u8, 0x1d, GFP_KERNEL)?;
+        assert!(matches!(
+            sort(ABI, received(0x1003, &post)?)?,
+            Incoming::Event(Event::PostEvent(e)) if e.data_size == 0
+        ));
+        assert!(matches!(
+            sort(ABI, received(0x1005, &[0; 12])?)?,
+            Incoming::Event(Event::MmuFaultQueued(12))
+        ));
+        let log = KVec::from_elem(0u8, 0x110, GFP_KERNEL)?;
+        assert!(matches!(
+            sort(ABI, received(0x1006, &log)?)?,
+            Incoming::Event(Event::OsErrorLog(l)) if l.xid == 0
+        ));
+        // Short payloads are reported as malformed events, not dropped.
+        for (f, kind) in [
+            (0x1006, EventKind::OsErrorLog),
+            (0x1004, EventKind::RcTriggered),
+            (0x1003, EventKind::PostEvent),
+            (0x100c, EventKind::LibosPrint),
+        ] {
+            assert!(matches!(
+                sort(ABI, received(f, &[0; 4])?)?,
+                Incoming::Event(Event::Malformed(k, _)) if k == kind
+            ));
+        }
+        Ok(())
     }
 
     #[test]
