@@ -99,8 +99,9 @@ impl SharedMem for DmaMem {
     fn read(&self, offset: usize, buf: &mut [u8]) -> Result {
         let src = self.at(offset, buf.len())?;
         // SAFETY: `src` is valid for `buf.len()` bytes (checked by `at`) and does not overlap
-        // `buf`, which is CPU memory. The queue protocol gives the CPU these bytes until it
-        // moves its pointer, so GSP-RM does not write them during the copy.
+        // `buf`, which is CPU memory. Whoever uses this memory gives the CPU these bytes for the
+        // copy: the queue protocol until the CPU moves its pointer, or the boot sequence before
+        // the GSP is started.
         unsafe { ptr::copy_nonoverlapping(src, buf.as_mut_ptr(), buf.len()) };
         Ok(())
     }
@@ -108,7 +109,7 @@ impl SharedMem for DmaMem {
     fn write(&mut self, offset: usize, data: &[u8]) -> Result {
         let dst = self.at(offset, data.len())?;
         // SAFETY: `dst` is valid for `data.len()` bytes (checked by `at`) and does not overlap
-        // `data`. The queue protocol gives the CPU these bytes until it publishes them.
+        // `data`. As in `read`, the CPU owns these bytes until it publishes them.
         unsafe { ptr::copy_nonoverlapping(data.as_ptr(), dst, data.len()) };
         Ok(())
     }
@@ -207,9 +208,9 @@ pub(crate) struct GspFwImage {
     /// The image, copied once into vmalloc pages and mapped for the device.
     image: Pin<KBox<SGTable<Owned<VVec<u8>>>>>,
     /// Levels 0 and 1 of the page table (two pages).
-    levels01: Coherent<[u8]>,
+    levels01: DmaMem,
     /// Level 2 of the page table.
-    level2: Coherent<[u8]>,
+    level2: DmaMem,
     /// The bootloader's payload.
     _bootloader: Coherent<[u8]>,
     /// The chip family's signature.
@@ -251,8 +252,8 @@ impl GspFwImage {
         };
         let mut this = Self {
             image: sgt,
-            levels01: Coherent::<u8>::zeroed_slice(dev, 2 * GSP_PAGE_SIZE, GFP_KERNEL)?,
-            level2: Coherent::<u8>::zeroed_slice(dev, layout.level2_size(), GFP_KERNEL)?,
+            levels01: DmaMem::new(dev, 2 * GSP_PAGE_SIZE)?,
+            level2: DmaMem::new(dev, layout.level2_size())?,
             _bootloader: bl,
             _signature: sig,
             params,
@@ -284,8 +285,8 @@ impl GspFwImage {
         let mut l0 = KVec::from_elem(0u8, GSP_PAGE_SIZE, GFP_KERNEL)?;
         let mut l1 = KVec::from_elem(0u8, GSP_PAGE_SIZE, GFP_KERNEL)?;
         let mut l2 = KVec::from_elem(0u8, layout.level2_size(), GFP_KERNEL)?;
-        let l01_addr = self.levels01.dma_address();
-        let l2_addr = self.level2.dma_address();
+        let l01_addr = self.levels01.bus_addr();
+        let l2_addr = self.level2.bus_addr();
         radix3::fill(
             &layout,
             &mut l0,
@@ -301,15 +302,10 @@ impl GspFwImage {
             },
             |i| addrs.get(i).copied().ok_or(EINVAL),
         )?;
-        let mut levels = KVec::with_capacity(2 * GSP_PAGE_SIZE, GFP_KERNEL)?;
-        levels.extend_from_slice(&l0, GFP_KERNEL)?;
-        levels.extend_from_slice(&l1, GFP_KERNEL)?;
-        // SAFETY: The device has not been told about these allocations yet, so nothing else
-        // accesses them; `&mut self` excludes other CPU users.
-        unsafe {
-            self.levels01.as_mut().copy_from_slice(&levels);
-            self.level2.as_mut().copy_from_slice(&l2);
-        }
+        // The device has not been told about these tables yet, so the CPU owns them.
+        self.levels01.write(0, &l0)?;
+        self.levels01.write(GSP_PAGE_SIZE, &l1)?;
+        self.level2.write(0, &l2)?;
         self.params.radix3_addr = l01_addr;
         Ok(())
     }
