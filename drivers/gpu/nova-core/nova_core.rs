@@ -11,6 +11,7 @@ mod falcon;
 mod fb;
 mod firmware;
 mod gpu;
+mod gsp;
 pub mod interface;
 mod regs;
 mod vbios;
