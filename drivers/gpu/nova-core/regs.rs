@@ -93,6 +93,10 @@ register! {
     /// (`NV_FUSE_OPT_FPF_GSP_UCODE1_VERSION`), decoding from `kgspReadUcodeFuseVersion_GA100`
     /// in `kernel_gsp_ga100.c`. Hopper and Blackwell moved these fuses.
     pub(crate) NV_FUSE_OPT_FPF_GSP_UCODE_VERSION(u32)[NV_FUSE_OPT_FPF_UCODE_VERSIONS] @ 0x008241c0 {
+        15:0    data;
+    }
+}
+
 // PFALCON: the falcon core's registers, at the start of each engine's register range.
 //
 // Offsets and fields: open-gpu-kernel-modules `src/common/inc/swref/published/{turing/tu102,
