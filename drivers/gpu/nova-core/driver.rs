@@ -6,14 +6,15 @@
 use kernel::{
     auxiliary,
     device::Core,
+    new_mutex,
     pci::{self, Class, ClassMask, Vendor},
     prelude::*,
     sizes::SZ_16M,
+    sync::Mutex,
 };
 
 use crate::{
-    falcon::{gsp::Gsp, sec2::Sec2, Falcon},
-    fb::{FbLayout, SysmemFlush},
+    boot::GpuState,
     firmware,
     gpu::Spec,
     interface::{GpuInfo, GpuInfoForLt, AUXILIARY_NAME, MODULE_NAME},
@@ -30,26 +31,17 @@ pub(crate) type Bar0<'a> = &'a pci::Bar<'a, BAR0_SIZE>;
 const BAR1: u32 = 1;
 
 /// The driver state of one bound GPU.
-#[pin_data(PinnedDrop)]
+#[pin_data]
 pub(crate) struct NovaCore<'bound> {
     /// The register window; the chip's units will be reached through it.
     bar: pci::Bar<'bound, BAR0_SIZE>,
-    /// The parsed VBIOS, which holds the FWSEC ucode that GSP boot will run.
+    /// The parsed VBIOS, which holds the FWSEC ucode GSP boot and unload run.
     _vbios: Vbios,
-    /// The sysmem flush page, if the FB unit was set up; unregistered on drop.
-    sysmem_flush: Option<SysmemFlush>,
+    /// GSP-RM and the memory it uses, until unbind stops it.
+    #[pin]
+    gsp: Mutex<GpuState>,
     /// The auxiliary device for nova-drm. Dropped (unregistered) before `bar`.
     _drm: auxiliary::Registration<'bound, GpuInfoForLt>,
-}
-
-#[pinned_drop]
-impl PinnedDrop for NovaCore<'_> {
-    fn drop(self: Pin<&mut Self>) {
-        let this = self.project();
-        if let Some(flush) = this.sysmem_flush.take() {
-            flush.unregister(&*this.bar);
-        }
-    }
 }
 
 /// The nova-core PCI driver.
@@ -99,28 +91,12 @@ impl pci::Driver for NovaCoreDriver {
             let vbios = Vbios::read(pdev.as_ref(), &bar, spec.chipset())?;
             let bar1_size = pdev.resource_len(BAR1)?;
 
-            // Lay out the top of VRAM and reset the falcons that will boot GSP-RM. Skipped
-            // (with a line saying why) on chips or simulators without a FB unit to lay out.
-            let mut sysmem_flush = match FbLayout::probe(pdev.as_ref(), &bar, spec.chipset())? {
-                Some(layout) => {
-                    dev_info!(pdev, "{}\n", layout);
-                    let flush = SysmemFlush::register(pdev.as_ref(), &bar, spec.chipset())?;
-                    let reset = Falcon::<Gsp>::new_reset(pdev.as_ref(), &bar, spec.chipset())
-                        .and_then(|_| {
-                            Falcon::<Sec2>::new_reset(pdev.as_ref(), &bar, spec.chipset())
-                        });
-                    if let Err(e) = reset {
-                        flush.unregister(&bar);
-                        return Err(e);
-                    }
-                    Some(flush)
-                }
-                None => None,
-            };
-
             dev_info!(pdev, "NVIDIA {}, BAR1 {} MiB\n", spec, bar1_size >> 20);
 
-            let info = GpuInfo::new(spec, bar1_size, pdev.device_id());
+            // Boots GSP-RM where nova does; on failure the GPU is left rebindable.
+            let (mut gsp, gsp_info) = GpuState::boot(pdev, &bar, &spec, &vbios)?;
+
+            let info = GpuInfo::new(spec, bar1_size, pdev.device_id(), gsp_info);
             // The bus/device/function number is unique among the GPUs of a PCI domain and is
             // free again once this device is unbound, so rebinding reuses it.
             let drm = auxiliary::Registration::new(
@@ -130,18 +106,19 @@ impl pci::Driver for NovaCoreDriver {
                 MODULE_NAME,
                 info,
             )
-            .inspect_err(|_| {
-                if let Some(flush) = sysmem_flush.take() {
-                    flush.unregister(&bar);
-                }
-            })?;
+            .inspect_err(|_| gsp.shutdown(pdev.as_ref(), &bar))?;
 
             Ok(try_pin_init!(NovaCore {
                 bar,
                 _vbios: vbios,
-                sysmem_flush,
+                gsp <- new_mutex!(gsp),
                 _drm: drm,
             }))
         })
+    }
+
+    fn unbind<'bound>(pdev: &'bound pci::Device<Core<'_>>, this: Pin<&Self::Data<'bound>>) {
+        // Stop GSP-RM while the BAR is still mapped; its memory is freed with `this`.
+        this.gsp.lock().shutdown(pdev.as_ref(), &this.bar);
     }
 }

@@ -406,7 +406,6 @@ impl<'a, E: FalconEngine> Falcon<'a, E> {
     /// Loads `image` into the falcon: non-secure IMEM, secure IMEM and DMEM by DMA, then the
     /// boot ROM parameters (GA102 and later) and the boot vector. The falcon must be reset and
     /// halted; start it with [`Falcon::boot`].
-    #[expect(dead_code, reason = "the FWSEC and booter loaders will call it")]
     pub(crate) fn load<I: FalconImage<Engine = E>>(&self, image: &I) -> Result {
         let bytes = image.bytes();
         let sections = [
@@ -600,7 +599,6 @@ impl<'a, E: FalconEngine> Falcon<'a, E> {
 
     /// Runs the loaded image: writes the mailboxes that are given, starts the CPU, waits for it
     /// to halt and returns both mailboxes, in which the image reports its result.
-    #[expect(dead_code, reason = "the FWSEC and booter loaders will call it")]
     pub(crate) fn boot(&self, mbox0: Option<u32>, mbox1: Option<u32>) -> Result<(u32, u32)> {
         self.write_mailboxes(mbox0, mbox1);
         self.start();
@@ -611,7 +609,6 @@ impl<'a, E: FalconEngine> Falcon<'a, E> {
     }
 
     /// Returns whether the engine's RISC-V core is active.
-    #[expect(dead_code, reason = "the FWSEC and booter loaders will call it")]
     pub(crate) fn is_riscv_active(&self) -> bool {
         self.hal.is_riscv_active(self.bar)
     }
@@ -619,7 +616,6 @@ impl<'a, E: FalconEngine> Falcon<'a, E> {
     /// Returns the fused minimum version of ucode `ucode_id` for the engines in
     /// `engine_id_mask`, which selects the signature a heavy-secure image must be patched with
     /// (GA102 and later; zero on Turing and GA100, whose images carry one signature).
-    #[expect(dead_code, reason = "the FWSEC and booter loaders will call it")]
     pub(crate) fn signature_fuse_version(&self, engine_id_mask: u16, ucode_id: u8) -> Result<u32> {
         self.hal
             .signature_fuse_version(self.dev, self.bar, engine_id_mask, ucode_id)

@@ -224,7 +224,7 @@ pub(crate) fn validate(file: FwFile, chipset: Chipset, data: &[u8]) -> Result<()
 }
 
 /// Returns the path of `file` for `chipset`, relative to the firmware directory.
-fn path(chipset: Chipset, file: FwFile) -> Result<CString> {
+pub(crate) fn path(chipset: Chipset, file: FwFile) -> Result<CString> {
     CString::try_from_fmt(fmt!(
         "nvidia/{}/gsp/{}-{}.bin",
         chipset.name(),

@@ -25,8 +25,8 @@
 //! # Modelling choices
 //!
 //! * IMEM and DMEM are 64 KiB each on both falcons (the real sizes are not in the public
-//!   headers; every image the simulator knows fits). `HWCFG.IMEM_SIZE` reports it in 256-byte
-//!   blocks.
+//!   headers; every image the simulator knows fits). `HWCFG.IMEM_SIZE` and `HWCFG.DMEM_SIZE`
+//!   report it in 256-byte blocks.
 //! * Memory scrubbing after a reset is instantaneous: `HWCFG2.MEM_SCRUBBING` and
 //!   `DMACTL.{I,D}MEM_SCRUBBING` read done, `HWCFG2.RESET_READY` reads set.
 //! * `CPUCTL.HALTED` is clear after reset and set once a started program has stopped; the
@@ -565,7 +565,10 @@ impl Falcon {
                     })
             }
             BOOTVEC => self.bootvec,
-            HWCFG => (MEM_SIZE / BLOCK_SIZE) as u32,
+            // IMEM_SIZE (8:0) and DMEM_SIZE (17:9), both in blocks (NVIDIA's nvgpu
+            // `hw_falcon_gp106.h`, `falcon_falcon_hwcfg_{i,d}mem_size_v`; nouveau
+            // `nvkm_falcon_oneinit`).
+            HWCFG => ((MEM_SIZE / BLOCK_SIZE) << 9 | (MEM_SIZE / BLOCK_SIZE)) as u32,
             DMACTL => u32::from(self.require_ctx),
             DMATRFBASE => self.dma_base,
             DMATRFMOFFS => self.dma_moffs,
