@@ -466,11 +466,13 @@ mod tests {
         use super::hal::{flush_addr_reg_tu102, flush_addr_regs_ga100};
 
         assert_eq!(flush_addr_regs_ga100(0x1_2345_6000), Some((0x0123_4560, 0)));
+        // The highest page the registers take: address bits 46:8 all set.
         assert_eq!(
-            flush_addr_regs_ga100(0x7f_ffff_ffff_ff00),
+            flush_addr_regs_ga100(0x7fff_ffff_ff00),
             Some((0xffff_ffff, 0x7f))
         );
-        assert_eq!(flush_addr_regs_ga100(0x80_0000_0000_0000), None);
+        assert_eq!(flush_addr_regs_ga100(0x8000_0000_0000), None);
+        assert_eq!(flush_addr_regs_ga100(!0xff), None);
         assert_eq!(flush_addr_regs_ga100(0x1000_0080), None);
         assert_eq!(flush_addr_reg_tu102(0xff_ffff_ff00), Some(0xffff_ffff));
         assert_eq!(flush_addr_reg_tu102(0x100_0000_0000), None);

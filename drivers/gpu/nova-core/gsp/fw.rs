@@ -487,8 +487,9 @@ impl Abi {
         }
     }
 
-    /// Encodes `GspFwWprMeta`.
+    /// Encodes `GspFwWprMeta`, after checking the FB layout ([`FbLayout::validate`]).
     pub(crate) fn wpr_meta(self, p: &WprMetaParams) -> Result<KVec<u8>> {
+        p.fb.validate()?;
         let mut out = KVec::new();
         match self {
             Self::R570_144 => push(&mut out, &v570::GspFwWprMeta::new(p))?,
@@ -916,15 +917,35 @@ mod tests {
             signature_size: 0x1000,
             fb: FbLayout {
                 fb_size: 0x2_0000_0000,
-                frts: FbRange {
-                    start: 0x1_f800_0000,
+                non_wpr_heap: FbRange {
+                    start: 0x1_f000_0000,
                     size: 0x10_0000,
                 },
                 wpr2: FbRange {
                     start: 0x1_f010_0000,
                     size: 0x800_0000,
                 },
-                ..Default::default()
+                wpr2_heap: FbRange {
+                    start: 0x1_f010_0000,
+                    size: 0x400_0000,
+                },
+                elf: FbRange {
+                    start: 0x1_f410_0000,
+                    size: 0x3c9_9000,
+                },
+                boot_bin: FbRange {
+                    start: 0x1_f7e0_0000,
+                    size: 0x1_0000,
+                },
+                frts: FbRange {
+                    start: 0x1_f800_0000,
+                    size: 0x10_0000,
+                },
+                vga_workspace: FbRange {
+                    start: 0x1_ff00_0000,
+                    size: 0x10_0000,
+                },
+                pmu_reserved_size: 0x20_0000,
             },
         };
         let b = ABI.wpr_meta(&p)?;
@@ -939,7 +960,18 @@ mod tests {
         assert_eq!(u64_at(&b, 0x98), 0x1_f800_0000); // frtsOffset
         assert_eq!(u64_at(&b, 0xa8), 0x1_f810_0000); // gspFwWprEnd
         assert_eq!(u64_at(&b, 0xb0), 0x2_0000_0000); // fbSize
+        assert_eq!(u64_at(&b, 0x58), 0x1_f000_0000); // gspFwRsvdStart
+        assert_eq!(u64_at(&b, 0x68), 0x10_0000); // nonWprHeapSize
+        assert_eq!(u64_at(&b, 0x78), 0x1_f010_0000); // gspFwHeapOffset
+        assert_eq!(u64_at(&b, 0x88), 0x1_f410_0000); // gspFwOffset
+        assert_eq!(u64_at(&b, 0x90), 0x1_f7e0_0000); // bootBinOffset
+        assert_eq!(u64_at(&b, 0xb8), 0x1_ff00_0000); // vgaWorkspaceOffset
+        assert_eq!(u32_at(&b, 0xf4), 0x20_0000); // pmuReservedSize
         assert_eq!(u64_at(&b, 0xf8), 0); // verified
+                                         // A layout out of order is refused.
+        let mut bad = p;
+        bad.fb.frts.start = 0x1_f7e0_8000;
+        assert_eq!(ABI.wpr_meta(&bad).map(|_| ()), Err(EINVAL));
         Ok(())
     }
 

@@ -508,6 +508,56 @@ pub(crate) fn ring_doorbell(bar: crate::driver::Bar0<'_>) {
     bar.write_reg(super::regs::NV_PGSP_QUEUE_HEAD::zeroed().with_address(0u32));
 }
 
+/// GSP-RM's side of the queues, played by the KUnit tests.
+#[cfg(CONFIG_KUNIT = "y")]
+pub(crate) mod fake_gsp {
+    use super::*;
+
+    /// Writes the status queue's header as GSP-RM's `msgqTxCreate` does.
+    pub(crate) fn link(mem: &mut KVec<u8>) -> Result {
+        let q = STAT_QUEUE_OFFSET;
+        mem.write_u32(q + TX_SIZE, QUEUE_SIZE as u32)?;
+        mem.write_u32(q + TX_MSG_SIZE, GSP_PAGE_SIZE as u32)?;
+        mem.write_u32(q + TX_MSG_COUNT, SLOTS)?;
+        mem.write_u32(q + TX_FLAGS, MSGQ_FLAGS_SWAP_RX)?;
+        mem.write_u32(q + TX_RX_HDR_OFF, RX_HDR_OFFSET as u32)?;
+        mem.write_u32(q + TX_ENTRY_OFF, ENTRY_OFFSET as u32)?;
+        Ok(())
+    }
+
+    /// Publishes one element with RPC `function`, `result` and `payload` at status slot `slot`
+    /// with sequence number `seq`; returns the slot after it.
+    pub(crate) fn send(
+        mem: &mut KVec<u8>,
+        slot: u32,
+        seq: u32,
+        function: u32,
+        result: u32,
+        payload: &[u8],
+    ) -> Result<u32> {
+        let abi = Abi::R570_144;
+        let hdrs = abi.element_header_size() + abi.rpc_header_size();
+        let msg_len = hdrs + payload.len();
+        let slots = msg_len.div_ceil(GSP_PAGE_SIZE) as u32;
+        let mut buf = KVec::from_elem(0u8, slots as usize * GSP_PAGE_SIZE, GFP_KERNEL)?;
+        let rpc_len = (abi.rpc_header_size() + payload.len()) as u32;
+        abi.write_request_headers(&mut buf, seq, slots, function, rpc_len)?;
+        // `rpc_result` is the fifth word of the RPC header.
+        let at = abi.element_header_size() + 0x10;
+        buf[at..at + 4].copy_from_slice(&result.to_le_bytes());
+        buf[hdrs..msg_len].copy_from_slice(payload);
+        let sum = checksum(&buf[..msg_len.next_multiple_of(8)]);
+        abi.set_checksum(&mut buf, sum)?;
+        for (i, page) in buf.chunks(GSP_PAGE_SIZE).enumerate() {
+            let s = (slot + i as u32) % SLOTS;
+            mem.write(Queues::<KVec<u8>>::slot_offset(STAT_QUEUE_OFFSET, s), page)?;
+        }
+        let next = (slot + slots) % SLOTS;
+        mem.write_u32(STAT_QUEUE_OFFSET + TX_WRITE_PTR, next)?;
+        Ok(next)
+    }
+}
+
 #[kunit_tests(nova_core_gsp_queue)]
 mod tests {
     use super::*;
@@ -519,20 +569,8 @@ mod tests {
     fn queues() -> Result<Queues<KVec<u8>>> {
         let mem = KVec::from_elem(0u8, SHARED_SIZE, GFP_KERNEL)?;
         let mut q = Queues::new(mem, ABI, 0x10_0000_0000)?;
-        gsp_link(q.mem_mut())?;
+        fake_gsp::link(q.mem_mut())?;
         Ok(q)
-    }
-
-    /// Plays GSP-RM's `msgqTxCreate` on the status queue.
-    fn gsp_link(mem: &mut KVec<u8>) -> Result {
-        let q = STAT_QUEUE_OFFSET;
-        mem.write_u32(q + TX_SIZE, QUEUE_SIZE as u32)?;
-        mem.write_u32(q + TX_MSG_SIZE, 4096)?;
-        mem.write_u32(q + TX_MSG_COUNT, SLOTS)?;
-        mem.write_u32(q + TX_FLAGS, 1)?;
-        mem.write_u32(q + TX_RX_HDR_OFF, 0x20)?;
-        mem.write_u32(q + TX_ENTRY_OFF, 0x1000)?;
-        Ok(())
     }
 
     /// Plays GSP-RM sending one element at status slot `slot`: returns the slot after it.
@@ -543,26 +581,7 @@ mod tests {
         function: u32,
         payload: &[u8],
     ) -> Result<u32> {
-        let msg_len = HDRS + payload.len();
-        let slots = msg_len.div_ceil(4096) as u32;
-        let mut buf = KVec::from_elem(0u8, slots as usize * 4096, GFP_KERNEL)?;
-        ABI.write_request_headers(
-            &mut buf,
-            seq,
-            slots,
-            function,
-            (0x20 + payload.len()) as u32,
-        )?;
-        buf[HDRS..msg_len].copy_from_slice(payload);
-        let sum = checksum(&buf[..msg_len.next_multiple_of(8)]);
-        ABI.set_checksum(&mut buf, sum)?;
-        for (i, page) in buf.chunks(4096).enumerate() {
-            let s = (slot + i as u32) % SLOTS;
-            mem.write(STAT_QUEUE_OFFSET + 0x1000 + s as usize * 4096, page)?;
-        }
-        let next = (slot + slots) % SLOTS;
-        mem.write_u32(STAT_QUEUE_OFFSET + TX_WRITE_PTR, next)?;
-        Ok(next)
+        fake_gsp::send(mem, slot, seq, function, 0xffff_ffff, payload)
     }
 
     /// Plays GSP-RM consuming the command queue up to its write pointer; returns the elements

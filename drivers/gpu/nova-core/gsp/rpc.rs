@@ -6,7 +6,11 @@
 //! taken with [`Queues::receive`] and sorted here into replies and asynchronous events. Every
 //! event is logged in one line; none is dropped silently, including ones nova does not know.
 
-use kernel::{device, prelude::*};
+use kernel::{
+    device,
+    prelude::*,
+    time::{Delta, Instant, Monotonic},
+};
 
 use super::{
     fw::{
@@ -149,6 +153,59 @@ pub(crate) fn sort(abi: Abi, msg: Received) -> Result<Incoming> {
     ))
 }
 
+/// Receives messages for up to `timeout` until `want` accepts one, which is returned; every
+/// other message is handed to `other` (which logs events and runs sequencer programs), so that
+/// nothing GSP-RM sends while the driver waits is lost. Queue errors end the wait.
+pub(crate) fn wait_for<M: SharedMem>(
+    q: &mut Queues<M>,
+    abi: Abi,
+    timeout: Delta,
+    mut want: impl FnMut(&Incoming) -> bool,
+    mut other: impl FnMut(Incoming) -> Result,
+) -> Result<Incoming> {
+    let start = Instant::<Monotonic>::now();
+    loop {
+        let left = timeout - start.elapsed();
+        if left.is_negative() {
+            return Err(ETIMEDOUT);
+        }
+        let msg = sort(abi, q.receive_timeout(left)?)?;
+        if want(&msg) {
+            return Ok(msg);
+        }
+        other(msg)?;
+    }
+}
+
+/// Sends the request `function` with `payload`, rings the doorbell with `ring`, and waits up
+/// to `timeout` for GSP-RM's reply (the message with the same function number), handing
+/// everything else to `other` as [`wait_for`] does. A reply whose result is not `NV_OK` fails
+/// with `EREMOTEIO`.
+pub(crate) fn call<M: SharedMem>(
+    q: &mut Queues<M>,
+    abi: Abi,
+    function: Function,
+    payload: &[u8],
+    ring: impl FnOnce(),
+    timeout: Delta,
+    other: impl FnMut(Incoming) -> Result,
+) -> Result<Received> {
+    let number = abi.function(function);
+    q.send(number, payload)?;
+    ring();
+    let reply = wait_for(
+        q,
+        abi,
+        timeout,
+        |m| matches!(m, Incoming::Reply(r) if r.function == number),
+        other,
+    )?;
+    match reply {
+        Incoming::Reply(r) if r.result == RESULT_OK => Ok(r),
+        _ => Err(EREMOTEIO),
+    }
+}
+
 /// Returns the bytes of `s` up to its first NUL, as text if they are UTF-8.
 fn c_text(s: &[u8]) -> &str {
     let end = s.iter().position(|&b| b == 0).unwrap_or(s.len());
@@ -221,7 +278,7 @@ pub(crate) fn log_queue_error(dev: &device::Device, e: &QueueError) {
 #[kunit_tests(nova_core_gsp_rpc)]
 mod tests {
     use super::*;
-    use crate::gsp::queue::{CMD_QUEUE_OFFSET, SHARED_SIZE};
+    use crate::gsp::queue::{fake_gsp, CMD_QUEUE_OFFSET, SHARED_SIZE};
 
     const ABI: Abi = Abi::R570_144;
 
@@ -319,6 +376,102 @@ mod tests {
                 Incoming::Event(Event::Malformed(k, _)) if k == kind
             ));
         }
+        Ok(())
+    }
+
+    fn linked_queues() -> Result<Queues<KVec<u8>>> {
+        let mem = KVec::from_elem(0u8, SHARED_SIZE, GFP_KERNEL)?;
+        let mut q = Queues::new(mem, ABI, 0)?;
+        fake_gsp::link(q.mem_mut())?;
+        Ok(q)
+    }
+
+    #[test]
+    fn call_returns_the_reply_and_passes_on_everything_else() -> Result {
+        let mut q = linked_queues()?;
+        // GSP-RM has already queued an event, a sequencer program and the reply.
+        let mut print = KVec::new();
+        print.extend_from_slice(&[1, 0, 0, 0, 2, 0, 0, 0, b'o', b'k'], GFP_KERNEL)?;
+        let mut slot = fake_gsp::send(q.mem_mut(), 0, 0, 0x100c, 0, &print)?;
+        slot = fake_gsp::send(q.mem_mut(), slot, 1, 0x1002, 0, &[0; 0x28])?;
+        fake_gsp::send(q.mem_mut(), slot, 2, 72, 0, &[5])?;
+
+        let mut rang = false;
+        let mut seen = KVec::new();
+        let reply = call(
+            &mut q,
+            ABI,
+            Function::SetSystemInfo,
+            &[1, 2, 3],
+            || rang = true,
+            Delta::from_millis(100),
+            |m| {
+                seen.push(
+                    match m {
+                        Incoming::Event(Event::LibosPrint { .. }) => 1,
+                        Incoming::Sequencer(_) => 2,
+                        _ => 0,
+                    },
+                    GFP_KERNEL,
+                )?;
+                Ok(())
+            },
+        )?;
+        assert!(rang);
+        assert_eq!(&seen[..], &[1, 2]);
+        assert_eq!(
+            (reply.function, reply.seq, &reply.payload[..]),
+            (72, 2, &[5u8][..])
+        );
+        // The request went out.
+        assert_eq!(q.mem().read_u32(CMD_QUEUE_OFFSET + 0x10)?, 1);
+        Ok(())
+    }
+
+    #[test]
+    fn call_fails_on_error_result_and_timeout() -> Result {
+        let mut q = linked_queues()?;
+        fake_gsp::send(q.mem_mut(), 0, 0, 73, 0x1f, &[])?;
+        assert_eq!(
+            call(
+                &mut q,
+                ABI,
+                Function::SetRegistry,
+                &[],
+                || (),
+                Delta::from_millis(100),
+                |_| Ok(())
+            )
+            .map(|_| ()),
+            Err(EREMOTEIO)
+        );
+        // No reply at all.
+        assert_eq!(
+            call(
+                &mut q,
+                ABI,
+                Function::SetRegistry,
+                &[],
+                || (),
+                Delta::from_millis(2),
+                |_| Ok(())
+            )
+            .map(|_| ()),
+            Err(ETIMEDOUT)
+        );
+        // An error from the handler of other messages ends the wait.
+        fake_gsp::send(q.mem_mut(), 1, 1, 0x1001, 0, &[])?;
+        assert_eq!(
+            wait_for(
+                &mut q,
+                ABI,
+                Delta::from_millis(100),
+                |_| false,
+                |_| Err(EPROTO)
+            )
+            .map(|_| ()),
+            Err(EPROTO)
+        );
         Ok(())
     }
 

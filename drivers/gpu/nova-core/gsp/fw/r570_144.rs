@@ -311,9 +311,9 @@ pub(super) const RPC_SIGNATURE: u32 = 0x4350_5256;
 /// `NV_VGPU_MSG_RESULT_RPC_PENDING`, the result field of a request.
 pub(super) const RPC_RESULT_PENDING: u32 = 0xffff_ffff;
 
-// --- `src/nvidia/arch/nvalloc/common/inc/gsp/gsp_static_config.h` ---
+// --- `src/nvidia/inc/kernel/gpu/gsp/gsp_static_config.h` ---
 
-/// `BUSINFO`.
+/// `BUSINFO` (`src/nvidia/generated/g_chipset_nvoc.h`).
 #[repr(C)]
 #[derive(Clone, Copy, Default)]
 pub(super) struct BusInfo {
@@ -464,7 +464,8 @@ impl GspSystemInfo {
     }
 }
 
-/// `NV2080_CTRL_CMD_FB_GET_FB_REGION_FB_REGION_INFO`.
+/// `NV2080_CTRL_CMD_FB_GET_FB_REGION_FB_REGION_INFO`
+/// (`src/common/sdk/nvidia/inc/ctrl/ctrl2080/ctrl2080fb.h`).
 #[repr(C)]
 #[derive(Clone, Copy, Default)]
 pub(super) struct FbRegionInfo {
@@ -536,7 +537,8 @@ impl FbRegionInfo {
 
 // --- Payloads of `src/nvidia/generated/g_rpc-structures.h` ---
 
-/// `PACKED_REGISTRY_TABLE` header; entries and names follow.
+/// `PACKED_REGISTRY_TABLE` header (`src/nvidia/generated/g_os_nvoc.h`); entries and names
+/// follow.
 #[repr(C)]
 #[derive(Clone, Copy, Default)]
 pub(super) struct PackedRegistryTable {
@@ -593,8 +595,8 @@ pub(super) struct RunCpuSequencer {
 }
 static_assert!(size_of::<RunCpuSequencer>() == 0x28);
 
-/// `GSP_SEQ_BUF_OPCODE_*` values and the number of payload words each opcode has
-/// (`GSP_SEQ_BUF_PAYLOAD_*` in `gsp_static_config.h`'s sibling `rmgspseq.h`).
+/// `GSP_SEQ_BUF_OPCODE_*` values (`src/nvidia/arch/nvalloc/common/inc/rmgspseq.h`, which also
+/// defines the `GSP_SEQ_BUF_PAYLOAD_*` operand layouts).
 pub(super) mod seq_op {
     pub(in super::super) const REG_WRITE: u32 = 0;
     pub(in super::super) const REG_MODIFY: u32 = 1;
