@@ -172,8 +172,8 @@ mod tests {
     fn heap_size_follows_fb_size_and_clamps() {
         // 22 + 8 + 96 MiB, plus 96 KiB per GiB rounded up to 1 MiB: 24 GiB -> 3 MiB.
         assert_eq!(wpr2_heap_size(Chipset::AD102, 24 * GIB), Ok(129 * MIB));
-        // A huge FB hits the LibOS 3 maximum.
-        assert_eq!(wpr2_heap_size(Chipset::GA102, 1 << 40), Ok(280 * MIB - 1));
+        // 4 TiB of FB would need 22 + 8 + 96 + 384 MiB: the LibOS 3 maximum applies.
+        assert_eq!(wpr2_heap_size(Chipset::GA102, 1 << 42), Ok(280 * MIB - 1));
         // LibOS 2: 0 + 8 + 96 + 1 MiB for a 1 GiB board.
         assert_eq!(wpr2_heap_size(Chipset::TU102, GIB), Ok(105 * MIB));
     }

@@ -169,7 +169,11 @@ impl GspMemory {
         let shared = DmaMem::new(dev, queue::SHARED_SIZE)?;
         let shared_addr = shared.bus_addr();
         let queues = queue::Queues::new(shared, abi, shared_addr)?;
-        let rmargs = coherent_from(dev, &abi.rm_args(&msgq_params(shared_addr))?)?;
+        // LibOS maps regions in whole pages (nouveau allocates a page for the RM arguments).
+        let mut args = abi.rm_args(&msgq_params(shared_addr))?;
+        let padded = args.len().max(1).next_multiple_of(GSP_PAGE_SIZE);
+        args.resize(padded, 0, GFP_KERNEL)?;
+        let rmargs = coherent_from(dev, &args)?;
 
         let region = |name, c: &Coherent<[u8]>| LibosRegion {
             name,
