@@ -38,6 +38,7 @@ use kernel::{
     device,
     dma::Coherent,
     firmware::Firmware,
+    fmt,
     io::{poll::read_poll_timeout, register::WithBase, Io},
     pci,
     prelude::*,
@@ -54,7 +55,7 @@ use crate::{
         self,
         boot::{GspFwImage, GspMemory},
         fw::{Abi, Function, StaticInfo, SystemInfo, UnloadParams},
-        queue::{self, Received},
+        queue::{self, QueueError, Received},
         rpc::{self, Incoming},
     },
     interface::GspInfo,
@@ -191,6 +192,37 @@ fn split(addr: u64) -> (u32, u32) {
     (addr as u32, (addr >> 32) as u32)
 }
 
+/// Why no message arrived from GSP-RM.
+#[derive(Clone, Copy, Debug)]
+enum NoMessage {
+    /// Nothing came in time.
+    Timeout,
+    /// The status queue holds something that is not a valid message.
+    Queue(QueueError),
+    /// Another error (memory allocation).
+    Kernel(Error),
+}
+
+impl NoMessage {
+    fn to_error(self) -> Error {
+        match self {
+            Self::Timeout => ETIMEDOUT,
+            Self::Queue(e) => e.into(),
+            Self::Kernel(e) => e,
+        }
+    }
+}
+
+impl fmt::Display for NoMessage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Timeout => f.write_str("no message in time"),
+            Self::Queue(e) => f.write_fmt(fmt!("message queue error {:?}", e)),
+            Self::Kernel(e) => f.write_fmt(fmt!("error {}", e.to_errno())),
+        }
+    }
+}
+
 /// What stops GSP-RM and lowers WPR2, prepared before anything is started.
 struct Teardown {
     fwsec_sb: FwsecLoad,
@@ -210,20 +242,27 @@ struct GspRm {
 
 impl GspRm {
     /// Takes the next message off the status queue, waiting up to `timeout`. Logs queue errors.
-    fn receive(&mut self, dev: &device::Device, timeout: Delta) -> Result<Received> {
+    fn receive(&mut self, timeout: Delta) -> Result<Received, NoMessage> {
         let q = &mut self.mem.queues;
-        read_poll_timeout(
+        let mut queue_error = None;
+        let polled = read_poll_timeout(
             || {
                 q.receive().map_err(|e| {
-                    rpc::log_queue_error(dev, &e);
+                    queue_error = Some(e);
                     Error::from(e)
                 })
             },
             |r: &Option<Received>| r.is_some(),
             Delta::from_micros(100),
             timeout,
-        )?
-        .ok_or(ETIMEDOUT)
+        );
+        match (polled, queue_error) {
+            (Ok(Some(msg)), _) => Ok(msg),
+            (_, Some(e)) => Err(NoMessage::Queue(e)),
+            (Ok(None), None) => Err(NoMessage::Timeout),
+            (Err(e), None) if e == ETIMEDOUT => Err(NoMessage::Timeout),
+            (Err(e), None) => Err(NoMessage::Kernel(e)),
+        }
     }
 
     /// Sends `function` with `payload`, rings the doorbell and returns the sequence number.
@@ -238,8 +277,9 @@ impl GspRm {
     fn reply(&mut self, dev: &device::Device, function: Function) -> Result<Received> {
         let want = self.abi.function(function);
         loop {
-            let msg = self.receive(dev, RM_TIMEOUT).inspect_err(|e| {
-                dev_err!(dev, "GSP-RM did not answer {:?} ({:?})\n", function, e);
+            let msg = self.receive(RM_TIMEOUT).map_err(|why| {
+                dev_err!(dev, "GSP-RM did not answer {:?}: {}\n", function, why);
+                why.to_error()
             })?;
             match rpc::sort(self.abi, msg)? {
                 Incoming::Event(event) => rpc::log_event(dev, &event),
@@ -371,14 +411,19 @@ impl GspRm {
             saved: [0; 8],
         };
         loop {
-            let msg = self.receive(dev, RM_TIMEOUT).inspect_err(|e| {
-                dev_err!(dev, "GSP-RM did not finish initialising ({:?})\n", e);
+            let msg = self.receive(RM_TIMEOUT).map_err(|why| {
+                dev_err!(dev, "GSP-RM did not finish initialising: {}\n", why);
+                why.to_error()
             })?;
             match rpc::sort(self.abi, msg)? {
                 Incoming::InitDone => break,
                 Incoming::Sequencer(payload) => {
                     rpc::run_sequencer(self.abi, &payload, &mut seq).inspect_err(|e| {
-                        dev_err!(dev, "GSP-RM's CPU sequence failed ({:?})\n", e);
+                        dev_err!(
+                            dev,
+                            "GSP-RM's CPU sequence failed (error {})\n",
+                            e.to_errno()
+                        );
                     })?;
                 }
                 Incoming::Event(event) => rpc::log_event(dev, &event),
@@ -406,10 +451,11 @@ impl GspRm {
             let q = &mut self.mem.queues;
             read_poll_timeout(
                 || {
-                    q.receive_large(&mut partial, size).map_err(|e| {
-                        rpc::log_queue_error(dev, &e);
-                        Error::from(e)
-                    })
+                    q.receive_large(&mut partial, size)
+                        .inspect_err(|e| {
+                            rpc::log_queue_error(dev, e);
+                        })
+                        .map_err(Error::from)
                 },
                 |r: &Option<Received>| r.is_some(),
                 Delta::from_micros(100),
@@ -420,7 +466,7 @@ impl GspRm {
         let info = self.abi.static_info(&reply.payload).inspect_err(|e| {
             dev_err!(
                 dev,
-                "GSP-RM's static information does not decode ({:?})\n",
+                "GSP-RM's static information does not decode: {:?}\n",
                 e
             );
         })?;
@@ -652,8 +698,8 @@ impl GpuState {
                 .inspect_err(|e| {
                     dev_err!(
                         dev,
-                        "stopping GSP-RM failed ({:?}); the GPU needs a reset\n",
-                        e
+                        "stopping GSP-RM failed (error {}); the GPU needs a reset\n",
+                        e.to_errno()
                     )
                 })
                 .is_ok();
