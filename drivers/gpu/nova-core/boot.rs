@@ -114,12 +114,10 @@ fn boots_gsp(chipset: Chipset) -> bool {
     }
 }
 
-/// Requests firmware `file` of `chipset`; the probe-time check already named a missing file.
+/// Requests and checks firmware `file` of `chipset`, with one log line if it is missing or
+/// corrupt.
 fn request(dev: &device::Device, chipset: Chipset, file: FwFile) -> Result<Firmware> {
-    let name = firmware::path(chipset, file)?;
-    Firmware::request_nowarn(&name, dev).inspect_err(|_| {
-        dev_err!(dev, "firmware file {} disappeared\n", file.name());
-    })
+    firmware::request_checked(dev, chipset, file)
 }
 
 /// The engines a boot step uses.
@@ -548,6 +546,16 @@ pub(crate) struct GpuState {
 }
 
 impl GpuState {
+    /// Returns the firmware files [`GpuState::boot`] loads and checks itself on `chipset`, which
+    /// the probe-time check of the files can leave out.
+    pub(crate) fn loads(chipset: Chipset) -> &'static [FwFile] {
+        if boots_gsp(chipset) {
+            &[FwFile::Gsp]
+        } else {
+            &[]
+        }
+    }
+
     /// Boots GSP-RM on the GPU, where nova does that, and returns the state to stop it with and
     /// what GSP-RM reported. On other chips logs why not and returns an idle state.
     ///
