@@ -25,8 +25,9 @@
 //! # Modelling choices
 //!
 //! * IMEM and DMEM are 64 KiB each on both falcons (the real sizes are not in the public
-//!   headers; every image the simulator knows fits). `HWCFG.IMEM_SIZE` reports it in 256-byte
-//!   blocks.
+//!   headers; every image the simulator knows fits). `HWCFG` reports both in 256-byte blocks:
+//!   `IMEM_SIZE` in bits 8:0, `DMEM_SIZE` in bits 17:9 (NVIDIA's nvgpu `hw_falcon_gp106.h`,
+//!   `falcon_falcon_hwcfg_dmem_size_v`; nouveau's `nvkm_falcon_oneinit` reads the same bits).
 //! * Memory scrubbing after a reset is instantaneous: `HWCFG2.MEM_SCRUBBING` and
 //!   `DMACTL.{I,D}MEM_SCRUBBING` read done, `HWCFG2.RESET_READY` reads set.
 //! * `CPUCTL.HALTED` is clear after reset and set once a started program has stopped; the
@@ -75,6 +76,8 @@ pub const CPUCTL: u32 = 0x100;
 pub const BOOTVEC: u32 = 0x104;
 /// `NV_PFALCON_FALCON_HWCFG`.
 pub const HWCFG: u32 = 0x108;
+/// What `HWCFG` reads: IMEM and DMEM sizes in 256-byte blocks (bits 8:0 and 17:9).
+const HWCFG_VALUE: u32 = ((MEM_SIZE / BLOCK_SIZE) as u32) | (((MEM_SIZE / BLOCK_SIZE) as u32) << 9);
 /// `NV_PFALCON_FALCON_DMACTL`.
 pub const DMACTL: u32 = 0x10c;
 /// `NV_PFALCON_FALCON_DMATRFBASE`.
@@ -565,7 +568,7 @@ impl Falcon {
                     })
             }
             BOOTVEC => self.bootvec,
-            HWCFG => (MEM_SIZE / BLOCK_SIZE) as u32,
+            HWCFG => HWCFG_VALUE,
             DMACTL => u32::from(self.require_ctx),
             DMATRFBASE => self.dma_base,
             DMATRFMOFFS => self.dma_moffs,
@@ -817,6 +820,14 @@ fn write_word(mem: &mut [u8], at: usize, value: u32) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hwcfg_reports_imem_and_dmem_sizes_in_blocks() {
+        let mut f = Falcon::new(Engine::Gsp, Generation::Ga102);
+        let hwcfg = f.read(HWCFG, false, false).expect("HWCFG is implemented");
+        assert_eq!((hwcfg & 0x1ff) as usize * BLOCK_SIZE, MEM_SIZE, "IMEM_SIZE, bits 8:0");
+        assert_eq!(((hwcfg >> 9) & 0x1ff) as usize * BLOCK_SIZE, MEM_SIZE, "DMEM_SIZE, 17:9");
+    }
 
     #[test]
     fn pio_loads_tagged_secure_imem_and_dmem() {
