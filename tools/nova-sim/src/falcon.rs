@@ -597,33 +597,15 @@ impl Falcon {
             _ => {
                 if let Some((i, reg)) = self.imem_port(rel) {
                     let port = self.imem_ports.get_mut(i)?;
-                    return Some(match reg {
-                        0 => port.ctl,
-                        4 if locked => crate::gpu::PRI_LOCKED,
-                        4 => {
-                            let at = port.offset();
-                            port.advance(false);
-                            read_word(&self.imem, at)
-                        }
-                        8 => {
-                            let block = port.offset() / BLOCK_SIZE;
-                            self.tags.get(block).copied().flatten().map_or(0, u32::from)
-                        }
-                        _ => return None,
-                    });
+                    if reg == 8 {
+                        let block = port.offset() / BLOCK_SIZE;
+                        return Some(self.tags.get(block).copied().flatten().map_or(0, u32::from));
+                    }
+                    return read_pio(port, &self.imem, reg, locked);
                 }
                 if let Some((i, reg)) = self.dmem_port(rel) {
                     let port = self.dmem_ports.get_mut(i)?;
-                    return Some(match reg {
-                        0 => port.ctl,
-                        4 if locked => crate::gpu::PRI_LOCKED,
-                        4 => {
-                            let at = port.offset();
-                            port.advance(false);
-                            read_word(&self.dmem, at)
-                        }
-                        _ => return None,
-                    });
+                    return read_pio(port, &self.dmem, reg, locked);
                 }
                 return None;
             }
@@ -732,11 +714,10 @@ impl Falcon {
                             self.engine.name()
                         ));
                     }
-                    if !write_word(&mut self.imem, at, value) {
-                        return Outcome::Violation(format!(
-                            "{}: IMEM PIO write at {at:#x} is beyond IMEM",
-                            self.engine.name()
-                        ));
+                    if let Err(violation) =
+                        pio_store(&mut self.imem, at, value, self.engine, "IMEM")
+                    {
+                        return violation;
                     }
                     self.imem_written = true;
                     if let Some(slot) = self.secure.get_mut(at / BLOCK_SIZE) {
@@ -763,11 +744,10 @@ impl Falcon {
                     let at = port.offset();
                     port.advance(true);
                     let old = read_word(&self.dmem, at);
-                    if !write_word(&mut self.dmem, at, merge(old, value, mask)) {
-                        return Outcome::Violation(format!(
-                            "{}: DMEM PIO write at {at:#x} is beyond DMEM",
-                            self.engine.name()
-                        ));
+                    let word = merge(old, value, mask);
+                    if let Err(violation) = pio_store(&mut self.dmem, at, word, self.engine, "DMEM")
+                    {
+                        return violation;
                     }
                 }
                 _ => return Outcome::Unimplemented,
@@ -801,6 +781,41 @@ fn word_range(at: usize) -> Range<usize> {
     at..at.saturating_add(4)
 }
 
+/// Reads the control (`reg` 0) or data (`reg` 4) register of the PIO `port` into `mem`. A data
+/// read returns the word at the port's offset and advances it, or `PRI_LOCKED` (without
+/// advancing) while the falcon is `locked`. Any other register is `None`.
+fn read_pio(port: &mut Port, mem: &[u8], reg: u32, locked: bool) -> Option<u32> {
+    Some(match reg {
+        0 => port.ctl,
+        4 if locked => crate::gpu::PRI_LOCKED,
+        4 => {
+            let at = port.offset();
+            port.advance(false);
+            read_word(mem, at)
+        }
+        _ => return None,
+    })
+}
+
+/// Stores `value` at `at` of `mem` (the `name` memory of `engine`) for a PIO data write; a
+/// word beyond the memory is a violation.
+fn pio_store(
+    mem: &mut [u8],
+    at: usize,
+    value: u32,
+    engine: Engine,
+    name: &str,
+) -> Result<(), Outcome> {
+    if write_word(mem, at, value) {
+        Ok(())
+    } else {
+        Err(Outcome::Violation(format!(
+            "{}: {name} PIO write at {at:#x} is beyond {name}",
+            engine.name()
+        )))
+    }
+}
+
 fn read_word(mem: &[u8], at: usize) -> u32 {
     mem.get(word_range(at))
         .and_then(|b| b.try_into().ok())
@@ -825,8 +840,16 @@ mod tests {
     fn hwcfg_reports_imem_and_dmem_sizes_in_blocks() {
         let mut f = Falcon::new(Engine::Gsp, Generation::Ga102);
         let hwcfg = f.read(HWCFG, false, false).expect("HWCFG is implemented");
-        assert_eq!((hwcfg & 0x1ff) as usize * BLOCK_SIZE, MEM_SIZE, "IMEM_SIZE, bits 8:0");
-        assert_eq!(((hwcfg >> 9) & 0x1ff) as usize * BLOCK_SIZE, MEM_SIZE, "DMEM_SIZE, 17:9");
+        assert_eq!(
+            (hwcfg & 0x1ff) as usize * BLOCK_SIZE,
+            MEM_SIZE,
+            "IMEM_SIZE, bits 8:0"
+        );
+        assert_eq!(
+            ((hwcfg >> 9) & 0x1ff) as usize * BLOCK_SIZE,
+            MEM_SIZE,
+            "DMEM_SIZE, 17:9"
+        );
     }
 
     #[test]
