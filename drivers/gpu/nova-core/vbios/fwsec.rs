@@ -236,10 +236,7 @@ fn append(
     past: VbiosError,
 ) -> Result<Range<usize>, VbiosError> {
     let len = usize::try_from(len).map_err(|_| past)?;
-    let bytes = rom.get(offset, len, "FWSEC ucode").map_err(|e| match e {
-        VbiosError::Truncated { .. } => past,
-        e => e,
-    })?;
+    let bytes = rom.get_or(offset, len, "FWSEC ucode", past)?;
     let start = data.len();
     data.extend_from_slice(bytes, GFP_KERNEL)
         .map_err(|_| VbiosError::NoMemory)?;
