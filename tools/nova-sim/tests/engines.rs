@@ -109,6 +109,13 @@ fn board(name: &str, faults: Faults) -> Board {
     Board { dev, ram, counters }
 }
 
+/// A board for `name` with the one engine fault `enable` sets.
+fn board_with_fault(name: &str, enable: fn(&mut Faults)) -> Board {
+    let mut faults = Faults::default();
+    enable(&mut faults);
+    board(name, faults)
+}
+
 /// Patches a FWSEC ucode (IMEM then DMEM, DMEM at `dmem`) the way the driver does: finds the
 /// DMEM mapper (interface entry id 4) through the interface table at DMEM offset `interface`,
 /// sets its init command to `cmd` and fills its command input with READ_VBIOS followed by the
@@ -415,24 +422,12 @@ fn frts_twice_reports_the_existing_wpr2() {
 
 #[test]
 fn faults_fail_frts_and_booter_and_preset_wpr2() {
-    let mut b = board(
-        "ad102",
-        Faults {
-            fwsec_frts_error: true,
-            ..Faults::default()
-        },
-    );
+    let mut b = board_with_fault("ad102", |f| f.fwsec_frts_error = true);
     assert_eq!(b.run_fwsec(0x15, FRTS, false), 0);
     assert_eq!(b.rd(SCRATCH_0E) >> 16, FRTS_ERR_INJECTED);
     assert_eq!(b.rd(WPR2_HI), 0);
 
-    let mut b = board(
-        "ad102",
-        Faults {
-            booter_error: true,
-            ..Faults::default()
-        },
-    );
+    let mut b = board_with_fault("ad102", |f| f.booter_error = true);
     assert_eq!(b.run_fwsec(0x15, FRTS, false), 0);
     b.write_wpr_meta();
     let tlv = booter_files().booter_load.unwrap();
@@ -442,13 +437,7 @@ fn faults_fail_frts_and_booter_and_preset_wpr2() {
     );
     assert_eq!(b.rd(GSP + RISCV_CPUCTL) & (1 << 7), 0);
 
-    let mut b = board(
-        "ad102",
-        Faults {
-            wpr2_preset: true,
-            ..Faults::default()
-        },
-    );
+    let mut b = board_with_fault("ad102", |f| f.wpr2_preset = true);
     assert_ne!(b.rd(WPR2_HI), 0);
     // A device reset does not remove it.
     b.dev.reset().unwrap();

@@ -563,6 +563,13 @@ fn functions(msgs: &[Msg]) -> Vec<u32> {
     msgs.iter().map(|m| m.function).collect()
 }
 
+/// A driver for `chip` whose GSP-RM model has the one fault `enable` sets.
+fn with_fault(chip: &str, enable: fn(&mut Faults)) -> Driver {
+    let mut faults = Faults::default();
+    enable(&mut faults);
+    Driver::new(chip, faults)
+}
+
 fn booted(chip: &str) -> Driver {
     let mut d = Driver::new(chip, Faults::default());
     let msgs = d.boot();
@@ -886,13 +893,7 @@ fn start_checks_the_libos_arguments() {
 
 #[test]
 fn fault_never_answer() {
-    let mut d = Driver::new(
-        "ga102",
-        Faults {
-            never_answer: true,
-            ..Faults::default()
-        },
-    );
+    let mut d = with_fault("ga102", |f| f.never_answer = true);
     d.load_and_start();
     d.send_system_info();
     d.send(function::SET_REGISTRY, &registry(&[("A", 1)]));
@@ -905,13 +906,7 @@ fn fault_never_answer() {
 
 #[test]
 fn fault_error_status() {
-    let mut d = Driver::new(
-        "ga102",
-        Faults {
-            error_status: true,
-            ..Faults::default()
-        },
-    );
+    let mut d = with_fault("ga102", |f| f.error_status = true);
     assert_eq!(d.boot().len(), 3, "events are sent as usual");
     let reply = d.call_static_info();
     assert_eq!(reply.result, status::GENERIC);
@@ -919,13 +914,7 @@ fn fault_error_status() {
 
 #[test]
 fn fault_bad_checksum() {
-    let mut d = Driver::new(
-        "ad102",
-        Faults {
-            bad_checksum: true,
-            ..Faults::default()
-        },
-    );
+    let mut d = with_fault("ad102", |f| f.bad_checksum = true);
     let msgs = d.boot();
     assert_eq!(msgs.len(), 3);
     assert!(msgs.iter().all(|m| !m.checksum_ok));
@@ -933,13 +922,7 @@ fn fault_bad_checksum() {
 
 #[test]
 fn fault_no_interrupt() {
-    let mut d = Driver::new(
-        "ad102",
-        Faults {
-            no_interrupt: true,
-            ..Faults::default()
-        },
-    );
+    let mut d = with_fault("ad102", |f| f.no_interrupt = true);
     let msgs = d.boot();
     assert_eq!(msgs.len(), 3);
     assert!(msgs.iter().all(|m| m.checksum_ok));
