@@ -115,7 +115,10 @@ pub trait Driver {
     type RegistrationData<'a>: Send + Sync + 'a;
 
     /// The type used to manage memory for this driver.
-    type Object: AllocImpl;
+    ///
+    /// Its [`AllocImpl::Driver`] is this driver: the memory manager's callbacks in the driver's
+    /// `struct drm_driver` rely on every GEM object of the device being of this type.
+    type Object: AllocImpl<Driver = Self>;
 
     /// The type used to represent a DRM File (client)
     type File: drm::file::DriverFile;

@@ -98,6 +98,26 @@ pub trait DriverObject: Sync + Send + Sized + 'static {
         args: Self::Args,
     ) -> impl PinInit<Self, Error>;
 
+    /// Create the driver data of a GEM object that a GEM helper allocates on its own.
+    ///
+    /// Some GEM helpers create objects without going through the driver's own constructor: the
+    /// shmem helper does so when it imports a dma-buf exported by another device and when it
+    /// creates a dumb buffer. They ask the driver for the memory of such an object through the
+    /// `gem_create_object` callback of `struct drm_driver`, and the Rust GEM types implement
+    /// that callback with this function, so that every GEM object of the driver carries its
+    /// driver data. `size` is the object's size in bytes, already rounded up to whole pages.
+    ///
+    /// The data is returned by value rather than as an initializer: the helper may still fail
+    /// after the callback, and then frees the object's memory with `kfree()` without calling
+    /// back into Rust. The returned value is forgotten in that case (its destructor does not
+    /// run), which is sound only for a value that was never pinned.
+    ///
+    /// The default implementation refuses with `EOPNOTSUPP`, so such imports and dumb buffers
+    /// fail for drivers that don't implement it.
+    fn new_from_helper(_dev: &drm::Device<Self::Driver>, _size: usize) -> Result<Self> {
+        Err(EOPNOTSUPP)
+    }
+
     /// Open a new handle to an existing object, associated with a File.
     fn open(_obj: &DriverAllocImpl<Self>, _file: &DriverFile<Self>) -> Result {
         Ok(())
@@ -210,6 +230,9 @@ pub trait BaseObject: IntoGEMObject {
         // SAFETY:
         // - A `drm::Driver` can only have a single `File` implementation.
         // - `file` uses the same `drm::Driver` as `Self`.
+        // - Every GEM object of that driver is a `Self`: the driver creates its own objects as
+        //   `Self`, and `Self::ALLOC_OPS` makes the GEM helpers allocate the objects they create
+        //   on their own (imports of foreign dma-bufs, dumb buffers) as `Self` as well.
         // - Therefore, we're guaranteed that `ptr` must be a gem object embedded within `Self`.
         // - And we check if the pointer is null befoe calling from_raw(), ensuring that `ptr` is a
         //   valid pointer to an initialized `Self`.

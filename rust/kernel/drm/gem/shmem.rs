@@ -161,14 +161,15 @@ impl<T: DriverObject> Object<T> {
     extern "C" fn free_callback(obj: *mut bindings::drm_gem_object) {
         // SAFETY:
         // - DRM always passes a valid gem object here
-        // - We used drm_gem_shmem_create() in our create_gem_object callback, so we know that
-        //   `obj` is contained within a drm_gem_shmem_object
+        // - This function is only installed in `Self::VTABLE`, which only objects created by
+        //   `Self::new()` or `Self::gem_create_object_callback()` have; both embed `obj` in a
+        //   `drm_gem_shmem_object`.
         let base = unsafe { container_of!(obj, bindings::drm_gem_shmem_object, base) };
 
         // SAFETY:
         // - We verified above that `obj` is valid, which makes `this` valid
-        // - This function is set in AllocOps, so we know that `this` is contained within an
-        //   `Object<T>`
+        // - Both constructors that install `Self::VTABLE` embed the `drm_gem_shmem_object` in an
+        //   `Object<T>`, so `this` is contained within an `Object<T>`.
         let this = unsafe { container_of!(Opaque::cast_from(base), Self, obj) }.cast_mut();
 
         // We need to drop `sgt_res` first, since doing so requires that the GEM object is still
@@ -184,7 +185,8 @@ impl<T: DriverObject> Object<T> {
         // - We won't be using the gem resources on `this` after this call.
         unsafe { bindings::drm_gem_shmem_release(base) };
 
-        // SAFETY: We're recovering the Kbox<> we created in gem_create_object()
+        // SAFETY: We're recovering the `KBox` that `Self::new()` or
+        // `Self::gem_create_object_callback()` leaked, and this is the last reference.
         let _ = unsafe { KBox::from_raw(this) };
     }
 
@@ -343,6 +345,73 @@ impl<T: DriverObject> Object<T> {
         Ok(obj)
     }
 
+    /// The `gem_create_object` callback of `struct drm_driver`.
+    ///
+    /// The shmem helper calls it when it creates an object on its own, for a dma-buf imported
+    /// from another device (`drm_gem_shmem_prime_import_sg_table()`) or for a dumb buffer
+    /// (`drm_gem_shmem_dumb_create()`). It allocates a complete [`Object<T>`], with the driver
+    /// data from [`DriverObject::new_from_helper()`], and returns its embedded
+    /// `struct drm_gem_object`. The helper initializes the GEM object in it afterwards.
+    ///
+    /// # Safety
+    ///
+    /// `raw_dev` must point to the `struct drm_device` of a valid [`Device<T::Driver>`].
+    unsafe extern "C" fn gem_create_object_callback(
+        raw_dev: *mut bindings::drm_device,
+        size: usize,
+    ) -> *mut bindings::drm_gem_object {
+        // SAFETY: By the safety requirements of this function, `raw_dev` is the `drm_device` of a
+        // valid `Device<T::Driver>`, and the DRM core keeps it alive during this call.
+        let dev = unsafe { Device::<T::Driver>::from_raw(raw_dev) };
+
+        match Self::new_for_helper(dev, size) {
+            Ok(obj) => obj,
+            Err(e) => e.to_ptr(),
+        }
+    }
+
+    /// Allocates an [`Object<T>`] whose GEM object the shmem helper initializes.
+    ///
+    /// On success, ownership of the allocation passes to the returned `drm_gem_object`: it is
+    /// freed by [`Self::free_callback()`] once the helper has initialized the object, or by the
+    /// helper with `kfree()` if that initialization fails.
+    fn new_for_helper(
+        dev: &Device<T::Driver>,
+        size: usize,
+    ) -> Result<*mut bindings::drm_gem_object> {
+        let inner = T::new_from_helper(dev, size)?;
+
+        let new: Pin<KBox<Self>> = KBox::try_pin_init(
+            try_pin_init!(Self {
+                obj <- Opaque::init_zeroed(),
+                parent_resv_obj: None,
+                sgt_res: ManuallyDrop::new(SetOnce::new()),
+                sgt_lock <- new_mutex!(()),
+                inner,
+            }),
+            GFP_KERNEL,
+        )?;
+
+        // SAFETY: `obj` is initialized (zeroed) above and not shared yet. The helper keeps a
+        // non-NULL `funcs`, so the object is released through `Self::free_callback()`.
+        unsafe { (*new.as_raw()).funcs = &Self::VTABLE };
+
+        // SAFETY: We never move out of `new`; the allocation stays where it is until it is freed.
+        let new = KBox::into_raw(unsafe { Pin::into_inner_unchecked(new) });
+
+        // The helper frees the object with `kfree()` if it fails to initialize it, without
+        // calling `Self::free_callback()`. That is sound:
+        // - `Object<T>` is `#[repr(C)]` with `obj` first, and `base` is the first member of
+        //   `struct drm_gem_shmem_object`, so the `drm_gem_object` is at the start of the `KBox`
+        //   allocation, which `Kmalloc` made.
+        // - `inner` is then forgotten: it is a value from `T::new_from_helper()` that no one got
+        //   a pinned reference to. The other fields hold nothing to release: `parent_resv_obj` is
+        //   `None`, `sgt_res` is empty and `sgt_lock` has no destructor.
+        //
+        // SAFETY: `new` is a valid pointer to an `Object<T>` from `KBox::into_raw()` above.
+        Ok(unsafe { &raw mut (*(*new).obj.get()).base })
+    }
+
     /// Creates and returns an owned reference to a virtual kernel memory mapping for this object.
     #[inline]
     pub fn owned_vmap<const SIZE: usize>(&self) -> Result<VMapOwned<T, SIZE>> {
@@ -389,7 +458,7 @@ impl<T: DriverObject> driver::AllocImpl for Object<T> {
     type Driver = T::Driver;
 
     const ALLOC_OPS: driver::AllocOps = driver::AllocOps {
-        gem_create_object: None,
+        gem_create_object: Some(Self::gem_create_object_callback),
         prime_handle_to_fd: None,
         prime_fd_to_handle: None,
         gem_prime_import: None,
