@@ -159,6 +159,11 @@ impl<T: drm::Driver> UnregisteredDevice<T> {
             features |= drm::driver::FEAT_RENDER;
         }
 
+        #[cfg(CONFIG_DRM_KMS_HELPER = "y")]
+        {
+            features |= drm::kms::features(&T::MODE_CONFIG);
+        }
+
         features
     }
 
@@ -257,7 +262,20 @@ impl<T: drm::Driver> UnregisteredDevice<T> {
         // INVARIANT: We just created the device above, but have yet to call `drm_dev_register`.
         // `Self` cannot be copied or sent to another thread - ensuring that `drm_dev_register`
         // won't be called during its lifetime and that the device is unregistered.
-        Ok(Self(unsafe { ARef::from_raw(raw_drm) }, NotThreadSafe))
+        let drm = Self(unsafe { ARef::from_raw(raw_drm) }, NotThreadSafe);
+
+        // The mode configuration is set up after the final vtable is in place: on failure,
+        // dropping `drm` releases the device through `Device::release()`, which also runs the
+        // managed cleanup `drmm_mode_config_init()` registered.
+        #[cfg(CONFIG_DRM_KMS_HELPER = "y")]
+        {
+            // SAFETY: `drm` is valid, not registered yet and private to this function; its driver
+            // has `DRIVER_MODESET` if `T::MODE_CONFIG` is `Some` (see `compute_features()`), and
+            // `init_for()` does nothing otherwise.
+            unsafe { drm::kms::init_for::<T>(drm.as_raw()) }?;
+        }
+
+        Ok(drm)
     }
 }
 

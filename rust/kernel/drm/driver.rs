@@ -141,6 +141,14 @@ pub trait Driver {
     /// usable from the render node (i.e. marked DRM_RENDER_ALLOW), whereas
     /// userspace processes using the master node can invoke any ioctl.
     const FEAT_RENDER: bool = false;
+
+    /// The mode configuration of a kernel mode setting (KMS) driver, or [`None`] (the default) for
+    /// a driver without mode setting.
+    ///
+    /// With [`Some`], the driver gets the `DRIVER_MODESET` and `DRIVER_ATOMIC` features and its
+    /// devices a mode configuration with these properties; see [`drm::kms`].
+    #[cfg(CONFIG_DRM_KMS_HELPER = "y")]
+    const MODE_CONFIG: Option<drm::kms::ModeConfigInfo> = None;
 }
 
 /// The registration type of a `drm::Device`.
@@ -183,6 +191,15 @@ impl<'a, T: Driver> Registration<'a, T> {
         // SAFETY: No concurrent access; the device is not yet registered.
         unsafe { *drm.registration_data.get() = ptr };
 
+        // Give the KMS objects their initial state; all of them exist by now, since they can
+        // only be created before registration.
+        #[cfg(CONFIG_DRM_KMS_HELPER = "y")]
+        if T::MODE_CONFIG.is_some() {
+            // SAFETY: `drm` is an `UnregisteredDevice` of a KMS driver, so its mode configuration
+            // was initialized by `UnregisteredDevice::new()` and it is not registered yet.
+            unsafe { drm::kms::reset(drm.as_raw()) };
+        }
+
         // SAFETY: `drm` is a valid, initialized but not yet registered DRM device.
         let ret = unsafe { bindings::drm_dev_register(drm.as_raw(), flags) };
         if let Err(e) = to_result(ret) {
@@ -222,6 +239,15 @@ impl<T: Driver> Drop for Registration<'_, T> {
         // SAFETY: Safe by the invariant of `ARef<drm::Device<T>>`. The existence of this
         // `Registration` also guarantees that this `drm::Device` is actually registered.
         unsafe { bindings::drm_dev_unplug(self.drm.as_raw()) };
+
+        // Turn the display pipes off while the parent device is still bound.
+        #[cfg(CONFIG_DRM_KMS_HELPER = "y")]
+        if T::MODE_CONFIG.is_some() {
+            // SAFETY: The device of a KMS driver got its mode configuration in
+            // `UnregisteredDevice::new()`, it was unplugged above, and the parent device is bound
+            // for as long as the `Registration` exists.
+            unsafe { drm::kms::shutdown(self.drm.as_raw()) };
+        }
         // After drm_dev_unplug(), the SRCU barrier guarantees that all RegistrationGuard critical
         // sections have completed, so no one holds a reference to reg_data anymore.
         // reg_data is dropped here automatically.

@@ -8,6 +8,8 @@ pub mod file;
 pub mod gem;
 pub mod gpuvm;
 pub mod ioctl;
+#[cfg(CONFIG_DRM_KMS_HELPER = "y")]
+pub mod kms;
 
 pub use self::device::Device;
 pub use self::device::DeviceContext;
