@@ -663,7 +663,10 @@ mod tests {
     struct KunitDriver;
     struct KunitFile;
     #[pin_data]
-    struct KunitObject {}
+    struct KunitObject {
+        /// Whether the object was created by the shmem helper rather than by `Object::new()`.
+        from_helper: bool,
+    }
 
     const INFO: drm::DriverInfo = drm::DriverInfo {
         major: 0,
@@ -690,7 +693,11 @@ mod tests {
             _size: usize,
             _args: Self::Args,
         ) -> impl PinInit<Self, Error> {
-            try_pin_init!(KunitObject {})
+            try_pin_init!(KunitObject { from_helper: false })
+        }
+
+        fn new_from_helper(_dev: &drm::Device<KunitDriver>, _size: usize) -> Result<Self> {
+            Ok(KunitObject { from_helper: true })
         }
     }
 
@@ -759,6 +766,33 @@ mod tests {
         for (offset, expected) in (0x20..=0x23).zip(expected) {
             assert_eq!(vmap.try_read8(offset).unwrap(), expected);
         }
+
+        Ok(())
+    }
+
+    // An object the shmem helper creates on its own (as for a dumb buffer or a PRIME import) is
+    // allocated through `gem_create_object` as a complete `Object<T>` with the driver's data,
+    // usable like one from `Object::new()` and freed through `free_callback()`.
+    #[test]
+    fn helper_created_object_is_rust_object() -> Result {
+        let (_dev, drm) = create_drm_dev()?;
+
+        // SAFETY: `drm` is a valid DRM device.
+        let shmem =
+            from_err_ptr(unsafe { bindings::drm_gem_shmem_create(drm.as_raw(), PAGE_SIZE) })?;
+
+        // SAFETY: `shmem` is a valid object of `drm`, whose driver's `gem_create_object` made it
+        // an `Object<KunitObject>`; we take over the reference `drm_gem_shmem_create()` returned.
+        let obj: ARef<Object<KunitObject>> =
+            unsafe { ARef::from_raw(NonNull::from(Object::from_raw(&raw mut (*shmem).base))) };
+
+        assert!(obj.from_helper);
+        assert_eq!(obj.size(), PAGE_SIZE);
+        assert!(ptr::eq(obj.dev().as_raw(), drm.as_raw()));
+
+        let vmap = obj.vmap::<PAGE_SIZE>()?;
+        vmap.write32(0x1234_5678, 0x40);
+        assert_eq!(vmap.read32(0x40), 0x1234_5678);
 
         Ok(())
     }
