@@ -28,9 +28,10 @@ TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))
 CACHE = os.environ.get("NOVA_CACHE") or os.path.join(
     os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "nova")
 # NOVA_KERNEL, NOVA_INITRAMFS and NOVA_SIM boot another kernel, initramfs or
-# simulator (a second checkout's, see build-kernel.sh's NOVA_KERNEL_OUT).
+# simulator (a second checkout's, see build-kernel.sh's NOVA_KERNEL_OUT);
+# NOVA_KTREE=<name> boots the kernel of build-kernel.sh's tree of that name.
 KERNEL = os.environ.get("NOVA_KERNEL") or os.path.join(
-    CACHE, "obj-nova", "arch", "x86", "boot", "bzImage")
+    CACHE, "obj-" + (os.environ.get("NOVA_KTREE") or "nova"), "arch", "x86", "boot", "bzImage")
 INITRD = os.environ.get("NOVA_INITRAMFS") or os.path.join(CACHE, "initramfs.cpio")
 SIM = os.environ.get("NOVA_SIM") or os.path.join(TOP, "tools", "target", "release", "nova-sim")
 TLV = os.path.join(TOP, "tools", "target", "release", "nova-tlv")

@@ -60,6 +60,18 @@ pub(crate) trait Source {
         let bytes = self.get(offset, 4, what)?;
         le_u32(bytes, 0).ok_or(VbiosError::Truncated { what, offset })
     }
+
+    /// Like [`Source::get`], but a read past the ROM's end fails with `past` instead of
+    /// [`VbiosError::Truncated`].
+    fn get_or(
+        &mut self,
+        offset: usize,
+        len: usize,
+        what: &'static str,
+        past: VbiosError,
+    ) -> Result<&[u8], VbiosError> {
+        self.get(offset, len, what).map_err(|e| e.past_end_as(past))
+    }
 }
 
 /// Why the VBIOS, or the FWSEC ucode in it, was refused.
@@ -178,6 +190,15 @@ impl VbiosError {
             Self::NoMemory => ENOMEM,
             Self::Fuse { .. } => EIO,
             _ => EINVAL,
+        }
+    }
+
+    /// Returns `past` if this is a read past the ROM's end ([`VbiosError::Truncated`]), and
+    /// this error otherwise.
+    fn past_end_as(self, past: VbiosError) -> VbiosError {
+        match self {
+            Self::Truncated { .. } => past,
+            e => e,
         }
     }
 }

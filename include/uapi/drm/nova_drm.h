@@ -86,6 +86,12 @@ struct drm_nova_getparam {
  *
  * Handles belong to the DRM file that created or imported them: another
  * file, even of the same process, cannot use them (-ENOENT).
+ *
+ * Every handle of a nova file names a nova GEM object, however it was
+ * made: by &DRM_IOCTL_NOVA_GEM_CREATE, by a PRIME import (of nova's own
+ * dma-buf or of another device's) or, on the card node, by the generic
+ * DRM_IOCTL_MODE_CREATE_DUMB. &DRM_IOCTL_NOVA_GEM_INFO and mmap() work on
+ * all of them.
  */
 
 /**

@@ -74,6 +74,16 @@ pub struct Identity {
     pub boot42: u32,
 }
 
+impl Identity {
+    /// The identity registers of `chip` as its table entry gives them (no override).
+    pub fn of(chip: &crate::chips::Chip) -> Self {
+        Self {
+            boot0: chip.boot0,
+            boot42: chip.boot42,
+        }
+    }
+}
+
 /// Outcome of a 32-bit register read in a [`Unit`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RegRead {

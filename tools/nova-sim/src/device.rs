@@ -493,10 +493,7 @@ mod tests {
     fn device(name: &str) -> (GpuDevice, Arc<Counters>) {
         let chip = chips::find(name).unwrap();
         let counters = Arc::new(Counters::default());
-        let identity = Identity {
-            boot0: chip.boot0,
-            boot42: chip.boot42,
-        };
+        let identity = Identity::of(chip);
         let dev = GpuDevice::new(chip, identity, chip.bar1_size, counters.clone(), None).unwrap();
         (dev, counters)
     }
@@ -528,10 +525,7 @@ mod tests {
     fn resizable_bar1_is_sized_everywhere() {
         const SIZE: u64 = 32 << 30;
         let chip = chips::find("ad102").unwrap();
-        let identity = Identity {
-            boot0: chip.boot0,
-            boot42: chip.boot42,
-        };
+        let identity = Identity::of(chip);
         let counters = Arc::new(Counters::default());
         let mut dev = GpuDevice::new(chip, identity, SIZE, counters.clone(), None).unwrap();
         // The region the client maps, and the memfd behind it.
@@ -574,10 +568,7 @@ mod tests {
     #[test]
     fn bar1_sizes_that_are_not_powers_of_two_are_refused() {
         let chip = chips::find("ad102").unwrap();
-        let identity = Identity {
-            boot0: chip.boot0,
-            boot42: chip.boot42,
-        };
+        let identity = Identity::of(chip);
         for size in [0, 24 << 30, (256 << 20) + 4096] {
             let err = GpuDevice::new(chip, identity, size, Arc::default(), None).unwrap_err();
             assert_eq!(err.kind(), io::ErrorKind::InvalidInput, "{size:#x}");

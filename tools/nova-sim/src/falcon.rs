@@ -25,8 +25,9 @@
 //! # Modelling choices
 //!
 //! * IMEM and DMEM are 64 KiB each on both falcons (the real sizes are not in the public
-//!   headers; every image the simulator knows fits). `HWCFG.IMEM_SIZE` and `HWCFG.DMEM_SIZE`
-//!   report it in 256-byte blocks.
+//!   headers; every image the simulator knows fits). `HWCFG` reports both in 256-byte blocks:
+//!   `IMEM_SIZE` in bits 8:0, `DMEM_SIZE` in bits 17:9 (NVIDIA's nvgpu `hw_falcon_gp106.h`,
+//!   `falcon_falcon_hwcfg_dmem_size_v`; nouveau's `nvkm_falcon_oneinit` reads the same bits).
 //! * Memory scrubbing after a reset is instantaneous: `HWCFG2.MEM_SCRUBBING` and
 //!   `DMACTL.{I,D}MEM_SCRUBBING` read done, `HWCFG2.RESET_READY` reads set.
 //! * `CPUCTL.HALTED` is clear after reset and set once a started program has stopped; the
@@ -75,6 +76,8 @@ pub const CPUCTL: u32 = 0x100;
 pub const BOOTVEC: u32 = 0x104;
 /// `NV_PFALCON_FALCON_HWCFG`.
 pub const HWCFG: u32 = 0x108;
+/// What `HWCFG` reads: IMEM and DMEM sizes in 256-byte blocks (bits 8:0 and 17:9).
+const HWCFG_VALUE: u32 = ((MEM_SIZE / BLOCK_SIZE) as u32) | (((MEM_SIZE / BLOCK_SIZE) as u32) << 9);
 /// `NV_PFALCON_FALCON_DMACTL`.
 pub const DMACTL: u32 = 0x10c;
 /// `NV_PFALCON_FALCON_DMATRFBASE`.
@@ -565,10 +568,7 @@ impl Falcon {
                     })
             }
             BOOTVEC => self.bootvec,
-            // IMEM_SIZE (8:0) and DMEM_SIZE (17:9), both in blocks (NVIDIA's nvgpu
-            // `hw_falcon_gp106.h`, `falcon_falcon_hwcfg_{i,d}mem_size_v`; nouveau
-            // `nvkm_falcon_oneinit`).
-            HWCFG => ((MEM_SIZE / BLOCK_SIZE) << 9 | (MEM_SIZE / BLOCK_SIZE)) as u32,
+            HWCFG => HWCFG_VALUE,
             DMACTL => u32::from(self.require_ctx),
             DMATRFBASE => self.dma_base,
             DMATRFMOFFS => self.dma_moffs,
@@ -597,33 +597,15 @@ impl Falcon {
             _ => {
                 if let Some((i, reg)) = self.imem_port(rel) {
                     let port = self.imem_ports.get_mut(i)?;
-                    return Some(match reg {
-                        0 => port.ctl,
-                        4 if locked => crate::gpu::PRI_LOCKED,
-                        4 => {
-                            let at = port.offset();
-                            port.advance(false);
-                            read_word(&self.imem, at)
-                        }
-                        8 => {
-                            let block = port.offset() / BLOCK_SIZE;
-                            self.tags.get(block).copied().flatten().map_or(0, u32::from)
-                        }
-                        _ => return None,
-                    });
+                    if reg == 8 {
+                        let block = port.offset() / BLOCK_SIZE;
+                        return Some(self.tags.get(block).copied().flatten().map_or(0, u32::from));
+                    }
+                    return read_pio(port, &self.imem, reg, locked);
                 }
                 if let Some((i, reg)) = self.dmem_port(rel) {
                     let port = self.dmem_ports.get_mut(i)?;
-                    return Some(match reg {
-                        0 => port.ctl,
-                        4 if locked => crate::gpu::PRI_LOCKED,
-                        4 => {
-                            let at = port.offset();
-                            port.advance(false);
-                            read_word(&self.dmem, at)
-                        }
-                        _ => return None,
-                    });
+                    return read_pio(port, &self.dmem, reg, locked);
                 }
                 return None;
             }
@@ -732,11 +714,10 @@ impl Falcon {
                             self.engine.name()
                         ));
                     }
-                    if !write_word(&mut self.imem, at, value) {
-                        return Outcome::Violation(format!(
-                            "{}: IMEM PIO write at {at:#x} is beyond IMEM",
-                            self.engine.name()
-                        ));
+                    if let Err(violation) =
+                        pio_store(&mut self.imem, at, value, self.engine, "IMEM")
+                    {
+                        return violation;
                     }
                     self.imem_written = true;
                     if let Some(slot) = self.secure.get_mut(at / BLOCK_SIZE) {
@@ -763,11 +744,10 @@ impl Falcon {
                     let at = port.offset();
                     port.advance(true);
                     let old = read_word(&self.dmem, at);
-                    if !write_word(&mut self.dmem, at, merge(old, value, mask)) {
-                        return Outcome::Violation(format!(
-                            "{}: DMEM PIO write at {at:#x} is beyond DMEM",
-                            self.engine.name()
-                        ));
+                    let word = merge(old, value, mask);
+                    if let Err(violation) = pio_store(&mut self.dmem, at, word, self.engine, "DMEM")
+                    {
+                        return violation;
                     }
                 }
                 _ => return Outcome::Unimplemented,
@@ -801,6 +781,41 @@ fn word_range(at: usize) -> Range<usize> {
     at..at.saturating_add(4)
 }
 
+/// Reads the control (`reg` 0) or data (`reg` 4) register of the PIO `port` into `mem`. A data
+/// read returns the word at the port's offset and advances it, or `PRI_LOCKED` (without
+/// advancing) while the falcon is `locked`. Any other register is `None`.
+fn read_pio(port: &mut Port, mem: &[u8], reg: u32, locked: bool) -> Option<u32> {
+    Some(match reg {
+        0 => port.ctl,
+        4 if locked => crate::gpu::PRI_LOCKED,
+        4 => {
+            let at = port.offset();
+            port.advance(false);
+            read_word(mem, at)
+        }
+        _ => return None,
+    })
+}
+
+/// Stores `value` at `at` of `mem` (the `name` memory of `engine`) for a PIO data write; a
+/// word beyond the memory is a violation.
+fn pio_store(
+    mem: &mut [u8],
+    at: usize,
+    value: u32,
+    engine: Engine,
+    name: &str,
+) -> Result<(), Outcome> {
+    if write_word(mem, at, value) {
+        Ok(())
+    } else {
+        Err(Outcome::Violation(format!(
+            "{}: {name} PIO write at {at:#x} is beyond {name}",
+            engine.name()
+        )))
+    }
+}
+
 fn read_word(mem: &[u8], at: usize) -> u32 {
     mem.get(word_range(at))
         .and_then(|b| b.try_into().ok())
@@ -820,6 +835,22 @@ fn write_word(mem: &mut [u8], at: usize, value: u32) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hwcfg_reports_imem_and_dmem_sizes_in_blocks() {
+        let mut f = Falcon::new(Engine::Gsp, Generation::Ga102);
+        let hwcfg = f.read(HWCFG, false, false).expect("HWCFG is implemented");
+        assert_eq!(
+            (hwcfg & 0x1ff) as usize * BLOCK_SIZE,
+            MEM_SIZE,
+            "IMEM_SIZE, bits 8:0"
+        );
+        assert_eq!(
+            ((hwcfg >> 9) & 0x1ff) as usize * BLOCK_SIZE,
+            MEM_SIZE,
+            "DMEM_SIZE, 17:9"
+        );
+    }
 
     #[test]
     fn pio_loads_tagged_secure_imem_and_dmem() {

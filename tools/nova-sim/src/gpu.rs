@@ -531,17 +531,32 @@ impl Engines {
         };
         debug!("gen_bootloader: {desc:x?}");
         let mut requests = Vec::new();
-        for (off, size, secure) in [
-            (desc.non_sec_code_off, desc.non_sec_code_size, false),
-            (desc.sec_code_off, desc.sec_code_size, true),
+        // (IMEM?, secure?, DMA base, offset, size): the non-secure and secure code to IMEM,
+        // then the data to DMEM, a block at a time.
+        for (imem, secure, base, off, size) in [
+            (
+                true,
+                false,
+                desc.code_dma_base,
+                desc.non_sec_code_off,
+                desc.non_sec_code_size,
+            ),
+            (
+                true,
+                true,
+                desc.code_dma_base,
+                desc.sec_code_off,
+                desc.sec_code_size,
+            ),
+            (false, false, desc.data_dma_base, 0, desc.data_size),
         ] {
             let mut pos = 0u32;
             while pos < size {
                 let at = off.saturating_add(pos);
                 requests.push(falcon.request(
-                    true,
+                    imem,
                     secure,
-                    desc.code_dma_base.wrapping_add(u64::from(at)),
+                    base.wrapping_add(u64::from(at)),
                     at,
                     at,
                     crate::falcon::BLOCK_SIZE,
@@ -549,19 +564,6 @@ impl Engines {
                 ));
                 pos = pos.saturating_add(crate::falcon::BLOCK_SIZE as u32);
             }
-        }
-        let mut pos = 0u32;
-        while pos < desc.data_size {
-            requests.push(falcon.request(
-                false,
-                false,
-                desc.data_dma_base.wrapping_add(u64::from(pos)),
-                pos,
-                pos,
-                crate::falcon::BLOCK_SIZE,
-                desc.ctx_dma,
-            ));
-            pos = pos.saturating_add(crate::falcon::BLOCK_SIZE as u32);
         }
         for req in requests {
             if !self.dma(engine, req, ctx) {

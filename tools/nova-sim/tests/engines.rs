@@ -79,10 +79,7 @@ fn booter_files() -> FirmwareFiles {
 fn board(name: &str, faults: Faults) -> Board {
     let chip = chips::find(name).unwrap();
     let counters = Arc::new(Counters::default());
-    let identity = Identity {
-        boot0: chip.boot0,
-        boot42: chip.boot42,
-    };
+    let identity = Identity::of(chip);
     let vbios = Vbios::build(chip, Corruption::None).unwrap();
     let setup = EngineSetup {
         core: Box::new(IdleGspCore::new()),
@@ -110,6 +107,45 @@ fn board(name: &str, faults: Faults) -> Board {
     })
     .unwrap();
     Board { dev, ram, counters }
+}
+
+/// A board for `name` with the one engine fault `enable` sets.
+fn board_with_fault(name: &str, enable: fn(&mut Faults)) -> Board {
+    let mut faults = Faults::default();
+    enable(&mut faults);
+    board(name, faults)
+}
+
+/// Patches a FWSEC ucode (IMEM then DMEM, DMEM at `dmem`) the way the driver does: finds the
+/// DMEM mapper (interface entry id 4) through the interface table at DMEM offset `interface`,
+/// sets its init command to `cmd` and fills its command input with READ_VBIOS followed by the
+/// FRTS region `frts` (offset, size) in the framebuffer.
+fn patch_command(ucode: &mut [u8], dmem: usize, interface: usize, cmd: u32, frts: (u64, u64)) {
+    let rd = |b: &[u8], at: usize| u32::from_le_bytes(b[at..at + 4].try_into().unwrap());
+    let hdr = dmem + interface;
+    let mapper = (0..ucode[hdr + 3] as usize)
+        .map(|i| hdr + 4 + 8 * i)
+        .find(|at| rd(ucode, *at) == 4)
+        .map(|at| dmem + rd(ucode, at + 4) as usize)
+        .unwrap();
+    ucode[mapper + 44..mapper + 48].copy_from_slice(&cmd.to_le_bytes());
+    let cmd_in = dmem + rd(ucode, mapper + 8) as usize;
+    let words: [u32; 11] = [
+        1,
+        24,
+        0,
+        0,
+        0,
+        2,
+        1,
+        20,
+        (frts.0 >> 12) as u32,
+        (frts.1 >> 12) as u32,
+        2,
+    ];
+    for (i, w) in words.iter().enumerate() {
+        ucode[cmd_in + 4 * i..cmd_in + 4 * i + 4].copy_from_slice(&w.to_le_bytes());
+    }
 }
 
 /// One segment to DMA: source offset in the buffer, IMEM/DMEM destination, length.
@@ -206,31 +242,7 @@ impl Board {
         let total = (f.imem_load_size + f.dmem_load_size) as usize;
         let mut ucode = rom[f.ucode_offset..f.ucode_offset + total].to_vec();
         let dmem = f.imem_load_size as usize;
-        let rd = |b: &[u8], at: usize| u32::from_le_bytes(b[at..at + 4].try_into().unwrap());
-        let hdr = dmem + f.interface_offset as usize;
-        let mapper = (0..ucode[hdr + 3] as usize)
-            .map(|i| hdr + 4 + 8 * i)
-            .find(|at| rd(&ucode, *at) == 4)
-            .map(|at| dmem + rd(&ucode, at + 4) as usize)
-            .unwrap();
-        ucode[mapper + 44..mapper + 48].copy_from_slice(&cmd.to_le_bytes());
-        let cmd_in = dmem + rd(&ucode, mapper + 8) as usize;
-        let words: [u32; 11] = [
-            1,
-            24,
-            0,
-            0,
-            0,
-            2,
-            1,
-            20,
-            (frts.0 >> 12) as u32,
-            (frts.1 >> 12) as u32,
-            2,
-        ];
-        for (i, w) in words.iter().enumerate() {
-            ucode[cmd_in + 4 * i..cmd_in + 4 * i + 4].copy_from_slice(&w.to_le_bytes());
-        }
+        patch_command(&mut ucode, dmem, f.interface_offset as usize, cmd, frts);
         let fuse = self.rd(0x82_41c0 + 4 * (u64::from(f.ucode_id) - 1)) as u16;
         let fuse_version = 16 - fuse.leading_zeros();
         let bit = 1u32 << fuse_version;
@@ -410,24 +422,12 @@ fn frts_twice_reports_the_existing_wpr2() {
 
 #[test]
 fn faults_fail_frts_and_booter_and_preset_wpr2() {
-    let mut b = board(
-        "ad102",
-        Faults {
-            fwsec_frts_error: true,
-            ..Faults::default()
-        },
-    );
+    let mut b = board_with_fault("ad102", |f| f.fwsec_frts_error = true);
     assert_eq!(b.run_fwsec(0x15, FRTS, false), 0);
     assert_eq!(b.rd(SCRATCH_0E) >> 16, FRTS_ERR_INJECTED);
     assert_eq!(b.rd(WPR2_HI), 0);
 
-    let mut b = board(
-        "ad102",
-        Faults {
-            booter_error: true,
-            ..Faults::default()
-        },
-    );
+    let mut b = board_with_fault("ad102", |f| f.booter_error = true);
     assert_eq!(b.run_fwsec(0x15, FRTS, false), 0);
     b.write_wpr_meta();
     let tlv = booter_files().booter_load.unwrap();
@@ -437,13 +437,7 @@ fn faults_fail_frts_and_booter_and_preset_wpr2() {
     );
     assert_eq!(b.rd(GSP + RISCV_CPUCTL) & (1 << 7), 0);
 
-    let mut b = board(
-        "ad102",
-        Faults {
-            wpr2_preset: true,
-            ..Faults::default()
-        },
-    );
+    let mut b = board_with_fault("ad102", |f| f.wpr2_preset = true);
     assert_ne!(b.rd(WPR2_HI), 0);
     // A device reset does not remove it.
     b.dev.reset().unwrap();
@@ -539,31 +533,7 @@ fn run_turing_fwsec(b: &mut Board, frts: (u64, u64)) -> u32 {
     let mut ucode = rom[f.ucode_offset..f.ucode_offset + total].to_vec();
     // Command FRTS, as for V3 (same DMEM layout).
     let dmem = dmem_off as usize;
-    let rd = |b: &[u8], at: usize| u32::from_le_bytes(b[at..at + 4].try_into().unwrap());
-    let hdr = dmem + f.interface_offset as usize;
-    let mapper = (0..ucode[hdr + 3] as usize)
-        .map(|i| hdr + 4 + 8 * i)
-        .find(|at| rd(&ucode, *at) == 4)
-        .map(|at| dmem + rd(&ucode, at + 4) as usize)
-        .unwrap();
-    ucode[mapper + 44..mapper + 48].copy_from_slice(&0x15u32.to_le_bytes());
-    let cmd_in = dmem + rd(&ucode, mapper + 8) as usize;
-    let words: [u32; 11] = [
-        1,
-        24,
-        0,
-        0,
-        0,
-        2,
-        1,
-        20,
-        (frts.0 >> 12) as u32,
-        (frts.1 >> 12) as u32,
-        2,
-    ];
-    for (i, w) in words.iter().enumerate() {
-        ucode[cmd_in + 4 * i..cmd_in + 4 * i + 4].copy_from_slice(&w.to_le_bytes());
-    }
+    patch_command(&mut ucode, dmem, f.interface_offset as usize, 0x15, frts);
     b.ram.write(FW_BUF - RAM, &ucode).unwrap();
     // BootloaderDmemDescV2.
     let mut d = [0u8; 84];

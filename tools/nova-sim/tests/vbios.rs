@@ -613,10 +613,7 @@ fn the_builder_reports_what_the_parser_finds() {
 
 fn device(chip: &'static Chip, vbios: Vbios) -> (GpuDevice, Arc<Counters>) {
     let counters = Arc::new(Counters::default());
-    let identity = Identity {
-        boot0: chip.boot0,
-        boot42: chip.boot42,
-    };
+    let identity = Identity::of(chip);
     let dev = GpuDevice::with_vbios(
         chip,
         identity,

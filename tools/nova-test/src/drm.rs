@@ -91,6 +91,63 @@ struct ModeMapDumb {
     offset: u64,
 }
 
+/// `struct drm_mode_card_res`: the KMS resources of a device and its framebuffer size limits.
+#[repr(C)]
+#[derive(Default, Debug, Clone, Copy)]
+pub struct ModeCardRes {
+    /// In: user pointer to an array of `count_fbs` framebuffer ids (0: don't copy).
+    pub fb_id_ptr: u64,
+    /// In: user pointer for the CRTC ids.
+    pub crtc_id_ptr: u64,
+    /// In: user pointer for the connector ids.
+    pub connector_id_ptr: u64,
+    /// In: user pointer for the encoder ids.
+    pub encoder_id_ptr: u64,
+    /// Out: the number of framebuffers of this file.
+    pub count_fbs: u32,
+    /// Out: the number of CRTCs.
+    pub count_crtcs: u32,
+    /// Out: the number of connectors.
+    pub count_connectors: u32,
+    /// Out: the number of encoders.
+    pub count_encoders: u32,
+    /// Out: the smallest framebuffer width.
+    pub min_width: u32,
+    /// Out: the largest framebuffer width.
+    pub max_width: u32,
+    /// Out: the smallest framebuffer height.
+    pub min_height: u32,
+    /// Out: the largest framebuffer height.
+    pub max_height: u32,
+}
+
+/// `struct drm_mode_fb_cmd2`: a framebuffer made of GEM objects.
+#[repr(C)]
+#[derive(Default, Debug, Clone, Copy)]
+pub struct ModeFbCmd2 {
+    /// Out: the new framebuffer's id.
+    pub fb_id: u32,
+    /// In: width in pixels.
+    pub width: u32,
+    /// In: height in pixels.
+    pub height: u32,
+    /// In: the fourcc pixel format.
+    pub pixel_format: u32,
+    /// In: `DRM_MODE_FB_*` flags.
+    pub flags: u32,
+    /// In: the GEM handle of each plane.
+    pub handles: [u32; 4],
+    /// In: bytes per line of each plane.
+    pub pitches: [u32; 4],
+    /// In: byte offset of each plane in its object.
+    pub offsets: [u32; 4],
+    /// In: format modifiers (with `DRM_MODE_FB_MODIFIERS`).
+    pub modifier: [u64; 4],
+}
+
+/// `DRM_FORMAT_XRGB8888` (drm_fourcc.h): `fourcc_code('X', 'R', '2', '4')`.
+pub const DRM_FORMAT_XRGB8888: u32 = u32::from_le_bytes(*b"XR24");
+
 /// `struct drm_nova_getparam`.
 #[repr(C)]
 #[derive(Default, Debug, Clone, Copy)]
@@ -139,6 +196,12 @@ pub const DRM_IOCTL_PRIME_FD_TO_HANDLE: u64 = drm_iowr(0x2e, std::mem::size_of::
 pub const DRM_IOCTL_MODE_CREATE_DUMB: u64 = drm_iowr(0xb2, std::mem::size_of::<ModeCreateDumb>());
 /// `DRM_IOCTL_MODE_MAP_DUMB`.
 pub const DRM_IOCTL_MODE_MAP_DUMB: u64 = drm_iowr(0xb3, std::mem::size_of::<ModeMapDumb>());
+/// `DRM_IOCTL_MODE_GETRESOURCES`.
+pub const DRM_IOCTL_MODE_GETRESOURCES: u64 = drm_iowr(0xa0, std::mem::size_of::<ModeCardRes>());
+/// `DRM_IOCTL_MODE_RMFB` (its argument is a framebuffer id, an `unsigned int`).
+pub const DRM_IOCTL_MODE_RMFB: u64 = drm_iowr(0xaf, std::mem::size_of::<u32>());
+/// `DRM_IOCTL_MODE_ADDFB2`.
+pub const DRM_IOCTL_MODE_ADDFB2: u64 = drm_iowr(0xb8, std::mem::size_of::<ModeFbCmd2>());
 /// `DRM_IOCTL_NOVA_GETPARAM`.
 pub const DRM_IOCTL_NOVA_GETPARAM: u64 =
     drm_iowr(DRM_COMMAND_BASE, std::mem::size_of::<NovaGetparam>());
@@ -354,6 +417,40 @@ impl Node {
         Ok(arg.offset)
     }
 
+    /// `DRM_IOCTL_MODE_GETRESOURCES`, for the counts and limits only (no id arrays).
+    pub fn mode_resources(&self) -> io::Result<ModeCardRes> {
+        let mut arg = ModeCardRes::default();
+        ioctl(&self.file, DRM_IOCTL_MODE_GETRESOURCES, &mut arg)?;
+        Ok(arg)
+    }
+
+    /// `DRM_IOCTL_MODE_ADDFB2` of a single-plane framebuffer; returns its id.
+    pub fn add_fb2(
+        &self,
+        width: u32,
+        height: u32,
+        format: u32,
+        handle: u32,
+        pitch: u32,
+    ) -> io::Result<u32> {
+        let mut arg = ModeFbCmd2 {
+            width,
+            height,
+            pixel_format: format,
+            handles: [handle, 0, 0, 0],
+            pitches: [pitch, 0, 0, 0],
+            ..Default::default()
+        };
+        ioctl(&self.file, DRM_IOCTL_MODE_ADDFB2, &mut arg)?;
+        Ok(arg.fb_id)
+    }
+
+    /// `DRM_IOCTL_MODE_RMFB`.
+    pub fn rm_fb(&self, fb_id: u32) -> io::Result<()> {
+        let mut arg = fb_id;
+        ioctl(&self.file, DRM_IOCTL_MODE_RMFB, &mut arg)
+    }
+
     /// Maps `len` bytes of this file at `offset`, shared and read-write.
     pub fn mmap(&self, offset: u64, len: usize) -> io::Result<Mapping> {
         Mapping::new(self.file.as_fd(), offset, len)
@@ -537,6 +634,18 @@ mod tests {
     }
 
     #[test]
+    fn kms_ioctl_numbers_match_the_kernel_encoding() {
+        // DRM_IOWR(0xA0, struct drm_mode_card_res): 64 bytes.
+        assert_eq!(DRM_IOCTL_MODE_GETRESOURCES, 0xc040_64a0);
+        // DRM_IOWR(0xAF, unsigned int).
+        assert_eq!(DRM_IOCTL_MODE_RMFB, 0xc004_64af);
+        // DRM_IOWR(0xB8, struct drm_mode_fb_cmd2): 104 bytes.
+        assert_eq!(DRM_IOCTL_MODE_ADDFB2, 0xc068_64b8);
+        // fourcc_code('X', 'R', '2', '4').
+        assert_eq!(DRM_FORMAT_XRGB8888, 0x3432_5258);
+    }
+
+    #[test]
     fn nova_gem_ioctl_numbers_match_the_kernel_encoding() {
         // DRM_IOWR(DRM_COMMAND_BASE + 0x01, struct drm_nova_gem_create): 16 bytes.
         assert_eq!(DRM_IOCTL_NOVA_GEM_CREATE, 0xc010_6441);
@@ -557,6 +666,14 @@ mod tests {
         assert_eq!(offset_of!(ModeCreateDumb, size), 24);
         assert_eq!(size_of::<ModeMapDumb>(), 16);
         assert_eq!(offset_of!(ModeMapDumb, offset), 8);
+        assert_eq!(size_of::<ModeCardRes>(), 64);
+        assert_eq!(offset_of!(ModeCardRes, count_fbs), 32);
+        assert_eq!(offset_of!(ModeCardRes, min_width), 48);
+        assert_eq!(offset_of!(ModeCardRes, max_height), 60);
+        assert_eq!(size_of::<ModeFbCmd2>(), 104);
+        assert_eq!(offset_of!(ModeFbCmd2, handles), 20);
+        assert_eq!(offset_of!(ModeFbCmd2, offsets), 52);
+        assert_eq!(offset_of!(ModeFbCmd2, modifier), 72);
         assert_eq!(size_of::<NovaGemCreate>(), 16);
         assert_eq!(offset_of!(NovaGemCreate, size), 0);
         assert_eq!(offset_of!(NovaGemCreate, flags), 8);

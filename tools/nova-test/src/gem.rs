@@ -340,8 +340,28 @@ pub fn run(render: &Node, card: Option<&Node>, report: &mut Report) {
             return;
         };
         r.check("prime-import-vgem", prime_import_vgem(&a, vgem));
+        r.check(
+            "prime-import-vgem-repeated",
+            prime_import_vgem_repeated(&a, vgem),
+        );
         r.check("prime-export-to-vgem", prime_export_to_vgem(&a, vgem, ps));
     });
+    // Objects the DRM core creates through the shmem helper rather than nova's GEM_CREATE: dumb
+    // buffers on the card node.
+    match card {
+        Some(card) => {
+            let card_path = card.path().to_owned();
+            report.isolated("dumb-suite", |r| {
+                let (c, a) = match (open(&card_path), open(&path)) {
+                    (Ok(c), Ok(a)) => (c, a),
+                    (Err(e), _) | (_, Err(e)) => return r.check("dumb-open", Err(e)),
+                };
+                r.check("dumb-buffer-gem-info-mmap", dumb_buffer(&c, ps));
+                r.check("dumb-buffer-prime-to-render", dumb_to_render(&c, &a));
+            });
+        }
+        None => println!("nova-test: skip dumb-suite: no nova primary node"),
+    }
 
     unprivileged(render, card, report);
 }
@@ -873,6 +893,88 @@ fn prime_import_vgem(a: &Node, vgem: &Node) -> Check {
     drop((nm, vm));
     no.close()?;
     vo.close()
+}
+
+/// Imports and closes vgem buffers many times: each import is an object the DRM core allocates
+/// through nova's `gem_create_object` callback and frees through nova's GEM free callback, so
+/// KASAN sees any disagreement about its type or size.
+fn prime_import_vgem_repeated(a: &Node, vgem: &Node) -> Check {
+    for i in 0..32u32 {
+        let d = vgem
+            .create_dumb(256, 1 + i % 4, 32)
+            .ctx("vgem MODE_CREATE_DUMB")?;
+        let vo = Gem::adopt(vgem, d.handle, d.size);
+        let fd = vgem
+            .prime_export(vo.handle, EXPORT_FLAGS)
+            .ctx("vgem PRIME_HANDLE_TO_FD")?;
+        let no = Gem::import(a, fd.as_fd())?;
+        let info = no.info()?;
+        ensure(info.size == d.size && info.mmap_offset != 0, || {
+            format!(
+                "import {i}: GEM_INFO size {:#x} offset {:#x}, vgem made {:#x}",
+                info.size, info.mmap_offset, d.size
+            )
+        })?;
+        no.close()?;
+        vo.close()?;
+    }
+    Ok(())
+}
+
+/// A dumb buffer on nova's card node: the DRM core creates it through the shmem helper, and
+/// nova's own GEM_INFO must treat it like one of its objects.
+fn dumb_buffer(c: &Node, ps: u64) -> Check {
+    let seed = random_seed();
+    // 256 x 16 pixels of 32 bits: 16 KiB.
+    let d = c
+        .create_dumb(256, 16, 32)
+        .ctx("nova MODE_CREATE_DUMB 256x16x32")?;
+    let o = Gem::adopt(c, d.handle, d.size);
+    ensure(
+        d.pitch == 1024 && d.size >= 16 * 1024 && d.size % ps == 0,
+        || format!("dumb buffer pitch {} size {:#x}", d.pitch, d.size),
+    )?;
+    let off = c.map_dumb(d.handle).ctx("nova MODE_MAP_DUMB")?;
+    let info = o.info()?;
+    ensure(info.size == d.size && info.mmap_offset == off, || {
+        format!(
+            "GEM_INFO says size {:#x} offset {:#x}; CREATE_DUMB/MAP_DUMB said {:#x}/{off:#x}",
+            info.size, info.mmap_offset, d.size
+        )
+    })?;
+    let m = o.map()?;
+    write_pattern(&m, seed)?;
+    let m2 = c
+        .mmap(off, to_usize(d.size)?)
+        .ctx("second mmap of the dumb buffer")?;
+    expect_pattern("second mapping of the dumb buffer", &m2, seed)?;
+    drop((m, m2));
+    o.close()
+}
+
+/// A dumb buffer exported from the card node and imported on the render node is the same object
+/// (self-import), with its content.
+fn dumb_to_render(c: &Node, a: &Node) -> Check {
+    let seed = random_seed();
+    let d = c
+        .create_dumb(64, 64, 32)
+        .ctx("nova MODE_CREATE_DUMB 64x64x32")?;
+    let o = Gem::adopt(c, d.handle, d.size);
+    let m = o.map()?;
+    write_pattern(&m, seed)?;
+    let fd = o.export()?;
+    let ao = Gem::import(a, fd.as_fd())?;
+    ensure(ao.size == d.size, || {
+        format!(
+            "render node sees size {:#x}, dumb buffer is {:#x}",
+            ao.size, d.size
+        )
+    })?;
+    let am = ao.map()?;
+    expect_pattern("render node's mapping of the dumb buffer", &am, seed)?;
+    drop((m, am));
+    ao.close()?;
+    o.close()
 }
 
 fn prime_export_to_vgem(a: &Node, vgem: &Node, ps: u64) -> Check {

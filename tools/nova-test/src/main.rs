@@ -5,7 +5,8 @@
 //! Usage:
 //!   nova-test device [KEY=VALUE ...]   test the nova device; each KEY=VALUE is an expected
 //!                                      GETPARAM value (chipset, arch, revision, bar1, device);
-//!                                      then the GEM, mmap and PRIME uAPI suite (needs root)
+//!                                      then the GEM, mmap and PRIME uAPI suite and the KMS
+//!                                      checks of the card node (needs root)
 //!   nova-test identity GROUP...        several GPUs: each GROUP is `label=NAME,KEY=VALUE,...`;
 //!                                      the nova render node whose `device` and `bar1` match is
 //!                                      found and its GETPARAM values checked
@@ -22,6 +23,7 @@
 mod bench;
 mod drm;
 mod gem;
+mod kms;
 mod report;
 
 use std::path::Path;
@@ -167,6 +169,10 @@ fn test_device(expectations: &[(String, u64, u64)], report: &mut Report) {
     }
 
     gem::run(node, cards.first(), report);
+    match cards.first() {
+        Some(card) => kms::run(card.path(), report),
+        None => println!("nova-test: skip kms: no nova primary node"),
+    }
 }
 
 /// One GPU's expectations in `nova-test identity`: its label and GETPARAM values.

@@ -5,7 +5,7 @@
 use kernel::{
     auxiliary,
     device::{Bound, Core, DeviceContext},
-    drm::{self, ioctl},
+    drm::{self, ioctl, kms},
     pci,
     prelude::*,
 };
@@ -77,6 +77,20 @@ const INFO: drm::DriverInfo = drm::DriverInfo {
     desc: c"NVIDIA GPUs with a GSP (Turing and later)",
 };
 
+/// The mode configuration of the card node.
+///
+/// nova does not drive the display engine yet, so the device has no CRTCs, planes or connectors:
+/// it presents itself as a board without display outputs would. The limits are those of the
+/// display engine of every GPU nova supports: 16384x16384 pixels for Fermi and later
+/// (nouveau_display.c, nouveau_display_create()), which also prefers a depth of 24 bits.
+const MODE_CONFIG: kms::ModeConfigInfo = kms::ModeConfigInfo {
+    min_width: 0,
+    max_width: 16384,
+    min_height: 0,
+    max_height: 16384,
+    preferred_depth: 24,
+};
+
 #[vtable]
 impl drm::Driver for NovaDriver {
     type Data = GpuInfo;
@@ -87,6 +101,7 @@ impl drm::Driver for NovaDriver {
 
     const INFO: drm::DriverInfo = INFO;
     const FEAT_RENDER: bool = true;
+    const MODE_CONFIG: Option<kms::ModeConfigInfo> = Some(MODE_CONFIG);
 
     kernel::declare_drm_ioctls! {
         (NOVA_GETPARAM, drm_nova_getparam, ioctl::RENDER_ALLOW, File::get_param),

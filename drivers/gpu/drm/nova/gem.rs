@@ -29,6 +29,12 @@ impl gem::DriverObject for NovaObject {
     fn new(_dev: &NovaDevice, _size: usize, _args: Self::Args) -> impl PinInit<Self, Error> {
         try_pin_init!(NovaObject {})
     }
+
+    /// Objects the DRM core creates itself (dma-bufs imported from other devices, dumb buffers)
+    /// carry the same driver data as nova's own.
+    fn new_from_helper(_dev: &NovaDevice, _size: usize) -> Result<Self> {
+        Ok(NovaObject {})
+    }
 }
 
 impl NovaObject {

@@ -113,13 +113,10 @@ fn find(rom: &[u8]) -> Option<usize> {
 
 /// Turns a read past the ROM's end into `TokenOutside` for `token`.
 fn outside(e: VbiosError, token: &Token) -> VbiosError {
-    match e {
-        VbiosError::Truncated { .. } => VbiosError::TokenOutside {
-            id: token.id,
-            pointer: token.pointer,
-        },
-        e => e,
-    }
+    e.past_end_as(VbiosError::TokenOutside {
+        id: token.id,
+        pointer: token.pointer,
+    })
 }
 
 impl Bit {
@@ -209,16 +206,12 @@ pub(crate) fn find_ucode(
         offset: table,
         what,
     };
-    let header = rom
-        .get(
-            table,
-            usize::from(UCODE_TABLE_MIN_HEADER),
-            "falcon ucode table",
-        )
-        .map_err(|e| match e {
-            VbiosError::Truncated { .. } => bad("outside the ROM"),
-            e => e,
-        })?;
+    let header = rom.get_or(
+        table,
+        usize::from(UCODE_TABLE_MIN_HEADER),
+        "falcon ucode table",
+        bad("outside the ROM"),
+    )?;
     let (version, header_size, entry_size, count) = match *header {
         [v, h, e, c, ..] => (v, h, e, c),
         _ => return Err(bad("outside the ROM")),
@@ -232,16 +225,12 @@ pub(crate) fn find_ucode(
     for i in 0..usize::from(count) {
         // `table` is inside the ROM and the rest is at most 0xff + 0xff * 0xff.
         let at = table + usize::from(header_size) + i * usize::from(entry_size);
-        let entry = rom
-            .get(
-                at,
-                usize::from(UCODE_TABLE_MIN_ENTRY),
-                "falcon ucode table entry",
-            )
-            .map_err(|e| match e {
-                VbiosError::Truncated { .. } => bad("entries run past the ROM"),
-                e => e,
-            })?;
+        let entry = rom.get_or(
+            at,
+            usize::from(UCODE_TABLE_MIN_ENTRY),
+            "falcon ucode table entry",
+            bad("entries run past the ROM"),
+        )?;
         let id = le_u8(entry, 0).ok_or(bad("entries run past the ROM"))?;
         let pointer = le_u32(entry, 2).ok_or(bad("entries run past the ROM"))?;
         if id == app_id {

@@ -235,14 +235,32 @@ fn append(
     past: VbiosError,
 ) -> Result<Range<usize>, VbiosError> {
     let len = usize::try_from(len).map_err(|_| past)?;
-    let bytes = rom.get(offset, len, "FWSEC ucode").map_err(|e| match e {
-        VbiosError::Truncated { .. } => past,
-        e => e,
-    })?;
+    let bytes = rom.get_or(offset, len, "FWSEC ucode", past)?;
     let start = data.len();
     data.extend_from_slice(bytes, GFP_KERNEL)
         .map_err(|_| VbiosError::NoMemory)?;
     Ok(start..data.len())
+}
+
+/// Appends the IMEM image (`imem_len` bytes at ROM offset `ucode`) and then the DMEM image
+/// (`dmem_len` bytes, `dmem_offset` bytes into the ucode) to `data`; returns where each landed.
+/// Errors name the descriptor at ROM offset `offset`.
+fn append_ucode(
+    data: &mut KVVec<u8>,
+    rom: &mut impl Source,
+    offset: usize,
+    ucode: usize,
+    imem_len: u32,
+    dmem_offset: usize,
+    dmem_len: u32,
+) -> Result<(Range<usize>, Range<usize>), VbiosError> {
+    let bad = |what| VbiosError::Descriptor { offset, what };
+    let imem = append(data, rom, ucode, imem_len, bad("IMEM runs past the ROM"))?;
+    let dmem_at = ucode
+        .checked_add(dmem_offset)
+        .ok_or(bad("DMEM runs past the ROM"))?;
+    let dmem = append(data, rom, dmem_at, dmem_len, bad("DMEM runs past the ROM"))?;
+    Ok((imem, dmem))
 }
 
 impl Fwsec {
@@ -308,22 +326,14 @@ impl Fwsec {
             .ok_or(bad("secure IMEM outside IMEM"))?;
 
         let mut data = KVVec::new();
-        let imem = append(
+        let (imem, dmem) = append_ucode(
             &mut data,
             rom,
+            offset,
             ucode,
             imem_load_size,
-            bad("IMEM runs past the ROM"),
-        )?;
-        let dmem_at = ucode
-            .checked_add(dmem_offset)
-            .ok_or(bad("DMEM runs past the ROM"))?;
-        let dmem = append(
-            &mut data,
-            rom,
-            dmem_at,
+            dmem_offset,
             dmem_load_size,
-            bad("DMEM runs past the ROM"),
         )?;
         Ok(Fwsec {
             version: DescVersion::V2,
@@ -389,22 +399,15 @@ impl Fwsec {
             sigs_len as u32,
             bad("signatures run past the descriptor"),
         )?;
-        let imem = append(
+        // V3 keeps DMEM right after IMEM.
+        let (imem, dmem) = append_ucode(
             &mut data,
             rom,
+            offset,
             ucode,
             imem_load_size,
-            bad("IMEM runs past the ROM"),
-        )?;
-        let dmem_at = ucode
-            .checked_add(imem.len())
-            .ok_or(bad("DMEM runs past the ROM"))?;
-        let dmem = append(
-            &mut data,
-            rom,
-            dmem_at,
+            usize::try_from(imem_load_size).unwrap_or(usize::MAX),
             dmem_load_size,
-            bad("DMEM runs past the ROM"),
         )?;
         let imem_len = imem.len();
         Ok(Fwsec {

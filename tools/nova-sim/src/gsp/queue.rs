@@ -238,34 +238,41 @@ impl Queues {
         Ok(q)
     }
 
-    /// Reads `buf.len()` bytes at offset `off` of the shared memory.
-    fn read(&self, bus: &dyn GspBus, off: u64, buf: &mut [u8]) -> Result<(), String> {
+    /// Splits `off..off + len` of the shared memory at page boundaries and calls
+    /// `f(bus address, range of the caller's buffer, shared-memory offset)` for each piece, in
+    /// order, until one fails.
+    fn each_page(
+        &self,
+        off: u64,
+        len: usize,
+        mut f: impl FnMut(u64, std::ops::Range<usize>, u64) -> Result<(), String>,
+    ) -> Result<(), String> {
         let mut done = 0usize;
-        while done < buf.len() {
+        while done < len {
             let at = off + done as u64;
             let page = self.page(at)?;
             let in_page = (at % GSP_PAGE_SIZE) as usize;
-            let n = (PAGE - in_page).min(buf.len() - done);
-            bus.dma_read(page + in_page as u64, &mut buf[done..done + n])
-                .map_err(|e| format!("queue memory at offset {at:#x} unreadable: {e}"))?;
+            let n = (PAGE - in_page).min(len - done);
+            f(page + in_page as u64, done..done + n, at)?;
             done += n;
         }
         Ok(())
     }
 
+    /// Reads `buf.len()` bytes at offset `off` of the shared memory.
+    fn read(&self, bus: &dyn GspBus, off: u64, buf: &mut [u8]) -> Result<(), String> {
+        self.each_page(off, buf.len(), |addr, piece, at| {
+            bus.dma_read(addr, &mut buf[piece])
+                .map_err(|e| format!("queue memory at offset {at:#x} unreadable: {e}"))
+        })
+    }
+
     /// Writes `data` at offset `off` of the shared memory.
     fn write(&self, bus: &dyn GspBus, off: u64, data: &[u8]) -> Result<(), String> {
-        let mut done = 0usize;
-        while done < data.len() {
-            let at = off + done as u64;
-            let page = self.page(at)?;
-            let in_page = (at % GSP_PAGE_SIZE) as usize;
-            let n = (PAGE - in_page).min(data.len() - done);
-            bus.dma_write(page + in_page as u64, &data[done..done + n])
-                .map_err(|e| format!("queue memory at offset {at:#x} unwritable: {e}"))?;
-            done += n;
-        }
-        Ok(())
+        self.each_page(off, data.len(), |addr, piece, at| {
+            bus.dma_write(addr, &data[piece])
+                .map_err(|e| format!("queue memory at offset {at:#x} unwritable: {e}"))
+        })
     }
 
     fn page(&self, off: u64) -> Result<u64, String> {

@@ -488,15 +488,25 @@ impl Driver {
         p
     }
 
-    /// Boots to `GSP_INIT_DONE`; returns the messages seen on the way.
-    fn boot(&mut self) -> Vec<Msg> {
+    /// Uploads, loads and starts the image (no command sent yet).
+    fn load_and_start(&mut self) {
         self.prepare_load();
         self.load().unwrap();
         self.prepare_start();
         self.start();
-        assert!(self.gsp.running());
+    }
+
+    /// Sends `GSP_SET_SYSTEM_INFO` describing this device.
+    fn send_system_info(&mut self) {
         let info = self.system_info();
         self.send(function::GSP_SET_SYSTEM_INFO, &info);
+    }
+
+    /// Boots to `GSP_INIT_DONE`; returns the messages seen on the way.
+    fn boot(&mut self) -> Vec<Msg> {
+        self.load_and_start();
+        assert!(self.gsp.running());
+        self.send_system_info();
         self.send(
             function::SET_REGISTRY,
             &registry(&[("RMSecBusResetEnable", 1)]),
@@ -518,6 +528,14 @@ impl Driver {
         let mut msgs = self.recv_all();
         assert_eq!(msgs.len(), 1, "{msgs:?}");
         msgs.remove(0)
+    }
+
+    /// Asks for `GET_GSP_STATIC_INFO` and returns the one reply.
+    fn call_static_info(&mut self) -> Msg {
+        self.call(
+            function::GET_GSP_STATIC_INFO,
+            &[0u8; r570::static_info::SIZE],
+        )
     }
 }
 
@@ -545,6 +563,13 @@ fn functions(msgs: &[Msg]) -> Vec<u32> {
     msgs.iter().map(|m| m.function).collect()
 }
 
+/// A driver for `chip` whose GSP-RM model has the one fault `enable` sets.
+fn with_fault(chip: &str, enable: fn(&mut Faults)) -> Driver {
+    let mut faults = Faults::default();
+    enable(&mut faults);
+    Driver::new(chip, faults)
+}
+
 fn booted(chip: &str) -> Driver {
     let mut d = Driver::new(chip, Faults::default());
     let msgs = d.boot();
@@ -568,10 +593,7 @@ fn full_boot_conversation() {
     ] {
         let mut d = booted(chip);
         assert_eq!(d.bus.1.get(), 3, "one SWGEN0 per message");
-        let reply = d.call(
-            function::GET_GSP_STATIC_INFO,
-            &[0u8; r570::static_info::SIZE],
-        );
+        let reply = d.call_static_info();
         assert_eq!(reply.function, function::GET_GSP_STATIC_INFO);
         assert_eq!(reply.result, status::OK);
         assert!(reply.checksum_ok);
@@ -621,12 +643,8 @@ fn full_boot_conversation() {
 #[test]
 fn large_registry_arrives_in_continuation_records() {
     let mut d = Driver::new("ad102", Faults::default());
-    d.prepare_load();
-    d.load().unwrap();
-    d.prepare_start();
-    d.start();
-    let info = d.system_info();
-    d.send(function::GSP_SET_SYSTEM_INFO, &info);
+    d.load_and_start();
+    d.send_system_info();
     let keys: Vec<String> = (0..5000).map(|i| format!("RmTestKey{i:05}")).collect();
     let entries: Vec<(&str, u32)> = keys.iter().map(|k| (k.as_str(), 7)).collect();
     let table = registry(&entries);
@@ -644,12 +662,8 @@ fn large_registry_arrives_in_continuation_records() {
 #[test]
 fn commands_before_init_done_are_answered_after_it() {
     let mut d = Driver::new("ga102", Faults::default());
-    d.prepare_load();
-    d.load().unwrap();
-    d.prepare_start();
-    d.start();
-    let info = d.system_info();
-    d.send(function::GSP_SET_SYSTEM_INFO, &info);
+    d.load_and_start();
+    d.send_system_info();
     d.send(function::SET_REGISTRY, &registry(&[("A", 1)]));
     d.send(
         function::GET_GSP_STATIC_INFO,
@@ -695,41 +709,17 @@ fn one_mistake(tweak: impl FnOnce(&mut Vec<u8>)) -> Vec<String> {
 
 #[test]
 fn each_header_mistake_is_one_violation() {
-    type Tweak = Box<dyn FnOnce(&mut Vec<u8>)>;
-    let cases: [(&str, Tweak); 5] = [
-        (
-            "seqNum",
-            Box::new(|m| {
-                put_u32(m, elem::SEQ_NUM, 99);
-            }),
-        ),
-        (
-            "'VRPC'",
-            Box::new(|m| {
-                put_u32(m, elem::RPC_SIGNATURE, 0x1234);
-            }),
-        ),
-        (
-            "header_version",
-            Box::new(|m| {
-                put_u32(m, elem::RPC_HEADER_VERSION, 0x0200_0000);
-            }),
-        ),
-        (
-            "elemCount",
-            Box::new(|m| {
-                put_u32(m, elem::ELEM_COUNT, 2);
-            }),
-        ),
-        (
-            "rpc.length",
-            Box::new(|m| {
-                put_u32(m, elem::RPC_LENGTH, 8);
-            }),
-        ),
+    let cases: [(&str, usize, u32); 5] = [
+        ("seqNum", elem::SEQ_NUM, 99),
+        ("'VRPC'", elem::RPC_SIGNATURE, 0x1234),
+        ("header_version", elem::RPC_HEADER_VERSION, 0x0200_0000),
+        ("elemCount", elem::ELEM_COUNT, 2),
+        ("rpc.length", elem::RPC_LENGTH, 8),
     ];
-    for (what, tweak) in cases {
-        let v = one_mistake(tweak);
+    for (what, off, value) in cases {
+        let v = one_mistake(|m| {
+            put_u32(m, off, value);
+        });
         assert_eq!(v.len(), 1, "{what}: {v:?}");
         assert!(v[0].contains(what), "{what}: {v:?}");
     }
@@ -749,10 +739,7 @@ fn bad_checksum_is_one_violation_and_the_command_is_dropped() {
     assert_eq!(d.violations().len(), 1);
     assert!(d.violations()[0].contains("bad checksum"));
     // The queue goes on: the next command is answered.
-    let reply = d.call(
-        function::GET_GSP_STATIC_INFO,
-        &[0u8; r570::static_info::SIZE],
-    );
+    let reply = d.call_static_info();
     assert_eq!(reply.result, status::OK);
     assert_eq!(d.violations().len(), 1);
 }
@@ -761,10 +748,7 @@ fn bad_checksum_is_one_violation_and_the_command_is_dropped() {
 fn conversation_mistakes_are_violations() {
     // SET_REGISTRY before GSP_SET_SYSTEM_INFO, wrong PCI id, continuation out of the blue.
     let mut d = Driver::new("ga102", Faults::default());
-    d.prepare_load();
-    d.load().unwrap();
-    d.prepare_start();
-    d.start();
+    d.load_and_start();
     d.send(function::SET_REGISTRY, &registry(&[("A", 1)]));
     let mut info = d.system_info();
     put_u32(&mut info, r570::system_info::PCI_DEVICE_ID, 0x1234_10de);
@@ -778,12 +762,8 @@ fn conversation_mistakes_are_violations() {
 
     // A malformed registry table.
     let mut d = Driver::new("ga102", Faults::default());
-    d.prepare_load();
-    d.load().unwrap();
-    d.prepare_start();
-    d.start();
-    let info = d.system_info();
-    d.send(function::GSP_SET_SYSTEM_INFO, &info);
+    d.load_and_start();
+    d.send_system_info();
     let mut table = registry(&[("Key", 1)]);
     let last = table.len() - 1;
     table[last] = b'x'; // no NUL terminator
@@ -795,12 +775,8 @@ fn conversation_mistakes_are_violations() {
 #[test]
 fn a_skipped_sequencer_step_is_a_violation() {
     let mut d = Driver::new("ad102", Faults::default());
-    d.prepare_load();
-    d.load().unwrap();
-    d.prepare_start();
-    d.start();
-    let info = d.system_info();
-    d.send(function::GSP_SET_SYSTEM_INFO, &info);
+    d.load_and_start();
+    d.send_system_info();
     d.send(function::SET_REGISTRY, &registry(&[("A", 1)]));
     d.recv_all();
     // Jump straight to the last operation.
@@ -917,19 +893,9 @@ fn start_checks_the_libos_arguments() {
 
 #[test]
 fn fault_never_answer() {
-    let mut d = Driver::new(
-        "ga102",
-        Faults {
-            never_answer: true,
-            ..Faults::default()
-        },
-    );
-    d.prepare_load();
-    d.load().unwrap();
-    d.prepare_start();
-    d.start();
-    let info = d.system_info();
-    d.send(function::GSP_SET_SYSTEM_INFO, &info);
+    let mut d = with_fault("ga102", |f| f.never_answer = true);
+    d.load_and_start();
+    d.send_system_info();
     d.send(function::SET_REGISTRY, &registry(&[("A", 1)]));
     assert!(d.recv_all().is_empty());
     assert_eq!(d.bus.1.get(), 0);
@@ -940,30 +906,15 @@ fn fault_never_answer() {
 
 #[test]
 fn fault_error_status() {
-    let mut d = Driver::new(
-        "ga102",
-        Faults {
-            error_status: true,
-            ..Faults::default()
-        },
-    );
+    let mut d = with_fault("ga102", |f| f.error_status = true);
     assert_eq!(d.boot().len(), 3, "events are sent as usual");
-    let reply = d.call(
-        function::GET_GSP_STATIC_INFO,
-        &[0u8; r570::static_info::SIZE],
-    );
+    let reply = d.call_static_info();
     assert_eq!(reply.result, status::GENERIC);
 }
 
 #[test]
 fn fault_bad_checksum() {
-    let mut d = Driver::new(
-        "ad102",
-        Faults {
-            bad_checksum: true,
-            ..Faults::default()
-        },
-    );
+    let mut d = with_fault("ad102", |f| f.bad_checksum = true);
     let msgs = d.boot();
     assert_eq!(msgs.len(), 3);
     assert!(msgs.iter().all(|m| !m.checksum_ok));
@@ -971,13 +922,7 @@ fn fault_bad_checksum() {
 
 #[test]
 fn fault_no_interrupt() {
-    let mut d = Driver::new(
-        "ad102",
-        Faults {
-            no_interrupt: true,
-            ..Faults::default()
-        },
-    );
+    let mut d = with_fault("ad102", |f| f.no_interrupt = true);
     let msgs = d.boot();
     assert_eq!(msgs.len(), 3);
     assert!(msgs.iter().all(|m| m.checksum_ok));
@@ -1094,10 +1039,7 @@ fn the_driver_may_not_write_gsp_rms_side_of_the_queues() {
     // Repaired: the conversation goes on.
     d.write_u32(d.shared + CMDQ_OFF + 32, rp);
     d.ring(0);
-    let reply = d.call(
-        function::GET_GSP_STATIC_INFO,
-        &[0u8; r570::static_info::SIZE],
-    );
+    let reply = d.call_static_info();
     assert_eq!(reply.result, status::OK);
     assert_eq!(d.violations().len(), 3);
 }
