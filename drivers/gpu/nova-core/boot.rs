@@ -39,7 +39,7 @@ use kernel::{
     dma::Coherent,
     firmware::Firmware,
     fmt,
-    io::{poll::read_poll_timeout, register::WithBase, Io},
+    io::{poll::read_poll_timeout, Io},
     pci,
     prelude::*,
     time::Delta,
@@ -54,12 +54,11 @@ use crate::{
     gsp::{
         self,
         boot::{GspFwImage, GspMemory},
-        fw::{Abi, Function, StaticInfo, SystemInfo, UnloadParams},
+        fw::{Abi, Function, StaticInfo, UnloadParams},
         queue::{self, QueueError, Received},
         rpc::{self, Incoming},
     },
     interface::GspInfo,
-    regs as core_regs,
     vbios::{FwsecCommand, Vbios},
 };
 
@@ -80,10 +79,6 @@ const SUSPEND_TIMEOUT: Delta = Delta::from_secs(2);
 /// suspended (open-gpu-kernel-modules `libos_interface.h`; upstream nova-core `gsp/boot.rs`).
 const MAILBOX0_SUSPENDED: u32 = 1 << 31;
 
-/// Base and size of the window in BAR0 that mirrors PCI configuration space on Turing to Ada
-/// (`NV_PCFG` at 0x088000; upstream nova-core `gpu/hal/tu102.rs`).
-const PCI_CONFIG_MIRROR: (u32, u32) = (0x0008_8000, 0x1000);
-
 /// The largest user virtual address GSP-RM is told a client may use (upstream nova-core
 /// `gsp/fw/commands.rs`: 128 TiB less a page).
 const MAX_USER_VA: u64 = (1 << 47) - 4096;
@@ -95,12 +90,6 @@ const REGISTRY: [(&str, u32); 3] = [
     ("RMForcePcieConfigSave", 1),
     ("RMDevidCheckIgnore", 1),
 ];
-
-/// The PCI BARs GSP-RM is told about: registers, the FB aperture and the instance memory
-/// aperture.
-const BAR_REGS: u32 = 0;
-const BAR_FB: u32 = 1;
-const BAR_INST: u32 = 3;
 
 /// Returns whether nova boots GSP-RM on `chipset`.
 fn boots_gsp(chipset: Chipset) -> bool {
@@ -123,6 +112,7 @@ fn request(dev: &device::Device, chipset: Chipset, file: FwFile) -> Result<Firmw
 /// The engines a boot step uses.
 struct Hw<'a> {
     dev: &'a device::Device<device::Bound>,
+    chipset: Chipset,
     bar: Bar0<'a>,
     gsp: Falcon<'a, Gsp>,
     sec2: Falcon<'a, Sec2>,
@@ -150,6 +140,7 @@ impl<'a> Hw<'a> {
         };
         Ok(Self {
             dev,
+            chipset,
             bar,
             gsp,
             sec2,
@@ -356,10 +347,7 @@ impl GspRm {
         hw.run(&hw.sec2, booter_load, "booter_load", lo, Some(hi))?;
         self.started = true;
 
-        hw.bar.write(
-            WithBase::of::<Gsp>(),
-            core_regs::NV_PFALCON_FALCON_OS::zeroed().with_value(app_version),
-        );
+        hw.gsp.write_os_version(app_version);
         read_poll_timeout(
             || Ok(hw.gsp.is_riscv_active()),
             |active| *active,
@@ -378,22 +366,7 @@ impl GspRm {
         app_version: u32,
     ) -> Result<KBox<StaticInfo>> {
         let dev = hw.dev;
-        let info = SystemInfo {
-            bar0_addr: pdev.resource_start(BAR_REGS)?,
-            bar1_addr: pdev.resource_start(BAR_FB)?,
-            bar3_addr: pdev.resource_start(BAR_INST)?,
-            bus_device_function: u64::from(pdev.dev_id()),
-            vendor_id: pdev.vendor_id().as_raw(),
-            device_id: pdev.device_id(),
-            subsystem_vendor_id: pdev.subsystem_vendor_id(),
-            subsystem_id: pdev.subsystem_device_id(),
-            revision_id: pdev.revision_id(),
-            config_mirror_base: PCI_CONFIG_MIRROR.0,
-            config_mirror_size: PCI_CONFIG_MIRROR.1,
-            max_user_va: MAX_USER_VA,
-            host_page_size: kernel::page::PAGE_SIZE as u64,
-            is_primary: false,
-        };
+        let info = gsp::system_info(pdev, hw.chipset.arch(), MAX_USER_VA)?;
         let payload = self.abi.system_info(&info)?;
         self.send(hw.bar, Function::SetSystemInfo, &payload)?;
         let payload = self.abi.registry(&REGISTRY)?;

@@ -613,7 +613,6 @@ impl<'a, E: FalconEngine> Falcon<'a, E> {
     /// Writes an application version into the falcon's OS register, where firmware that runs
     /// later finds it (upstream nova-core `gsp/boot.rs` writes the GSP RISC-V bootloader's
     /// application version to the GSP falcon's OS register before it runs booter).
-    #[expect(dead_code, reason = "the GSP boot sequence will call it")]
     pub(crate) fn write_os_version(&self, version: u32) {
         self.bar.write(
             WithBase::of::<E>(),
