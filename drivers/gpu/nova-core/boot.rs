@@ -37,7 +37,6 @@ mod sequencer;
 use kernel::{
     device,
     dma::Coherent,
-    firmware::Firmware,
     fmt,
     io::{poll::read_poll_timeout, Io},
     pci,
@@ -101,12 +100,6 @@ fn boots_gsp(chipset: Chipset) -> bool {
         | Architecture::BlackwellGB10x
         | Architecture::BlackwellGB20x => false,
     }
-}
-
-/// Requests and checks firmware `file` of `chipset`, with one log line if it is missing or
-/// corrupt.
-fn request(dev: &device::Device, chipset: Chipset, file: FwFile) -> Result<Firmware> {
-    firmware::request_checked(dev, chipset, file)
 }
 
 /// The engines a boot step uses.
@@ -223,7 +216,7 @@ struct GspRm {
     abi: Abi,
     mem: GspMemory,
     _fw: GspFwImage,
-    _wpr_meta: Coherent<[u8]>,
+    wpr_meta: Coherent<[u8]>,
     teardown: Teardown,
     /// Whether booter_load started GSP-RM (so that it must be asked to unload).
     started: bool,
@@ -343,7 +336,7 @@ impl GspRm {
         let (lo, hi) = split(self.mem.libos.dma_address());
         hw.gsp.write_mailboxes(Some(lo), Some(hi));
 
-        let (lo, hi) = split(self._wpr_meta.dma_address());
+        let (lo, hi) = split(self.wpr_meta.dma_address());
         hw.run(&hw.sec2, booter_load, "booter_load", lo, Some(hi))?;
         self.started = true;
 
@@ -599,10 +592,10 @@ impl GpuState {
         let quiet = |e: Error| (e, true);
         let hw = Hw::new(dev, bar, chipset, true).map_err(quiet)?;
 
-        let gsp_file = request(dev, chipset, FwFile::Gsp).map_err(quiet)?;
+        let gsp_file = firmware::request_checked(dev, chipset, FwFile::Gsp).map_err(quiet)?;
         let image = GspImage::parse(gsp_file.data(), chipset).map_err(|_| (EINVAL, true))?;
         let abi = gsp::abi_of(dev, &image).map_err(quiet)?;
-        let bl_file = request(dev, chipset, FwFile::Bootloader).map_err(quiet)?;
+        let bl_file = firmware::request_checked(dev, chipset, FwFile::Bootloader).map_err(quiet)?;
         let bootloader = Bootloader::parse(bl_file.data()).map_err(|_| (EINVAL, true))?;
         let app_version = bootloader.desc.app_version;
 
@@ -623,7 +616,7 @@ impl GpuState {
 
             let fuse = |mask, id| hw.sec2.signature_fuse_version(mask, id);
             let booter = |file| -> Result<Booter> {
-                let fw = request(dev, chipset, file)?;
+                let fw = firmware::request_checked(dev, chipset, file)?;
                 Booter::new(fw.data(), fuse).inspect_err(|_| {
                     dev_err!(dev, "{} is not a usable booter image\n", file.name());
                 })
@@ -642,7 +635,7 @@ impl GpuState {
                     abi,
                     mem,
                     _fw: fw,
-                    _wpr_meta: wpr_meta,
+                    wpr_meta,
                     teardown,
                     started: false,
                 },
