@@ -159,3 +159,69 @@ impl GspInfo {
         self.usable_fb.get(..self.usable_fb_count).unwrap_or(&[])
     }
 }
+
+#[kunit_tests(nova_core_interface)]
+mod tests {
+    use super::*;
+    use crate::gsp::fw::FbRegion;
+
+    fn region(base: u64, limit: u64, protected: bool) -> FbRegion {
+        FbRegion {
+            base,
+            limit,
+            protected,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn gsp_info_keeps_name_size_and_unprotected_regions() {
+        let regions = [
+            region(0, 0x5_f3ff_ffff, false),
+            region(0x5_f400_0000, 0x5_ffff_ffff, true),
+            // An empty or wrapping region is dropped.
+            region(0x10, 0x0f, false),
+            region(0, u64::MAX, false),
+        ];
+        let info = GspInfo::new("NVIDIA GeForce RTX 4090", 24 << 30, &regions);
+        assert_eq!(info.gpu_name(), "NVIDIA GeForce RTX 4090");
+        assert_eq!(info.vram_size(), 24 << 30);
+        assert_eq!(
+            info.usable_fb(),
+            &[FbRange {
+                start: 0,
+                end: 0x5_f400_0000
+            }]
+        );
+    }
+
+    #[test]
+    fn gsp_info_cuts_long_names_at_a_character() {
+        // 63 ASCII bytes and a two-byte character: the character does not fit in 64 bytes.
+        let mut long = KVec::new();
+        for _ in 0..63 {
+            assert!(long.push(b'x', GFP_KERNEL).is_ok());
+        }
+        assert!(long.extend_from_slice("\u{e9}".as_bytes(), GFP_KERNEL).is_ok());
+        let name = core::str::from_utf8(&long).unwrap_or("");
+        let info = GspInfo::new(name, 0, &[]);
+        assert_eq!(info.gpu_name().len(), 63);
+        assert!(info.usable_fb().is_empty());
+    }
+
+    #[test]
+    fn gsp_info_keeps_at_most_max_regions() {
+        let mut regions = KVec::new();
+        for i in 0..(MAX_USABLE_FB as u64 + 4) {
+            assert!(regions
+                .push(region(i << 20, (i << 20) + 0xfffff, false), GFP_KERNEL)
+                .is_ok());
+        }
+        let info = GspInfo::new("x", 0, &regions);
+        assert_eq!(info.usable_fb().len(), MAX_USABLE_FB);
+        assert_eq!(
+            info.usable_fb()[MAX_USABLE_FB - 1].end,
+            (MAX_USABLE_FB as u64) << 20
+        );
+    }
+}
