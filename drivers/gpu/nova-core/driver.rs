@@ -6,12 +6,15 @@
 use kernel::{
     auxiliary,
     device::Core,
+    new_mutex,
     pci::{self, Class, ClassMask, Vendor},
     prelude::*,
     sizes::SZ_16M,
+    sync::Mutex,
 };
 
 use crate::{
+    boot::GpuState,
     firmware,
     gpu::Spec,
     interface::{GpuInfo, GpuInfoForLt, AUXILIARY_NAME, MODULE_NAME},
@@ -31,10 +34,13 @@ const BAR1: u32 = 1;
 #[pin_data]
 pub(crate) struct NovaCore<'bound> {
     /// The register window; the chip's units will be reached through it.
-    _bar: pci::Bar<'bound, BAR0_SIZE>,
-    /// The parsed VBIOS, which holds the FWSEC ucode that GSP boot will run.
+    bar: pci::Bar<'bound, BAR0_SIZE>,
+    /// The parsed VBIOS, which holds the FWSEC ucode GSP boot and unload run.
     _vbios: Vbios,
-    /// The auxiliary device for nova-drm. Dropped (unregistered) before `_bar`.
+    /// GSP-RM and the memory it uses, until unbind stops it.
+    #[pin]
+    gsp: Mutex<GpuState>,
+    /// The auxiliary device for nova-drm. Dropped (unregistered) before `bar`.
     _drm: auxiliary::Registration<'bound, GpuInfoForLt>,
 }
 
@@ -87,7 +93,10 @@ impl pci::Driver for NovaCoreDriver {
 
             dev_info!(pdev, "NVIDIA {}, BAR1 {} MiB\n", spec, bar1_size >> 20);
 
-            let info = GpuInfo::new(spec, bar1_size, pdev.device_id());
+            // Boots GSP-RM where nova does; on failure the GPU is left rebindable.
+            let (mut gsp, gsp_info) = GpuState::boot(pdev, &bar, &spec, &vbios)?;
+
+            let info = GpuInfo::new(spec, bar1_size, pdev.device_id(), gsp_info);
             // The bus/device/function number is unique among the GPUs of a PCI domain and is
             // free again once this device is unbound, so rebinding reuses it.
             let drm = auxiliary::Registration::new(
@@ -96,13 +105,20 @@ impl pci::Driver for NovaCoreDriver {
                 u32::from(pdev.dev_id()),
                 MODULE_NAME,
                 info,
-            )?;
+            )
+            .inspect_err(|_| gsp.shutdown(pdev.as_ref(), &bar))?;
 
             Ok(try_pin_init!(NovaCore {
-                _bar: bar,
+                bar,
                 _vbios: vbios,
+                gsp <- new_mutex!(gsp),
                 _drm: drm,
             }))
         })
+    }
+
+    fn unbind<'bound>(pdev: &'bound pci::Device<Core<'_>>, this: Pin<&Self::Data<'bound>>) {
+        // Stop GSP-RM while the BAR is still mapped; its memory is freed with `this`.
+        this.gsp.lock().shutdown(pdev.as_ref(), &this.bar);
     }
 }

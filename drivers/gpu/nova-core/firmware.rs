@@ -18,6 +18,8 @@ use kernel::{device, firmware::Firmware, fmt, prelude::*, str::CString};
 use crate::gpu::{Architecture, Chipset};
 
 pub(crate) mod elf;
+pub(crate) mod gsp;
+pub(crate) mod riscv;
 
 /// The GSP-RM release whose files (and, later, ABI) nova uses.
 pub(crate) const VERSION: &str = "570.144";
@@ -202,13 +204,13 @@ pub(crate) fn signature_section(chipset: Chipset) -> &'static str {
 pub(crate) fn validate(file: FwFile, chipset: Chipset, data: &[u8]) -> Result<(), FwError> {
     match file {
         FwFile::Gsp => {
-            elf::section(data, ".fwimage")?;
-            elf::section(data, signature_section(chipset)).map_err(|e| match e {
-                FwError::MissingSection => {
-                    FwError::Malformed("no signature section for this chip's family")
-                }
-                e => e,
-            })?;
+            let image = gsp::GspImage::parse(data, chipset)?;
+            if image.version != VERSION.as_bytes() {
+                return Err(FwError::Malformed("GSP-RM image of another release"));
+            }
+        }
+        FwFile::Bootloader => {
+            riscv::Bootloader::parse(data)?;
         }
         FwFile::Fmc => {
             elf::section(data, "image")?;
@@ -222,7 +224,7 @@ pub(crate) fn validate(file: FwFile, chipset: Chipset, data: &[u8]) -> Result<()
 }
 
 /// Returns the path of `file` for `chipset`, relative to the firmware directory.
-fn path(chipset: Chipset, file: FwFile) -> Result<CString> {
+pub(crate) fn path(chipset: Chipset, file: FwFile) -> Result<CString> {
     CString::try_from_fmt(fmt!(
         "nvidia/{}/gsp/{}-{}.bin",
         chipset.name(),

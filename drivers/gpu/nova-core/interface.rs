@@ -32,15 +32,29 @@ pub struct GpuInfo {
     spec: Spec,
     bar1_size: u64,
     pci_device_id: u16,
+    gsp: Option<GspInfo>,
 }
 
 impl GpuInfo {
-    pub(crate) fn new(spec: Spec, bar1_size: u64, pci_device_id: u16) -> Self {
+    pub(crate) fn new(
+        spec: Spec,
+        bar1_size: u64,
+        pci_device_id: u16,
+        gsp: Option<GspInfo>,
+    ) -> Self {
         Self {
             spec,
             bar1_size,
             pci_device_id,
+            gsp,
         }
+    }
+
+    /// Returns what GSP-RM reported when nova-core booted it, or `None` on chips where
+    /// nova-core does not boot GSP-RM yet.
+    #[inline]
+    pub fn gsp(&self) -> Option<&GspInfo> {
+        self.gsp.as_ref()
     }
 
     /// Returns the GPU's identity (chipset, architecture, revision).
@@ -65,3 +79,83 @@ impl GpuInfo {
 /// The [`ForLt`](trait@kernel::types::ForLt) key of [`GpuInfo`] as auxiliary registration data.
 /// Both sides of the interface must name this alias, so that the type check on the data matches.
 pub type GpuInfoForLt = CovariantForLt!(GpuInfo);
+
+/// The most FB regions [`GspInfo`] keeps.
+pub const MAX_USABLE_FB: usize = 16;
+
+/// A range of VRAM, in bytes from its start.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FbRange {
+    /// First byte.
+    pub start: u64,
+    /// First byte past the range.
+    pub end: u64,
+}
+
+/// What GSP-RM reports about the GPU once booted (`GET_GSP_STATIC_INFO`).
+#[derive(Clone, Copy, Debug)]
+pub struct GspInfo {
+    name: [u8; 64],
+    name_len: usize,
+    vram_size: u64,
+    usable_fb: [FbRange; MAX_USABLE_FB],
+    usable_fb_count: usize,
+}
+
+impl GspInfo {
+    /// Builds the summary from GSP-RM's answer: the marketing name (cut at 64 bytes), the VRAM
+    /// size, and the FB regions that are not protected.
+    pub(crate) fn new(name: &str, vram_size: u64, regions: &[crate::gsp::fw::FbRegion]) -> Self {
+        let mut this = Self {
+            name: [0; 64],
+            name_len: 0,
+            vram_size,
+            usable_fb: [FbRange::default(); MAX_USABLE_FB],
+            usable_fb_count: 0,
+        };
+        // Cut at a character boundary so that the stored bytes stay UTF-8.
+        let mut len = name.len().min(this.name.len());
+        while !name.is_char_boundary(len) {
+            len = len.saturating_sub(1);
+        }
+        if let (Some(dst), Some(src)) = (this.name.get_mut(..len), name.as_bytes().get(..len)) {
+            dst.copy_from_slice(src);
+            this.name_len = len;
+        }
+        for region in regions.iter().filter(|r| !r.protected) {
+            let Some(end) = region.limit.checked_add(1) else {
+                continue;
+            };
+            if end <= region.base {
+                continue;
+            }
+            if let Some(slot) = this.usable_fb.get_mut(this.usable_fb_count) {
+                *slot = FbRange {
+                    start: region.base,
+                    end,
+                };
+                this.usable_fb_count = this.usable_fb_count.saturating_add(1);
+            }
+        }
+        this
+    }
+
+    /// Returns the GPU's name, as GSP-RM reports it (for example "NVIDIA GeForce RTX 4090").
+    pub fn gpu_name(&self) -> &str {
+        self.name
+            .get(..self.name_len)
+            .and_then(|s| core::str::from_utf8(s).ok())
+            .unwrap_or("")
+    }
+
+    /// Returns the VRAM size in bytes GSP-RM reports.
+    #[inline]
+    pub fn vram_size(&self) -> u64 {
+        self.vram_size
+    }
+
+    /// Returns the VRAM ranges GSP-RM reports usable (not protected).
+    pub fn usable_fb(&self) -> &[FbRange] {
+        self.usable_fb.get(..self.usable_fb_count).unwrap_or(&[])
+    }
+}

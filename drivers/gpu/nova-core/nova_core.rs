@@ -6,9 +6,13 @@
 //! boot the GSP with, and registers an auxiliary device through which second-level drivers
 //! (nova-drm) reach the GPU; see [`interface`] for what they are given.
 
+mod boot;
 mod driver;
+mod falcon;
+mod fb;
 mod firmware;
 mod gpu;
+mod gsp;
 pub mod interface;
 mod regs;
 mod vbios;

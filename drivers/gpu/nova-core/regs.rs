@@ -5,8 +5,21 @@
 //! Offsets and layouts follow NVIDIA's reference manuals (open-gpu-doc) for the units nova
 //! touches. Registers are grouped by unit; each unit's registers are declared in one
 //! `register!` block.
+//!
+//! Falcon registers are relative to an engine's base (see [`crate::falcon::FalconEngine`]); the
+//! framebuffer unit's registers live in `fb/regs.rs`, next to the only code that uses them.
 
 use kernel::io::register;
+
+use crate::falcon::{PFalcon2Base, PFalconBase};
+
+/// Returns whether a 32-bit register read came back as an error instead of a value: all ones
+/// when the device is gone from the bus, or NVIDIA's PRI error code (0xbad in the top twelve
+/// bits; `0xbadf1100` is a register that does not decode, see `NV_PPRIV_SYS_PRI_ERROR_CODE` in
+/// open-gpu-kernel-modules `maxwell/gm107/dev_pri_ringstation_sys.h`).
+pub(crate) const fn is_pri_error(value: u32) -> bool {
+    value == u32::MAX || (value & 0xfff0_0000) == 0xbad0_0000
+}
 
 // PMC: the master control unit, which holds the chip's identity.
 
@@ -80,6 +93,232 @@ register! {
     /// (`NV_FUSE_OPT_FPF_GSP_UCODE1_VERSION`), decoding from `kgspReadUcodeFuseVersion_GA100`
     /// in `kernel_gsp_ga100.c`. Hopper and Blackwell moved these fuses.
     pub(crate) NV_FUSE_OPT_FPF_GSP_UCODE_VERSION(u32)[NV_FUSE_OPT_FPF_UCODE_VERSIONS] @ 0x008241c0 {
+        15:0    data;
+    }
+}
+
+// PFALCON: the falcon core's registers, at the start of each engine's register range.
+//
+// Offsets and fields: open-gpu-kernel-modules `src/common/inc/swref/published/{turing/tu102,
+// ampere/ga102}/dev_falcon_v4.h` (and `dev_falcon_v4_addendum.h` for RESET_READY), the FBIF
+// registers from `dev_fbif_v4.h` (FBIF starts 0x600 into the falcon: `NV_PGSP_FBIF_BASE` =
+// 0x110600 in `dev_gsp_addendum.h`), the ENGINE register from `dev_gsp.h`/`dev_sec_pri.h`.
+
+register! {
+    /// Interrupt status clear: writing one to a bit clears that interrupt.
+    pub(crate) NV_PFALCON_FALCON_IRQSCLR(u32) @ PFalconBase + 0x00000004 {
+        /// Software interrupt 0, which the GSP raises for the message queue.
+        6:6     swgen0 => bool;
+        /// The falcon halted.
+        4:4     halt => bool;
+    }
+
+    /// First mailbox between the host and the falcon's firmware.
+    pub(crate) NV_PFALCON_FALCON_MAILBOX0(u32) @ PFalconBase + 0x00000040 {
+        31:0    value;
+    }
+
+    /// Second mailbox between the host and the falcon's firmware.
+    pub(crate) NV_PFALCON_FALCON_MAILBOX1(u32) @ PFalconBase + 0x00000044 {
+        31:0    value;
+    }
+
+    /// Scratch register in which firmware reports its version.
+    pub(crate) NV_PFALCON_FALCON_OS(u32) @ PFalconBase + 0x00000080 {
+        31:0    value;
+    }
+
+    /// Scratch register the host fills with the chip's `NV_PMC_BOOT_0` after a reset
+    /// (open-gpu-kernel-modules `kflcnReset_TU102`).
+    pub(crate) NV_PFALCON_FALCON_RM(u32) @ PFalconBase + 0x00000084 {
+        31:0    value;
+    }
+
+    /// Hardware configuration and state, second word.
+    pub(crate) NV_PFALCON_FALCON_HWCFG2(u32) @ PFalconBase + 0x000000f4 {
+        /// The engine may be reset now (GA102 and later).
+        31:31   reset_ready => bool;
+        /// Memory scrubbing after reset is still running (GA102 and later); clear when done.
+        12:12   mem_scrubbing => bool;
+        /// The engine has a RISC-V core next to the falcon core.
+        10:10   riscv => bool;
+    }
+
+    /// CPU control.
+    pub(crate) NV_PFALCON_FALCON_CPUCTL(u32) @ PFalconBase + 0x00000100 {
+        /// The CPU is started through `NV_PFALCON_FALCON_CPUCTL_ALIAS` instead of this register.
+        6:6     alias_en => bool;
+        /// The CPU is halted.
+        4:4     halted => bool;
+        /// Writing one starts the CPU at `NV_PFALCON_FALCON_BOOTVEC`.
+        1:1     startcpu => bool;
+    }
+
+    /// Address at which the CPU starts.
+    pub(crate) NV_PFALCON_FALCON_BOOTVEC(u32) @ PFalconBase + 0x00000104 {
+        31:0    value;
+    }
+
+    /// Hardware configuration: the sizes of the falcon's memories.
+    pub(crate) NV_PFALCON_FALCON_HWCFG(u32) @ PFalconBase + 0x00000108 {
+        /// DMEM size in 256-byte blocks. Not in the open-gpu-kernel-modules headers; from
+        /// NVIDIA's nvgpu `hw_falcon_gp106.h` (`falcon_falcon_hwcfg_dmem_size_v`) and nouveau
+        /// `nvkm_falcon_oneinit`.
+        17:9    dmem_size;
+        /// IMEM size in 256-byte blocks.
+        8:0     imem_size;
+    }
+
+    /// DMA control.
+    pub(crate) NV_PFALCON_FALCON_DMACTL(u32) @ PFalconBase + 0x0000010c {
+        /// IMEM scrubbing after reset is still running; clear when done.
+        2:2     imem_scrubbing => bool;
+        /// DMEM scrubbing after reset is still running; clear when done.
+        1:1     dmem_scrubbing => bool;
+        /// DMA transfers need a context DMA.
+        0:0     require_ctx => bool;
+    }
+
+    /// Bits 39:8 of the system-memory address DMA transfers are relative to.
+    pub(crate) NV_PFALCON_FALCON_DMATRFBASE(u32) @ PFalconBase + 0x00000110 {
+        31:0    base;
+    }
+
+    /// Offset in IMEM or DMEM of the next DMA transfer.
+    pub(crate) NV_PFALCON_FALCON_DMATRFMOFFS(u32) @ PFalconBase + 0x00000114 {
+        23:0    offs;
+    }
+
+    /// DMA transfer command; writing it starts a transfer.
+    pub(crate) NV_PFALCON_FALCON_DMATRFCMD(u32) @ PFalconBase + 0x00000118 {
+        /// Context DMA (FBIF TRANSCFG index) of the transfer.
+        14:12   ctxdma;
+        /// Transfer size; 6 is 256 bytes (`NV_PFALCON_FALCON_DMATRFCMD_SIZE_256B`).
+        10:8    size;
+        /// Transfer from the falcon to memory instead of into the falcon.
+        5:5     write => bool;
+        /// Transfer into IMEM instead of DMEM.
+        4:4     imem => bool;
+        /// Security of the IMEM blocks written (1: secure).
+        3:2     sec;
+        /// No transfer is pending.
+        1:1     idle => bool;
+        /// The transfer queue is full.
+        0:0     full => bool;
+    }
+
+    /// Offset, from `NV_PFALCON_FALCON_DMATRFBASE`, of the next DMA transfer's source.
+    pub(crate) NV_PFALCON_FALCON_DMATRFFBOFFS(u32) @ PFalconBase + 0x0000011c {
+        31:0    offs;
+    }
+
+    /// Bits 48:40 of the system-memory address DMA transfers are relative to.
+    pub(crate) NV_PFALCON_FALCON_DMATRFBASE1(u32) @ PFalconBase + 0x00000128 {
+        8:0     base;
+    }
+
+    /// CPU control alias, used instead of `NV_PFALCON_FALCON_CPUCTL` when that has `alias_en`.
+    pub(crate) NV_PFALCON_FALCON_CPUCTL_ALIAS(u32) @ PFalconBase + 0x00000130 {
+        /// Writing one starts the CPU.
+        1:1     startcpu => bool;
+    }
+
+    /// Engine reset (`NV_PGSP_FALCON_ENGINE` / `NV_PSEC_FALCON_ENGINE`).
+    pub(crate) NV_PFALCON_FALCON_ENGINE(u32) @ PFalconBase + 0x000003c0 {
+        /// Holds the engine in reset while set.
+        0:0     reset => bool;
+    }
+
+    /// Framebuffer interface: how each context DMA reaches memory.
+    pub(crate) NV_PFALCON_FBIF_TRANSCFG(u32)[8, stride = 4] @ PFalconBase + 0x00000600 {
+        /// Physical (1) or virtual (0) addresses.
+        2:2     mem_type => bool;
+        /// Aperture: 0 local FB, 1 coherent system memory, 2 non-coherent system memory.
+        1:0     target;
+    }
+
+    /// Framebuffer interface control.
+    pub(crate) NV_PFALCON_FBIF_CTL(u32) @ PFalconBase + 0x00000624 {
+        /// Allow physical accesses without a context.
+        7:7     allow_phys_no_ctx => bool;
+    }
+}
+
+// PFALCON2 and PRISCV: the second register range of a falcon (0x1000 after the first on GSP and
+// SEC2: `NV_FALCON2_GSP_BASE` and `NV_FALCON2_SEC_BASE` in open-gpu-kernel-modules
+// `ampere/ga102/dev_falcon_second_pri.h`), holding the boot ROM parameters and the RISC-V
+// core's controls (`turing/tu102/dev_riscv_pri.h`, `ampere/ga102/dev_riscv_pri.h`).
+
+register! {
+    /// Signature algorithm the boot ROM checks a heavy-secure image with (GA102 and later).
+    pub(crate) NV_PFALCON2_FALCON_MOD_SEL(u32) @ PFalcon2Base + 0x00000180 {
+        /// 1 is RSA-3K (`NV_PFALCON2_FALCON_MOD_SEL_ALGO_RSA3K`).
+        7:0     algo;
+    }
+
+    /// Id of the ucode the boot ROM checks, which selects its fuse version (GA102 and later).
+    pub(crate) NV_PFALCON2_FALCON_BROM_CURR_UCODE_ID(u32) @ PFalcon2Base + 0x00000198 {
+        7:0     val;
+    }
+
+    /// Engines the image is signed for (GA102 and later).
+    pub(crate) NV_PFALCON2_FALCON_BROM_ENGIDMASK(u32) @ PFalcon2Base + 0x0000019c {
+        31:0    value;
+    }
+
+    /// Boot ROM parameter: DMEM offset of the image's signature data (GA102 and later). The
+    /// manuals declare an array of unspecified size; only element 0 is used.
+    pub(crate) NV_PFALCON2_FALCON_BROM_PARAADDR(u32)[1, stride = 4] @ PFalcon2Base + 0x00000210 {
+        31:0    value;
+    }
+
+    /// RISC-V core status on Turing and GA100.
+    pub(crate) NV_PRISCV_RISCV_CORE_SWITCH_RISCV_STATUS(u32) @ PFalcon2Base + 0x00000240 {
+        /// The RISC-V core is active.
+        0:0     active_stat => bool;
+    }
+
+    /// RISC-V CPU control on GA102 and later.
+    pub(crate) NV_PRISCV_RISCV_CPUCTL(u32) @ PFalcon2Base + 0x00000388 {
+        /// The RISC-V core is active.
+        7:7     active_stat => bool;
+        /// The RISC-V core is halted.
+        4:4     halted => bool;
+    }
+
+    /// Boot configuration on GA102 and later: which core (falcon or RISC-V) runs.
+    pub(crate) NV_PRISCV_RISCV_BCR_CTRL(u32) @ PFalcon2Base + 0x00000668 {
+        /// Fetch the boot configuration from the boot ROM.
+        8:8     brfetch => bool;
+        /// 1: the RISC-V core is selected; 0: the falcon core.
+        4:4     core_select => bool;
+        /// The selection has taken effect.
+        0:0     valid => bool;
+    }
+}
+
+// FUSE: the fused ucode versions heavy-secure images are checked against (GA102 and later).
+// Offsets: upstream nova-core `regs.rs`; one register per ucode id 1..=16, a version per set bit.
+
+/// Number of ucode version fuses per engine.
+pub(crate) const NV_FUSE_OPT_FPF_SIZE: usize = 16;
+
+register! {
+    /// NVDEC ucode version fuses.
+    pub(crate) NV_FUSE_OPT_FPF_NVDEC_UCODE1_VERSION(u32)[NV_FUSE_OPT_FPF_SIZE, stride = 4]
+        @ 0x00824100 {
+        15:0    data;
+    }
+
+    /// SEC2 ucode version fuses.
+    pub(crate) NV_FUSE_OPT_FPF_SEC2_UCODE1_VERSION(u32)[NV_FUSE_OPT_FPF_SIZE, stride = 4]
+        @ 0x00824140 {
+        15:0    data;
+    }
+
+    /// GSP ucode version fuses.
+    pub(crate) NV_FUSE_OPT_FPF_GSP_UCODE1_VERSION(u32)[NV_FUSE_OPT_FPF_SIZE, stride = 4]
+        @ 0x008241c0 {
         15:0    data;
     }
 }

@@ -403,7 +403,6 @@ impl Vbios {
     }
 
     /// Returns the FWSEC ucode patched to run `cmd`, signed for this board.
-    #[expect(dead_code, reason = "called by GSP boot, not written yet")]
     pub(crate) fn fwsec_image(&self, cmd: FwsecCommand) -> Result<FwsecImage> {
         self.fwsec
             .image(cmd, self.fuse_version)

@@ -206,7 +206,6 @@ pub(crate) struct FwsecImage {
     /// (V2).
     pub(crate) boot_vector: u32,
     /// Boot ROM parameters (V3 only).
-    #[expect(dead_code, reason = "read by the falcon loader, not written yet")]
     pub(crate) brom: Option<BromParams>,
     /// Index of the signature patched in, if any.
     pub(crate) signature: Option<usize>,

@@ -1,0 +1,678 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Booting GSP-RM, and stopping it again.
+//!
+//! On Ampere GA10x and Ada, GSP-RM is started the way NVIDIA's driver starts it
+//! (open-gpu-kernel-modules `kgspBootstrap_GA102`/`kgspBootstrapRiscvOSEarly_TU102` in
+//! `kernel_gsp_ga102.c`/`kernel_gsp_tu102.c`; upstream nova-core `gsp/hal/tu102.rs` and
+//! `gsp/boot.rs`):
+//!
+//! 1. The FB layout is computed; WPR2 must be down (else the GPU needs a reset).
+//! 2. FWSEC-FRTS from the VBIOS runs on the GSP falcon: it copies the VBIOS data GSP-RM needs
+//!    into FRTS at the top of VRAM and raises WPR2 over it. Its error code is in a scratch
+//!    register; WPR2 must come up exactly over FRTS.
+//! 3. The GSP falcon is reset and given the bus address of the LibOS arguments in its
+//!    mailboxes; then booter_load runs on SEC2 with the bus address of `GspFwWprMeta` in SEC2's
+//!    mailboxes. Booter copies the bootloader and the GSP-RM image into WPR2 and starts the
+//!    GSP's RISC-V core.
+//! 4. Once the RISC-V core is active, the driver sends `GSP_SET_SYSTEM_INFO` and
+//!    `SET_REGISTRY`, runs the register sequence GSP-RM asks for (`GSP_RUN_CPU_SEQUENCER`),
+//!    waits for `GSP_INIT_DONE` and asks for the static information (`GET_GSP_STATIC_INFO`).
+//!
+//! Stopping ([`GpuState::shutdown`]) is the reverse: `UNLOADING_GUEST_DRIVER`, a wait for
+//! GSP-RM to report itself suspended in the GSP falcon's MAILBOX0 (bit 31), FWSEC-SB (which
+//! resets the GSP falcon), and booter_unload on SEC2, which lowers WPR2. Afterwards the GPU can
+//! be booted again without a reset. The images for stopping are prepared before anything is
+//! started, so that a failure half-way through boot can always be undone.
+//!
+//! Turing and GA100 need FWSEC to be started through the generic bootloader, and Hopper and
+//! Blackwell boot through the FSP; nova does not boot the GSP on those yet.
+
+mod booter;
+mod fwsec;
+mod layout;
+mod regs;
+mod sequencer;
+
+use kernel::{
+    device,
+    dma::Coherent,
+    firmware::Firmware,
+    io::{poll::read_poll_timeout, register::WithBase, Io},
+    pci,
+    prelude::*,
+    time::Delta,
+};
+
+use crate::{
+    driver::Bar0,
+    falcon::{gsp::Gsp, sec2::Sec2, Falcon, FalconImage},
+    fb::{self, FbLayout, SysmemFlush},
+    firmware::{self, gsp::GspImage, riscv::Bootloader, FwFile},
+    gpu::{Architecture, Chipset, Spec},
+    gsp::{
+        self,
+        boot::{GspFwImage, GspMemory},
+        fw::{Abi, Function, StaticInfo, SystemInfo, UnloadParams},
+        queue::{self, Received},
+        rpc::{self, Incoming},
+    },
+    interface::GspInfo,
+    regs as core_regs,
+    vbios::{FwsecCommand, Vbios},
+};
+
+use booter::Booter;
+use fwsec::FwsecLoad;
+
+/// How long the GSP's RISC-V core may take to become active after booter started it
+/// (upstream nova-core `gsp/boot.rs`).
+const RISCV_ACTIVE_TIMEOUT: Delta = Delta::from_secs(5);
+
+/// How long GSP-RM may take to initialise, and to answer a request.
+const RM_TIMEOUT: Delta = Delta::from_secs(5);
+
+/// How long GSP-RM may take to suspend after `UNLOADING_GUEST_DRIVER`.
+const SUSPEND_TIMEOUT: Delta = Delta::from_secs(2);
+
+/// `LIBOS_INTERRUPT_PROCESSOR_SUSPENDED`: the GSP falcon's MAILBOX0 bit GSP-RM sets once it has
+/// suspended (open-gpu-kernel-modules `libos_interface.h`; upstream nova-core `gsp/boot.rs`).
+const MAILBOX0_SUSPENDED: u32 = 1 << 31;
+
+/// Base and size of the window in BAR0 that mirrors PCI configuration space on Turing to Ada
+/// (`NV_PCFG` at 0x088000; upstream nova-core `gpu/hal/tu102.rs`).
+const PCI_CONFIG_MIRROR: (u32, u32) = (0x0008_8000, 0x1000);
+
+/// The largest user virtual address GSP-RM is told a client may use (upstream nova-core
+/// `gsp/fw/commands.rs`: 128 TiB less a page).
+const MAX_USER_VA: u64 = (1 << 47) - 4096;
+
+/// The registry GSP-RM is given (upstream nova-core `gsp/commands.rs`): allow a secondary bus
+/// reset, keep the PCI configuration over resets, and boot whatever the PCI device id is.
+const REGISTRY: [(&str, u32); 3] = [
+    ("RMSecBusResetEnable", 1),
+    ("RMForcePcieConfigSave", 1),
+    ("RMDevidCheckIgnore", 1),
+];
+
+/// The PCI BARs GSP-RM is told about: registers, the FB aperture and the instance memory
+/// aperture.
+const BAR_REGS: u32 = 0;
+const BAR_FB: u32 = 1;
+const BAR_INST: u32 = 3;
+
+/// Returns whether nova boots GSP-RM on `chipset`.
+fn boots_gsp(chipset: Chipset) -> bool {
+    match chipset.arch() {
+        Architecture::Ampere => chipset != Chipset::GA100,
+        Architecture::Ada => true,
+        Architecture::Turing
+        | Architecture::Hopper
+        | Architecture::BlackwellGB10x
+        | Architecture::BlackwellGB20x => false,
+    }
+}
+
+/// Requests firmware `file` of `chipset`; the probe-time check already named a missing file.
+fn request(dev: &device::Device, chipset: Chipset, file: FwFile) -> Result<Firmware> {
+    let name = firmware::path(chipset, file)?;
+    Firmware::request_nowarn(&name, dev).inspect_err(|_| {
+        dev_err!(dev, "firmware file {} disappeared\n", file.name());
+    })
+}
+
+/// The engines a boot step uses.
+struct Hw<'a> {
+    dev: &'a device::Device<device::Bound>,
+    bar: Bar0<'a>,
+    gsp: Falcon<'a, Gsp>,
+    sec2: Falcon<'a, Sec2>,
+}
+
+impl<'a> Hw<'a> {
+    /// Returns the engines; with `reset`, both falcons are reset first (before boot, when
+    /// nothing runs on them yet).
+    fn new(
+        dev: &'a device::Device<device::Bound>,
+        bar: Bar0<'a>,
+        chipset: Chipset,
+        reset: bool,
+    ) -> Result<Self> {
+        let (gsp, sec2) = if reset {
+            (
+                Falcon::new_reset(dev, bar, chipset)?,
+                Falcon::new_reset(dev, bar, chipset)?,
+            )
+        } else {
+            (
+                Falcon::new(dev, bar, chipset)?,
+                Falcon::new(dev, bar, chipset)?,
+            )
+        };
+        Ok(Self {
+            dev,
+            bar,
+            gsp,
+            sec2,
+        })
+    }
+
+    /// Resets `falcon`, loads `image` and runs it with the given mailboxes; fails unless it
+    /// halts with MAILBOX0 = 0.
+    fn run<I: FalconImage>(
+        &self,
+        falcon: &Falcon<'a, I::Engine>,
+        image: &I,
+        what: &str,
+        mbox0: u32,
+        mbox1: Option<u32>,
+    ) -> Result {
+        falcon.reset()?;
+        falcon.load(image)?;
+        let (status, _) = falcon.boot(Some(mbox0), mbox1)?;
+        if status != 0 {
+            dev_err!(self.dev, "{} failed with status {:#x}\n", what, status);
+            return Err(EIO);
+        }
+        Ok(())
+    }
+
+    fn wpr2(&self) -> Result<Option<core::ops::Range<u64>>> {
+        fb::read_wpr2(self.bar).map_err(|e| {
+            dev_err!(self.dev, "{}\n", e);
+            EIO
+        })
+    }
+}
+
+/// Splits a bus address into the values of two 32-bit mailboxes.
+fn split(addr: u64) -> (u32, u32) {
+    // CAST: the low and the high half.
+    (addr as u32, (addr >> 32) as u32)
+}
+
+/// What stops GSP-RM and lowers WPR2, prepared before anything is started.
+struct Teardown {
+    fwsec_sb: FwsecLoad,
+    booter_unload: Booter,
+}
+
+/// GSP-RM's memory and the images that stop it.
+struct GspRm {
+    abi: Abi,
+    mem: GspMemory,
+    _fw: GspFwImage,
+    _wpr_meta: Coherent<[u8]>,
+    teardown: Teardown,
+    /// Whether booter_load started GSP-RM (so that it must be asked to unload).
+    started: bool,
+}
+
+impl GspRm {
+    /// Takes the next message off the status queue, waiting up to `timeout`. Logs queue errors.
+    fn receive(&mut self, dev: &device::Device, timeout: Delta) -> Result<Received> {
+        let q = &mut self.mem.queues;
+        read_poll_timeout(
+            || {
+                q.receive().map_err(|e| {
+                    rpc::log_queue_error(dev, &e);
+                    Error::from(e)
+                })
+            },
+            |r: &Option<Received>| r.is_some(),
+            Delta::from_micros(100),
+            timeout,
+        )?
+        .ok_or(ETIMEDOUT)
+    }
+
+    /// Sends `function` with `payload`, rings the doorbell and returns the sequence number.
+    fn send(&mut self, bar: Bar0<'_>, function: Function, payload: &[u8]) -> Result<u32> {
+        let seq = self.mem.queues.send(self.abi.function(function), payload)?;
+        queue::ring_doorbell(bar);
+        Ok(seq)
+    }
+
+    /// Waits for the reply to `function`, logging the events that arrive meanwhile. A reply to
+    /// something else, or a sequencer request, is an error at this point.
+    fn reply(&mut self, dev: &device::Device, function: Function) -> Result<Received> {
+        let want = self.abi.function(function);
+        loop {
+            let msg = self.receive(dev, RM_TIMEOUT).inspect_err(|e| {
+                dev_err!(dev, "GSP-RM did not answer {:?} ({:?})\n", function, e);
+            })?;
+            match rpc::sort(self.abi, msg)? {
+                Incoming::Event(event) => rpc::log_event(dev, &event),
+                Incoming::Reply(r) if r.function == want => {
+                    if r.result != rpc::RESULT_OK {
+                        dev_err!(
+                            dev,
+                            "GSP-RM failed {:?} with status {:#x}\n",
+                            function,
+                            r.result
+                        );
+                        return Err(EIO);
+                    }
+                    return Ok(r);
+                }
+                Incoming::Reply(r) => {
+                    dev_err!(dev, "unexpected message {:#x} from GSP-RM\n", r.function);
+                    return Err(EPROTO);
+                }
+                Incoming::InitDone | Incoming::Sequencer(_) => {
+                    dev_err!(
+                        dev,
+                        "unexpected boot message from GSP-RM after GSP_INIT_DONE\n"
+                    );
+                    return Err(EPROTO);
+                }
+            }
+        }
+    }
+
+    /// Steps 2 and 3: FWSEC-FRTS, then booter_load.
+    fn start(
+        &mut self,
+        hw: &Hw<'_>,
+        top: &FbLayout,
+        frts: &FwsecLoad,
+        booter_load: &Booter,
+        app_version: u32,
+    ) -> Result {
+        let dev = hw.dev;
+        hw.run(&hw.gsp, frts, "FWSEC-FRTS", 0, None)?;
+        let code = hw
+            .bar
+            .read(regs::NV_PBUS_SW_SCRATCH_0E)
+            .frts_err_code()
+            .get();
+        if code != 0 {
+            dev_err!(dev, "FWSEC-FRTS failed with error code {:#x}\n", code);
+            return Err(EIO);
+        }
+        match hw.wpr2()? {
+            Some(wpr2) if wpr2 == top.frts => {}
+            Some(wpr2) => {
+                dev_err!(
+                    dev,
+                    "FWSEC-FRTS raised WPR2 at {:#x}..{:#x}, not over FRTS at {:#x}..{:#x}\n",
+                    wpr2.start,
+                    wpr2.end,
+                    top.frts.start,
+                    top.frts.end
+                );
+                return Err(EIO);
+            }
+            None => {
+                dev_err!(dev, "FWSEC-FRTS did not raise WPR2\n");
+                return Err(EIO);
+            }
+        }
+
+        // The GSP falcon waits, reset, with the LibOS arguments in its mailboxes.
+        hw.gsp.reset()?;
+        let (lo, hi) = split(self.mem.libos.dma_address());
+        hw.gsp.write_mailboxes(Some(lo), Some(hi));
+
+        let (lo, hi) = split(self._wpr_meta.dma_address());
+        hw.run(&hw.sec2, booter_load, "booter_load", lo, Some(hi))?;
+        self.started = true;
+
+        hw.bar.write(
+            WithBase::of::<Gsp>(),
+            core_regs::NV_PFALCON_FALCON_OS::zeroed().with_value(app_version),
+        );
+        read_poll_timeout(
+            || Ok(hw.gsp.is_riscv_active()),
+            |active| *active,
+            Delta::from_millis(1),
+            RISCV_ACTIVE_TIMEOUT,
+        )
+        .inspect_err(|_| dev_err!(dev, "the GSP's RISC-V core did not start\n"))?;
+        Ok(())
+    }
+
+    /// Step 4: the conversation up to GSP_INIT_DONE and the static information.
+    fn init(
+        &mut self,
+        hw: &Hw<'_>,
+        pdev: &pci::Device<device::Bound>,
+        app_version: u32,
+    ) -> Result<KBox<StaticInfo>> {
+        let dev = hw.dev;
+        let info = SystemInfo {
+            bar0_addr: pdev.resource_start(BAR_REGS)?,
+            bar1_addr: pdev.resource_start(BAR_FB)?,
+            bar3_addr: pdev.resource_start(BAR_INST)?,
+            bus_device_function: u64::from(pdev.dev_id()),
+            vendor_id: pdev.vendor_id().as_raw(),
+            device_id: pdev.device_id(),
+            subsystem_vendor_id: pdev.subsystem_vendor_id(),
+            subsystem_id: pdev.subsystem_device_id(),
+            revision_id: pdev.revision_id(),
+            config_mirror_base: PCI_CONFIG_MIRROR.0,
+            config_mirror_size: PCI_CONFIG_MIRROR.1,
+            max_user_va: MAX_USER_VA,
+            host_page_size: kernel::page::PAGE_SIZE as u64,
+            is_primary: false,
+        };
+        let payload = self.abi.system_info(&info)?;
+        self.send(hw.bar, Function::SetSystemInfo, &payload)?;
+        let payload = self.abi.registry(&REGISTRY)?;
+        self.send(hw.bar, Function::SetRegistry, &payload)?;
+
+        let mut seq = sequencer::Sequencer {
+            dev,
+            bar: hw.bar,
+            gsp: &hw.gsp,
+            sec2: &hw.sec2,
+            libos_addr: self.mem.libos.dma_address(),
+            app_version,
+            saved: [0; 8],
+        };
+        loop {
+            let msg = self.receive(dev, RM_TIMEOUT).inspect_err(|e| {
+                dev_err!(dev, "GSP-RM did not finish initialising ({:?})\n", e);
+            })?;
+            match rpc::sort(self.abi, msg)? {
+                Incoming::InitDone => break,
+                Incoming::Sequencer(payload) => {
+                    rpc::run_sequencer(self.abi, &payload, &mut seq).inspect_err(|e| {
+                        dev_err!(dev, "GSP-RM's CPU sequence failed ({:?})\n", e);
+                    })?;
+                }
+                Incoming::Event(event) => rpc::log_event(dev, &event),
+                Incoming::Reply(r) => {
+                    // GSP-RM replies to neither boot request; anything else is a protocol error.
+                    dev_err!(
+                        dev,
+                        "unexpected message {:#x} from GSP-RM during boot\n",
+                        r.function
+                    );
+                    return Err(EPROTO);
+                }
+            }
+        }
+
+        let size = self.abi.static_info_size();
+        let payload = KVec::from_elem(0u8, size, GFP_KERNEL)?;
+        self.send(hw.bar, Function::GetGspStaticInfo, &payload)?;
+        let first = self.reply(dev, Function::GetGspStaticInfo)?;
+        let reply = if first.payload.len() >= size {
+            first
+        } else {
+            // The rest follows in continuation records.
+            let mut partial = Some(first);
+            let q = &mut self.mem.queues;
+            read_poll_timeout(
+                || {
+                    q.receive_large(&mut partial, size).map_err(|e| {
+                        rpc::log_queue_error(dev, &e);
+                        Error::from(e)
+                    })
+                },
+                |r: &Option<Received>| r.is_some(),
+                Delta::from_micros(100),
+                RM_TIMEOUT,
+            )?
+            .ok_or(ETIMEDOUT)?
+        };
+        let info = self.abi.static_info(&reply.payload).inspect_err(|e| {
+            dev_err!(
+                dev,
+                "GSP-RM's static information does not decode ({:?})\n",
+                e
+            );
+        })?;
+        Ok(KBox::new(info, GFP_KERNEL)?)
+    }
+
+    /// Stops GSP-RM (if it was started) and lowers WPR2. Returns `Ok` only if the GPU no longer
+    /// runs anything that may touch the memory of `self`, and WPR2 is down. `quiet` leaves out
+    /// the warning about a GSP-RM that does not suspend, for a boot that already failed.
+    fn stop(&mut self, hw: &Hw<'_>, quiet: bool) -> Result {
+        let dev = hw.dev;
+        if self.started {
+            // GSP-RM sets the suspended bit once it has processed the request; its reply is not
+            // needed, as the falcon is reset next.
+            let sent = self
+                .abi
+                .unloading_guest_driver(&UnloadParams {
+                    in_pm_transition: false,
+                    gc6_entering: false,
+                    new_level: 0,
+                })
+                .and_then(|p| self.send(hw.bar, Function::UnloadingGuestDriver, &p));
+            let suspended = sent.and_then(|_| {
+                read_poll_timeout(
+                    || Ok(hw.gsp.read_mailboxes().0),
+                    |mbox0| mbox0 & MAILBOX0_SUSPENDED != 0,
+                    Delta::from_micros(100),
+                    SUSPEND_TIMEOUT,
+                )
+            });
+            if suspended.is_err() && !quiet {
+                dev_warn!(dev, "GSP-RM did not suspend; stopping it by a reset\n");
+            }
+        } else if hw.wpr2()?.is_none() {
+            // Neither GSP-RM nor WPR2 is up: nothing to undo.
+            return Ok(());
+        }
+
+        // FWSEC-SB resets the GSP falcon (which stops GSP-RM) and leaves it in its pre-LibOS
+        // state; booter_unload then lowers WPR2.
+        let sb = hw.run(&hw.gsp, &self.teardown.fwsec_sb, "FWSEC-SB", 0, None);
+        self.started = false;
+        if hw.wpr2()?.is_some() {
+            // Booter reports success by clearing MAILBOX0 (upstream nova-core
+            // `gsp/hal/tu102.rs` starts it with 0xff in both mailboxes).
+            hw.run(
+                &hw.sec2,
+                &self.teardown.booter_unload,
+                "booter_unload",
+                0xff,
+                Some(0xff),
+            )?;
+            if let Some(wpr2) = hw.wpr2()? {
+                dev_err!(
+                    dev,
+                    "WPR2 is still up ({:#x}..{:#x}) after booter_unload\n",
+                    wpr2.start,
+                    wpr2.end
+                );
+                return Err(EBUSY);
+            }
+        }
+        sb
+    }
+
+    /// Frees the memory if `stopped`, else leaks it: the GPU may still read or write it.
+    fn release(self, stopped: bool) {
+        if !stopped {
+            core::mem::forget(self);
+        }
+    }
+}
+
+/// The GSP state of a bound GPU: the sysmem flush page and GSP-RM, while they are in use.
+pub(crate) struct GpuState {
+    chipset: Chipset,
+    flush: Option<SysmemFlush>,
+    rm: Option<GspRm>,
+}
+
+impl GpuState {
+    /// Boots GSP-RM on the GPU, where nova does that, and returns the state to stop it with and
+    /// what GSP-RM reported. On other chips logs why not and returns an idle state.
+    ///
+    /// On failure the GPU is left as it was found, WPR2 down, after one line naming the step
+    /// that failed; if even that cannot be done, the memory the GPU may use is leaked.
+    pub(crate) fn boot(
+        pdev: &pci::Device<device::Bound>,
+        bar: Bar0<'_>,
+        spec: &Spec,
+        vbios: &Vbios,
+    ) -> Result<(Self, Option<GspInfo>)> {
+        let dev: &device::Device<device::Bound> = pdev.as_ref();
+        let chipset = spec.chipset();
+        let idle = Self {
+            chipset,
+            flush: None,
+            rm: None,
+        };
+        if !boots_gsp(chipset) {
+            dev_info!(dev, "GSP boot on {} not supported yet\n", chipset);
+            return Ok((idle, None));
+        }
+        let Some(top) = FbLayout::probe(dev, bar, chipset)? else {
+            return Ok((idle, None));
+        };
+        dev_dbg!(dev, "{}\n", top);
+
+        let flush = SysmemFlush::register(dev, bar, chipset)?;
+        match Self::boot_rm(pdev, bar, chipset, vbios, &top) {
+            Ok((rm, info)) => {
+                let gsp = GspInfo::new(info.name(), info.vram_size, info.fb_regions());
+                dev_info!(
+                    dev,
+                    "GSP-RM {} running: {}, VRAM {} MiB\n",
+                    rm.abi.version(),
+                    gsp.gpu_name(),
+                    gsp.vram_size() >> 20
+                );
+                Ok((
+                    Self {
+                        chipset,
+                        flush: Some(flush),
+                        rm: Some(rm),
+                    },
+                    Some(gsp),
+                ))
+            }
+            Err((e, stopped)) => {
+                if stopped {
+                    flush.unregister(bar);
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// Prepares everything, then starts GSP-RM. On failure returns the error and whether the
+    /// GPU was left quiet (nothing running that may use the driver's memory).
+    fn boot_rm(
+        pdev: &pci::Device<device::Bound>,
+        bar: Bar0<'_>,
+        chipset: Chipset,
+        vbios: &Vbios,
+        top: &FbLayout,
+    ) -> Result<(GspRm, KBox<StaticInfo>), (Error, bool)> {
+        let dev: &device::Device<device::Bound> = pdev.as_ref();
+        // Nothing touches the hardware until `rm.start`: a failure before is quiet.
+        let quiet = |e: Error| (e, true);
+        let hw = Hw::new(dev, bar, chipset, true).map_err(quiet)?;
+
+        let gsp_file = request(dev, chipset, FwFile::Gsp).map_err(quiet)?;
+        let image = GspImage::parse(gsp_file.data(), chipset).map_err(|_| (EINVAL, true))?;
+        let abi = gsp::abi_of(dev, &image).map_err(quiet)?;
+        let bl_file = request(dev, chipset, FwFile::Bootloader).map_err(quiet)?;
+        let bootloader = Bootloader::parse(bl_file.data()).map_err(|_| (EINVAL, true))?;
+        let app_version = bootloader.desc.app_version;
+
+        let prepared = (|| -> Result<(GspRm, FwsecLoad, Booter)> {
+            let fw = GspFwImage::new(dev, &image, &bootloader)?;
+            let mem = GspMemory::new(dev, abi)?;
+            let mut params = fw.wpr_meta_params();
+            let meta_size = abi.wpr_meta(&params)?.len() as u64;
+            params.fb = layout::gsp_layout(
+                chipset,
+                top,
+                params.bootloader_size,
+                params.image_size,
+                meta_size,
+            )
+            .inspect_err(|_| dev_err!(dev, "GSP-RM does not fit in VRAM below FRTS\n"))?;
+            let wpr_meta = Coherent::from_slice(dev, &abi.wpr_meta(&params)?, GFP_KERNEL)?;
+
+            let fuse = |mask, id| hw.sec2.signature_fuse_version(mask, id);
+            let booter = |file| -> Result<Booter> {
+                let fw = request(dev, chipset, file)?;
+                Booter::new(fw.data(), fuse).inspect_err(|_| {
+                    dev_err!(dev, "{} is not a usable booter image\n", file.name());
+                })
+            };
+            let frts = FwsecLoad::new(vbios.fwsec_image(FwsecCommand::Frts {
+                addr: top.frts.start,
+                size: top.frts.end.checked_sub(top.frts.start).ok_or(EINVAL)?,
+            })?)?;
+            let teardown = Teardown {
+                fwsec_sb: FwsecLoad::new(vbios.fwsec_image(FwsecCommand::Sb)?)?,
+                booter_unload: booter(FwFile::BooterUnload)?,
+            };
+            let booter_load = booter(FwFile::BooterLoad)?;
+            Ok((
+                GspRm {
+                    abi,
+                    mem,
+                    _fw: fw,
+                    _wpr_meta: wpr_meta,
+                    teardown,
+                    started: false,
+                },
+                frts,
+                booter_load,
+            ))
+        })();
+        let (mut rm, frts, booter_load) = prepared.map_err(quiet)?;
+
+        let booted = rm
+            .start(&hw, top, &frts, &booter_load, app_version)
+            .and_then(|()| rm.init(&hw, pdev, app_version));
+        match booted {
+            Ok(info) => Ok((rm, info)),
+            Err(e) => {
+                let stopped = rm.stop(&hw, true).is_ok();
+                if !stopped {
+                    dev_err!(dev, "the GSP could not be stopped; the GPU needs a reset\n");
+                }
+                rm.release(stopped);
+                Err((e, stopped))
+            }
+        }
+    }
+
+    /// Stops GSP-RM, lowers WPR2 and unregisters the sysmem flush page, so that the GPU can be
+    /// bound again without a reset. If GSP-RM cannot be stopped, its memory and the flush page
+    /// are leaked rather than freed under the GPU's feet.
+    pub(crate) fn shutdown(&mut self, dev: &device::Device<device::Bound>, bar: Bar0<'_>) {
+        let mut stopped = true;
+        if let Some(mut rm) = self.rm.take() {
+            stopped = Hw::new(dev, bar, self.chipset, false)
+                .and_then(|hw| rm.stop(&hw, false))
+                .inspect_err(|e| {
+                    dev_err!(
+                        dev,
+                        "stopping GSP-RM failed ({:?}); the GPU needs a reset\n",
+                        e
+                    )
+                })
+                .is_ok();
+            rm.release(stopped);
+        }
+        if let Some(flush) = self.flush.take() {
+            if stopped {
+                flush.unregister(bar);
+            }
+        }
+    }
+}
+
+impl Drop for GpuState {
+    fn drop(&mut self) {
+        // Still running (`shutdown` was not called): the GPU may use this memory, so it is
+        // leaked rather than freed. `SysmemFlush` does the same for its page.
+        if let Some(rm) = self.rm.take() {
+            rm.release(false);
+        }
+    }
+}

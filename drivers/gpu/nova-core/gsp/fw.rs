@@ -1,0 +1,1295 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The GSP-RM firmware ABI, behind a version-neutral interface.
+//!
+//! GSP-RM changes the layout of its structures from release to release. Each supported release
+//! has one module (`r570_144`) holding its layouts; this module defines the version-neutral
+//! values the rest of the driver works with and an [`Abi`] selector, chosen at run time from the
+//! version string in the `gsp` image, that converts between the two. Adding a release means adding
+//! a sibling module and one arm in each `match` below; no caller changes.
+
+use core::mem::size_of;
+
+use kernel::{
+    prelude::*,
+    transmute::{AsBytes, FromBytes},
+};
+
+mod r570_144;
+
+use r570_144 as v570;
+
+/// A GSP-RM release whose ABI nova speaks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Abi {
+    /// GSP-RM 570.144.
+    R570_144,
+}
+
+/// A range of FB (VRAM) addresses, in bytes from the start of FB.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct FbRange {
+    /// First byte.
+    pub(crate) start: u64,
+    /// Size in bytes.
+    pub(crate) size: u64,
+}
+
+impl FbRange {
+    /// Returns the first byte past the range, or `None` if that overflows.
+    pub(crate) fn end(&self) -> Option<u64> {
+        self.start.checked_add(self.size)
+    }
+}
+
+/// Where the GSP bootloader and GSP-RM place their parts in FB.
+///
+/// This is an input: the FB code computes it from the chip's FB size and the VBIOS, and the GSP
+/// code only transcribes it into [`WprMetaParams`]. Names follow `GspFwWprMeta`
+/// (`gsp_fw_wpr_meta.h`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct FbLayout {
+    /// Total FB size.
+    pub(crate) fb_size: u64,
+    /// The VGA workspace at the top of FB.
+    pub(crate) vga_workspace: FbRange,
+    /// The FRTS region written by FWSEC.
+    pub(crate) frts: FbRange,
+    /// Where the bootloader is copied within WPR2.
+    pub(crate) boot_bin: FbRange,
+    /// Where the GSP-RM ELF image is copied within WPR2.
+    pub(crate) elf: FbRange,
+    /// GSP-RM's heap within WPR2.
+    pub(crate) wpr2_heap: FbRange,
+    /// The whole WPR2 region.
+    pub(crate) wpr2: FbRange,
+    /// The heap below WPR2 that GSP-RM uses outside the protected region.
+    pub(crate) non_wpr_heap: FbRange,
+    /// Memory reserved for the PMU (0 on chips without one).
+    pub(crate) pmu_reserved_size: u32,
+}
+
+impl FbLayout {
+    /// Checks the ordering GSP-RM expects: non-WPR heap, then WPR2 holding (in order) the heap,
+    /// the ELF image, the bootloader and FRTS, all below the VGA workspace and inside FB.
+    pub(crate) fn validate(&self) -> Result {
+        let end = |r: &FbRange| r.end().ok_or(EOVERFLOW);
+        let wpr2_end = end(&self.wpr2)?;
+        let ordered = end(&self.non_wpr_heap)? <= self.wpr2.start
+            && self.wpr2.start <= self.wpr2_heap.start
+            && end(&self.wpr2_heap)? <= self.elf.start
+            && end(&self.elf)? <= self.boot_bin.start
+            && end(&self.boot_bin)? <= self.frts.start
+            && end(&self.frts)? <= wpr2_end
+            && wpr2_end <= self.vga_workspace.start
+            && end(&self.vga_workspace)? <= self.fb_size;
+        if ordered {
+            Ok(())
+        } else {
+            Err(EINVAL)
+        }
+    }
+}
+
+/// Everything `GspFwWprMeta` describes.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct WprMetaParams {
+    /// DMA address of level 0 of the radix-3 page table that maps the GSP-RM image.
+    pub(crate) radix3_addr: u64,
+    /// Size of the GSP-RM image (`.fwimage`) in bytes.
+    pub(crate) image_size: u64,
+    /// DMA address of the bootloader's payload.
+    pub(crate) bootloader_addr: u64,
+    /// Size of the bootloader's payload.
+    pub(crate) bootloader_size: u64,
+    /// Offset of the bootloader's code within its payload.
+    pub(crate) bootloader_code_offset: u64,
+    /// Offset of the bootloader's data within its payload.
+    pub(crate) bootloader_data_offset: u64,
+    /// Offset of the bootloader's manifest within its payload.
+    pub(crate) bootloader_manifest_offset: u64,
+    /// DMA address of the chip family's signature of the image.
+    pub(crate) signature_addr: u64,
+    /// Size of the signature.
+    pub(crate) signature_size: u64,
+    /// The FB layout.
+    pub(crate) fb: FbLayout,
+}
+
+/// One memory region LibOS maps at start-up (`LibosMemoryRegionInitArgument`).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct LibosRegion {
+    /// The region's name, at most eight ASCII characters ("LOGINIT", "RMARGS").
+    pub(crate) name: &'static str,
+    /// DMA address of the (physically contiguous) region.
+    pub(crate) addr: u64,
+    /// Size in bytes.
+    pub(crate) size: u64,
+}
+
+/// Where the message queues are (`MESSAGE_QUEUE_INIT_ARGUMENTS`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct MsgqInitParams {
+    /// DMA address of the shared area (its first page is its own page table).
+    pub(crate) shared_mem_addr: u64,
+    /// Number of page table entries, i.e. of 4 KiB pages in the shared area.
+    pub(crate) pte_count: u32,
+    /// Offset of the command queue in the shared area.
+    pub(crate) cmd_queue_offset: u64,
+    /// Offset of the status (message) queue in the shared area.
+    pub(crate) stat_queue_offset: u64,
+}
+
+/// The host's view of the GPU, sent with `GSP_SET_SYSTEM_INFO`.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct SystemInfo {
+    /// Bus address of BAR0 (registers).
+    pub(crate) bar0_addr: u64,
+    /// Bus address of BAR1 (FB aperture).
+    pub(crate) bar1_addr: u64,
+    /// Bus address of BAR3 (instance memory aperture; PCI resource 3).
+    pub(crate) bar3_addr: u64,
+    /// PCI bus/device/function number (`PCI_DEVID`).
+    pub(crate) bus_device_function: u64,
+    /// PCI vendor ID.
+    pub(crate) vendor_id: u16,
+    /// PCI device ID.
+    pub(crate) device_id: u16,
+    /// PCI subsystem vendor ID.
+    pub(crate) subsystem_vendor_id: u16,
+    /// PCI subsystem ID.
+    pub(crate) subsystem_id: u16,
+    /// PCI revision ID.
+    pub(crate) revision_id: u8,
+    /// BAR0 offset of the mirror of PCI configuration space.
+    pub(crate) config_mirror_base: u32,
+    /// Size of that mirror.
+    pub(crate) config_mirror_size: u32,
+    /// Highest user-space virtual address plus one (`TASK_SIZE`).
+    pub(crate) max_user_va: u64,
+    /// The CPU's page size.
+    pub(crate) host_page_size: u64,
+    /// Whether this GPU is the boot display device.
+    pub(crate) is_primary: bool,
+}
+
+/// Parameters of `UNLOADING_GUEST_DRIVER`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct UnloadParams {
+    /// Whether the unload is a power-management transition (suspend) rather than a removal.
+    pub(crate) in_pm_transition: bool,
+    /// Whether the GPU enters GC6.
+    pub(crate) gc6_entering: bool,
+    /// The power level being entered (`NV2080_CTRL_GPU_SET_POWER_STATE_GPU_LEVEL_*`).
+    pub(crate) new_level: u32,
+}
+
+/// One FB region GSP-RM reports.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct FbRegion {
+    /// First byte.
+    pub(crate) base: u64,
+    /// Last byte.
+    pub(crate) limit: u64,
+    /// Bytes reserved by GSP-RM within the region.
+    pub(crate) reserved: u64,
+    /// Relative performance of the region.
+    pub(crate) performance: u32,
+    /// Whether compressible surfaces may be placed here.
+    pub(crate) compressible: bool,
+    /// Whether isochronous (display) surfaces may be placed here.
+    pub(crate) iso: bool,
+    /// Whether the region is protected.
+    pub(crate) protected: bool,
+}
+
+/// The maximum number of FB regions GSP-RM reports.
+pub(crate) const MAX_FB_REGIONS: usize = v570::MAX_FB_REGIONS;
+
+/// What nova uses of the reply to `GET_GSP_STATIC_INFO`.
+#[derive(Clone, Debug)]
+pub(crate) struct StaticInfo {
+    /// The marketing name of the GPU, NUL-padded.
+    pub(crate) name: [u8; 64],
+    /// The VRAM size in bytes.
+    pub(crate) vram_size: u64,
+    /// The FB regions; the first `fb_region_count` are valid.
+    pub(crate) fb_regions: [FbRegion; MAX_FB_REGIONS],
+    /// How many of `fb_regions` are valid.
+    pub(crate) fb_region_count: usize,
+}
+
+impl StaticInfo {
+    /// Returns the GPU name up to its first NUL, or `"?"` if it is not UTF-8.
+    pub(crate) fn name(&self) -> &str {
+        let len = self
+            .name
+            .iter()
+            .position(|&b| b == 0)
+            .unwrap_or(self.name.len());
+        self.name
+            .get(..len)
+            .and_then(|s| core::str::from_utf8(s).ok())
+            .unwrap_or("?")
+    }
+
+    /// Returns the valid FB regions.
+    pub(crate) fn fb_regions(&self) -> &[FbRegion] {
+        self.fb_regions.get(..self.fb_region_count).unwrap_or(&[])
+    }
+}
+
+/// A channel recovery GSP-RM performed (`RC_TRIGGERED`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct RcTriggered {
+    /// The engine (`NV2080_ENGINE_TYPE_*`).
+    pub(crate) engine_type: u32,
+    /// The channel.
+    pub(crate) chid: u32,
+    /// The exception (Xid).
+    pub(crate) except_type: u32,
+    /// The exception level.
+    pub(crate) except_level: u32,
+    /// The faulting address, for MMU faults.
+    pub(crate) mmu_fault_addr: u64,
+}
+
+/// An error report from GSP-RM (`OS_ERROR_LOG`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct OsErrorLog {
+    /// The exception (Xid).
+    pub(crate) xid: u32,
+    /// The channel.
+    pub(crate) chid: u32,
+    /// The message, NUL-terminated.
+    pub(crate) text: [u8; 256],
+}
+
+/// An event notification for a client (`POST_EVENT`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct PostEvent {
+    /// The client handle.
+    pub(crate) client: u32,
+    /// The event object's handle.
+    pub(crate) event: u32,
+    /// The notifier index.
+    pub(crate) notify_index: u32,
+    /// The status.
+    pub(crate) status: u32,
+    /// The size of the event data that follows.
+    pub(crate) data_size: u32,
+}
+
+/// A request nova sends to GSP-RM.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Function {
+    /// `GSP_SET_SYSTEM_INFO`.
+    SetSystemInfo,
+    /// `SET_REGISTRY`.
+    SetRegistry,
+    /// `GET_GSP_STATIC_INFO`.
+    GetGspStaticInfo,
+    /// `UNLOADING_GUEST_DRIVER`.
+    UnloadingGuestDriver,
+    /// `CONTINUATION_RECORD`: the continuation of a request too large for one queue element.
+    ContinuationRecord,
+}
+
+/// A message GSP-RM sends on its own (not a reply).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum EventKind {
+    /// `GSP_INIT_DONE`: GSP-RM finished initialising.
+    InitDone,
+    /// `GSP_RUN_CPU_SEQUENCER`: GSP-RM asks the CPU to run a register sequence.
+    RunCpuSequencer,
+    /// `POST_EVENT`: an event notification for a client.
+    PostEvent,
+    /// `RC_TRIGGERED`: a channel recovery.
+    RcTriggered,
+    /// `MMU_FAULT_QUEUED`: a replayable MMU fault was queued.
+    MmuFaultQueued,
+    /// `OS_ERROR_LOG`: an error (Xid) report.
+    OsErrorLog,
+    /// `UCODE_LIBOS_PRINT`: text printed by a LibOS task.
+    LibosPrint,
+}
+
+/// The framing of one queue element, as read back from memory.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct ElementHeader {
+    /// The checksum field.
+    pub(crate) checksum: u32,
+    /// The sequence number.
+    pub(crate) seq: u32,
+    /// How many 4 KiB queue slots the element occupies.
+    pub(crate) elem_count: u32,
+    /// The RPC's function (request) or event number.
+    pub(crate) function: u32,
+    /// The RPC's length, its own header included.
+    pub(crate) rpc_length: u32,
+    /// The RPC's result (`NV_OK` is 0).
+    pub(crate) rpc_result: u32,
+}
+
+/// One sequencer operation (`GSP_SEQ_BUF_OPCODE_*`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum SeqOp {
+    /// Write `val` to register `addr`.
+    RegWrite {
+        /// Register offset in BAR0.
+        addr: u32,
+        /// Value.
+        val: u32,
+    },
+    /// Read-modify-write: clear `mask` in register `addr`, then set `val & mask`.
+    RegModify {
+        /// Register offset in BAR0.
+        addr: u32,
+        /// Bits to change.
+        mask: u32,
+        /// New value of those bits.
+        val: u32,
+    },
+    /// Poll until `reg(addr) & mask == val`, for at most `timeout_us`.
+    RegPoll {
+        /// Register offset in BAR0.
+        addr: u32,
+        /// Bits compared.
+        mask: u32,
+        /// Expected value.
+        val: u32,
+        /// Timeout in microseconds.
+        timeout_us: u32,
+        /// Error code GSP-RM attaches to a timeout.
+        error: u32,
+    },
+    /// Wait `0` microseconds.
+    DelayUs(u32),
+    /// Save register `addr` into the sequencer's save area slot `index`.
+    RegStore {
+        /// Register offset in BAR0.
+        addr: u32,
+        /// Save area slot.
+        index: u32,
+    },
+    /// Reset the GSP falcon core.
+    CoreReset,
+    /// Start the GSP falcon core.
+    CoreStart,
+    /// Wait for the GSP falcon core to halt.
+    CoreWaitForHalt,
+    /// Resume the GSP falcon core (after a suspend).
+    CoreResume,
+}
+
+/// Why a message from GSP-RM could not be decoded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum DecodeError {
+    /// The payload is shorter than its fixed part.
+    Short,
+    /// A length inside the payload points past its end.
+    BadLength,
+    /// A sequencer opcode nova does not know.
+    UnknownOpcode(u32),
+}
+
+impl From<DecodeError> for Error {
+    fn from(_: DecodeError) -> Error {
+        EIO
+    }
+}
+
+/// Packs up to eight ASCII characters into the `id8` tag LibOS names regions by: the first
+/// character in the most significant used byte (`libos_init_args.h`; nouveau's
+/// `r535_gsp_libos_id8`).
+pub(crate) fn id8(name: &str) -> u64 {
+    name.bytes()
+        .take(8)
+        .fold(0u64, |id, c| (id << 8) | u64::from(c))
+}
+
+/// Reads a `T` from the start of `bytes`, or `Short`.
+fn read<T: FromBytes>(bytes: &[u8]) -> Result<T, DecodeError> {
+    T::from_bytes_copy_prefix(bytes)
+        .map(|(v, _)| v)
+        .ok_or(DecodeError::Short)
+}
+
+/// Appends the bytes of `v` to `out`.
+fn push<T: AsBytes>(out: &mut KVec<u8>, v: &T) -> Result {
+    out.extend_from_slice(v.as_bytes(), GFP_KERNEL)?;
+    Ok(())
+}
+
+impl Abi {
+    /// Selects the ABI of the release whose `.fwversion` section reads `version` (with or
+    /// without trailing NULs).
+    pub(crate) fn from_version(version: &[u8]) -> Option<Self> {
+        let end = version
+            .iter()
+            .position(|&b| b == 0)
+            .unwrap_or(version.len());
+        match version.get(..end)? {
+            b"570.144" => Some(Self::R570_144),
+            _ => None,
+        }
+    }
+
+    /// Returns the release's version string.
+    pub(crate) fn version(self) -> &'static str {
+        match self {
+            Self::R570_144 => "570.144",
+        }
+    }
+
+    /// Returns the number GSP-RM gives `function`.
+    pub(crate) fn function(self, function: Function) -> u32 {
+        match self {
+            Self::R570_144 => match function {
+                Function::SetSystemInfo => v570::FN_GSP_SET_SYSTEM_INFO,
+                Function::SetRegistry => v570::FN_SET_REGISTRY,
+                Function::GetGspStaticInfo => v570::FN_GET_GSP_STATIC_INFO,
+                Function::UnloadingGuestDriver => v570::FN_UNLOADING_GUEST_DRIVER,
+                Function::ContinuationRecord => v570::FN_CONTINUATION_RECORD,
+            },
+        }
+    }
+
+    /// Returns the event GSP-RM numbers `raw`, or `None` for a number that is not one of the
+    /// events nova handles.
+    pub(crate) fn event(self, raw: u32) -> Option<EventKind> {
+        match self {
+            Self::R570_144 => Some(match raw {
+                v570::EV_GSP_INIT_DONE => EventKind::InitDone,
+                v570::EV_GSP_RUN_CPU_SEQUENCER => EventKind::RunCpuSequencer,
+                v570::EV_POST_EVENT => EventKind::PostEvent,
+                v570::EV_RC_TRIGGERED => EventKind::RcTriggered,
+                v570::EV_MMU_FAULT_QUEUED => EventKind::MmuFaultQueued,
+                v570::EV_OS_ERROR_LOG => EventKind::OsErrorLog,
+                v570::EV_UCODE_LIBOS_PRINT => EventKind::LibosPrint,
+                _ => return None,
+            }),
+        }
+    }
+
+    /// Returns the raw number of `event` (the inverse of [`Abi::event`]).
+    pub(crate) fn event_number(self, event: EventKind) -> u32 {
+        match self {
+            Self::R570_144 => match event {
+                EventKind::InitDone => v570::EV_GSP_INIT_DONE,
+                EventKind::RunCpuSequencer => v570::EV_GSP_RUN_CPU_SEQUENCER,
+                EventKind::PostEvent => v570::EV_POST_EVENT,
+                EventKind::RcTriggered => v570::EV_RC_TRIGGERED,
+                EventKind::MmuFaultQueued => v570::EV_MMU_FAULT_QUEUED,
+                EventKind::OsErrorLog => v570::EV_OS_ERROR_LOG,
+                EventKind::LibosPrint => v570::EV_UCODE_LIBOS_PRINT,
+            },
+        }
+    }
+
+    /// Encodes `GspFwWprMeta`, after checking the FB layout ([`FbLayout::validate`]).
+    pub(crate) fn wpr_meta(self, p: &WprMetaParams) -> Result<KVec<u8>> {
+        p.fb.validate()?;
+        let mut out = KVec::new();
+        match self {
+            Self::R570_144 => push(&mut out, &v570::GspFwWprMeta::new(p))?,
+        }
+        Ok(out)
+    }
+
+    /// Encodes the LibOS region array: one page, `regions` first, the rest zero.
+    pub(crate) fn libos_args(self, regions: &[LibosRegion]) -> Result<KVec<u8>> {
+        match self {
+            Self::R570_144 => {
+                let entry = size_of::<v570::LibosMemoryRegionInitArgument>();
+                if regions.len() > v570::LIBOS_ARGS_SIZE / entry {
+                    return Err(EINVAL);
+                }
+                let mut out = KVec::with_capacity(v570::LIBOS_ARGS_SIZE, GFP_KERNEL)?;
+                for r in regions {
+                    push(&mut out, &v570::LibosMemoryRegionInitArgument::new(r))?;
+                }
+                out.resize(v570::LIBOS_ARGS_SIZE, 0, GFP_KERNEL)?;
+                Ok(out)
+            }
+        }
+    }
+
+    /// Encodes `GSP_ARGUMENTS_CACHED` for a cold boot.
+    pub(crate) fn rm_args(self, q: &MsgqInitParams) -> Result<KVec<u8>> {
+        let mut out = KVec::new();
+        match self {
+            Self::R570_144 => push(&mut out, &v570::GspArgumentsCached::new(q))?,
+        }
+        Ok(out)
+    }
+
+    /// Returns the size of a queue element's header before the RPC header.
+    pub(crate) fn element_header_size(self) -> usize {
+        match self {
+            Self::R570_144 => size_of::<v570::MsgQueueElementHeader>(),
+        }
+    }
+
+    /// Returns the size of the RPC header.
+    pub(crate) fn rpc_header_size(self) -> usize {
+        match self {
+            Self::R570_144 => size_of::<v570::RpcHeader>(),
+        }
+    }
+
+    /// Writes the element and RPC headers of a request into the start of `buf`, with a zero
+    /// checksum: `rpc_length` includes the RPC header.
+    pub(crate) fn write_request_headers(
+        self,
+        buf: &mut [u8],
+        seq: u32,
+        elem_count: u32,
+        function: u32,
+        rpc_length: u32,
+    ) -> Result {
+        match self {
+            Self::R570_144 => {
+                let elem = v570::MsgQueueElementHeader {
+                    seq_num: seq,
+                    elem_count,
+                    ..Default::default()
+                };
+                let rpc = v570::RpcHeader {
+                    header_version: v570::RPC_HEADER_VERSION,
+                    signature: v570::RPC_SIGNATURE,
+                    length: rpc_length,
+                    function,
+                    rpc_result: v570::RPC_RESULT_PENDING,
+                    rpc_result_private: v570::RPC_RESULT_PENDING,
+                    sequence: seq,
+                    spare: 0,
+                };
+                let e = elem.as_bytes();
+                let r = rpc.as_bytes();
+                let end = e.len().checked_add(r.len()).ok_or(EINVAL)?;
+                buf.get_mut(..e.len()).ok_or(EINVAL)?.copy_from_slice(e);
+                buf.get_mut(e.len()..end).ok_or(EINVAL)?.copy_from_slice(r);
+                Ok(())
+            }
+        }
+    }
+
+    /// Stores `checksum` into the element header at the start of `buf`.
+    pub(crate) fn set_checksum(self, buf: &mut [u8], checksum: u32) -> Result {
+        match self {
+            Self::R570_144 => {
+                let off = core::mem::offset_of!(v570::MsgQueueElementHeader, checksum);
+                buf.get_mut(off..off + 4)
+                    .ok_or(EINVAL)?
+                    .copy_from_slice(&checksum.to_le_bytes());
+                Ok(())
+            }
+        }
+    }
+
+    /// Reads the element and RPC headers at the start of `buf`. Only the layout is decoded;
+    /// the values are untrusted and checked by the caller.
+    pub(crate) fn read_headers(self, buf: &[u8]) -> Result<ElementHeader, DecodeError> {
+        match self {
+            Self::R570_144 => {
+                let elem: v570::MsgQueueElementHeader = read(buf)?;
+                let rest = buf
+                    .get(size_of::<v570::MsgQueueElementHeader>()..)
+                    .ok_or(DecodeError::Short)?;
+                let rpc: v570::RpcHeader = read(rest)?;
+                Ok(ElementHeader {
+                    checksum: elem.checksum,
+                    seq: elem.seq_num,
+                    elem_count: elem.elem_count,
+                    function: rpc.function,
+                    rpc_length: rpc.length,
+                    rpc_result: rpc.rpc_result,
+                })
+            }
+        }
+    }
+
+    /// Encodes the payload of `GSP_SET_SYSTEM_INFO`.
+    pub(crate) fn system_info(self, s: &SystemInfo) -> Result<KVec<u8>> {
+        let mut out = KVec::new();
+        match self {
+            Self::R570_144 => push(&mut out, &v570::GspSystemInfo::new(s))?,
+        }
+        Ok(out)
+    }
+
+    /// Encodes the payload of `SET_REGISTRY`: a packed table of 32-bit values, each entry
+    /// pointing at its NUL-terminated name stored after the entries.
+    pub(crate) fn registry(self, entries: &[(&str, u32)]) -> Result<KVec<u8>> {
+        match self {
+            Self::R570_144 => {
+                let head = size_of::<v570::PackedRegistryTable>();
+                let entry = size_of::<v570::PackedRegistryEntry>();
+                let names_len = entries.iter().try_fold(0usize, |acc, (name, _)| {
+                    acc.checked_add(name.len())?.checked_add(1)
+                });
+                let total = entries
+                    .len()
+                    .checked_mul(entry)
+                    .and_then(|e| e.checked_add(head))
+                    .and_then(|e| e.checked_add(names_len?))
+                    .ok_or(EINVAL)?;
+                let count = u32::try_from(entries.len()).map_err(|_| EINVAL)?;
+                let total32 = u32::try_from(total).map_err(|_| EINVAL)?;
+
+                let mut out = KVec::with_capacity(total, GFP_KERNEL)?;
+                push(
+                    &mut out,
+                    &v570::PackedRegistryTable {
+                        size: total32,
+                        num_entries: count,
+                    },
+                )?;
+                // Names start after the last entry; offsets are from the start of the table.
+                let mut name_off = head + entries.len() * entry;
+                for (name, value) in entries {
+                    if name.as_bytes().contains(&0) {
+                        return Err(EINVAL);
+                    }
+                    push(
+                        &mut out,
+                        &v570::PackedRegistryEntry {
+                            name_offset: u32::try_from(name_off).map_err(|_| EINVAL)?,
+                            kind: v570::REGISTRY_TYPE_DWORD,
+                            _pad: [0; 3],
+                            data: *value,
+                            length: 4,
+                        },
+                    )?;
+                    name_off += name.len() + 1;
+                }
+                for (name, _) in entries {
+                    out.extend_from_slice(name.as_bytes(), GFP_KERNEL)?;
+                    out.push(0, GFP_KERNEL)?;
+                }
+                Ok(out)
+            }
+        }
+    }
+
+    /// Encodes the payload of `UNLOADING_GUEST_DRIVER`.
+    pub(crate) fn unloading_guest_driver(self, p: &UnloadParams) -> Result<KVec<u8>> {
+        let mut out = KVec::new();
+        match self {
+            Self::R570_144 => push(&mut out, &v570::UnloadingGuestDriver::new(p))?,
+        }
+        Ok(out)
+    }
+
+    /// Returns the size of the reply to `GET_GSP_STATIC_INFO` (`GspStaticConfigInfo`).
+    pub(crate) fn static_info_size(self) -> usize {
+        match self {
+            Self::R570_144 => size_of::<v570::GspStaticConfigInfo>(),
+        }
+    }
+
+    /// Decodes the reply to `GET_GSP_STATIC_INFO`.
+    pub(crate) fn static_info(self, payload: &[u8]) -> Result<StaticInfo, DecodeError> {
+        match self {
+            Self::R570_144 => {
+                let raw: v570::GspStaticConfigInfo = read(payload)?;
+                let count = usize::try_from(raw.num_fb_regions).unwrap_or(usize::MAX);
+                if count > MAX_FB_REGIONS {
+                    return Err(DecodeError::BadLength);
+                }
+                let mut fb_regions = [FbRegion::default(); MAX_FB_REGIONS];
+                for (dst, src) in fb_regions.iter_mut().zip(raw.fb_regions.iter()) {
+                    *dst = src.to_neutral();
+                }
+                Ok(StaticInfo {
+                    name: raw.gpu_name,
+                    vram_size: raw.fb_length,
+                    fb_regions,
+                    fb_region_count: count,
+                })
+            }
+        }
+    }
+
+    /// Decodes the operations of a `GSP_RUN_CPU_SEQUENCER` message, in order, into `ops`.
+    ///
+    /// The command buffer's length (`cmdIndex` words) is checked against the buffer size GSP-RM
+    /// states and against the payload; every operation must lie entirely inside it.
+    pub(crate) fn sequencer_ops(self, payload: &[u8], ops: &mut KVec<SeqOp>) -> Result {
+        match self {
+            Self::R570_144 => {
+                let head: v570::RunCpuSequencer = read(payload)?;
+                let words = payload
+                    .get(size_of::<v570::RunCpuSequencer>()..)
+                    .ok_or(DecodeError::Short)?;
+                let used = usize::try_from(head.cmd_index).map_err(|_| DecodeError::BadLength)?;
+                let declared =
+                    usize::try_from(head.buffer_size_dword).map_err(|_| DecodeError::BadLength)?;
+                if used > declared || used > words.len() / 4 {
+                    return Err(DecodeError::BadLength.into());
+                }
+                let word = |i: usize| -> Result<u32, DecodeError> {
+                    let b = words.get(i * 4..i * 4 + 4).ok_or(DecodeError::BadLength)?;
+                    Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+                };
+                let mut i = 0;
+                while i < used {
+                    let opcode = word(i)?;
+                    let nargs = match opcode {
+                        v570::seq_op::REG_WRITE | v570::seq_op::REG_STORE => 2,
+                        v570::seq_op::REG_MODIFY => 3,
+                        v570::seq_op::REG_POLL => 5,
+                        v570::seq_op::DELAY_US => 1,
+                        v570::seq_op::CORE_RESET
+                        | v570::seq_op::CORE_START
+                        | v570::seq_op::CORE_WAIT_FOR_HALT
+                        | v570::seq_op::CORE_RESUME => 0,
+                        other => return Err(DecodeError::UnknownOpcode(other).into()),
+                    };
+                    if i + 1 + nargs > used {
+                        return Err(DecodeError::BadLength.into());
+                    }
+                    let a = |k: usize| word(i + 1 + k);
+                    let op = match opcode {
+                        v570::seq_op::REG_WRITE => SeqOp::RegWrite {
+                            addr: a(0)?,
+                            val: a(1)?,
+                        },
+                        v570::seq_op::REG_MODIFY => SeqOp::RegModify {
+                            addr: a(0)?,
+                            mask: a(1)?,
+                            val: a(2)?,
+                        },
+                        v570::seq_op::REG_POLL => SeqOp::RegPoll {
+                            addr: a(0)?,
+                            mask: a(1)?,
+                            val: a(2)?,
+                            timeout_us: a(3)?,
+                            error: a(4)?,
+                        },
+                        v570::seq_op::DELAY_US => SeqOp::DelayUs(a(0)?),
+                        v570::seq_op::REG_STORE => SeqOp::RegStore {
+                            addr: a(0)?,
+                            index: a(1)?,
+                        },
+                        v570::seq_op::CORE_RESET => SeqOp::CoreReset,
+                        v570::seq_op::CORE_START => SeqOp::CoreStart,
+                        v570::seq_op::CORE_WAIT_FOR_HALT => SeqOp::CoreWaitForHalt,
+                        _ => SeqOp::CoreResume,
+                    };
+                    ops.push(op, GFP_KERNEL)?;
+                    i += 1 + nargs;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// Decodes `OS_ERROR_LOG`.
+    pub(crate) fn os_error_log(self, payload: &[u8]) -> Result<OsErrorLog, DecodeError> {
+        match self {
+            Self::R570_144 => {
+                let m: v570::OsErrorLog = read(payload)?;
+                Ok(OsErrorLog {
+                    xid: m.except_type,
+                    chid: m.chid,
+                    text: m.err_string,
+                })
+            }
+        }
+    }
+
+    /// Decodes `UCODE_LIBOS_PRINT`: the engine and the printed bytes.
+    pub(crate) fn libos_print(self, payload: &[u8]) -> Result<(u32, &[u8]), DecodeError> {
+        match self {
+            Self::R570_144 => {
+                let m: v570::LibosPrint = read(payload)?;
+                let len =
+                    usize::try_from(m.libos_print_buf_size).map_err(|_| DecodeError::BadLength)?;
+                let text = payload
+                    .get(size_of::<v570::LibosPrint>()..)
+                    .and_then(|t| t.get(..len))
+                    .ok_or(DecodeError::BadLength)?;
+                Ok((m.ucode_eng_desc, text))
+            }
+        }
+    }
+
+    /// Decodes `POST_EVENT`, checking that the event data lies inside the payload.
+    pub(crate) fn post_event(self, payload: &[u8]) -> Result<PostEvent, DecodeError> {
+        match self {
+            Self::R570_144 => {
+                let fixed = payload
+                    .get(..v570::POST_EVENT_DATA_OFFSET)
+                    .ok_or(DecodeError::Short)?;
+                // The C structure's tail padding overlaps the event data; decode from a copy.
+                let mut padded = [0u8; size_of::<v570::PostEvent>()];
+                padded
+                    .get_mut(..fixed.len())
+                    .ok_or(DecodeError::Short)?
+                    .copy_from_slice(fixed);
+                let m: v570::PostEvent = read(&padded)?;
+                let data_end = usize::try_from(m.event_data_size)
+                    .ok()
+                    .and_then(|n| n.checked_add(v570::POST_EVENT_DATA_OFFSET))
+                    .ok_or(DecodeError::BadLength)?;
+                if data_end > payload.len() {
+                    return Err(DecodeError::BadLength);
+                }
+                Ok(PostEvent {
+                    client: m.h_client,
+                    event: m.h_event,
+                    notify_index: m.notify_index,
+                    status: m.status,
+                    data_size: m.event_data_size,
+                })
+            }
+        }
+    }
+
+    /// Decodes `RC_TRIGGERED`.
+    pub(crate) fn rc_triggered(self, payload: &[u8]) -> Result<RcTriggered, DecodeError> {
+        match self {
+            Self::R570_144 => Ok(read::<v570::RcTriggeredMsg>(payload)?.to_neutral()),
+        }
+    }
+}
+
+#[kunit_tests(nova_core_gsp_fw)]
+mod tests {
+    use super::*;
+
+    fn u32_at(b: &[u8], off: usize) -> u32 {
+        u32::from_le_bytes([b[off], b[off + 1], b[off + 2], b[off + 3]])
+    }
+
+    fn u64_at(b: &[u8], off: usize) -> u64 {
+        u64::from(u32_at(b, off)) | (u64::from(u32_at(b, off + 4)) << 32)
+    }
+
+    const ABI: Abi = Abi::R570_144;
+
+    #[test]
+    fn version_selects_the_abi() {
+        assert_eq!(Abi::from_version(b"570.144\0"), Some(Abi::R570_144));
+        assert_eq!(Abi::from_version(b"570.144"), Some(Abi::R570_144));
+        assert_eq!(Abi::from_version(b"535.113.01\0"), None);
+        assert_eq!(Abi::from_version(b"570.1440"), None);
+        assert_eq!(Abi::from_version(b""), None);
+        assert_eq!(ABI.version(), "570.144");
+    }
+
+    #[test]
+    fn function_and_event_numbers() {
+        assert_eq!(ABI.function(Function::SetSystemInfo), 72);
+        assert_eq!(ABI.function(Function::SetRegistry), 73);
+        assert_eq!(ABI.function(Function::GetGspStaticInfo), 65);
+        assert_eq!(ABI.function(Function::UnloadingGuestDriver), 47);
+        assert_eq!(ABI.function(Function::ContinuationRecord), 71);
+        for kind in [
+            EventKind::InitDone,
+            EventKind::RunCpuSequencer,
+            EventKind::PostEvent,
+            EventKind::RcTriggered,
+            EventKind::MmuFaultQueued,
+            EventKind::OsErrorLog,
+            EventKind::LibosPrint,
+        ] {
+            assert_eq!(ABI.event(ABI.event_number(kind)), Some(kind));
+        }
+        assert_eq!(ABI.event(0x1001), Some(EventKind::InitDone));
+        assert_eq!(ABI.event(0x100c), Some(EventKind::LibosPrint));
+        assert_eq!(ABI.event(72), None);
+    }
+
+    #[test]
+    fn wpr_meta_fields() -> Result {
+        let p = WprMetaParams {
+            radix3_addr: 0x1111_0000,
+            image_size: 0x3c9_9000,
+            bootloader_addr: 0x2222_0000,
+            bootloader_size: 0x9000,
+            bootloader_code_offset: 0x4800,
+            bootloader_data_offset: 0x800,
+            bootloader_manifest_offset: 0,
+            signature_addr: 0x3333_0000,
+            signature_size: 0x1000,
+            fb: FbLayout {
+                fb_size: 0x2_0000_0000,
+                non_wpr_heap: FbRange {
+                    start: 0x1_f000_0000,
+                    size: 0x10_0000,
+                },
+                wpr2: FbRange {
+                    start: 0x1_f010_0000,
+                    size: 0x800_0000,
+                },
+                wpr2_heap: FbRange {
+                    start: 0x1_f010_0000,
+                    size: 0x400_0000,
+                },
+                elf: FbRange {
+                    start: 0x1_f410_0000,
+                    size: 0x3c9_9000,
+                },
+                boot_bin: FbRange {
+                    start: 0x1_f7e0_0000,
+                    size: 0x1_0000,
+                },
+                frts: FbRange {
+                    start: 0x1_f800_0000,
+                    size: 0x10_0000,
+                },
+                vga_workspace: FbRange {
+                    start: 0x1_ff00_0000,
+                    size: 0x10_0000,
+                },
+                pmu_reserved_size: 0x20_0000,
+            },
+        };
+        let b = ABI.wpr_meta(&p)?;
+        assert_eq!(b.len(), 0x100);
+        assert_eq!(u64_at(&b, 0), 0xdc3a_ae21_371a_60b3);
+        assert_eq!(u64_at(&b, 8), 1);
+        assert_eq!(u64_at(&b, 0x10), 0x1111_0000);
+        assert_eq!(u64_at(&b, 0x18), 0x3c9_9000);
+        assert_eq!(u64_at(&b, 0x30), 0x4800);
+        assert_eq!(u64_at(&b, 0x48), 0x3333_0000);
+        assert_eq!(u64_at(&b, 0x70), 0x1_f010_0000); // gspFwWprStart
+        assert_eq!(u64_at(&b, 0x98), 0x1_f800_0000); // frtsOffset
+        assert_eq!(u64_at(&b, 0xa8), 0x1_f810_0000); // gspFwWprEnd
+        assert_eq!(u64_at(&b, 0xb0), 0x2_0000_0000); // fbSize
+        assert_eq!(u64_at(&b, 0x58), 0x1_f000_0000); // gspFwRsvdStart
+        assert_eq!(u64_at(&b, 0x68), 0x10_0000); // nonWprHeapSize
+        assert_eq!(u64_at(&b, 0x78), 0x1_f010_0000); // gspFwHeapOffset
+        assert_eq!(u64_at(&b, 0x88), 0x1_f410_0000); // gspFwOffset
+        assert_eq!(u64_at(&b, 0x90), 0x1_f7e0_0000); // bootBinOffset
+        assert_eq!(u64_at(&b, 0xb8), 0x1_ff00_0000); // vgaWorkspaceOffset
+        assert_eq!(u32_at(&b, 0xf4), 0x20_0000); // pmuReservedSize
+        assert_eq!(u64_at(&b, 0xf8), 0); // verified
+                                         // A layout out of order is refused.
+        let mut bad = p;
+        bad.fb.frts.start = 0x1_f7e0_8000;
+        assert_eq!(ABI.wpr_meta(&bad).map(|_| ()), Err(EINVAL));
+        Ok(())
+    }
+
+    #[test]
+    fn libos_and_rm_args() -> Result {
+        let regions = [
+            LibosRegion {
+                name: "LOGINIT",
+                addr: 0x1000,
+                size: 0x10000,
+            },
+            LibosRegion {
+                name: "RMARGS",
+                addr: 0x5000,
+                size: 0x48,
+            },
+        ];
+        let b = ABI.libos_args(&regions)?;
+        assert_eq!(b.len(), 4096);
+        assert_eq!(u64_at(&b, 0), id8("LOGINIT"));
+        assert_eq!(u64_at(&b, 8), 0x1000);
+        assert_eq!(u64_at(&b, 0x10), 0x10000);
+        assert_eq!((b[0x18], b[0x19]), (1, 1)); // contiguous, sysmem
+        assert_eq!(u64_at(&b, 0x20), id8("RMARGS"));
+        assert!(b[0x40..].iter().all(|&x| x == 0));
+
+        let q = MsgqInitParams {
+            shared_mem_addr: 0xabc000,
+            pte_count: 129,
+            cmd_queue_offset: 0x1000,
+            stat_queue_offset: 0x41000,
+        };
+        let b = ABI.rm_args(&q)?;
+        assert_eq!(b.len(), 0x48);
+        assert_eq!(u64_at(&b, 0), 0xabc000);
+        assert_eq!(u32_at(&b, 8), 129);
+        assert_eq!(u64_at(&b, 0x10), 0x1000);
+        assert_eq!(u64_at(&b, 0x18), 0x41000);
+        assert!(b[0x20..].iter().all(|&x| x == 0));
+        Ok(())
+    }
+
+    #[test]
+    fn request_headers_round_trip() -> Result {
+        let mut b = [0u8; 0x50];
+        ABI.write_request_headers(&mut b, 7, 2, 73, 0x1234)?;
+        ABI.set_checksum(&mut b, 0xdead_beef)?;
+        assert_eq!(u32_at(&b, 0x30), 0x0300_0000);
+        assert_eq!(u32_at(&b, 0x34), 0x4350_5256);
+        assert_eq!(
+            ABI.read_headers(&b),
+            Ok(ElementHeader {
+                checksum: 0xdead_beef,
+                seq: 7,
+                elem_count: 2,
+                function: 73,
+                rpc_length: 0x1234,
+                rpc_result: 0xffff_ffff,
+            })
+        );
+        assert_eq!(ABI.read_headers(&b[..0x4f]), Err(DecodeError::Short));
+        assert_eq!(
+            ABI.write_request_headers(&mut b[..0x40], 0, 1, 1, 0x20),
+            Err(EINVAL)
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn system_info_layout() -> Result {
+        let s = SystemInfo {
+            bar0_addr: 0xf000_0000,
+            bar1_addr: 0xe000_0000,
+            bar3_addr: 0xd000_0000,
+            bus_device_function: 0x0100,
+            vendor_id: 0x10de,
+            device_id: 0x2684,
+            subsystem_vendor_id: 0x1043,
+            subsystem_id: 0x889d,
+            revision_id: 0xa1,
+            config_mirror_base: 0x88000,
+            config_mirror_size: 0x1000,
+            max_user_va: 0x7fff_ffff_f000,
+            host_page_size: 4096,
+            is_primary: true,
+        };
+        let b = ABI.system_info(&s)?;
+        assert_eq!(b.len(), 0x3a0);
+        assert_eq!(u64_at(&b, 0), 0xf000_0000);
+        assert_eq!(u64_at(&b, 8), 0xe000_0000);
+        assert_eq!(u64_at(&b, 0x10), 0xd000_0000);
+        assert_eq!(u64_at(&b, 0x20), 0x0100);
+        assert_eq!(u64_at(&b, 0x48), 0x7fff_ffff_f000);
+        assert_eq!(u32_at(&b, 0x50), 0x88000);
+        assert_eq!(u32_at(&b, 0x54), 0x1000);
+        assert_eq!(u32_at(&b, 0x58), 0x2684_10de);
+        assert_eq!(u32_at(&b, 0x5c), 0x889d_1043);
+        assert_eq!(u32_at(&b, 0x60), 0xa1);
+        assert_eq!(b[0x380], 1);
+        assert_eq!(u64_at(&b, 0x398), 4096);
+        Ok(())
+    }
+
+    #[test]
+    fn registry_table() -> Result {
+        let b = ABI.registry(&[("RMSecBusResetEnable", 1), ("RmWatchDogTimeOut", 7)])?;
+        let names = 8 + 2 * 16;
+        assert_eq!(b.len(), names + 20 + 18);
+        assert_eq!(u32_at(&b, 0), b.len() as u32);
+        assert_eq!(u32_at(&b, 4), 2);
+        // Entry 0: name offset, type DWORD, value, length 4.
+        assert_eq!(u32_at(&b, 8), names as u32);
+        assert_eq!(b[12], 1);
+        assert_eq!(u32_at(&b, 16), 1);
+        assert_eq!(u32_at(&b, 20), 4);
+        assert_eq!(u32_at(&b, 24), (names + 20) as u32);
+        assert_eq!(u32_at(&b, 32), 7);
+        assert_eq!(&b[names..names + 20], b"RMSecBusResetEnable\0");
+        assert_eq!(&b[names + 20..], b"RmWatchDogTimeOut\0");
+        assert_eq!(ABI.registry(&[("bad\0name", 1)]), Err(EINVAL));
+        assert_eq!(ABI.registry(&[]).map(|b| b.len()), Ok(8));
+        Ok(())
+    }
+
+    #[test]
+    fn unloading_guest_driver_payload() -> Result {
+        let b = ABI.unloading_guest_driver(&UnloadParams {
+            in_pm_transition: true,
+            gc6_entering: false,
+            new_level: 3,
+        })?;
+        assert_eq!(&b[..], &[1, 0, 0, 0, 3, 0, 0, 0]);
+        Ok(())
+    }
+
+    #[test]
+    fn static_info_decodes() -> Result {
+        let mut raw = KVec::from_elem(0u8, 0x678, GFP_KERNEL)?;
+        raw[0x158..0x15c].copy_from_slice(&2u32.to_le_bytes());
+        // Region 1: base 0x1000, limit 0x7fff_ffff, protected.
+        let r1 = 0x160 + 0x30;
+        raw[r1..r1 + 8].copy_from_slice(&0x1000u64.to_le_bytes());
+        raw[r1 + 8..r1 + 16].copy_from_slice(&0x7fff_ffffu64.to_le_bytes());
+        raw[r1 + 0x1e] = 1;
+        raw[0x4c8..0x4d0].copy_from_slice(&(24u64 << 30).to_le_bytes());
+        raw[0x4ec..0x4ec + 23].copy_from_slice(b"NVIDIA GeForce RTX 4090");
+        let info = ABI.static_info(&raw).map_err(Error::from)?;
+        assert_eq!(info.name(), "NVIDIA GeForce RTX 4090");
+        assert_eq!(info.vram_size, 24 << 30);
+        assert_eq!(info.fb_regions().len(), 2);
+        assert_eq!(info.fb_regions()[1].base, 0x1000);
+        assert_eq!(info.fb_regions()[1].limit, 0x7fff_ffff);
+        assert!(info.fb_regions()[1].protected);
+        assert!(!info.fb_regions()[0].protected);
+        // Too many regions, or a short reply.
+        raw[0x158..0x15c].copy_from_slice(&17u32.to_le_bytes());
+        assert_eq!(
+            ABI.static_info(&raw).map(|_| ()),
+            Err(DecodeError::BadLength)
+        );
+        assert_eq!(
+            ABI.static_info(&raw[..0x677]).map(|_| ()),
+            Err(DecodeError::Short)
+        );
+        Ok(())
+    }
+
+    fn sequencer(words: &[u32], cmd_index: u32, size: u32) -> Result<KVec<u8>> {
+        let mut b = KVec::from_elem(0u8, 0x28, GFP_KERNEL)?;
+        b[0..4].copy_from_slice(&size.to_le_bytes());
+        b[4..8].copy_from_slice(&cmd_index.to_le_bytes());
+        for w in words {
+            b.extend_from_slice(&w.to_le_bytes(), GFP_KERNEL)?;
+        }
+        Ok(b)
+    }
+
+    #[test]
+    fn sequencer_ops_decode() -> Result {
+        let words = [
+            0, 0x110040, 0xabc, // write
+            1, 0x110044, 0xf0, 0x30, // modify
+            2, 0x110048, 1, 1, 2000, 0x55, // poll
+            3, 10, // delay
+            4, 0x11004c, 2, // store
+            5, 6, 7, 8, // core ops
+        ];
+        let b = sequencer(&words, words.len() as u32, 64)?;
+        let mut ops = KVec::new();
+        ABI.sequencer_ops(&b, &mut ops)?;
+        assert_eq!(ops.len(), 9);
+        assert_eq!(
+            ops[0],
+            SeqOp::RegWrite {
+                addr: 0x110040,
+                val: 0xabc
+            }
+        );
+        assert_eq!(
+            ops[1],
+            SeqOp::RegModify {
+                addr: 0x110044,
+                mask: 0xf0,
+                val: 0x30
+            }
+        );
+        assert_eq!(
+            ops[2],
+            SeqOp::RegPoll {
+                addr: 0x110048,
+                mask: 1,
+                val: 1,
+                timeout_us: 2000,
+                error: 0x55
+            }
+        );
+        assert_eq!(ops[3], SeqOp::DelayUs(10));
+        assert_eq!(
+            ops[4],
+            SeqOp::RegStore {
+                addr: 0x11004c,
+                index: 2
+            }
+        );
+        assert_eq!(
+            &ops[5..],
+            &[
+                SeqOp::CoreReset,
+                SeqOp::CoreStart,
+                SeqOp::CoreWaitForHalt,
+                SeqOp::CoreResume
+            ]
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn sequencer_ops_malformed() -> Result {
+        let mut ops = KVec::new();
+        // An operation cut by cmdIndex.
+        let b = sequencer(&[2, 0x110048, 1, 1], 4, 64)?;
+        assert_eq!(ABI.sequencer_ops(&b, &mut ops), Err(EIO));
+        // cmdIndex beyond the declared buffer size, or beyond the payload.
+        let b = sequencer(&[5, 6], 2, 1)?;
+        assert_eq!(ABI.sequencer_ops(&b, &mut ops), Err(EIO));
+        let b = sequencer(&[5, 6], 3, 64)?;
+        assert_eq!(ABI.sequencer_ops(&b, &mut ops), Err(EIO));
+        // Unknown opcode.
+        let b = sequencer(&[9], 1, 64)?;
+        assert_eq!(ABI.sequencer_ops(&b, &mut ops), Err(EIO));
+        // Short header.
+        assert_eq!(ABI.sequencer_ops(&[0; 0x27], &mut ops), Err(EIO));
+        // An empty program is fine.
+        let b = sequencer(&[], 0, 64)?;
+        ops.clear();
+        assert_eq!(ABI.sequencer_ops(&b, &mut ops), Ok(()));
+        assert!(ops.is_empty());
+        Ok(())
+    }
+
+    #[test]
+    fn events_decode_with_bounds() -> Result {
+        // OS_ERROR_LOG.
+        let mut b = KVec::from_elem(0u8, 0x110, GFP_KERNEL)?;
+        b[0..4].copy_from_slice(&31u32.to_le_bytes());
+        b[8..12].copy_from_slice(&5u32.to_le_bytes());
+        b[12..17].copy_from_slice(b"fault");
+        let log = ABI.os_error_log(&b).map_err(Error::from)?;
+        assert_eq!(
+            (log.xid, log.chid, &log.text[..6]),
+            (31, 5, &b"fault\0"[..])
+        );
+        assert_eq!(
+            ABI.os_error_log(&b[..0x10f]).map(|_| ()),
+            Err(DecodeError::Short)
+        );
+
+        // UCODE_LIBOS_PRINT: the text length must be inside the payload.
+        let mut b = KVec::from_elem(0u8, 8, GFP_KERNEL)?;
+        b[4..8].copy_from_slice(&5u32.to_le_bytes());
+        b.extend_from_slice(b"hello", GFP_KERNEL)?;
+        assert_eq!(ABI.libos_print(&b), Ok((0, &b"hello"[..])));
+        b[4..8].copy_from_slice(&6u32.to_le_bytes());
+        assert_eq!(ABI.libos_print(&b), Err(DecodeError::BadLength));
+
+        // POST_EVENT: data starts at 0x1d.
+        let mut b = KVec::from_elem(0u8, 0x1d + 3, GFP_KERNEL)?;
+        b[0..4].copy_from_slice(&0xc1d0_0001u32.to_le_bytes());
+        b[0x18..0x1c].copy_from_slice(&3u32.to_le_bytes());
+        assert_eq!(
+            ABI.post_event(&b),
+            Ok(PostEvent {
+                client: 0xc1d0_0001,
+                event: 0,
+                notify_index: 0,
+                status: 0,
+                data_size: 3
+            })
+        );
+        b[0x18..0x1c].copy_from_slice(&4u32.to_le_bytes());
+        assert_eq!(ABI.post_event(&b), Err(DecodeError::BadLength));
+        assert_eq!(ABI.post_event(&b[..0x1c]), Err(DecodeError::Short));
+
+        // RC_TRIGGERED.
+        let mut b = KVec::from_elem(0u8, 0x30, GFP_KERNEL)?;
+        b[4..8].copy_from_slice(&9u32.to_le_bytes());
+        b[0x10..0x14].copy_from_slice(&43u32.to_le_bytes());
+        b[0x1c..0x20].copy_from_slice(&0x1000u32.to_le_bytes());
+        b[0x20..0x24].copy_from_slice(&1u32.to_le_bytes());
+        let rc = ABI.rc_triggered(&b).map_err(Error::from)?;
+        assert_eq!(
+            (rc.chid, rc.except_type, rc.mmu_fault_addr),
+            (9, 43, 0x1_0000_1000)
+        );
+        assert_eq!(
+            ABI.rc_triggered(&b[..0x2f]).map(|_| ()),
+            Err(DecodeError::Short)
+        );
+        Ok(())
+    }
+}

@@ -1,0 +1,714 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The GSP-RM 570.144 firmware ABI.
+//!
+//! Every structure the driver shares with GSP-RM 570.144, laid out as that release expects it.
+//! The layouts are facts taken from NVIDIA's open-gpu-kernel-modules at tag 570.144; each
+//! structure names the header it comes from. Padding that the C compiler inserts implicitly is
+//! spelled out as `_pad` fields, so that every structure is free of uninitialised bytes, and
+//! every size and field offset is checked at compile time.
+//!
+//! Nothing outside [`super`] uses these types: the version-neutral interface in [`super`] converts
+//! from and to them, so that another release can be added as a sibling module.
+
+use core::mem::{offset_of, size_of};
+
+use kernel::{
+    prelude::*,
+    transmute::{AsBytes, FromBytes},
+};
+
+use super::{
+    FbRegion, LibosRegion, MsgqInitParams, RcTriggered, SystemInfo, UnloadParams, WprMetaParams,
+};
+
+/// Marks a `#[repr(C)]` structure whose fields are all integers or arrays of integers and
+/// which has no implicit padding, so that it may be converted from and to bytes.
+macro_rules! plain_old_data {
+    ($($t:ty),* $(,)?) => {$(
+        // SAFETY: `$t` is `#[repr(C)]`, consists of integers and integer arrays only (every bit
+        // pattern is valid) and has no implicit padding: the size assertion next to its
+        // definition checks that the sum of its fields equals its size.
+        unsafe impl FromBytes for $t {}
+        // SAFETY: As above; no byte of `$t` is uninitialised and it has no interior mutability.
+        unsafe impl AsBytes for $t {}
+    )*};
+}
+
+// --- Function and event numbers (`src/nvidia/inc/kernel/vgpu/rpc_global_enums.h`). ---
+
+/// `NV_VGPU_MSG_FUNCTION_UNLOADING_GUEST_DRIVER`.
+pub(super) const FN_UNLOADING_GUEST_DRIVER: u32 = 47;
+/// `NV_VGPU_MSG_FUNCTION_GET_GSP_STATIC_INFO`.
+pub(super) const FN_GET_GSP_STATIC_INFO: u32 = 65;
+/// `NV_VGPU_MSG_FUNCTION_CONTINUATION_RECORD`.
+pub(super) const FN_CONTINUATION_RECORD: u32 = 71;
+/// `NV_VGPU_MSG_FUNCTION_GSP_SET_SYSTEM_INFO`.
+pub(super) const FN_GSP_SET_SYSTEM_INFO: u32 = 72;
+/// `NV_VGPU_MSG_FUNCTION_SET_REGISTRY`.
+pub(super) const FN_SET_REGISTRY: u32 = 73;
+/// `NV_VGPU_MSG_EVENT_GSP_INIT_DONE`.
+pub(super) const EV_GSP_INIT_DONE: u32 = 0x1001;
+/// `NV_VGPU_MSG_EVENT_GSP_RUN_CPU_SEQUENCER`.
+pub(super) const EV_GSP_RUN_CPU_SEQUENCER: u32 = 0x1002;
+/// `NV_VGPU_MSG_EVENT_POST_EVENT`.
+pub(super) const EV_POST_EVENT: u32 = 0x1003;
+/// `NV_VGPU_MSG_EVENT_RC_TRIGGERED`.
+pub(super) const EV_RC_TRIGGERED: u32 = 0x1004;
+/// `NV_VGPU_MSG_EVENT_MMU_FAULT_QUEUED`.
+pub(super) const EV_MMU_FAULT_QUEUED: u32 = 0x1005;
+/// `NV_VGPU_MSG_EVENT_OS_ERROR_LOG`.
+pub(super) const EV_OS_ERROR_LOG: u32 = 0x1006;
+/// `NV_VGPU_MSG_EVENT_UCODE_LIBOS_PRINT`.
+pub(super) const EV_UCODE_LIBOS_PRINT: u32 = 0x100c;
+
+// --- `src/nvidia/arch/nvalloc/common/inc/gsp/gsp_fw_wpr_meta.h` ---
+
+/// `GSP_FW_WPR_META_MAGIC`.
+pub(super) const WPR_META_MAGIC: u64 = 0xdc3a_ae21_371a_60b3;
+/// `GSP_FW_WPR_META_REVISION`.
+pub(super) const WPR_META_REVISION: u64 = 1;
+
+/// `GspFwWprMeta`: where the GSP bootloader finds the GSP-RM image, and the layout of the
+/// write-protected region (WPR2) it builds in FB. The two unions of the C structure are kept as
+/// their first (boot-time) member.
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+pub(super) struct GspFwWprMeta {
+    pub(super) magic: u64,
+    pub(super) revision: u64,
+    pub(super) sysmem_addr_of_radix3_elf: u64,
+    pub(super) size_of_radix3_elf: u64,
+    pub(super) sysmem_addr_of_bootloader: u64,
+    pub(super) size_of_bootloader: u64,
+    pub(super) bootloader_code_offset: u64,
+    pub(super) bootloader_data_offset: u64,
+    pub(super) bootloader_manifest_offset: u64,
+    pub(super) sysmem_addr_of_signature: u64,
+    pub(super) size_of_signature: u64,
+    pub(super) gsp_fw_rsvd_start: u64,
+    pub(super) non_wpr_heap_offset: u64,
+    pub(super) non_wpr_heap_size: u64,
+    pub(super) gsp_fw_wpr_start: u64,
+    pub(super) gsp_fw_heap_offset: u64,
+    pub(super) gsp_fw_heap_size: u64,
+    pub(super) gsp_fw_offset: u64,
+    pub(super) boot_bin_offset: u64,
+    pub(super) frts_offset: u64,
+    pub(super) frts_size: u64,
+    pub(super) gsp_fw_wpr_end: u64,
+    pub(super) fb_size: u64,
+    pub(super) vga_workspace_offset: u64,
+    pub(super) vga_workspace_size: u64,
+    pub(super) boot_count: u64,
+    pub(super) partition_rpc_addr: u64,
+    pub(super) partition_rpc_request_offset: u16,
+    pub(super) partition_rpc_reply_offset: u16,
+    pub(super) elf_code_offset: u32,
+    pub(super) elf_data_offset: u32,
+    pub(super) elf_code_size: u32,
+    pub(super) elf_data_size: u32,
+    pub(super) ls_ucode_version: u32,
+    pub(super) gsp_fw_heap_vf_partition_count: u8,
+    pub(super) flags: u8,
+    pub(super) padding: [u8; 2],
+    pub(super) pmu_reserved_size: u32,
+    pub(super) verified: u64,
+}
+static_assert!(size_of::<GspFwWprMeta>() == 0x100);
+static_assert!(offset_of!(GspFwWprMeta, sysmem_addr_of_signature) == 0x48);
+static_assert!(offset_of!(GspFwWprMeta, gsp_fw_rsvd_start) == 0x58);
+static_assert!(offset_of!(GspFwWprMeta, boot_count) == 0xc8);
+static_assert!(offset_of!(GspFwWprMeta, gsp_fw_heap_vf_partition_count) == 0xf0);
+static_assert!(offset_of!(GspFwWprMeta, pmu_reserved_size) == 0xf4);
+static_assert!(offset_of!(GspFwWprMeta, verified) == 0xf8);
+
+impl GspFwWprMeta {
+    /// Builds the structure from the version-neutral parameters.
+    pub(super) fn new(p: &WprMetaParams) -> Self {
+        let fb = &p.fb;
+        Self {
+            magic: WPR_META_MAGIC,
+            revision: WPR_META_REVISION,
+            sysmem_addr_of_radix3_elf: p.radix3_addr,
+            size_of_radix3_elf: p.image_size,
+            sysmem_addr_of_bootloader: p.bootloader_addr,
+            size_of_bootloader: p.bootloader_size,
+            bootloader_code_offset: p.bootloader_code_offset,
+            bootloader_data_offset: p.bootloader_data_offset,
+            bootloader_manifest_offset: p.bootloader_manifest_offset,
+            sysmem_addr_of_signature: p.signature_addr,
+            size_of_signature: p.signature_size,
+            gsp_fw_rsvd_start: fb.non_wpr_heap.start,
+            non_wpr_heap_offset: fb.non_wpr_heap.start,
+            non_wpr_heap_size: fb.non_wpr_heap.size,
+            gsp_fw_wpr_start: fb.wpr2.start,
+            gsp_fw_heap_offset: fb.wpr2_heap.start,
+            gsp_fw_heap_size: fb.wpr2_heap.size,
+            gsp_fw_offset: fb.elf.start,
+            boot_bin_offset: fb.boot_bin.start,
+            frts_offset: fb.frts.start,
+            frts_size: fb.frts.size,
+            gsp_fw_wpr_end: fb.wpr2.start.saturating_add(fb.wpr2.size),
+            fb_size: fb.fb_size,
+            vga_workspace_offset: fb.vga_workspace.start,
+            vga_workspace_size: fb.vga_workspace.size,
+            pmu_reserved_size: fb.pmu_reserved_size,
+            ..Default::default()
+        }
+    }
+}
+
+// --- `src/common/uproc/os/common/include/libos_init_args.h` ---
+
+/// `LIBOS_MEMORY_REGION_CONTIGUOUS`.
+pub(super) const LIBOS_REGION_CONTIGUOUS: u8 = 1;
+/// `LIBOS_MEMORY_REGION_LOC_SYSMEM`.
+pub(super) const LIBOS_LOC_SYSMEM: u8 = 1;
+/// `LIBOS_MEMORY_REGION_INIT_ARGUMENTS_MAX`: the array LibOS reads is one 4 KiB page.
+pub(super) const LIBOS_ARGS_SIZE: usize = 4096;
+
+/// `LibosMemoryRegionInitArgument`: one memory region LibOS maps at start-up.
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+pub(super) struct LibosMemoryRegionInitArgument {
+    pub(super) id8: u64,
+    pub(super) pa: u64,
+    pub(super) size: u64,
+    pub(super) kind: u8,
+    pub(super) loc: u8,
+    pub(super) _pad: [u8; 6],
+}
+static_assert!(size_of::<LibosMemoryRegionInitArgument>() == 0x20);
+static_assert!(offset_of!(LibosMemoryRegionInitArgument, kind) == 0x18);
+
+impl LibosMemoryRegionInitArgument {
+    /// Builds the entry for `region`.
+    pub(super) fn new(region: &LibosRegion) -> Self {
+        Self {
+            id8: super::id8(region.name),
+            pa: region.addr,
+            size: region.size,
+            kind: LIBOS_REGION_CONTIGUOUS,
+            loc: LIBOS_LOC_SYSMEM,
+            _pad: [0; 6],
+        }
+    }
+}
+
+// --- `src/nvidia/inc/kernel/gpu/gsp/gsp_init_args.h` ---
+
+/// `MESSAGE_QUEUE_INIT_ARGUMENTS`.
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+pub(super) struct MessageQueueInitArguments {
+    pub(super) shared_mem_phys_addr: u64,
+    pub(super) page_table_entry_count: u32,
+    pub(super) _pad: u32,
+    pub(super) cmd_queue_offset: u64,
+    pub(super) stat_queue_offset: u64,
+}
+static_assert!(size_of::<MessageQueueInitArguments>() == 0x20);
+
+/// `GSP_SR_INIT_ARGUMENTS`.
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+pub(super) struct GspSrInitArguments {
+    pub(super) old_level: u32,
+    pub(super) flags: u32,
+    pub(super) in_pm_transition: u8,
+    pub(super) _pad: [u8; 3],
+}
+static_assert!(size_of::<GspSrInitArguments>() == 0xc);
+
+/// `GSP_ARGUMENTS_CACHED`: the RM arguments LibOS passes to GSP-RM (region `RMARGS`).
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+pub(super) struct GspArgumentsCached {
+    pub(super) message_queue_init_arguments: MessageQueueInitArguments,
+    pub(super) sr_init_arguments: GspSrInitArguments,
+    pub(super) gpu_instance: u32,
+    pub(super) dmem_stack: u8,
+    pub(super) _pad: [u8; 7],
+    pub(super) profiler_pa: u64,
+    pub(super) profiler_size: u64,
+}
+static_assert!(size_of::<GspArgumentsCached>() == 0x48);
+static_assert!(offset_of!(GspArgumentsCached, sr_init_arguments) == 0x20);
+static_assert!(offset_of!(GspArgumentsCached, gpu_instance) == 0x2c);
+static_assert!(offset_of!(GspArgumentsCached, profiler_pa) == 0x38);
+
+impl GspArgumentsCached {
+    /// Builds the arguments for a cold boot with the queues described by `q`.
+    pub(super) fn new(q: &MsgqInitParams) -> Self {
+        Self {
+            message_queue_init_arguments: MessageQueueInitArguments {
+                shared_mem_phys_addr: q.shared_mem_addr,
+                page_table_entry_count: q.pte_count,
+                _pad: 0,
+                cmd_queue_offset: q.cmd_queue_offset,
+                stat_queue_offset: q.stat_queue_offset,
+            },
+            ..Default::default()
+        }
+    }
+}
+
+// --- `src/common/shared/msgq/inc/msgq/msgq_priv.h` ---
+
+/// `msgqTxHeader`: written by a queue's producer, at the start of its queue.
+#[repr(C)]
+#[derive(Clone, Copy, Default, Debug, PartialEq, Eq)]
+pub(super) struct MsgqTxHeader {
+    pub(super) version: u32,
+    pub(super) size: u32,
+    pub(super) msg_size: u32,
+    pub(super) msg_count: u32,
+    pub(super) write_ptr: u32,
+    pub(super) flags: u32,
+    pub(super) rx_hdr_off: u32,
+    pub(super) entry_off: u32,
+}
+static_assert!(size_of::<MsgqTxHeader>() == 0x20);
+static_assert!(offset_of!(MsgqTxHeader, write_ptr) == 0x10);
+
+// --- `src/nvidia/inc/kernel/gpu/gsp/message_queue_priv.h`, `rpc_headers.h` ---
+
+/// `GSP_MSG_QUEUE_ELEMENT` up to (excluding) the RPC header.
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+pub(super) struct MsgQueueElementHeader {
+    pub(super) auth_tag: [u8; 16],
+    pub(super) aad: [u8; 16],
+    pub(super) checksum: u32,
+    pub(super) seq_num: u32,
+    pub(super) elem_count: u32,
+    pub(super) _pad: u32,
+}
+static_assert!(size_of::<MsgQueueElementHeader>() == 0x30);
+static_assert!(offset_of!(MsgQueueElementHeader, checksum) == 0x20);
+static_assert!(offset_of!(MsgQueueElementHeader, elem_count) == 0x28);
+
+/// `rpc_message_header_v03_00`.
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+pub(super) struct RpcHeader {
+    pub(super) header_version: u32,
+    pub(super) signature: u32,
+    pub(super) length: u32,
+    pub(super) function: u32,
+    pub(super) rpc_result: u32,
+    pub(super) rpc_result_private: u32,
+    pub(super) sequence: u32,
+    pub(super) spare: u32,
+}
+static_assert!(size_of::<RpcHeader>() == 0x20);
+
+/// `NV_VGPU_MSG_HEADER_VERSION_MAJOR_TOT` (3) in bits 31:24, minor 0.
+pub(super) const RPC_HEADER_VERSION: u32 = 0x0300_0000;
+/// `NV_VGPU_MSG_SIGNATURE_VALID` ("VRPC" in little-endian bytes).
+pub(super) const RPC_SIGNATURE: u32 = 0x4350_5256;
+/// `NV_VGPU_MSG_RESULT_RPC_PENDING`, the result field of a request.
+pub(super) const RPC_RESULT_PENDING: u32 = 0xffff_ffff;
+
+// --- `src/nvidia/inc/kernel/gpu/gsp/gsp_static_config.h` ---
+
+/// `BUSINFO` (`src/nvidia/generated/g_chipset_nvoc.h`).
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+pub(super) struct BusInfo {
+    pub(super) device_id: u16,
+    pub(super) vendor_id: u16,
+    pub(super) subdevice_id: u16,
+    pub(super) subvendor_id: u16,
+    pub(super) revision_id: u8,
+    pub(super) _pad: u8,
+}
+static_assert!(size_of::<BusInfo>() == 0xa);
+
+/// `GspSystemInfo`: the payload of `GSP_SET_SYSTEM_INFO`.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub(super) struct GspSystemInfo {
+    pub(super) gpu_phys_addr: u64,
+    pub(super) gpu_phys_fb_addr: u64,
+    pub(super) gpu_phys_inst_addr: u64,
+    pub(super) gpu_phys_io_addr: u64,
+    pub(super) nv_domain_bus_device_func: u64,
+    pub(super) sim_access_buf_phys_addr: u64,
+    pub(super) notify_op_shared_surface_phys_addr: u64,
+    pub(super) pcie_atomics_op_mask: u64,
+    pub(super) console_mem_size: u64,
+    pub(super) max_user_va: u64,
+    pub(super) pci_config_mirror_base: u32,
+    pub(super) pci_config_mirror_size: u32,
+    pub(super) pci_device_id: u32,
+    pub(super) pci_sub_device_id: u32,
+    pub(super) pci_revision_id: u32,
+    pub(super) pcie_atomics_cpl_device_cap_mask: u32,
+    pub(super) oor_arch: u8,
+    pub(super) _pad0: [u8; 7],
+    pub(super) cl_pdb_properties: u64,
+    pub(super) chipset: u32,
+    pub(super) gpu_behind_bridge: u8,
+    pub(super) flr_supported: u8,
+    pub(super) b64b_bar0_supported: u8,
+    pub(super) mnoc_available: u8,
+    pub(super) chipset_l1ss_enable: u32,
+    pub(super) upstream_l0s_unsupported: u8,
+    pub(super) upstream_l1_unsupported: u8,
+    pub(super) upstream_l1_por_supported: u8,
+    pub(super) upstream_l1_por_mobile_only: u8,
+    pub(super) system_has_mux: u8,
+    pub(super) upstream_address_valid: u8,
+    pub(super) fhb_bus_info: BusInfo,
+    pub(super) chipset_id_info: BusInfo,
+    pub(super) _pad1: [u8; 2],
+    /// `ACPI_METHOD_DATA`, left zero: nova passes no ACPI data.
+    pub(super) acpi_method_data: [u32; 0x2a4 / 4],
+    pub(super) hypervisor_type: u32,
+    pub(super) is_passthru: u8,
+    pub(super) _pad2: [u8; 7],
+    pub(super) sys_timer_offset_ns: u64,
+    /// `GSP_VF_INFO`, left zero: no SR-IOV.
+    pub(super) gsp_vf_info: [u64; 0x28 / 8],
+    pub(super) is_primary: u8,
+    pub(super) is_grid_build: u8,
+    pub(super) _pad3: [u8; 2],
+    pub(super) pcie_config_reg_link_cap: u32,
+    pub(super) grid_build_csp: u32,
+    pub(super) preserve_video_memory_allocations: u8,
+    pub(super) tdr_event_supported: u8,
+    pub(super) feature_stretch_vblank_capable: u8,
+    pub(super) enable_dynamic_granularity_page_arrays: u8,
+    pub(super) clock_boost_supported: u8,
+    pub(super) route_disp_intrs_to_cpu: u8,
+    pub(super) _pad4: [u8; 6],
+    pub(super) host_page_size: u64,
+}
+static_assert!(size_of::<GspSystemInfo>() == 0x3a0);
+static_assert!(offset_of!(GspSystemInfo, pci_config_mirror_base) == 0x50);
+static_assert!(offset_of!(GspSystemInfo, pci_device_id) == 0x58);
+static_assert!(offset_of!(GspSystemInfo, oor_arch) == 0x68);
+static_assert!(offset_of!(GspSystemInfo, chipset) == 0x78);
+static_assert!(offset_of!(GspSystemInfo, chipset_l1ss_enable) == 0x80);
+static_assert!(offset_of!(GspSystemInfo, fhb_bus_info) == 0x8a);
+static_assert!(offset_of!(GspSystemInfo, chipset_id_info) == 0x94);
+static_assert!(offset_of!(GspSystemInfo, acpi_method_data) == 0xa0);
+static_assert!(offset_of!(GspSystemInfo, hypervisor_type) == 0x344);
+static_assert!(offset_of!(GspSystemInfo, sys_timer_offset_ns) == 0x350);
+static_assert!(offset_of!(GspSystemInfo, gsp_vf_info) == 0x358);
+static_assert!(offset_of!(GspSystemInfo, is_primary) == 0x380);
+static_assert!(offset_of!(GspSystemInfo, pcie_config_reg_link_cap) == 0x384);
+static_assert!(offset_of!(GspSystemInfo, grid_build_csp) == 0x388);
+static_assert!(offset_of!(GspSystemInfo, host_page_size) == 0x398);
+
+impl GspSystemInfo {
+    /// Builds the payload from the version-neutral description.
+    pub(super) fn new(s: &SystemInfo) -> Self {
+        Self {
+            gpu_phys_addr: s.bar0_addr,
+            gpu_phys_fb_addr: s.bar1_addr,
+            gpu_phys_inst_addr: s.bar3_addr,
+            gpu_phys_io_addr: 0,
+            nv_domain_bus_device_func: s.bus_device_function,
+            sim_access_buf_phys_addr: 0,
+            notify_op_shared_surface_phys_addr: 0,
+            pcie_atomics_op_mask: 0,
+            console_mem_size: 0,
+            max_user_va: s.max_user_va,
+            pci_config_mirror_base: s.config_mirror_base,
+            pci_config_mirror_size: s.config_mirror_size,
+            pci_device_id: (u32::from(s.device_id) << 16) | u32::from(s.vendor_id),
+            pci_sub_device_id: (u32::from(s.subsystem_id) << 16) | u32::from(s.subsystem_vendor_id),
+            pci_revision_id: u32::from(s.revision_id),
+            pcie_atomics_cpl_device_cap_mask: 0,
+            oor_arch: 0,
+            _pad0: [0; 7],
+            cl_pdb_properties: 0,
+            chipset: 0,
+            gpu_behind_bridge: 0,
+            flr_supported: 0,
+            b64b_bar0_supported: 0,
+            mnoc_available: 0,
+            chipset_l1ss_enable: 0,
+            upstream_l0s_unsupported: 0,
+            upstream_l1_unsupported: 0,
+            upstream_l1_por_supported: 0,
+            upstream_l1_por_mobile_only: 0,
+            system_has_mux: 0,
+            upstream_address_valid: 0,
+            fhb_bus_info: BusInfo::default(),
+            chipset_id_info: BusInfo::default(),
+            _pad1: [0; 2],
+            acpi_method_data: [0; 0x2a4 / 4],
+            hypervisor_type: 0,
+            is_passthru: 0,
+            _pad2: [0; 7],
+            sys_timer_offset_ns: 0,
+            gsp_vf_info: [0; 5],
+            is_primary: u8::from(s.is_primary),
+            is_grid_build: 0,
+            _pad3: [0; 2],
+            pcie_config_reg_link_cap: 0,
+            grid_build_csp: 0,
+            preserve_video_memory_allocations: 0,
+            tdr_event_supported: 0,
+            feature_stretch_vblank_capable: 0,
+            enable_dynamic_granularity_page_arrays: 0,
+            clock_boost_supported: 0,
+            route_disp_intrs_to_cpu: 0,
+            _pad4: [0; 6],
+            host_page_size: s.host_page_size,
+        }
+    }
+}
+
+/// `NV2080_CTRL_CMD_FB_GET_FB_REGION_FB_REGION_INFO`
+/// (`src/common/sdk/nvidia/inc/ctrl/ctrl2080/ctrl2080fb.h`).
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+pub(super) struct FbRegionInfo {
+    pub(super) base: u64,
+    pub(super) limit: u64,
+    pub(super) reserved: u64,
+    pub(super) performance: u32,
+    pub(super) support_compressed: u8,
+    pub(super) support_iso: u8,
+    pub(super) protected: u8,
+    pub(super) black_list: [u8; 17],
+}
+static_assert!(size_of::<FbRegionInfo>() == 0x30);
+static_assert!(offset_of!(FbRegionInfo, performance) == 0x18);
+static_assert!(offset_of!(FbRegionInfo, protected) == 0x1e);
+
+/// The number of FB regions `NV2080_CTRL_CMD_FB_GET_FB_REGION_INFO_PARAMS` has room for.
+pub(super) const MAX_FB_REGIONS: usize = 16;
+
+/// The fields nova reads of `GspStaticConfigInfo_t` (the reply to `GET_GSP_STATIC_INFO`); the
+/// rest is kept opaque.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub(super) struct GspStaticConfigInfo {
+    /// `grCapsBits`, `gidInfo`, `SKUInfo`.
+    pub(super) _head: [u8; 0x158],
+    /// `fbRegionInfoParams.numFBRegions`.
+    pub(super) num_fb_regions: u32,
+    pub(super) _pad0: u32,
+    /// `fbRegionInfoParams.fbRegion`.
+    pub(super) fb_regions: [FbRegionInfo; MAX_FB_REGIONS],
+    /// `sriovCaps` to `poisonFuseEnabled`.
+    pub(super) _mid: [u8; 0x4c8 - 0x460],
+    /// `fb_length`: the size of VRAM in bytes.
+    pub(super) fb_length: u64,
+    pub(super) fbio_mask: u64,
+    pub(super) fb_bus_width: u32,
+    pub(super) fb_ram_type: u32,
+    pub(super) fbp_mask: u64,
+    pub(super) l2_cache_size: u32,
+    /// `gpuNameString`, NUL-terminated.
+    pub(super) gpu_name: [u8; 64],
+    /// `gpuShortNameString`, NUL-terminated.
+    pub(super) gpu_short_name: [u8; 64],
+    /// `gpuNameString_Unicode` to the end.
+    pub(super) _tail: [u8; 0x678 - 0x56c],
+}
+static_assert!(size_of::<GspStaticConfigInfo>() == 0x678);
+static_assert!(offset_of!(GspStaticConfigInfo, fb_regions) == 0x160);
+static_assert!(offset_of!(GspStaticConfigInfo, fb_length) == 0x4c8);
+static_assert!(offset_of!(GspStaticConfigInfo, fb_bus_width) == 0x4d8);
+static_assert!(offset_of!(GspStaticConfigInfo, gpu_name) == 0x4ec);
+static_assert!(offset_of!(GspStaticConfigInfo, gpu_short_name) == 0x52c);
+
+impl FbRegionInfo {
+    /// Converts to the version-neutral form.
+    pub(super) fn to_neutral(self) -> FbRegion {
+        FbRegion {
+            base: self.base,
+            limit: self.limit,
+            reserved: self.reserved,
+            performance: self.performance,
+            compressible: self.support_compressed != 0,
+            iso: self.support_iso != 0,
+            protected: self.protected != 0,
+        }
+    }
+}
+
+// --- Payloads of `src/nvidia/generated/g_rpc-structures.h` ---
+
+/// `PACKED_REGISTRY_TABLE` header (`src/nvidia/generated/g_os_nvoc.h`); entries and names
+/// follow.
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+pub(super) struct PackedRegistryTable {
+    pub(super) size: u32,
+    pub(super) num_entries: u32,
+}
+static_assert!(size_of::<PackedRegistryTable>() == 8);
+
+/// `PACKED_REGISTRY_ENTRY`.
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+pub(super) struct PackedRegistryEntry {
+    pub(super) name_offset: u32,
+    pub(super) kind: u8,
+    pub(super) _pad: [u8; 3],
+    pub(super) data: u32,
+    pub(super) length: u32,
+}
+static_assert!(size_of::<PackedRegistryEntry>() == 0x10);
+
+/// `REGISTRY_TABLE_ENTRY_TYPE_DWORD`.
+pub(super) const REGISTRY_TYPE_DWORD: u8 = 1;
+
+/// `rpc_unloading_guest_driver_v1F_07`.
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+pub(super) struct UnloadingGuestDriver {
+    pub(super) in_pm_transition: u8,
+    pub(super) gc6_entering: u8,
+    pub(super) _pad: [u8; 2],
+    pub(super) new_level: u32,
+}
+static_assert!(size_of::<UnloadingGuestDriver>() == 8);
+
+impl UnloadingGuestDriver {
+    /// Builds the payload from the version-neutral parameters.
+    pub(super) fn new(p: &UnloadParams) -> Self {
+        Self {
+            in_pm_transition: u8::from(p.in_pm_transition),
+            gc6_entering: u8::from(p.gc6_entering),
+            _pad: [0; 2],
+            new_level: p.new_level,
+        }
+    }
+}
+
+/// `rpc_run_cpu_sequencer_v17_00` up to the command buffer, which follows it.
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+pub(super) struct RunCpuSequencer {
+    pub(super) buffer_size_dword: u32,
+    pub(super) cmd_index: u32,
+    pub(super) reg_save_area: [u32; 8],
+}
+static_assert!(size_of::<RunCpuSequencer>() == 0x28);
+
+/// `GSP_SEQ_BUF_OPCODE_*` values (`src/nvidia/arch/nvalloc/common/inc/rmgspseq.h`, which also
+/// defines the `GSP_SEQ_BUF_PAYLOAD_*` operand layouts).
+pub(super) mod seq_op {
+    pub(in super::super) const REG_WRITE: u32 = 0;
+    pub(in super::super) const REG_MODIFY: u32 = 1;
+    pub(in super::super) const REG_POLL: u32 = 2;
+    pub(in super::super) const DELAY_US: u32 = 3;
+    pub(in super::super) const REG_STORE: u32 = 4;
+    pub(in super::super) const CORE_RESET: u32 = 5;
+    pub(in super::super) const CORE_START: u32 = 6;
+    pub(in super::super) const CORE_WAIT_FOR_HALT: u32 = 7;
+    pub(in super::super) const CORE_RESUME: u32 = 8;
+}
+
+/// `rpc_os_error_log_v17_00`.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub(super) struct OsErrorLog {
+    pub(super) except_type: u32,
+    pub(super) runlist_id: u32,
+    pub(super) chid: u32,
+    pub(super) err_string: [u8; 0x100],
+    pub(super) preemptive_removal_previous_xid: u32,
+}
+static_assert!(size_of::<OsErrorLog>() == 0x110);
+
+/// `rpc_ucode_libos_print_v1E_08` up to the text, which follows it.
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+pub(super) struct LibosPrint {
+    pub(super) ucode_eng_desc: u32,
+    pub(super) libos_print_buf_size: u32,
+}
+static_assert!(size_of::<LibosPrint>() == 8);
+
+/// `rpc_post_event_v17_00` up to the event data, which follows it at offset 0x1d.
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+pub(super) struct PostEvent {
+    pub(super) h_client: u32,
+    pub(super) h_event: u32,
+    pub(super) notify_index: u32,
+    pub(super) data: u32,
+    pub(super) info16: u16,
+    pub(super) _pad0: u16,
+    pub(super) status: u32,
+    pub(super) event_data_size: u32,
+    pub(super) notify_list: u8,
+    pub(super) _pad1: [u8; 3],
+}
+static_assert!(size_of::<PostEvent>() == 0x20);
+static_assert!(offset_of!(PostEvent, status) == 0x14);
+static_assert!(offset_of!(PostEvent, notify_list) == 0x1c);
+
+/// `rpc_rc_triggered_v17_02` up to the RC journal, which follows it.
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+pub(super) struct RcTriggeredMsg {
+    pub(super) nv2080_engine_type: u32,
+    pub(super) chid: u32,
+    pub(super) gfid: u32,
+    pub(super) except_level: u32,
+    pub(super) except_type: u32,
+    pub(super) scope: u32,
+    pub(super) partition_attribution_id: u16,
+    pub(super) _pad0: u16,
+    pub(super) mmu_fault_addr_lo: u32,
+    pub(super) mmu_fault_addr_hi: u32,
+    pub(super) mmu_fault_type: u32,
+    pub(super) callback_needed: u8,
+    pub(super) _pad1: [u8; 3],
+    pub(super) rc_journal_buffer_size: u32,
+}
+static_assert!(size_of::<RcTriggeredMsg>() == 0x30);
+static_assert!(offset_of!(RcTriggeredMsg, mmu_fault_addr_lo) == 0x1c);
+static_assert!(offset_of!(RcTriggeredMsg, rc_journal_buffer_size) == 0x2c);
+
+impl RcTriggeredMsg {
+    /// Converts to the version-neutral form.
+    pub(super) fn to_neutral(self) -> RcTriggered {
+        RcTriggered {
+            engine_type: self.nv2080_engine_type,
+            chid: self.chid,
+            except_type: self.except_type,
+            except_level: self.except_level,
+            mmu_fault_addr: (u64::from(self.mmu_fault_addr_hi) << 32)
+                | u64::from(self.mmu_fault_addr_lo),
+        }
+    }
+}
+
+plain_old_data!(
+    GspFwWprMeta,
+    LibosMemoryRegionInitArgument,
+    MessageQueueInitArguments,
+    GspSrInitArguments,
+    GspArgumentsCached,
+    MsgqTxHeader,
+    MsgQueueElementHeader,
+    RpcHeader,
+    BusInfo,
+    GspSystemInfo,
+    FbRegionInfo,
+    GspStaticConfigInfo,
+    PackedRegistryTable,
+    PackedRegistryEntry,
+    UnloadingGuestDriver,
+    RunCpuSequencer,
+    OsErrorLog,
+    LibosPrint,
+    PostEvent,
+    RcTriggeredMsg,
+);
+
+/// Returns the size of the payload of `PostEvent` as GSP-RM lays it out: the event data starts
+/// right after `bNotifyList`, at offset 0x1d.
+pub(super) const POST_EVENT_DATA_OFFSET: usize = 0x1d;
