@@ -38,7 +38,8 @@ use kernel::{
     device,
     dma::Coherent,
     firmware::Firmware,
-    io::{poll::read_poll_timeout, register::WithBase, Io},
+    fmt,
+    io::{poll::read_poll_timeout, Io},
     pci,
     prelude::*,
     time::Delta,
@@ -53,12 +54,11 @@ use crate::{
     gsp::{
         self,
         boot::{GspFwImage, GspMemory},
-        fw::{Abi, Function, StaticInfo, SystemInfo, UnloadParams},
-        queue::{self, Received},
+        fw::{Abi, Function, StaticInfo, UnloadParams},
+        queue::{self, QueueError, Received},
         rpc::{self, Incoming},
     },
     interface::GspInfo,
-    regs as core_regs,
     vbios::{FwsecCommand, Vbios},
 };
 
@@ -79,10 +79,6 @@ const SUSPEND_TIMEOUT: Delta = Delta::from_secs(2);
 /// suspended (open-gpu-kernel-modules `libos_interface.h`; upstream nova-core `gsp/boot.rs`).
 const MAILBOX0_SUSPENDED: u32 = 1 << 31;
 
-/// Base and size of the window in BAR0 that mirrors PCI configuration space on Turing to Ada
-/// (`NV_PCFG` at 0x088000; upstream nova-core `gpu/hal/tu102.rs`).
-const PCI_CONFIG_MIRROR: (u32, u32) = (0x0008_8000, 0x1000);
-
 /// The largest user virtual address GSP-RM is told a client may use (upstream nova-core
 /// `gsp/fw/commands.rs`: 128 TiB less a page).
 const MAX_USER_VA: u64 = (1 << 47) - 4096;
@@ -94,12 +90,6 @@ const REGISTRY: [(&str, u32); 3] = [
     ("RMForcePcieConfigSave", 1),
     ("RMDevidCheckIgnore", 1),
 ];
-
-/// The PCI BARs GSP-RM is told about: registers, the FB aperture and the instance memory
-/// aperture.
-const BAR_REGS: u32 = 0;
-const BAR_FB: u32 = 1;
-const BAR_INST: u32 = 3;
 
 /// Returns whether nova boots GSP-RM on `chipset`.
 fn boots_gsp(chipset: Chipset) -> bool {
@@ -113,17 +103,16 @@ fn boots_gsp(chipset: Chipset) -> bool {
     }
 }
 
-/// Requests firmware `file` of `chipset`; the probe-time check already named a missing file.
+/// Requests and checks firmware `file` of `chipset`, with one log line if it is missing or
+/// corrupt.
 fn request(dev: &device::Device, chipset: Chipset, file: FwFile) -> Result<Firmware> {
-    let name = firmware::path(chipset, file)?;
-    Firmware::request_nowarn(&name, dev).inspect_err(|_| {
-        dev_err!(dev, "firmware file {} disappeared\n", file.name());
-    })
+    firmware::request_checked(dev, chipset, file)
 }
 
 /// The engines a boot step uses.
 struct Hw<'a> {
     dev: &'a device::Device<device::Bound>,
+    chipset: Chipset,
     bar: Bar0<'a>,
     gsp: Falcon<'a, Gsp>,
     sec2: Falcon<'a, Sec2>,
@@ -151,6 +140,7 @@ impl<'a> Hw<'a> {
         };
         Ok(Self {
             dev,
+            chipset,
             bar,
             gsp,
             sec2,
@@ -191,6 +181,37 @@ fn split(addr: u64) -> (u32, u32) {
     (addr as u32, (addr >> 32) as u32)
 }
 
+/// Why no message arrived from GSP-RM.
+#[derive(Clone, Copy, Debug)]
+enum NoMessage {
+    /// Nothing came in time.
+    Timeout,
+    /// The status queue holds something that is not a valid message.
+    Queue(QueueError),
+    /// Another error (memory allocation).
+    Kernel(Error),
+}
+
+impl NoMessage {
+    fn to_error(self) -> Error {
+        match self {
+            Self::Timeout => ETIMEDOUT,
+            Self::Queue(e) => e.into(),
+            Self::Kernel(e) => e,
+        }
+    }
+}
+
+impl fmt::Display for NoMessage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Timeout => f.write_str("no message in time"),
+            Self::Queue(e) => f.write_fmt(fmt!("message queue error {:?}", e)),
+            Self::Kernel(e) => f.write_fmt(fmt!("error {}", e.to_errno())),
+        }
+    }
+}
+
 /// What stops GSP-RM and lowers WPR2, prepared before anything is started.
 struct Teardown {
     fwsec_sb: FwsecLoad,
@@ -210,20 +231,27 @@ struct GspRm {
 
 impl GspRm {
     /// Takes the next message off the status queue, waiting up to `timeout`. Logs queue errors.
-    fn receive(&mut self, dev: &device::Device, timeout: Delta) -> Result<Received> {
+    fn receive(&mut self, timeout: Delta) -> Result<Received, NoMessage> {
         let q = &mut self.mem.queues;
-        read_poll_timeout(
+        let mut queue_error = None;
+        let polled = read_poll_timeout(
             || {
                 q.receive().map_err(|e| {
-                    rpc::log_queue_error(dev, &e);
+                    queue_error = Some(e);
                     Error::from(e)
                 })
             },
             |r: &Option<Received>| r.is_some(),
             Delta::from_micros(100),
             timeout,
-        )?
-        .ok_or(ETIMEDOUT)
+        );
+        match (polled, queue_error) {
+            (Ok(Some(msg)), _) => Ok(msg),
+            (_, Some(e)) => Err(NoMessage::Queue(e)),
+            (Ok(None), None) => Err(NoMessage::Timeout),
+            (Err(e), None) if e == ETIMEDOUT => Err(NoMessage::Timeout),
+            (Err(e), None) => Err(NoMessage::Kernel(e)),
+        }
     }
 
     /// Sends `function` with `payload`, rings the doorbell and returns the sequence number.
@@ -238,8 +266,9 @@ impl GspRm {
     fn reply(&mut self, dev: &device::Device, function: Function) -> Result<Received> {
         let want = self.abi.function(function);
         loop {
-            let msg = self.receive(dev, RM_TIMEOUT).inspect_err(|e| {
-                dev_err!(dev, "GSP-RM did not answer {:?} ({:?})\n", function, e);
+            let msg = self.receive(RM_TIMEOUT).map_err(|why| {
+                dev_err!(dev, "GSP-RM did not answer {:?}: {}\n", function, why);
+                why.to_error()
             })?;
             match rpc::sort(self.abi, msg)? {
                 Incoming::Event(event) => rpc::log_event(dev, &event),
@@ -318,10 +347,7 @@ impl GspRm {
         hw.run(&hw.sec2, booter_load, "booter_load", lo, Some(hi))?;
         self.started = true;
 
-        hw.bar.write(
-            WithBase::of::<Gsp>(),
-            core_regs::NV_PFALCON_FALCON_OS::zeroed().with_value(app_version),
-        );
+        hw.gsp.write_os_version(app_version);
         read_poll_timeout(
             || Ok(hw.gsp.is_riscv_active()),
             |active| *active,
@@ -340,22 +366,7 @@ impl GspRm {
         app_version: u32,
     ) -> Result<KBox<StaticInfo>> {
         let dev = hw.dev;
-        let info = SystemInfo {
-            bar0_addr: pdev.resource_start(BAR_REGS)?,
-            bar1_addr: pdev.resource_start(BAR_FB)?,
-            bar3_addr: pdev.resource_start(BAR_INST)?,
-            bus_device_function: u64::from(pdev.dev_id()),
-            vendor_id: pdev.vendor_id().as_raw(),
-            device_id: pdev.device_id(),
-            subsystem_vendor_id: pdev.subsystem_vendor_id(),
-            subsystem_id: pdev.subsystem_device_id(),
-            revision_id: pdev.revision_id(),
-            config_mirror_base: PCI_CONFIG_MIRROR.0,
-            config_mirror_size: PCI_CONFIG_MIRROR.1,
-            max_user_va: MAX_USER_VA,
-            host_page_size: kernel::page::PAGE_SIZE as u64,
-            is_primary: false,
-        };
+        let info = gsp::system_info(pdev, hw.chipset.arch(), MAX_USER_VA)?;
         let payload = self.abi.system_info(&info)?;
         self.send(hw.bar, Function::SetSystemInfo, &payload)?;
         let payload = self.abi.registry(&REGISTRY)?;
@@ -371,14 +382,19 @@ impl GspRm {
             saved: [0; 8],
         };
         loop {
-            let msg = self.receive(dev, RM_TIMEOUT).inspect_err(|e| {
-                dev_err!(dev, "GSP-RM did not finish initialising ({:?})\n", e);
+            let msg = self.receive(RM_TIMEOUT).map_err(|why| {
+                dev_err!(dev, "GSP-RM did not finish initialising: {}\n", why);
+                why.to_error()
             })?;
             match rpc::sort(self.abi, msg)? {
                 Incoming::InitDone => break,
                 Incoming::Sequencer(payload) => {
                     rpc::run_sequencer(self.abi, &payload, &mut seq).inspect_err(|e| {
-                        dev_err!(dev, "GSP-RM's CPU sequence failed ({:?})\n", e);
+                        dev_err!(
+                            dev,
+                            "GSP-RM's CPU sequence failed (error {})\n",
+                            e.to_errno()
+                        );
                     })?;
                 }
                 Incoming::Event(event) => rpc::log_event(dev, &event),
@@ -406,10 +422,11 @@ impl GspRm {
             let q = &mut self.mem.queues;
             read_poll_timeout(
                 || {
-                    q.receive_large(&mut partial, size).map_err(|e| {
-                        rpc::log_queue_error(dev, &e);
-                        Error::from(e)
-                    })
+                    q.receive_large(&mut partial, size)
+                        .inspect_err(|e| {
+                            rpc::log_queue_error(dev, e);
+                        })
+                        .map_err(Error::from)
                 },
                 |r: &Option<Received>| r.is_some(),
                 Delta::from_micros(100),
@@ -420,7 +437,7 @@ impl GspRm {
         let info = self.abi.static_info(&reply.payload).inspect_err(|e| {
             dev_err!(
                 dev,
-                "GSP-RM's static information does not decode ({:?})\n",
+                "GSP-RM's static information does not decode: {:?}\n",
                 e
             );
         })?;
@@ -502,6 +519,16 @@ pub(crate) struct GpuState {
 }
 
 impl GpuState {
+    /// Returns the firmware files [`GpuState::boot`] loads and checks itself on `chipset`, which
+    /// the probe-time check of the files can leave out.
+    pub(crate) fn loads(chipset: Chipset) -> &'static [FwFile] {
+        if boots_gsp(chipset) {
+            &[FwFile::Gsp]
+        } else {
+            &[]
+        }
+    }
+
     /// Boots GSP-RM on the GPU, where nova does that, and returns the state to stop it with and
     /// what GSP-RM reported. On other chips logs why not and returns an idle state.
     ///
@@ -652,8 +679,8 @@ impl GpuState {
                 .inspect_err(|e| {
                     dev_err!(
                         dev,
-                        "stopping GSP-RM failed ({:?}); the GPU needs a reset\n",
-                        e
+                        "stopping GSP-RM failed (error {}); the GPU needs a reset\n",
+                        e.to_errno()
                     )
                 })
                 .is_ok();

@@ -87,7 +87,12 @@ impl pci::Driver for NovaCoreDriver {
 
             let bar = pdev.iomap_region_sized::<BAR0_SIZE>(0, c"nova-core/bar0")?;
             let spec = Spec::read(pdev.as_ref(), &bar)?;
-            firmware::check_files(pdev.as_ref(), spec.chipset())?;
+            // GSP boot loads the GSP-RM image itself, once: it is large.
+            firmware::check_files(
+                pdev.as_ref(),
+                spec.chipset(),
+                GpuState::loads(spec.chipset()),
+            )?;
             let vbios = Vbios::read(pdev.as_ref(), &bar, spec.chipset())?;
             let bar1_size = pdev.resource_len(BAR1)?;
 

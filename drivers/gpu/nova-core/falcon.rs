@@ -418,8 +418,10 @@ impl<'a, E: FalconEngine> Falcon<'a, E> {
         let plan = LoadPlan::new(bytes.len(), sections, self.mem).map_err(|e| {
             dev_err!(
                 self.dev,
-                "{} falcon: cannot load image ({:?}): {:?}\n",
+                "{} falcon (IMEM {:#x}, DMEM {:#x} bytes): cannot load image ({:?}): {:?}\n",
                 E::NAME,
+                self.mem.imem,
+                self.mem.dmem,
                 sections,
                 e
             );
@@ -606,6 +608,16 @@ impl<'a, E: FalconEngine> Falcon<'a, E> {
             dev_err!(self.dev, "{} falcon did not halt\n", E::NAME);
         })?;
         Ok(self.read_mailboxes())
+    }
+
+    /// Writes an application version into the falcon's OS register, where firmware that runs
+    /// later finds it (upstream nova-core `gsp/boot.rs` writes the GSP RISC-V bootloader's
+    /// application version to the GSP falcon's OS register before it runs booter).
+    pub(crate) fn write_os_version(&self, version: u32) {
+        self.bar.write(
+            WithBase::of::<E>(),
+            regs::NV_PFALCON_FALCON_OS::zeroed().with_value(version),
+        );
     }
 
     /// Returns whether the engine's RISC-V core is active.

@@ -224,7 +224,7 @@ pub(crate) fn validate(file: FwFile, chipset: Chipset, data: &[u8]) -> Result<()
 }
 
 /// Returns the path of `file` for `chipset`, relative to the firmware directory.
-pub(crate) fn path(chipset: Chipset, file: FwFile) -> Result<CString> {
+fn path(chipset: Chipset, file: FwFile) -> Result<CString> {
     CString::try_from_fmt(fmt!(
         "nvidia/{}/gsp/{}-{}.bin",
         chipset.name(),
@@ -233,37 +233,50 @@ pub(crate) fn path(chipset: Chipset, file: FwFile) -> Result<CString> {
     ))
 }
 
-/// Loads every firmware file `chipset` needs and checks it.
+/// Loads firmware `file` of `chipset` and checks it.
 ///
 /// A missing file fails with `ENOENT` and a corrupt one with `EINVAL`, each after one log line
 /// that names the file (and, for a missing one, the package that ships it).
-pub(crate) fn check_files(dev: &device::Device, chipset: Chipset) -> Result {
-    for &file in FwFile::required(chipset) {
-        let name = path(chipset, file)?;
-        let fw = match Firmware::request_nowarn(&name, dev) {
-            Ok(fw) => fw,
-            Err(e) => {
-                dev_err!(
-                    dev,
-                    "missing firmware file {} (error {}): install package {} (GSP-RM {})\n",
-                    name.to_str().unwrap_or("?"),
-                    e.to_errno(),
-                    PACKAGE,
-                    VERSION
-                );
-                return Err(if e == ENOMEM { ENOMEM } else { ENOENT });
-            }
-        };
-        validate(file, chipset, fw.data()).map_err(|why| {
+pub(crate) fn request_checked(
+    dev: &device::Device,
+    chipset: Chipset,
+    file: FwFile,
+) -> Result<Firmware> {
+    let name = path(chipset, file)?;
+    let fw = match Firmware::request_nowarn(&name, dev) {
+        Ok(fw) => fw,
+        Err(e) => {
             dev_err!(
                 dev,
-                "corrupt firmware file {} ({} bytes): {}\n",
+                "missing firmware file {} (error {}): install package {} (GSP-RM {})\n",
                 name.to_str().unwrap_or("?"),
-                fw.size(),
-                why
+                e.to_errno(),
+                PACKAGE,
+                VERSION
             );
-            EINVAL
-        })?;
+            return Err(if e == ENOMEM { ENOMEM } else { ENOENT });
+        }
+    };
+    validate(file, chipset, fw.data()).map_err(|why| {
+        dev_err!(
+            dev,
+            "corrupt firmware file {} ({} bytes): {}\n",
+            name.to_str().unwrap_or("?"),
+            fw.size(),
+            why
+        );
+        EINVAL
+    })?;
+    Ok(fw)
+}
+
+/// Loads every firmware file `chipset` needs, except those in `later` (which the caller loads
+/// itself with [`request_checked`]), and checks it; see [`request_checked`] for the errors.
+pub(crate) fn check_files(dev: &device::Device, chipset: Chipset, later: &[FwFile]) -> Result {
+    for &file in FwFile::required(chipset) {
+        if !later.contains(&file) {
+            request_checked(dev, chipset, file)?;
+        }
     }
     Ok(())
 }

@@ -22,9 +22,9 @@ pub(crate) mod radix3;
 pub(crate) mod regs;
 pub(crate) mod rpc;
 
-use kernel::{device, prelude::*};
+use kernel::{device, page::PAGE_SIZE, pci, prelude::*};
 
-use crate::firmware::gsp::GspImage;
+use crate::{firmware::gsp::GspImage, gpu::Architecture};
 
 /// Selects the ABI of the GSP-RM release in `image`, or fails with `ENOTSUPP` after one log line
 /// naming the release if nova does not speak its ABI.
@@ -36,5 +36,46 @@ pub(crate) fn abi_of(dev: &device::Device, image: &GspImage<'_>) -> Result<fw::A
             core::str::from_utf8(image.version).unwrap_or("<not UTF-8>")
         );
         ENOTSUPP
+    })
+}
+
+/// Returns where BAR0 mirrors the PCI configuration space on `arch`, as (offset, size): 0x88000
+/// up to Ada (nouveau `subdev/pci/gp100.c`), `NV_EP_PCFGM` at 0x92000 from Hopper on (nouveau
+/// `subdev/pci/gh100.c`, `nvhw/ref/gh100/dev_xtl_ep_pri.h`).
+pub(crate) fn config_mirror(arch: Architecture) -> (u32, u32) {
+    match arch {
+        Architecture::Turing | Architecture::Ampere | Architecture::Ada => (0x88000, 0x1000),
+        Architecture::Hopper | Architecture::BlackwellGB10x | Architecture::BlackwellGB20x => {
+            (0x92000, 0x1000)
+        }
+    }
+}
+
+/// Describes `pdev` for `GSP_SET_SYSTEM_INFO` (the fields nouveau's `r535_gsp_set_system_info`
+/// fills): the bus addresses of BAR0, BAR1 and BAR3, the IDs, the bus position and the
+/// configuration space mirror. `max_user_va` is the top of user address space (`TASK_SIZE`),
+/// which the caller knows.
+pub(crate) fn system_info(
+    pdev: &pci::Device,
+    arch: Architecture,
+    max_user_va: u64,
+) -> Result<fw::SystemInfo> {
+    let (config_mirror_base, config_mirror_size) = config_mirror(arch);
+    Ok(fw::SystemInfo {
+        bar0_addr: pdev.resource_start(0)?,
+        bar1_addr: pdev.resource_start(1)?,
+        bar3_addr: pdev.resource_start(3)?,
+        bus_device_function: u64::from(pdev.dev_id()),
+        vendor_id: pdev.vendor_id().as_raw(),
+        device_id: pdev.device_id(),
+        subsystem_vendor_id: pdev.subsystem_vendor_id(),
+        subsystem_id: pdev.subsystem_device_id(),
+        revision_id: pdev.revision_id(),
+        config_mirror_base,
+        config_mirror_size,
+        max_user_va,
+        host_page_size: PAGE_SIZE as u64,
+        // Whether the GPU is the boot display is not detected yet.
+        is_primary: false,
     })
 }

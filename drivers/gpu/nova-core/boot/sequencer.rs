@@ -9,7 +9,7 @@
 
 use kernel::{
     device,
-    io::{poll::read_poll_timeout, register::WithBase, Io},
+    io::{poll::read_poll_timeout, Io},
     prelude::*,
     time::{delay::fsleep, Delta},
 };
@@ -19,7 +19,6 @@ use crate::{
     driver::Bar0,
     falcon::{gsp::Gsp, sec2::Sec2, Falcon},
     gsp::{fw::SeqOp, rpc::SequencerExecutor},
-    regs as core_regs,
 };
 
 /// How long a register poll may take when GSP-RM gives no timeout (upstream nova-core
@@ -85,10 +84,7 @@ impl Sequencer<'_> {
             );
             return Err(EIO);
         }
-        self.bar.write(
-            WithBase::of::<Gsp>(),
-            core_regs::NV_PFALCON_FALCON_OS::zeroed().with_value(self.app_version),
-        );
+        self.gsp.write_os_version(self.app_version);
         if !self.gsp.is_riscv_active() {
             dev_err!(
                 self.dev,
