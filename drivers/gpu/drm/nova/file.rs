@@ -66,9 +66,9 @@ impl File {
         // cannot come from it, but never trust that across the interface.
         let len = name.len().min(req.name.len().saturating_sub(1));
         req.name.fill(0);
+        // The kernel's `c_char` is `u8` on every architecture (it builds with -funsigned-char).
         for (dst, src) in req.name.iter_mut().zip(name.iter().take(len)) {
-            // `c_char` is `i8` or `u8` depending on the architecture: copy the bits.
-            *dst = *src as _;
+            *dst = *src;
         }
         Ok(0)
     }
