@@ -52,6 +52,17 @@ CHECKPATCH_EXCEPTIONS = [
      r"EXPORT_SYMBOL:|AVOID_EXTERNS:|MACRO_ARG_REUSE:"),
 ]
 
+# The one line each GSP boot failure of boot/gsp-faults must produce.
+GSP_FAULT_LINES = {
+    "never-answer": r"nova-core \S+: GSP-RM did not finish initialising: .*(time|answer)",
+    "error-status": r"nova-core \S+: GSP-RM failed \S+ with status 0x",
+    "bad-checksum": r"nova-core \S+: GSP-RM did not finish initialising: .*[Cc]hecksum",
+    "wpr2-preset": r"nova-core \S+: WPR2 is already up .*the GPU needs a reset",
+    "fwsec-frts-error": r"nova-core \S+: FWSEC-FRTS failed with error code 0x",
+    "booter-error": r"nova-core \S+: booter_load failed with status 0x",
+    "refused-again": r"nova-guest: ok rebind-refused-again",
+}
+
 results = []  # (name, passed, detail)
 t_start = time.monotonic()
 
@@ -334,6 +345,20 @@ def boot_jobs(upstream=True):
                                      r"\(NV_PMC_BOOT_42 = 0x1c2a1000\)",
                      "pre-turing": r"nova-core .*: GPU architecture 0x14 .*predates Turing",
                      "fixed-ones-bound": r"nova-guest: 2 GPUs bound after the firmware fix"})))
+    # GSP boot failures, in one guest, each from a simulator fault switch: GSP-RM never
+    # answers, answers with an error status, sends a corrupt message; WPR2 already up (a GPU
+    # left by a crashed driver); FWSEC-FRTS and booter_load failing. Each GPU must be refused
+    # with one line naming the cause, refused the same way when bound again, and the kernel
+    # must report nothing (no leak, no lockdep or KASAN report).
+    faults = [("ad102", ["--gsp-fault", "never-answer"]),
+              ("ad102", ["--gsp-fault", "error-status"]),
+              ("ad102", ["--gsp-fault", "bad-checksum"]),
+              ("ad102", ["--fault", "wpr2-preset"]),
+              ("ga102", ["--fault", "fwsec-frts-error"]),
+              ("ga102", ["--fault", "booter-error"])]
+    jobs.append(("boot/gsp-faults",
+                 lambda: guest.boot("ad102", "gspfault", gpus=faults, name="boot-gsp-faults"),
+                 None, lambda b: log_lines("boot/gsp-faults", b, GSP_FAULT_LINES)))
     # Upstream nova-core, unmodified, on the simulated AD102 with Debian's firmware converted
     # to TLV: the simulator's fidelity check (`make compare` runs more chips, and ours too).
     if upstream:
