@@ -27,8 +27,10 @@ Environment: NOVA_CHIPS="ga102 ad102" boots only those chips.
 import concurrent.futures
 import os
 import re
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -49,6 +51,17 @@ CHECKPATCH_EXCEPTIONS = [
     ("drivers/gpu/nova-core/nova_core_exports.c",
      r"EXPORT_SYMBOL:|AVOID_EXTERNS:|MACRO_ARG_REUSE:"),
 ]
+
+# The one line each GSP boot failure of boot/gsp-faults must produce.
+GSP_FAULT_LINES = {
+    "never-answer": r"nova-core \S+: GSP-RM did not finish initialising: .*(time|answer)",
+    "error-status": r"nova-core \S+: GSP-RM failed \S+ with status 0x",
+    "bad-checksum": r"nova-core \S+: GSP-RM did not finish initialising: .*[Cc]hecksum",
+    "wpr2-preset": r"nova-core \S+: WPR2 is already up .*the GPU needs a reset",
+    "fwsec-frts-error": r"nova-core \S+: FWSEC-FRTS failed with error code 0x",
+    "booter-error": r"nova-core \S+: booter_load failed with status 0x",
+    "refused-again": r"nova-guest: ok rebind-refused-again",
+}
 
 results = []  # (name, passed, detail)
 t_start = time.monotonic()
@@ -150,17 +163,44 @@ def overlay_files(exts):
     return [f for f in out if f.endswith(exts)]
 
 
+def kernel_crate_patch(ksrc, files):
+    """The change our rust/ overlay makes to the base tree's kernel crate, as a unified diff
+    (what would be sent upstream): checkpatch judges the change, not the base tree's lines."""
+    out = []
+    for f in files:
+        base = os.path.join(ksrc, f)
+        old = base if os.path.exists(base) else "/dev/null"
+        r = subprocess.run(["diff", "-u", "--label", f"a/{f}", "--label", f"b/{f}", old,
+                            os.path.join(TOP, f)], capture_output=True, text=True)
+        out.append(r.stdout)
+    return "".join(out)
+
+
 def stage_style():
     stage("style", "rustfmt and checkpatch on the kernel sources, the installed uAPI header")
     env = guest._env()
     ksrc = env.get("NOVA_KSRC_PRISTINE", "")
-    rs = [os.path.join(TOP, f) for f in overlay_files((".rs",))]
-    ok, out, log = run([os.path.join(NOVA, "in-root.sh"), "rustfmt", "--check", "--edition",
-                        "2021", "--config-path", os.path.join(ksrc, ".rustfmt.toml"), *rs],
-                       "check-rustfmt")
+    rs = [f for f in overlay_files((".rs",))]
+    # Files of the kernel crate name their sibling modules (`mod file;`), which rustfmt
+    # follows: check ours inside a copy of the base tree's rust/ (hard links, ours on top).
+    with tempfile.TemporaryDirectory(prefix="nova-rustfmt-") as tmp:
+        ours = [f for f in rs if f.startswith("rust/")]
+        if ours:
+            subprocess.run(["cp", "-al", os.path.join(ksrc, "rust"), tmp], check=True)
+            for f in ours:
+                dst = os.path.join(tmp, f)
+                if os.path.exists(dst):
+                    os.unlink(dst)
+                os.makedirs(os.path.dirname(dst), exist_ok=True)
+                shutil.copyfile(os.path.join(TOP, f), dst)
+        paths = [os.path.join(tmp, f) if f.startswith("rust/") else os.path.join(TOP, f)
+                 for f in rs]
+        ok, out, log = run([os.path.join(NOVA, "in-root.sh"), "rustfmt", "--check", "--edition",
+                            "2021", "--config-path", os.path.join(ksrc, ".rustfmt.toml"),
+                            *paths], "check-rustfmt")
     record("style/rustfmt", ok, f"see {log}\n{tail(out)}")
-    files = [os.path.join(TOP, f) for f in overlay_files((".rs", ".c", ".h", "Kconfig",
-                                                          "Makefile"))]
+    all_files = overlay_files((".rs", ".c", ".h", "Kconfig", "Makefile"))
+    files = [os.path.join(TOP, f) for f in all_files if not f.startswith("rust/")]
     ok, out, log = run([os.path.join(NOVA, "in-root.sh"), "perl",
                         os.path.join(ksrc, "scripts", "checkpatch.pl"), "--no-tree", "--terse",
                         "--strict", "--show-types", "--ignore", "FILE_PATH_CHANGES", "-f", *files],
@@ -169,6 +209,19 @@ def stage_style():
            and not any(l.startswith(os.path.join(TOP, f) + ":") and re.search(t, l)
                        for f, t in CHECKPATCH_EXCEPTIONS)]
     record("style/checkpatch", not bad, f"see {log}\n" + "\n".join(bad[:20]))
+    crate = [f for f in all_files if f.startswith("rust/")]
+    if crate:
+        patch = os.path.join(LOGS, "kernel-crate.patch")
+        with open(patch, "w") as f:
+            f.write(kernel_crate_patch(ksrc, crate))
+        ok, out, log = run([os.path.join(NOVA, "in-root.sh"), "perl",
+                            os.path.join(ksrc, "scripts", "checkpatch.pl"), "--no-tree",
+                            "--terse", "--strict", "--show-types", "--ignore",
+                            "FILE_PATH_CHANGES,MISSING_SIGN_OFF,COMMIT_MESSAGE", patch],
+                           "check-checkpatch-kernel-crate")
+        bad = [l for l in out.splitlines() if re.search(r": (ERROR|WARNING|CHECK):", l)]
+        record("style/checkpatch-kernel-crate", not bad,
+               f"see {log} (patch {patch})\n" + "\n".join(bad[:20]))
     # The uAPI header as user space gets it: installed by headers_install, compiled with -Werror,
     # its layout and ioctl numbers asserted.
     ok, out, log = run(["bash", os.path.join(NOVA, "check-uapi.sh")], "check-uapi")
@@ -292,6 +345,20 @@ def boot_jobs(upstream=True):
                                      r"\(NV_PMC_BOOT_42 = 0x1c2a1000\)",
                      "pre-turing": r"nova-core .*: GPU architecture 0x14 .*predates Turing",
                      "fixed-ones-bound": r"nova-guest: 2 GPUs bound after the firmware fix"})))
+    # GSP boot failures, in one guest, each from a simulator fault switch: GSP-RM never
+    # answers, answers with an error status, sends a corrupt message; WPR2 already up (a GPU
+    # left by a crashed driver); FWSEC-FRTS and booter_load failing. Each GPU must be refused
+    # with one line naming the cause, refused the same way when bound again, and the kernel
+    # must report nothing (no leak, no lockdep or KASAN report).
+    faults = [("ad102", ["--gsp-fault", "never-answer"]),
+              ("ad102", ["--gsp-fault", "error-status"]),
+              ("ad102", ["--gsp-fault", "bad-checksum"]),
+              ("ad102", ["--fault", "wpr2-preset"]),
+              ("ga102", ["--fault", "fwsec-frts-error"]),
+              ("ga102", ["--fault", "booter-error"])]
+    jobs.append(("boot/gsp-faults",
+                 lambda: guest.boot("ad102", "gspfault", gpus=faults, name="boot-gsp-faults"),
+                 None, lambda b: log_lines("boot/gsp-faults", b, GSP_FAULT_LINES)))
     # Upstream nova-core, unmodified, on the simulated AD102 with Debian's firmware converted
     # to TLV: the simulator's fidelity check (`make compare` runs more chips, and ours too).
     if upstream:

@@ -47,12 +47,18 @@ extern "C" {
  *
  * NOVA_GETPARAM_PCI_DEVICE_ID
  *	The PCI device id of the board.
+ *
+ * NOVA_GETPARAM_VRAM_SIZE
+ *	Size in bytes of the GPU's memory (VRAM), as the GPU's firmware
+ *	(GSP-RM) reports it once nova-core has booted it. Fails with
+ *	-ENODEV on a GPU whose GSP nova-core does not boot yet.
  */
 #define NOVA_GETPARAM_VRAM_BAR_SIZE	0x1
 #define NOVA_GETPARAM_CHIPSET		0x2
 #define NOVA_GETPARAM_ARCHITECTURE	0x3
 #define NOVA_GETPARAM_REVISION		0x4
 #define NOVA_GETPARAM_PCI_DEVICE_ID	0x5
+#define NOVA_GETPARAM_VRAM_SIZE		0x6
 
 /**
  * struct drm_nova_getparam - query a device parameter
@@ -154,9 +160,25 @@ struct drm_nova_gem_info {
 	__u64 mmap_offset;
 };
 
+/**
+ * struct drm_nova_gpu_name - the GPU's name
+ *
+ * Used with &DRM_IOCTL_NOVA_GPU_NAME.
+ */
+struct drm_nova_gpu_name {
+	/**
+	 * @name: Out, the GPU's marketing name as its firmware (GSP-RM)
+	 * reports it, for example "NVIDIA GeForce RTX 4090": UTF-8,
+	 * NUL-terminated, the rest of the array zeroed. GSP-RM keeps the name
+	 * in 64 bytes, so it always fits.
+	 */
+	char name[64];
+};
+
 #define DRM_NOVA_GETPARAM		0x00
 #define DRM_NOVA_GEM_CREATE		0x01
 #define DRM_NOVA_GEM_INFO		0x02
+#define DRM_NOVA_GPU_NAME		0x03
 
 /**
  * DOC: nova ioctls
@@ -171,6 +193,10 @@ struct drm_nova_gem_info {
  *	Reports a GEM object's size and mmap offset; see
  *	&struct drm_nova_gem_info.
  *
+ * DRM_IOCTL_NOVA_GPU_NAME
+ *	Reports the GPU's name; see &struct drm_nova_gpu_name. Fails with
+ *	-ENODEV on a GPU whose GSP nova-core does not boot yet.
+ *
  * The ioctl numbers are enumerators rather than macros so that bindings
  * generators (such as the kernel's bindgen step for Rust) see their values.
  */
@@ -181,6 +207,8 @@ enum {
 					     struct drm_nova_gem_create),
 	DRM_IOCTL_NOVA_GEM_INFO = DRM_IOWR(DRM_COMMAND_BASE + DRM_NOVA_GEM_INFO,
 					   struct drm_nova_gem_info),
+	DRM_IOCTL_NOVA_GPU_NAME = DRM_IOR(DRM_COMMAND_BASE + DRM_NOVA_GPU_NAME,
+					  struct drm_nova_gpu_name),
 };
 
 #if defined(__cplusplus)

@@ -41,9 +41,9 @@ pub(crate) const FEAT_ATOMIC: u32 = bindings::drm_driver_feature_DRIVER_ATOMIC;
 
 /// The fixed properties of a KMS device's mode configuration.
 ///
-/// The sizes are in pixels and bound the framebuffers user space can create (`DRM_IOCTL_MODE_ADDFB2`
-/// checks them) and the modes the device reports. They are also what `DRM_IOCTL_MODE_GETRESOURCES`
-/// reports as the device's limits.
+/// The sizes are in pixels and bound the framebuffers user space can create
+/// (`DRM_IOCTL_MODE_ADDFB2` checks them) and the modes the device reports. They are also what
+/// `DRM_IOCTL_MODE_GETRESOURCES` reports as the device's limits.
 #[derive(Clone, Copy, Debug)]
 pub struct ModeConfigInfo {
     /// The smallest framebuffer width.

@@ -30,6 +30,11 @@ pub const fn drm_iow(nr: u64, size: usize) -> u64 {
     drm_ioc(IOC_WRITE, nr, size)
 }
 
+/// `_IOR('d', nr, size)`.
+pub const fn drm_ior(nr: u64, size: usize) -> u64 {
+    drm_ioc(IOC_READ, nr, size)
+}
+
 /// `struct drm_version`.
 #[repr(C)]
 #[derive(Default)]
@@ -214,6 +219,17 @@ pub const DRM_IOCTL_NOVA_GEM_CREATE: u64 = drm_iowr(
 pub const DRM_IOCTL_NOVA_GEM_INFO: u64 =
     drm_iowr(DRM_COMMAND_BASE + 0x02, std::mem::size_of::<NovaGemInfo>());
 
+/// `struct drm_nova_gpu_name`.
+#[repr(C)]
+pub struct NovaGpuName {
+    /// Out: the GPU's name, NUL-terminated, the rest zeroed.
+    pub name: [u8; 64],
+}
+
+/// `DRM_IOCTL_NOVA_GPU_NAME`.
+pub const DRM_IOCTL_NOVA_GPU_NAME: u64 =
+    drm_ior(DRM_COMMAND_BASE + 0x03, std::mem::size_of::<NovaGpuName>());
+
 /// `DRM_CLOEXEC`, a `drm_prime_handle` flag: the dma-buf fd is close-on-exec.
 pub const DRM_CLOEXEC: u32 = libc::O_CLOEXEC as u32;
 /// `DRM_RDWR`, a `drm_prime_handle` flag: the dma-buf fd may be mapped writable.
@@ -231,6 +247,8 @@ pub mod param {
     pub const REVISION: u64 = 0x4;
     /// PCI device id.
     pub const PCI_DEVICE_ID: u64 = 0x5;
+    /// VRAM size in bytes, from GSP-RM.
+    pub const VRAM_SIZE: u64 = 0x6;
 }
 
 /// The version a DRM driver reports.
@@ -336,6 +354,14 @@ impl Node {
         };
         self.gem_create_raw(&mut arg)?;
         Ok((arg.handle, arg.size))
+    }
+
+    /// `DRM_IOCTL_NOVA_GPU_NAME`: the whole 64-byte array the kernel filled in (pre-filled
+    /// with 0x5a, so that a test sees what the kernel left alone).
+    pub fn gpu_name_raw(&self) -> io::Result<[u8; 64]> {
+        let mut arg = NovaGpuName { name: [0x5a; 64] };
+        ioctl(&self.file, DRM_IOCTL_NOVA_GPU_NAME, &mut arg)?;
+        Ok(arg.name)
     }
 
     /// `DRM_IOCTL_NOVA_GEM_INFO` with a caller-built argument.
@@ -618,6 +644,8 @@ mod tests {
         // DRM_IOWR(0x40, 16 bytes).
         assert_eq!(DRM_IOCTL_NOVA_GETPARAM, 0xc010_6440);
         assert_eq!(std::mem::size_of::<NovaGetparam>(), 16);
+        // DRM_IOR(0x43, 64 bytes): the kernel only writes the name.
+        assert_eq!(DRM_IOCTL_NOVA_GPU_NAME, 0x8040_6443);
     }
 
     #[test]

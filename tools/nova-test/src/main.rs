@@ -43,6 +43,7 @@ fn param_of(key: &str) -> Option<u64> {
         "arch" => param::ARCHITECTURE,
         "revision" => param::REVISION,
         "device" => param::PCI_DEVICE_ID,
+        "vram" => param::VRAM_SIZE,
         _ => return None,
     })
 }
@@ -87,6 +88,63 @@ fn expect_errno(node: &Node, param: u64, errno: i32) -> Result<(), String> {
     }
 }
 
+/// Checks what nova-drm reports from GSP-RM: with `want_vram` 0, nova-core does not boot
+/// GSP-RM on this GPU, so the VRAM size and the name must fail with ENODEV; otherwise the
+/// VRAM size must be `want_vram` and the name an NVIDIA product name, NUL-terminated.
+fn check_gsp_info(prefix: &str, node: &Node, want_vram: u64, report: &mut Report) {
+    if want_vram == 0 {
+        report.check(
+            &format!("{prefix}getparam-vram-without-gsp"),
+            expect_errno(node, param::VRAM_SIZE, libc::ENODEV),
+        );
+        report.check(
+            &format!("{prefix}gpu-name-without-gsp"),
+            match node.gpu_name_raw() {
+                Ok(_) => Err("GPU_NAME succeeded without GSP-RM".to_owned()),
+                Err(e) if e.raw_os_error() == Some(libc::ENODEV) => Ok(()),
+                Err(e) => Err(format!("expected ENODEV, got {e}")),
+            },
+        );
+        return;
+    }
+    let got = node.getparam(param::VRAM_SIZE);
+    if let Ok(v) = &got {
+        println!(
+            "nova-test: {prefix}getparam vram = {v:#x} ({} MiB)",
+            v >> 20
+        );
+    }
+    report.check(
+        &format!("{prefix}getparam-vram"),
+        match got {
+            Ok(v) if v == want_vram => Ok(()),
+            Ok(v) => Err(format!("got {v:#x}, expected {want_vram:#x}")),
+            Err(e) => Err(e.to_string()),
+        },
+    );
+    report.check(
+        &format!("{prefix}gpu-name"),
+        node.gpu_name_raw()
+            .map_err(|e| e.to_string())
+            .and_then(|raw| {
+                let len = raw
+                    .iter()
+                    .position(|&b| b == 0)
+                    .ok_or("the name is not NUL-terminated")?;
+                if raw[len..].iter().any(|&b| b != 0) {
+                    return Err("bytes after the NUL are not zeroed".to_owned());
+                }
+                let name = std::str::from_utf8(&raw[..len]).map_err(|e| e.to_string())?;
+                println!("nova-test: {prefix}gpu name \"{name}\"");
+                if name.starts_with("NVIDIA ") && name.len() > "NVIDIA ".len() {
+                    Ok(())
+                } else {
+                    Err(format!("unexpected name {name:?}"))
+                }
+            }),
+    );
+}
+
 fn test_device(expectations: &[(String, u64, u64)], report: &mut Report) {
     let dri = Path::new(DRI);
     let render = drm::find_nodes(dri, "renderD", DRIVER);
@@ -127,6 +185,10 @@ fn test_device(expectations: &[(String, u64, u64)], report: &mut Report) {
     );
 
     for (key, p, want) in expectations {
+        if key == "vram" {
+            check_gsp_info("", node, *want, report);
+            continue;
+        }
         let got = node.getparam(*p);
         if let Ok(v) = &got {
             println!("nova-test: getparam {key} = {v:#x}");
@@ -156,9 +218,10 @@ fn test_device(expectations: &[(String, u64, u64)], report: &mut Report) {
     // the 64-bit parameter to 32 bits.
     for p in [
         0u64,
-        6,
+        7,
         0xffff,
         0x1_0000_0001,
+        0x1_0000_0006,
         0x8000_0000_0000_0002,
         u64::MAX,
     ] {
@@ -232,6 +295,10 @@ fn test_identity(groups: &[Group], report: &mut Report) {
         report.check(&format!("{label}/node"), Ok(()));
         println!("nova-test: {label}: render node {}", node.path().display());
         for (key, p, want) in exp {
+            if key == "vram" {
+                check_gsp_info(&format!("{label}/"), node, *want, report);
+                continue;
+            }
             report.check(
                 &format!("{label}/getparam-{key}"),
                 match node.getparam(*p) {

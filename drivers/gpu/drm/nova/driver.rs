@@ -107,5 +107,6 @@ impl drm::Driver for NovaDriver {
         (NOVA_GETPARAM, drm_nova_getparam, ioctl::RENDER_ALLOW, File::get_param),
         (NOVA_GEM_CREATE, drm_nova_gem_create, ioctl::RENDER_ALLOW, File::gem_create),
         (NOVA_GEM_INFO, drm_nova_gem_info, ioctl::RENDER_ALLOW, File::gem_info),
+        (NOVA_GPU_NAME, drm_nova_gpu_name, ioctl::RENDER_ALLOW, File::gpu_name),
     }
 }

@@ -42,10 +42,34 @@ impl File {
             p if p == u64::from(uapi::NOVA_GETPARAM_ARCHITECTURE) => spec.arch().as_raw().into(),
             p if p == u64::from(uapi::NOVA_GETPARAM_REVISION) => spec.revision().as_raw().into(),
             p if p == u64::from(uapi::NOVA_GETPARAM_PCI_DEVICE_ID) => info.pci_device_id().into(),
+            // Only known once nova-core has booted GSP-RM.
+            p if p == u64::from(uapi::NOVA_GETPARAM_VRAM_SIZE) => {
+                info.gsp().ok_or(ENODEV)?.vram_size()
+            }
             _ => return Err(EINVAL),
         };
 
         getparam.value = value;
+        Ok(0)
+    }
+
+    /// `DRM_IOCTL_NOVA_GPU_NAME`: reports the GPU's name as GSP-RM gave it, NUL-terminated.
+    pub(crate) fn gpu_name(
+        dev: &NovaDevice<drm::Registered>,
+        _reg_data: &(),
+        req: &mut uapi::drm_nova_gpu_name,
+        _file: &drm::File<File>,
+    ) -> Result<u32> {
+        let info: &nova_core::interface::GpuInfo = dev;
+        let name = info.gsp().ok_or(ENODEV)?.gpu_name().as_bytes();
+        // Leave room for the NUL; GSP-RM's own field has the same size, so a longer name
+        // cannot come from it, but never trust that across the interface.
+        let len = name.len().min(req.name.len().saturating_sub(1));
+        req.name.fill(0);
+        // The kernel's `c_char` is `u8` on every architecture (it builds with -funsigned-char).
+        for (dst, src) in req.name.iter_mut().zip(name.iter().take(len)) {
+            *dst = *src;
+        }
         Ok(0)
     }
 
