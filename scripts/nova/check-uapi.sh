@@ -11,8 +11,15 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 nova_load_env
 
-SRC=${KDIR:-$NOVA_CACHE/src-$(basename "$NOVA_KSRC_PRISTINE")}
+# The tree build-kernel.sh overlaid (NOVA_KTREE as there).
+case ${NOVA_KTREE:-nova} in
+nova) SRC=$NOVA_CACHE/src-$(basename "$NOVA_KSRC_PRISTINE") ;;
+*) SRC=$NOVA_CACHE/src-$NOVA_KTREE-$(basename "$NOVA_KSRC_PRISTINE") ;;
+esac
+SRC=${KDIR:-$SRC}
 [ -f "$SRC/include/uapi/drm/nova_drm.h" ] || nova_die "stage 'uapi': no overlaid tree at $SRC (build the kernel first)"
+[ -n "${KDIR:-}" ] || cmp -s "$NOVA_TOP/include/uapi/drm/nova_drm.h" "$SRC/include/uapi/drm/nova_drm.h" ||
+	nova_die "stage 'uapi': $SRC holds another checkout's nova_drm.h (build the kernel first)"
 HDR=$NOVA_CACHE/uapi-headers
 nova_stage uapi "make headers_install into $HDR"
 rm -rf "$HDR"

@@ -29,8 +29,8 @@ import guest  # noqa: E402
 STAGES = [
     ("identified", [r"nova-core \S+: NVIDIA"]),
     ("wpr2", [r"nova-core \S+: WPR2"]),
-    ("gsp-started", [r"nova-core \S+: RISC-V active", r"nova-core \S+: GSP started"]),
-    ("static-info", [r"nova-core \S+: GPU name:", r"nova-core \S+: GSP static info"]),
+    ("gsp-started", [r"nova-core \S+: RISC-V active", r"nova-core \S+: GSP: LibOS"]),
+    ("static-info", [r"nova-core \S+: GPU name:", r"nova-core \S+: GSP-RM \S+ running: "]),
     # Our DRM driver is "nova", upstream's 7.3 one "nova-drm".
     ("drm", [r"\[drm\] Initialized nova(-drm)? "]),
 ]

@@ -202,7 +202,9 @@ mod tests {
         for _ in 0..63 {
             assert!(long.push(b'x', GFP_KERNEL).is_ok());
         }
-        assert!(long.extend_from_slice("\u{e9}".as_bytes(), GFP_KERNEL).is_ok());
+        assert!(long
+            .extend_from_slice("\u{e9}".as_bytes(), GFP_KERNEL)
+            .is_ok());
         let name = core::str::from_utf8(&long).unwrap_or("");
         let info = GspInfo::new(name, 0, &[]);
         assert_eq!(info.gpu_name().len(), 63);

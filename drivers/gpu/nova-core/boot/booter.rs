@@ -278,7 +278,8 @@ mod tests {
         put(0x90, 5); // fuse version of the newest
         put(0x94, 1); // SEC2
         put(0x98, 3); // ucode id
-                      // Load header at 0xa0: code 0x0/0x300, data 0x300/0x100, one app at 0x100/0x200.
+                      // Load header at 0xa0: code 0x0/0x300, data 0x300/0x100,
+                      // one app at 0x100/0x200.
         for (i, v) in [0, 0x300, 0x300, 0x100, 1, 0x100, 0x200]
             .into_iter()
             .enumerate()

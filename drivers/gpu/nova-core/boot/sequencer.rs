@@ -128,7 +128,7 @@ impl SequencerExecutor for Sequencer<'_> {
                 .inspect_err(|_| {
                     dev_err!(
                         self.dev,
-                        "GSP sequencer: register {:#x} never read {:#x} under mask {:#x} (error {:#x})\n",
+                        "GSP sequencer: {:#x} never read {:#x} under mask {:#x} (error {:#x})\n",
                         addr,
                         val,
                         mask,
