@@ -80,23 +80,6 @@ register! {
     }
 }
 
-// FUSE: the ucode version fuses that select a signed ucode's signature.
-
-/// Number of ucode version fuse registers per engine (ucode ids 1 to 16).
-pub(crate) const NV_FUSE_OPT_FPF_UCODE_VERSIONS: usize = 16;
-
-register! {
-    /// Ucode version fuses of the GSP falcon, one register per ucode id starting with id 1: the
-    /// version is the position of the highest set bit of `data`, plus one (0 when none is
-    /// set). Offset and field from open-gpu-kernel-modules
-    /// `src/common/inc/swref/published/ampere/ga100/dev_fuse.h`
-    /// (`NV_FUSE_OPT_FPF_GSP_UCODE1_VERSION`), decoding from `kgspReadUcodeFuseVersion_GA100`
-    /// in `kernel_gsp_ga100.c`. Hopper and Blackwell moved these fuses.
-    pub(crate) NV_FUSE_OPT_FPF_GSP_UCODE_VERSION(u32)[NV_FUSE_OPT_FPF_UCODE_VERSIONS] @ 0x008241c0 {
-        15:0    data;
-    }
-}
-
 // PFALCON: the falcon core's registers, at the start of each engine's register range.
 //
 // Offsets and fields: open-gpu-kernel-modules `src/common/inc/swref/published/{turing/tu102,
@@ -300,7 +283,7 @@ register! {
 // FUSE: the fused ucode versions heavy-secure images are checked against (GA102 and later).
 // Offsets: upstream nova-core `regs.rs`; one register per ucode id 1..=16, a version per set bit.
 
-/// Number of ucode version fuses per engine.
+/// Number of ucode version fuses per engine (ucode ids 1 to 16).
 pub(crate) const NV_FUSE_OPT_FPF_SIZE: usize = 16;
 
 register! {
@@ -316,7 +299,12 @@ register! {
         15:0    data;
     }
 
-    /// GSP ucode version fuses.
+    /// GSP ucode version fuses, one register per ucode id starting with id 1: the version is
+    /// the position of the highest set bit of `data`, plus one (0 when none is set). Offset
+    /// and field from open-gpu-kernel-modules
+    /// `src/common/inc/swref/published/ampere/ga100/dev_fuse.h`
+    /// (`NV_FUSE_OPT_FPF_GSP_UCODE1_VERSION`), decoding from `kgspReadUcodeFuseVersion_GA100`
+    /// in `kernel_gsp_ga100.c`. Hopper and Blackwell moved these fuses.
     pub(crate) NV_FUSE_OPT_FPF_GSP_UCODE1_VERSION(u32)[NV_FUSE_OPT_FPF_SIZE, stride = 4]
         @ 0x008241c0 {
         15:0    data;

@@ -471,7 +471,7 @@ fn read_fuse_version(bar: Bar0<'_>, brom: BromParams) -> Result<u32, VbiosError>
     let index = usize::from(brom.ucode_id)
         .checked_sub(1)
         .ok_or(bad("ucode id 0 has no fuse"))?;
-    let reg = regs::NV_FUSE_OPT_FPF_GSP_UCODE_VERSION::try_at(index)
+    let reg = regs::NV_FUSE_OPT_FPF_GSP_UCODE1_VERSION::try_at(index)
         .ok_or(bad("ucode id above 16 has no fuse"))?;
     let value = u32::from(bar.read(reg));
     if is_read_error(value) {
