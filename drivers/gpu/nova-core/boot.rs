@@ -41,6 +41,7 @@ use kernel::{
     io::{poll::read_poll_timeout, Io},
     pci,
     prelude::*,
+    str::CString,
     time::Delta,
 };
 
@@ -54,6 +55,7 @@ use crate::{
         self,
         boot::{GspFwImage, GspMemory},
         fw::{Abi, Function, StaticInfo, UnloadParams},
+        logs,
         queue::{self, QueueError, Received},
         rpc::{self, Incoming},
     },
@@ -213,6 +215,8 @@ struct Teardown {
 
 /// GSP-RM's memory and the images that stop it.
 struct GspRm {
+    /// The PCI device name, naming the GPU's log directory in debugfs.
+    name: CString,
     abi: Abi,
     mem: GspMemory,
     _fw: GspFwImage,
@@ -496,10 +500,25 @@ impl GspRm {
         sb
     }
 
-    /// Frees the memory if `stopped`, else leaks it: the GPU may still read or write it.
+    /// Frees the memory if `stopped`, else leaks it: the GPU may still read or write it. Either
+    /// way the log buffers leave debugfs first.
     fn release(self, stopped: bool) {
+        logs::hide(&self.name);
         if !stopped {
             core::mem::forget(self);
+        }
+    }
+}
+
+impl GspRm {
+    /// As [`GspRm::release`], after a failed boot: if `stopped`, copies of the log buffers stay
+    /// in debugfs for after the failed probe.
+    fn release_keeping_logs(self, dev: &device::Device, stopped: bool) {
+        let kept = stopped.then(|| self.mem.logs.clone());
+        self.release(stopped);
+        if let Some(buffers) = kept {
+            // GSP-RM can no longer write them: the GSP falcon was reset.
+            logs::keep(dev, &buffers);
         }
     }
 }
@@ -549,6 +568,8 @@ impl GpuState {
         };
         dev_dbg!(dev, "{}\n", top);
 
+        // The logs a previous probe of this GPU kept are replaced by this boot's.
+        logs::hide(dev.name());
         let flush = SysmemFlush::register(dev, bar, chipset)?;
         match Self::boot_rm(pdev, bar, chipset, vbios, &top) {
             Ok((rm, info)) => {
@@ -560,6 +581,7 @@ impl GpuState {
                     gsp.gpu_name(),
                     gsp.vram_size() >> 20
                 );
+                logs::show_live(dev, &rm.mem.logs);
                 Ok((
                     Self {
                         chipset,
@@ -599,6 +621,7 @@ impl GpuState {
         let bootloader = Bootloader::parse(bl_file.data()).map_err(|_| (EINVAL, true))?;
         let app_version = bootloader.desc.app_version;
 
+        let name = CString::try_from(dev.name()).map_err(|e| quiet(e.into()))?;
         let prepared = (|| -> Result<(GspRm, FwsecLoad, Booter)> {
             let fw = GspFwImage::new(dev, &image, &bootloader)?;
             let mem = GspMemory::new(dev, abi)?;
@@ -632,6 +655,7 @@ impl GpuState {
             let booter_load = booter(FwFile::BooterLoad)?;
             Ok((
                 GspRm {
+                    name,
                     abi,
                     mem,
                     _fw: fw,
@@ -655,7 +679,7 @@ impl GpuState {
                 if !stopped {
                     dev_err!(dev, "the GSP could not be stopped; the GPU needs a reset\n");
                 }
-                rm.release(stopped);
+                rm.release_keeping_logs(dev, stopped);
                 Err((e, stopped))
             }
         }

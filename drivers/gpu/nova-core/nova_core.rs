@@ -6,6 +6,8 @@
 //! boot the GSP with, and registers an auxiliary device through which second-level drivers
 //! (nova-drm) reach the GPU; see [`interface`] for what they are given.
 
+use kernel::prelude::*;
+
 mod boot;
 mod driver;
 mod falcon;
@@ -17,8 +19,45 @@ pub mod interface;
 mod regs;
 mod vbios;
 
-kernel::module_pci_driver! {
-    type: driver::NovaCoreDriver,
+/// The module: the PCI driver, and the GSP-RM log registry ([`gsp::logs`]) that outlives its
+/// devices.
+#[pin_data]
+struct NovaCoreModule {
+    // Fields are dropped in declaration order: the driver is unregistered (every GPU unbound)
+    // before the log registry is emptied.
+    #[pin]
+    _driver: kernel::driver::Registration<kernel::pci::Adapter<driver::NovaCoreDriver>>,
+    _logs: LogRegistry,
+}
+
+/// Empties the GSP-RM log registry when dropped.
+struct LogRegistry;
+
+impl Drop for LogRegistry {
+    fn drop(&mut self) {
+        gsp::logs::exit();
+    }
+}
+
+impl kernel::InPlaceModule for NovaCoreModule {
+    fn init(module: &'static kernel::ThisModule) -> impl PinInit<Self, Error> {
+        // SAFETY: This is the module initialiser, which runs once, and the PCI driver (the only
+        // user of the registry) is registered after this.
+        unsafe { gsp::logs::init() };
+        // `_logs` is initialised first, so that it empties the registry if registering the
+        // driver fails.
+        try_pin_init!(Self {
+            _logs: LogRegistry,
+            _driver <- kernel::driver::Registration::new(
+                <Self as kernel::ModuleMetadata>::NAME,
+                module,
+            ),
+        })
+    }
+}
+
+kernel::prelude::module! {
+    type: NovaCoreModule,
     name: "nova-core",
     authors: ["The nova developers"],
     description: "Core driver for NVIDIA GPUs with a GSP (Turing and later)",

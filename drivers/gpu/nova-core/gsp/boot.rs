@@ -19,6 +19,7 @@ use kernel::{
     dma::{Coherent, DataDirection},
     prelude::*,
     scatterlist::{Owned, SGTable},
+    sync::Arc,
 };
 
 use super::{
@@ -136,6 +137,19 @@ impl SharedMem for DmaMem {
     }
 }
 
+/// Copies a whole coherent allocation into system memory.
+///
+/// Only for memory the device no longer writes (a log buffer after the GSP was stopped), or
+/// where a torn read is harmless.
+pub(crate) fn copy_from_dma(c: &Coherent<[u8]>) -> Result<KVVec<u8>> {
+    let mut copy = KVVec::from_elem(0u8, c.size(), GFP_KERNEL)?;
+    // SAFETY: The allocation is valid for `c.size()` bytes, the length of `copy`, and does not
+    // overlap it. Nothing writes it concurrently (the caller's promise), or the bytes are only
+    // looked at as a snapshot.
+    unsafe { ptr::copy_nonoverlapping(c.as_ptr().cast::<u8>(), copy.as_mut_ptr(), c.size()) };
+    Ok(copy)
+}
+
 /// Fills a coherent allocation from bytes built in CPU memory.
 fn coherent_from(dev: &device::Device<device::Bound>, bytes: &[u8]) -> Result<Coherent<[u8]>> {
     Coherent::from_slice(dev, bytes, GFP_KERNEL)
@@ -145,8 +159,8 @@ fn coherent_from(dev: &device::Device<device::Bound>, bytes: &[u8]) -> Result<Co
 pub(crate) struct GspMemory {
     /// The LibOS region array (one page).
     pub(crate) libos: Coherent<[u8]>,
-    /// `LOGINIT`, `LOGINTR`, `LOGRM`.
-    pub(crate) logs: [Coherent<[u8]>; 3],
+    /// `LOGINIT`, `LOGINTR`, `LOGRM`, shared with debugfs ([`super::logs`]).
+    pub(crate) logs: super::logs::LiveLogs,
     /// `GSP_ARGUMENTS_CACHED`.
     pub(crate) rmargs: Coherent<[u8]>,
     /// The message queues.
@@ -164,7 +178,7 @@ impl GspMemory {
             mem.write(0, &bytes)?;
             Ok(mem.0)
         };
-        let logs = [make_log()?, make_log()?, make_log()?];
+        let logs = Arc::new([make_log()?, make_log()?, make_log()?], GFP_KERNEL)?;
 
         let shared = DmaMem::new(dev, queue::SHARED_SIZE)?;
         let shared_addr = shared.bus_addr();
