@@ -357,7 +357,10 @@ def boot_jobs(upstream=True):
               ("ga102", ["--fault", "fwsec-frts-error"]),
               ("ga102", ["--fault", "booter-error"])]
     jobs.append(("boot/gsp-faults",
-                 lambda: guest.boot("ad102", "gspfault", gpus=faults, name="boot-gsp-faults"),
+                 # Five keep their GSP-RM logs in debugfs (WPR2 preset fails before the
+                 # buffers exist).
+                 lambda: guest.boot("ad102", "gspfault", gpus=faults, name="boot-gsp-faults",
+                                    append=["nova.gsplogs=5"]),
                  None, lambda b: log_lines("boot/gsp-faults", b, GSP_FAULT_LINES)))
     # Upstream nova-core, unmodified, on the simulated AD102 with Debian's firmware converted
     # to TLV: the simulator's fidelity check (`make compare` runs more chips, and ours too).
