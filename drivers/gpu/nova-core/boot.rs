@@ -532,10 +532,15 @@ pub(crate) struct GpuState {
 
 impl GpuState {
     /// Returns the firmware files [`GpuState::boot`] loads and checks itself on `chipset`, which
-    /// the probe-time check of the files can leave out.
+    /// the probe-time check of the files can leave out rather than load them twice.
     pub(crate) fn loads(chipset: Chipset) -> &'static [FwFile] {
         if boots_gsp(chipset) {
-            &[FwFile::Gsp]
+            &[
+                FwFile::Gsp,
+                FwFile::Bootloader,
+                FwFile::BooterLoad,
+                FwFile::BooterUnload,
+            ]
         } else {
             &[]
         }

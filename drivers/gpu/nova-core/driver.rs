@@ -35,8 +35,6 @@ const BAR1: u32 = 1;
 pub(crate) struct NovaCore<'bound> {
     /// The register window; the chip's units will be reached through it.
     bar: pci::Bar<'bound, BAR0_SIZE>,
-    /// The parsed VBIOS, which holds the FWSEC ucode GSP boot and unload run.
-    _vbios: Vbios,
     /// GSP-RM and the memory it uses, until unbind stops it.
     #[pin]
     gsp: Mutex<GpuState>,
@@ -87,12 +85,13 @@ impl pci::Driver for NovaCoreDriver {
 
             let bar = pdev.iomap_region_sized::<BAR0_SIZE>(0, c"nova-core/bar0")?;
             let spec = Spec::read(pdev.as_ref(), &bar)?;
-            // GSP boot loads the GSP-RM image itself, once: it is large.
+            // GSP boot loads its own files itself, once (the GSP-RM image is large).
             firmware::check_files(
                 pdev.as_ref(),
                 spec.chipset(),
                 GpuState::loads(spec.chipset()),
             )?;
+            // Only needed until the GSP boot has prepared its FWSEC images; dropped after.
             let vbios = Vbios::read(pdev.as_ref(), &bar, spec.chipset())?;
             let bar1_size = pdev.resource_len(BAR1)?;
 
@@ -115,7 +114,6 @@ impl pci::Driver for NovaCoreDriver {
 
             Ok(try_pin_init!(NovaCore {
                 bar,
-                _vbios: vbios,
                 gsp <- new_mutex!(gsp),
                 _drm: drm,
             }))
