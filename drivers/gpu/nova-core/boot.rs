@@ -37,16 +37,16 @@ mod sequencer;
 use kernel::{
     device,
     dma::Coherent,
-    fmt,
     io::{poll::read_poll_timeout, Io},
     pci,
     prelude::*,
     str::CString,
+    sync::Arc,
     time::Delta,
 };
 
 use crate::{
-    driver::Bar0,
+    driver::{Bar0, Bar0Owner},
     falcon::{gsp::Gsp, sec2::Sec2, Falcon, FalconImage},
     fb::{self, FbLayout, SysmemFlush},
     firmware::{self, gsp::GspImage, riscv::Bootloader, FwFile},
@@ -54,10 +54,11 @@ use crate::{
     gsp::{
         self,
         boot::{GspFwImage, GspMemory},
-        fw::{Abi, Function, StaticInfo, UnloadParams},
+        commands::{GetGspStaticInfo, InitDone, SetRegistry, SetSystemInfo, UnloadingGuestDriver},
+        fw::{Abi, StaticInfo, UnloadParams},
         logs,
-        queue::{self, QueueError, Received},
-        rpc::{self, Incoming},
+        rm::{RmChannel, RmObjects, RM_TIMEOUT},
+        rpc::{self, Incoming, Rpc},
     },
     interface::GspInfo,
     vbios::{FwsecCommand, Vbios},
@@ -70,8 +71,9 @@ use fwsec::FwsecLoad;
 /// (upstream nova-core `gsp/boot.rs`).
 const RISCV_ACTIVE_TIMEOUT: Delta = Delta::from_secs(5);
 
-/// How long GSP-RM may take to initialise, and to answer a request.
-const RM_TIMEOUT: Delta = Delta::from_secs(5);
+/// How long GSP-RM may take to initialise.
+// TIMEOUT: GSP-RM on real hardware initialises in well under a second after the sequencer.
+const INIT_TIMEOUT: Delta = Delta::from_secs(5);
 
 /// How long GSP-RM may take to suspend after `UNLOADING_GUEST_DRIVER`.
 const SUSPEND_TIMEOUT: Delta = Delta::from_secs(2);
@@ -176,49 +178,23 @@ fn split(addr: u64) -> (u32, u32) {
     (addr as u32, (addr >> 32) as u32)
 }
 
-/// Why no message arrived from GSP-RM.
-#[derive(Clone, Copy, Debug)]
-enum NoMessage {
-    /// Nothing came in time.
-    Timeout,
-    /// The status queue holds something that is not a valid message.
-    Queue(QueueError),
-    /// Another error (memory allocation).
-    Kernel(Error),
-}
-
-impl NoMessage {
-    fn to_error(self) -> Error {
-        match self {
-            Self::Timeout => ETIMEDOUT,
-            Self::Queue(e) => e.into(),
-            Self::Kernel(e) => e,
-        }
-    }
-}
-
-impl fmt::Display for NoMessage {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Timeout => f.write_str("no message in time"),
-            Self::Queue(e) => f.write_fmt(fmt!("message queue error {:?}", e)),
-            Self::Kernel(e) => f.write_fmt(fmt!("error {}", e.to_errno())),
-        }
-    }
-}
-
 /// What stops GSP-RM and lowers WPR2, prepared before anything is started.
 struct Teardown {
     fwsec_sb: FwsecLoad,
     booter_unload: Booter,
 }
 
-/// GSP-RM's memory and the images that stop it.
-struct GspRm {
+/// GSP-RM's memory, the channel to it, the driver's RM objects in it, and the images that stop
+/// it.
+struct GspRm<'b> {
     /// The PCI device name, naming the GPU's log directory in debugfs.
     name: CString,
     abi: Abi,
     mem: GspMemory,
+    /// The RPC channel.
+    channel: Arc<RmChannel<'b>>,
+    /// The client, device and subdevice, once GSP-RM runs.
+    objects: Option<RmObjects<'b>>,
     _fw: GspFwImage,
     wpr_meta: Coherent<[u8]>,
     teardown: Teardown,
@@ -226,76 +202,7 @@ struct GspRm {
     started: bool,
 }
 
-impl GspRm {
-    /// Takes the next message off the status queue, waiting up to `timeout`. Logs queue errors.
-    fn receive(&mut self, timeout: Delta) -> Result<Received, NoMessage> {
-        let q = &mut self.mem.queues;
-        let mut queue_error = None;
-        let polled = read_poll_timeout(
-            || {
-                q.receive().map_err(|e| {
-                    queue_error = Some(e);
-                    Error::from(e)
-                })
-            },
-            |r: &Option<Received>| r.is_some(),
-            Delta::from_micros(100),
-            timeout,
-        );
-        match (polled, queue_error) {
-            (Ok(Some(msg)), _) => Ok(msg),
-            (_, Some(e)) => Err(NoMessage::Queue(e)),
-            (Ok(None), None) => Err(NoMessage::Timeout),
-            (Err(e), None) if e == ETIMEDOUT => Err(NoMessage::Timeout),
-            (Err(e), None) => Err(NoMessage::Kernel(e)),
-        }
-    }
-
-    /// Sends `function` with `payload`, rings the doorbell and returns the sequence number.
-    fn send(&mut self, bar: Bar0<'_>, function: Function, payload: &[u8]) -> Result<u32> {
-        let seq = self.mem.queues.send(self.abi.function(function), payload)?;
-        queue::ring_doorbell(bar);
-        Ok(seq)
-    }
-
-    /// Waits for the reply to `function`, logging the events that arrive meanwhile. A reply to
-    /// something else, or a sequencer request, is an error at this point.
-    fn reply(&mut self, dev: &device::Device, function: Function) -> Result<Received> {
-        let want = self.abi.function(function);
-        loop {
-            let msg = self.receive(RM_TIMEOUT).map_err(|why| {
-                dev_err!(dev, "GSP-RM did not answer {:?}: {}\n", function, why);
-                why.to_error()
-            })?;
-            match rpc::sort(self.abi, msg)? {
-                Incoming::Event(event) => rpc::log_event(dev, &event),
-                Incoming::Reply(r) if r.function == want => {
-                    if r.result != rpc::RESULT_OK {
-                        dev_err!(
-                            dev,
-                            "GSP-RM failed {:?} with status {:#x}\n",
-                            function,
-                            r.result
-                        );
-                        return Err(EIO);
-                    }
-                    return Ok(r);
-                }
-                Incoming::Reply(r) => {
-                    dev_err!(dev, "unexpected message {:#x} from GSP-RM\n", r.function);
-                    return Err(EPROTO);
-                }
-                Incoming::InitDone | Incoming::Sequencer(_) => {
-                    dev_err!(
-                        dev,
-                        "unexpected boot message from GSP-RM after GSP_INIT_DONE\n"
-                    );
-                    return Err(EPROTO);
-                }
-            }
-        }
-    }
-
+impl<'b> GspRm<'b> {
     /// Steps 2 and 3: FWSEC-FRTS, then booter_load.
     fn start(
         &mut self,
@@ -355,7 +262,8 @@ impl GspRm {
         Ok(())
     }
 
-    /// Step 4: the conversation up to GSP_INIT_DONE and the static information.
+    /// Step 4: the conversation up to GSP_INIT_DONE and the static information, then the
+    /// driver's RM objects.
     fn init(
         &mut self,
         hw: &Hw<'_>,
@@ -364,11 +272,6 @@ impl GspRm {
     ) -> Result<KBox<StaticInfo>> {
         let dev = hw.dev;
         let info = gsp::system_info(pdev, hw.chipset.arch(), MAX_USER_VA)?;
-        let payload = self.abi.system_info(&info)?;
-        self.send(hw.bar, Function::SetSystemInfo, &payload)?;
-        let payload = self.abi.registry(&REGISTRY)?;
-        self.send(hw.bar, Function::SetRegistry, &payload)?;
-
         let mut seq = sequencer::Sequencer {
             dev,
             bar: hw.bar,
@@ -378,67 +281,85 @@ impl GspRm {
             app_version,
             saved: [0; 8],
         };
-        loop {
-            let msg = self.receive(RM_TIMEOUT).map_err(|why| {
-                dev_err!(dev, "GSP-RM did not finish initialising: {}\n", why);
-                why.to_error()
-            })?;
-            match rpc::sort(self.abi, msg)? {
-                Incoming::InitDone => break,
-                Incoming::Sequencer(payload) => {
-                    rpc::run_sequencer(self.abi, &payload, &mut seq).inspect_err(|e| {
+        let abi = self.abi;
+        let static_info = self.channel.with(|rpc, ring| -> Result<KBox<StaticInfo>> {
+            // Until GSP_INIT_DONE, GSP-RM asks for the CPU sequence; nothing else may come.
+            let mut boot_events = |m: Incoming| match m {
+                Incoming::Sequencer(payload) => rpc::run_sequencer(abi, &payload, &mut seq)
+                    .map(|_| ())
+                    .inspect_err(|e| {
                         dev_err!(
                             dev,
                             "GSP-RM's CPU sequence failed (error {})\n",
                             e.to_errno()
                         );
-                    })?;
+                    }),
+                Incoming::Event(event) => {
+                    rpc::log_event(dev, &event);
+                    Ok(())
                 }
-                Incoming::Event(event) => rpc::log_event(dev, &event),
-                Incoming::Reply(r) => {
-                    // GSP-RM replies to neither boot request; anything else is a protocol error.
+                Incoming::StaleReply { function, seq } => {
+                    rpc::log_stale_reply(dev, function, seq);
+                    Ok(())
+                }
+                Incoming::InitDone => {
+                    dev_err!(dev, "GSP-RM reported GSP_INIT_DONE twice\n");
+                    Err(EPROTO)
+                }
+            };
+            rpc.call(dev, &SetSystemInfo(&info), ring, RM_TIMEOUT, &mut boot_events)?;
+            rpc.call(dev, &SetRegistry(&REGISTRY), ring, RM_TIMEOUT, &mut boot_events)?;
+            rpc.wait_event::<InitDone>(INIT_TIMEOUT, &mut boot_events)
+                .inspect_err(|why| {
+                    dev_err!(dev, "GSP-RM did not finish initialising: {}\n", why);
+                })?;
+            let mut events = |m: Incoming| match m {
+                Incoming::Event(event) => {
+                    rpc::log_event(dev, &event);
+                    Ok(())
+                }
+                Incoming::StaleReply { function, seq } => {
+                    rpc::log_stale_reply(dev, function, seq);
+                    Ok(())
+                }
+                Incoming::InitDone | Incoming::Sequencer(_) => {
                     dev_err!(
                         dev,
-                        "unexpected message {:#x} from GSP-RM during boot\n",
-                        r.function
+                        "unexpected boot message from GSP-RM after GSP_INIT_DONE\n"
                     );
-                    return Err(EPROTO);
+                    Err(EPROTO)
                 }
-            }
-        }
-
-        let size = self.abi.static_info_size();
-        let payload = KVec::from_elem(0u8, size, GFP_KERNEL)?;
-        self.send(hw.bar, Function::GetGspStaticInfo, &payload)?;
-        let first = self.reply(dev, Function::GetGspStaticInfo)?;
-        let reply = if first.payload.len() >= size {
-            first
-        } else {
-            // The rest follows in continuation records.
-            let mut partial = Some(first);
-            let q = &mut self.mem.queues;
-            read_poll_timeout(
-                || {
-                    q.receive_large(&mut partial, size)
-                        .inspect_err(|e| {
-                            rpc::log_queue_error(dev, e);
-                        })
-                        .map_err(Error::from)
-                },
-                |r: &Option<Received>| r.is_some(),
-                Delta::from_micros(100),
-                RM_TIMEOUT,
-            )?
-            .ok_or(ETIMEDOUT)?
-        };
-        let info = self.abi.static_info(&reply.payload).inspect_err(|e| {
-            dev_err!(
-                dev,
-                "GSP-RM's static information does not decode: {:?}\n",
-                e
-            );
+            };
+            let info = rpc.call(dev, &GetGspStaticInfo, ring, RM_TIMEOUT, &mut events)?;
+            rpc::log_static_info(dev, &info);
+            Ok(KBox::new(info, GFP_KERNEL)?)
         })?;
-        Ok(KBox::new(info, GFP_KERNEL)?)
+
+        // The driver's own objects, in nouveau's order; dropping them frees them again.
+        let objects = RmObjects::new(&self.channel)?;
+        let name = objects.subdevice.name_string()?;
+        if name != static_info.name {
+            dev_warn!(
+                dev,
+                "GSP-RM names the GPU {} in its static information but {} by control\n",
+                static_info.name(),
+                rpc::c_text(&name)
+            );
+        }
+        let (client, device, subdevice) = objects.handles();
+        let internal = static_info.internal;
+        dev_info!(
+            dev,
+            "RM objects: client {:#x} device {:#x} subdevice {:#x}; GSP-RM's own: client {:#x} device {:#x} subdevice {:#x}\n",
+            client,
+            device,
+            subdevice,
+            internal.client,
+            internal.device,
+            internal.subdevice
+        );
+        self.objects = Some(objects);
+        Ok(static_info)
     }
 
     /// Stops GSP-RM (if it was started) and lowers WPR2. Returns `Ok` only if the GPU no longer
@@ -446,18 +367,23 @@ impl GspRm {
     /// the warning about a GSP-RM that does not suspend, for a boot that already failed.
     fn stop(&mut self, hw: &Hw<'_>, quiet: bool) -> Result {
         let dev = hw.dev;
+        // The driver's objects go first, while GSP-RM still answers: subdevice, device,
+        // client.
+        self.objects = None;
         if self.started {
             // GSP-RM sets the suspended bit once it has processed the request; its reply is not
             // needed, as the falcon is reset next.
-            let sent = self
-                .abi
-                .unloading_guest_driver(&UnloadParams {
-                    in_pm_transition: false,
-                    gc6_entering: false,
-                    new_level: 0,
-                })
-                .and_then(|p| self.send(hw.bar, Function::UnloadingGuestDriver, &p));
-            let suspended = sent.and_then(|_| {
+            let unload = UnloadingGuestDriver(UnloadParams {
+                in_pm_transition: false,
+                gc6_entering: false,
+                new_level: 0,
+            });
+            let sent = self.channel.with(|rpc, ring| {
+                rpc.call(dev, &unload, ring, RM_TIMEOUT, &mut |_| Ok(()))
+                    .map(|_| ())
+                    .map_err(Error::from)
+            });
+            let suspended = sent.and_then(|()| {
                 read_poll_timeout(
                     || Ok(hw.gsp.read_mailboxes().0),
                     |mbox0| mbox0 & MAILBOX0_SUSPENDED != 0,
@@ -510,7 +436,7 @@ impl GspRm {
     }
 }
 
-impl GspRm {
+impl GspRm<'_> {
     /// As [`GspRm::release`], after a failed boot: if `stopped`, copies of the log buffers stay
     /// in debugfs for after the failed probe.
     fn release_keeping_logs(self, dev: &device::Device, stopped: bool) {
@@ -524,13 +450,13 @@ impl GspRm {
 }
 
 /// The GSP state of a bound GPU: the sysmem flush page and GSP-RM, while they are in use.
-pub(crate) struct GpuState {
+pub(crate) struct GpuState<'b> {
     chipset: Chipset,
     flush: Option<SysmemFlush>,
-    rm: Option<GspRm>,
+    rm: Option<GspRm<'b>>,
 }
 
-impl GpuState {
+impl<'b> GpuState<'b> {
     /// Returns the firmware files [`GpuState::boot`] loads and checks itself on `chipset`, which
     /// the probe-time check of the files can leave out rather than load them twice.
     pub(crate) fn loads(chipset: Chipset) -> &'static [FwFile] {
@@ -552,12 +478,13 @@ impl GpuState {
     /// On failure the GPU is left as it was found, WPR2 down, after one line naming the step
     /// that failed; if even that cannot be done, the memory the GPU may use is leaked.
     pub(crate) fn boot(
-        pdev: &pci::Device<device::Bound>,
-        bar: Bar0<'_>,
+        pdev: &'b pci::Device<device::Bound>,
+        bar_owner: &Bar0Owner<'b>,
         spec: &Spec,
         vbios: &Vbios,
     ) -> Result<(Self, Option<GspInfo>)> {
         let dev: &device::Device<device::Bound> = pdev.as_ref();
+        let bar: Bar0<'_> = bar_owner;
         let chipset = spec.chipset();
         let idle = Self {
             chipset,
@@ -576,7 +503,7 @@ impl GpuState {
         // The logs a previous probe of this GPU kept are replaced by this boot's.
         logs::hide(dev.name());
         let flush = SysmemFlush::register(dev, bar, chipset)?;
-        match Self::boot_rm(pdev, bar, chipset, vbios, &top) {
+        match Self::boot_rm(pdev, bar_owner, chipset, vbios, &top) {
             Ok((rm, info)) => {
                 let gsp = GspInfo::new(info.name(), info.vram_size, info.fb_regions());
                 dev_info!(
@@ -608,13 +535,14 @@ impl GpuState {
     /// Prepares everything, then starts GSP-RM. On failure returns the error and whether the
     /// GPU was left quiet (nothing running that may use the driver's memory).
     fn boot_rm(
-        pdev: &pci::Device<device::Bound>,
-        bar: Bar0<'_>,
+        pdev: &'b pci::Device<device::Bound>,
+        bar_owner: &Bar0Owner<'b>,
         chipset: Chipset,
         vbios: &Vbios,
         top: &FbLayout,
-    ) -> Result<(GspRm, KBox<StaticInfo>), (Error, bool)> {
-        let dev: &device::Device<device::Bound> = pdev.as_ref();
+    ) -> Result<(GspRm<'b>, KBox<StaticInfo>), (Error, bool)> {
+        let dev: &'b device::Device<device::Bound> = pdev.as_ref();
+        let bar: Bar0<'_> = bar_owner;
         // Nothing touches the hardware until `rm.start`: a failure before is quiet.
         let quiet = |e: Error| (e, true);
         let hw = Hw::new(dev, bar, chipset, true).map_err(quiet)?;
@@ -627,9 +555,10 @@ impl GpuState {
         let app_version = bootloader.desc.app_version;
 
         let name = CString::try_from(dev.name()).map_err(|e| quiet(e.into()))?;
-        let prepared = (|| -> Result<(GspRm, FwsecLoad, Booter)> {
+        let prepared = (|| -> Result<(GspRm<'b>, FwsecLoad, Booter)> {
             let fw = GspFwImage::new(dev, &image, &bootloader)?;
-            let mem = GspMemory::new(dev, abi)?;
+            let (mem, queues) = GspMemory::new(dev, abi)?;
+            let channel = RmChannel::new(dev, bar_owner.clone(), Rpc::new(queues, abi))?;
             let mut params = fw.wpr_meta_params();
             let meta_size = abi.wpr_meta(&params)?.len() as u64;
             params.fb = layout::gsp_layout(
@@ -663,6 +592,8 @@ impl GpuState {
                     name,
                     abi,
                     mem,
+                    channel,
+                    objects: None,
                     _fw: fw,
                     wpr_meta,
                     teardown,
@@ -716,7 +647,7 @@ impl GpuState {
     }
 }
 
-impl Drop for GpuState {
+impl Drop for GpuState<'_> {
     fn drop(&mut self) {
         // Still running (`shutdown` was not called): the GPU may use this memory, so it is
         // leaked rather than freed. `SysmemFlush` does the same for its page.

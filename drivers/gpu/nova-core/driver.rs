@@ -10,7 +10,7 @@ use kernel::{
     pci::{self, Class, ClassMask, Vendor},
     prelude::*,
     sizes::SZ_16M,
-    sync::Mutex,
+    sync::{Arc, Mutex},
 };
 
 use crate::{
@@ -27,6 +27,11 @@ const BAR0_SIZE: usize = SZ_16M;
 /// BAR0 of a bound GPU.
 pub(crate) type Bar0<'a> = &'a pci::Bar<'a, BAR0_SIZE>;
 
+/// The mapping of BAR0, shared by the driver state and GSP-RM's RPC channel (which rings the
+/// doorbell in BAR0 when an RM object frees itself). The mapping goes away with the last
+/// holder, all of which the driver state owns.
+pub(crate) type Bar0Owner<'a> = Arc<pci::Bar<'a, BAR0_SIZE>>;
+
 /// The PCI BAR through which the CPU reaches the GPU's memory.
 const BAR1: u32 = 1;
 
@@ -34,10 +39,10 @@ const BAR1: u32 = 1;
 #[pin_data]
 pub(crate) struct NovaCore<'bound> {
     /// The register window; the chip's units will be reached through it.
-    bar: pci::Bar<'bound, BAR0_SIZE>,
+    bar: Bar0Owner<'bound>,
     /// GSP-RM and the memory it uses, until unbind stops it.
     #[pin]
-    gsp: Mutex<GpuState>,
+    gsp: Mutex<GpuState<'bound>>,
     /// The auxiliary device for nova-drm. Dropped (unregistered) before `bar`.
     _drm: auxiliary::Registration<'bound, GpuInfoForLt>,
 }
@@ -83,7 +88,10 @@ impl pci::Driver for NovaCoreDriver {
             pdev.enable_device_mem()?;
             pdev.set_master();
 
-            let bar = pdev.iomap_region_sized::<BAR0_SIZE>(0, c"nova-core/bar0")?;
+            let bar = Arc::new(
+                pdev.iomap_region_sized::<BAR0_SIZE>(0, c"nova-core/bar0")?,
+                GFP_KERNEL,
+            )?;
             let spec = Spec::read(pdev.as_ref(), &bar)?;
             // GSP boot loads its own files itself, once (the GSP-RM image is large).
             firmware::check_files(

@@ -7,20 +7,19 @@
 //! queues in shared memory ([`queue`]) carrying RPCs ([`rpc`]). Every structure layout belongs to
 //! one GSP-RM release and lives in [`fw`], behind a version-neutral interface.
 //!
-//! Nothing here starts the GSP yet; the falcon code will, using what this module builds.
-
-// Until probe boots the GSP, only the KUnit tests use most of this module.
-#![allow(
-    dead_code,
-    reason = "the GSP boot sequence is not wired into probe yet"
-)]
+//! Every command is a type bound to its reply ([`rpc::CommandToGsp`], [`commands`]); once
+//! GSP-RM runs, the driver's RM objects live in it ([`rm`]). GSP-RM's status codes are named
+//! by [`nvstatus`]. The boot sequence that uses all this is in [`crate::boot`].
 
 pub(crate) mod boot;
+pub(crate) mod commands;
 pub(crate) mod fw;
 pub(crate) mod logs;
+pub(crate) mod nvstatus;
 pub(crate) mod queue;
 pub(crate) mod radix3;
 pub(crate) mod regs;
+pub(crate) mod rm;
 pub(crate) mod rpc;
 
 use kernel::{device, page::PAGE_SIZE, pci, prelude::*};
@@ -75,6 +74,7 @@ pub(crate) fn system_info(
         config_mirror_base,
         config_mirror_size,
         max_user_va,
+        // CAST: the page size is a small power of two.
         host_page_size: PAGE_SIZE as u64,
         // Whether the GPU is the boot display is not detected yet.
         is_primary: false,

@@ -202,6 +202,14 @@ impl GspBus for CoreBus<'_> {
         bump(&self.counters.violations);
         warn!("violation: GSP-RM: {what}");
     }
+
+    fn rm_objects(&mut self, allocated: u64, freed: u64) {
+        use std::sync::atomic::Ordering;
+        self.counters
+            .rm_allocs
+            .fetch_add(allocated, Ordering::Relaxed);
+        self.counters.rm_frees.fetch_add(freed, Ordering::Relaxed);
+    }
 }
 
 /// The engines (see the module docs).

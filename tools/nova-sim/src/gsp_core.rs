@@ -27,6 +27,8 @@ pub trait GspBus {
     fn raise_swgen0(&mut self);
     /// Counts a protocol violation by the driver, with one line saying what was wrong.
     fn violation(&mut self, what: &str);
+    /// Counts RM objects the driver allocated and freed in GSP-RM (its resource server).
+    fn rm_objects(&mut self, _allocated: u64, _freed: u64) {}
 }
 
 /// The program running on the GSP's RISC-V core, as the engine models see it.

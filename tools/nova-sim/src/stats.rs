@@ -42,6 +42,10 @@ pub struct Counters {
     pub falcon_dma: AtomicU64,
     /// `NV_PGSP_QUEUE_HEAD` writes (doorbells to GSP-RM).
     pub gsp_doorbells: AtomicU64,
+    /// RM objects the driver allocated in GSP-RM.
+    pub rm_allocs: AtomicU64,
+    /// RM objects of the driver GSP-RM freed (on request, or as part of a freed parent).
+    pub rm_frees: AtomicU64,
 }
 
 /// Increments a counter by one.
@@ -69,6 +73,8 @@ impl Counters {
             ("falcon_starts", get(&self.falcon_starts)),
             ("falcon_dma", get(&self.falcon_dma)),
             ("gsp_doorbells", get(&self.gsp_doorbells)),
+            ("rm_allocs", get(&self.rm_allocs)),
+            ("rm_frees", get(&self.rm_frees)),
         ]
     }
 

@@ -58,6 +58,7 @@ pub(crate) fn fill_log_ptes(buf: &mut [u8], bus_addr: u64) -> Result {
 
 /// The queue parameters GSP-RM is given for a shared area at `bus_addr`.
 pub(crate) fn msgq_params(bus_addr: u64) -> MsgqInitParams {
+    // CAST: small constants (129 pages, offsets below 1 MiB).
     MsgqInitParams {
         shared_mem_addr: bus_addr,
         pte_count: queue::PTE_COUNT as u32,
@@ -78,11 +79,6 @@ impl DmaMem {
     /// Returns the bus address.
     pub(crate) fn bus_addr(&self) -> u64 {
         self.0.dma_address()
-    }
-
-    /// Returns the size in bytes.
-    pub(crate) fn size(&self) -> usize {
-        self.0.size()
     }
 
     /// Returns the address of `len` bytes at `offset`, or `EINVAL` if they are not all inside.
@@ -113,6 +109,15 @@ impl SharedMem for DmaMem {
         // `data`. As in `read`, the CPU owns these bytes until it publishes them.
         unsafe { ptr::copy_nonoverlapping(data.as_ptr(), dst, data.len()) };
         Ok(())
+    }
+
+    fn bytes_mut(&mut self, offset: usize, len: usize) -> Result<&mut [u8]> {
+        let p = self.at(offset, len)?;
+        // SAFETY: `p` is valid for `len` bytes (checked by `at`), and `&mut self` keeps every
+        // other CPU access out while the slice lives. The caller asks only for bytes the device
+        // does not touch until the CPU publishes them (the `SharedMem` contract: command slots
+        // beyond the write pointer, or memory the GSP has not been told about yet).
+        Ok(unsafe { core::slice::from_raw_parts_mut(p, len) })
     }
 
     fn read_u32(&self, offset: usize) -> Result<u32> {
@@ -155,21 +160,23 @@ fn coherent_from(dev: &device::Device<device::Bound>, bytes: &[u8]) -> Result<Co
     Coherent::from_slice(dev, bytes, GFP_KERNEL)
 }
 
-/// The LibOS arguments, the log buffers, the RM arguments and the queues.
+/// The LibOS arguments, the log buffers and the RM arguments.
 pub(crate) struct GspMemory {
     /// The LibOS region array (one page).
     pub(crate) libos: Coherent<[u8]>,
     /// `LOGINIT`, `LOGINTR`, `LOGRM`, shared with debugfs ([`super::logs`]).
     pub(crate) logs: super::logs::LiveLogs,
-    /// `GSP_ARGUMENTS_CACHED`.
-    pub(crate) rmargs: Coherent<[u8]>,
-    /// The message queues.
-    pub(crate) queues: queue::Queues<DmaMem>,
+    /// `GSP_ARGUMENTS_CACHED`, which GSP-RM reads; only kept alive here.
+    pub(crate) _rmargs: Coherent<[u8]>,
 }
 
 impl GspMemory {
-    /// Allocates and fills everything for `abi`.
-    pub(crate) fn new(dev: &device::Device<device::Bound>, abi: Abi) -> Result<Self> {
+    /// Allocates and fills everything for `abi`, and the message queues the RM arguments
+    /// point at.
+    pub(crate) fn new(
+        dev: &device::Device<device::Bound>,
+        abi: Abi,
+    ) -> Result<(Self, queue::Queues<DmaMem>)> {
         let make_log = || -> Result<Coherent<[u8]>> {
             let mut bytes = KVec::from_elem(0u8, LOG_BUFFER_SIZE, GFP_KERNEL)?;
             let log = Coherent::<u8>::zeroed_slice(dev, LOG_BUFFER_SIZE, GFP_KERNEL)?;
@@ -203,20 +210,14 @@ impl GspMemory {
                 region("RMARGS", &rmargs),
             ])?,
         )?;
-        Ok(Self {
-            libos,
-            logs,
-            rmargs,
+        Ok((
+            Self {
+                libos,
+                logs,
+                _rmargs: rmargs,
+            },
             queues,
-        })
-    }
-
-    /// Returns the number of bytes of DMA memory held.
-    pub(crate) fn dma_bytes(&self) -> usize {
-        self.libos.size()
-            + self.logs.iter().map(|l| l.size()).sum::<usize>()
-            + self.rmargs.size()
-            + self.queues.mem().size()
+        ))
     }
 }
 

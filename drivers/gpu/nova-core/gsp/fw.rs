@@ -217,6 +217,12 @@ pub(crate) struct StaticInfo {
     pub(crate) fb_regions: [FbRegion; MAX_FB_REGIONS],
     /// How many of `fb_regions` are valid.
     pub(crate) fb_region_count: usize,
+    /// The top page directory of BAR1 (`bar1PdeBase`).
+    pub(crate) bar1_pde_base: u64,
+    /// The top page directory of BAR2 (`bar2PdeBase`).
+    pub(crate) bar2_pde_base: u64,
+    /// GSP-RM's own client, device and subdevice.
+    pub(crate) internal: InternalHandles,
 }
 
 impl StaticInfo {
@@ -293,6 +299,117 @@ pub(crate) enum Function {
     UnloadingGuestDriver,
     /// `CONTINUATION_RECORD`: the continuation of a request too large for one queue element.
     ContinuationRecord,
+    /// `GSP_RM_ALLOC`: allocate an RM object.
+    RmAlloc,
+    /// `GSP_RM_CONTROL`: run a control on an RM object.
+    RmControl,
+    /// `FREE`: free an RM object and its descendants.
+    Free,
+}
+
+impl Function {
+    /// Returns the name NVIDIA gives the function, for log lines.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Self::SetSystemInfo => "GSP_SET_SYSTEM_INFO",
+            Self::SetRegistry => "SET_REGISTRY",
+            Self::GetGspStaticInfo => "GET_GSP_STATIC_INFO",
+            Self::UnloadingGuestDriver => "UNLOADING_GUEST_DRIVER",
+            Self::ContinuationRecord => "CONTINUATION_RECORD",
+            Self::RmAlloc => "GSP_RM_ALLOC",
+            Self::RmControl => "GSP_RM_CONTROL",
+            Self::Free => "FREE",
+        }
+    }
+}
+
+/// An RM class nova allocates objects of.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum RmClass {
+    /// `NV01_ROOT`: a client.
+    Root,
+    /// `NV01_DEVICE_0`: a device, under a client.
+    Device,
+    /// `NV20_SUBDEVICE_0`: a subdevice, under a device.
+    Subdevice,
+}
+
+impl RmClass {
+    /// Returns the class's name, for log lines.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Self::Root => "NV01_ROOT",
+            Self::Device => "NV01_DEVICE_0",
+            Self::Subdevice => "NV20_SUBDEVICE_0",
+        }
+    }
+}
+
+/// An RM control nova runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum RmControlCmd {
+    /// `NV2080_CTRL_CMD_GPU_GET_NAME_STRING`, on a subdevice.
+    GpuGetNameString,
+}
+
+impl RmControlCmd {
+    /// Returns the control's name, for log lines.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Self::GpuGetNameString => "NV2080_CTRL_CMD_GPU_GET_NAME_STRING",
+        }
+    }
+}
+
+/// The header of a message queue (`msgqTxHeader`), as its producer writes it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct QueueHeader {
+    /// Size of the queue in bytes, headers included.
+    pub(crate) size: u32,
+    /// Size of one slot.
+    pub(crate) msg_size: u32,
+    /// Number of slots.
+    pub(crate) msg_count: u32,
+    /// The producer's write pointer (a slot index).
+    pub(crate) write_ptr: u32,
+    /// Offset of the consumer's read pointer (in the other side's queue).
+    pub(crate) rx_hdr_off: u32,
+    /// Offset of the first slot.
+    pub(crate) entry_off: u32,
+}
+
+/// Offset of the first slot of a queue (`entryOff`).
+pub(crate) const QUEUE_ENTRY_OFFSET: usize = v570::MSGQ_ENTRY_OFFSET;
+/// Offset of the `msgqRxHeader` in a queue (`rxHdrOff`).
+pub(crate) const QUEUE_RX_HDR_OFFSET: usize = v570::MSGQ_RX_HDR_OFFSET;
+/// The largest queue element, headers included (`GSP_MSG_QUEUE_ELEMENT_SIZE_MAX`).
+pub(crate) const ELEMENT_SIZE_MAX: usize = v570::MSGQ_ELEMENT_SIZE_MAX;
+
+/// The handles of RM objects GSP-RM allocated for itself and reports in its static
+/// information: internal controls go to them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct InternalHandles {
+    /// `hInternalClient`.
+    pub(crate) client: u32,
+    /// `hInternalDevice`.
+    pub(crate) device: u32,
+    /// `hInternalSubdevice`.
+    pub(crate) subdevice: u32,
+}
+
+/// The fixed part of a `GSP_RM_ALLOC` request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct RmAllocHeader {
+    /// The client the object belongs to.
+    pub(crate) client: u32,
+    /// The parent object (the client itself for a device).
+    pub(crate) parent: u32,
+    /// The new object's handle.
+    pub(crate) object: u32,
+    /// The class.
+    pub(crate) class: RmClass,
+    /// Size of the class's parameters that follow.
+    pub(crate) params_size: u32,
 }
 
 /// A message GSP-RM sends on its own (not a reply).
@@ -329,6 +446,8 @@ pub(crate) struct ElementHeader {
     pub(crate) rpc_length: u32,
     /// The RPC's result (`NV_OK` is 0).
     pub(crate) rpc_result: u32,
+    /// The RPC's sequence number: a reply carries its request's.
+    pub(crate) rpc_sequence: u32,
 }
 
 /// One sequencer operation (`GSP_SEQ_BUF_OPCODE_*`).
@@ -415,6 +534,18 @@ fn read<T: FromBytes>(bytes: &[u8]) -> Result<T, DecodeError> {
         .ok_or(DecodeError::Short)
 }
 
+/// Writes the bytes of `v` at the start of `buf` and returns the rest of `buf`, or `EINVAL`
+/// if `v` does not fit.
+fn put<'a, T: AsBytes>(buf: &'a mut [u8], v: &T) -> Result<&'a mut [u8]> {
+    let bytes = v.as_bytes();
+    if buf.len() < bytes.len() {
+        return Err(EINVAL);
+    }
+    let (head, rest) = buf.split_at_mut(bytes.len());
+    head.copy_from_slice(bytes);
+    Ok(rest)
+}
+
 /// Appends the bytes of `v` to `out`.
 fn push<T: AsBytes>(out: &mut KVec<u8>, v: &T) -> Result {
     out.extend_from_slice(v.as_bytes(), GFP_KERNEL)?;
@@ -451,6 +582,9 @@ impl Abi {
                 Function::GetGspStaticInfo => v570::FN_GET_GSP_STATIC_INFO,
                 Function::UnloadingGuestDriver => v570::FN_UNLOADING_GUEST_DRIVER,
                 Function::ContinuationRecord => v570::FN_CONTINUATION_RECORD,
+                Function::RmAlloc => v570::FN_GSP_RM_ALLOC,
+                Function::RmControl => v570::FN_GSP_RM_CONTROL,
+                Function::Free => v570::FN_FREE,
             },
         }
     }
@@ -539,7 +673,8 @@ impl Abi {
     }
 
     /// Writes the element and RPC headers of a request into the start of `buf`, with a zero
-    /// checksum: `rpc_length` includes the RPC header.
+    /// checksum: `rpc_length` includes the RPC header, and the RPC's sequence number is the
+    /// element's.
     pub(crate) fn write_request_headers(
         self,
         buf: &mut [u8],
@@ -548,29 +683,350 @@ impl Abi {
         function: u32,
         rpc_length: u32,
     ) -> Result {
+        let result = match self {
+            Self::R570_144 => v570::RPC_RESULT_PENDING,
+        };
+        self.write_headers(
+            buf,
+            &ElementHeader {
+                checksum: 0,
+                seq,
+                elem_count,
+                function,
+                rpc_length,
+                rpc_result: result,
+                rpc_sequence: seq,
+            },
+        )
+    }
+
+    /// Writes the element and RPC headers `h` into the start of `buf` (the private result
+    /// field is set to the result).
+    pub(crate) fn write_headers(self, buf: &mut [u8], h: &ElementHeader) -> Result {
         match self {
             Self::R570_144 => {
                 let elem = v570::MsgQueueElementHeader {
-                    seq_num: seq,
-                    elem_count,
+                    checksum: h.checksum,
+                    seq_num: h.seq,
+                    elem_count: h.elem_count,
                     ..Default::default()
                 };
                 let rpc = v570::RpcHeader {
                     header_version: v570::RPC_HEADER_VERSION,
                     signature: v570::RPC_SIGNATURE,
-                    length: rpc_length,
-                    function,
-                    rpc_result: v570::RPC_RESULT_PENDING,
-                    rpc_result_private: v570::RPC_RESULT_PENDING,
-                    sequence: seq,
+                    length: h.rpc_length,
+                    function: h.function,
+                    rpc_result: h.rpc_result,
+                    rpc_result_private: h.rpc_result,
+                    sequence: h.rpc_sequence,
                     spare: 0,
                 };
-                let e = elem.as_bytes();
-                let r = rpc.as_bytes();
-                let end = e.len().checked_add(r.len()).ok_or(EINVAL)?;
-                buf.get_mut(..e.len()).ok_or(EINVAL)?.copy_from_slice(e);
-                buf.get_mut(e.len()..end).ok_or(EINVAL)?.copy_from_slice(r);
+                let rest = put(buf, &elem)?;
+                put(rest, &rpc)?;
                 Ok(())
+            }
+        }
+    }
+
+    /// Writes a queue's `msgqTxHeader` into the start of `buf`.
+    pub(crate) fn write_queue_header(self, buf: &mut [u8], h: &QueueHeader) -> Result {
+        match self {
+            Self::R570_144 => {
+                put(
+                    buf,
+                    &v570::MsgqTxHeader {
+                        version: v570::MSGQ_VERSION,
+                        size: h.size,
+                        msg_size: h.msg_size,
+                        msg_count: h.msg_count,
+                        write_ptr: h.write_ptr,
+                        flags: v570::MSGQ_FLAGS_SWAP_RX,
+                        rx_hdr_off: h.rx_hdr_off,
+                        entry_off: h.entry_off,
+                    },
+                )?;
+                Ok(())
+            }
+        }
+    }
+
+    /// Reads a queue's `msgqTxHeader` from the start of `buf`; `BadLength` if its version
+    /// or flags are not the release's.
+    pub(crate) fn read_queue_header(self, buf: &[u8]) -> Result<QueueHeader, DecodeError> {
+        match self {
+            Self::R570_144 => {
+                let h: v570::MsgqTxHeader = read(buf)?;
+                if h.version != v570::MSGQ_VERSION || h.flags != v570::MSGQ_FLAGS_SWAP_RX {
+                    return Err(DecodeError::BadLength);
+                }
+                Ok(QueueHeader {
+                    size: h.size,
+                    msg_size: h.msg_size,
+                    msg_count: h.msg_count,
+                    write_ptr: h.write_ptr,
+                    rx_hdr_off: h.rx_hdr_off,
+                    entry_off: h.entry_off,
+                })
+            }
+        }
+    }
+
+    /// Returns the size of a queue's `msgqTxHeader`.
+    pub(crate) fn queue_header_size(self) -> usize {
+        match self {
+            Self::R570_144 => size_of::<v570::MsgqTxHeader>(),
+        }
+    }
+
+    /// Returns the offset of the write pointer in a queue's header.
+    pub(crate) fn write_ptr_offset(self) -> usize {
+        match self {
+            Self::R570_144 => core::mem::offset_of!(v570::MsgqTxHeader, write_ptr),
+        }
+    }
+
+    /// Returns the offset of the read pointer in a queue (its `msgqRxHeader`).
+    pub(crate) fn read_ptr_offset(self) -> usize {
+        match self {
+            Self::R570_144 => {
+                v570::MSGQ_RX_HDR_OFFSET + core::mem::offset_of!(v570::MsgqRxHeader, read_ptr)
+            }
+        }
+    }
+
+    /// Returns the size of the fixed part of a `GSP_RM_ALLOC` request or reply.
+    pub(crate) fn rm_alloc_size(self) -> usize {
+        match self {
+            Self::R570_144 => size_of::<v570::RpcGspRmAlloc>(),
+        }
+    }
+
+    /// Returns the number of `class`.
+    pub(crate) fn class(self, class: RmClass) -> u32 {
+        match self {
+            Self::R570_144 => match class {
+                RmClass::Root => v570::NV01_ROOT,
+                RmClass::Device => v570::NV01_DEVICE_0,
+                RmClass::Subdevice => v570::NV20_SUBDEVICE_0,
+            },
+        }
+    }
+
+    /// Writes the fixed part of a `GSP_RM_ALLOC` request into the start of `buf`.
+    pub(crate) fn write_rm_alloc(self, buf: &mut [u8], h: &RmAllocHeader) -> Result {
+        match self {
+            Self::R570_144 => {
+                put(
+                    buf,
+                    &v570::RpcGspRmAlloc {
+                        h_client: h.client,
+                        h_parent: h.parent,
+                        h_object: h.object,
+                        h_class: self.class(h.class),
+                        params_size: h.params_size,
+                        ..Default::default()
+                    },
+                )?;
+                Ok(())
+            }
+        }
+    }
+
+    /// Reads the status of a `GSP_RM_ALLOC` reply.
+    pub(crate) fn rm_alloc_status(self, payload: &[u8]) -> Result<u32, DecodeError> {
+        match self {
+            Self::R570_144 => Ok(read::<v570::RpcGspRmAlloc>(payload)?.status),
+        }
+    }
+
+    /// Returns the size of the fixed part of a `GSP_RM_CONTROL` request or reply.
+    pub(crate) fn rm_control_size(self) -> usize {
+        match self {
+            Self::R570_144 => size_of::<v570::RpcGspRmControl>(),
+        }
+    }
+
+    /// Returns the number of `cmd`.
+    pub(crate) fn control(self, cmd: RmControlCmd) -> u32 {
+        match self {
+            Self::R570_144 => match cmd {
+                RmControlCmd::GpuGetNameString => v570::NV2080_CTRL_CMD_GPU_GET_NAME_STRING,
+            },
+        }
+    }
+
+    /// Writes the fixed part of a `GSP_RM_CONTROL` request into the start of `buf`.
+    pub(crate) fn write_rm_control(
+        self,
+        buf: &mut [u8],
+        client: u32,
+        object: u32,
+        cmd: RmControlCmd,
+        params_size: u32,
+    ) -> Result {
+        match self {
+            Self::R570_144 => {
+                put(
+                    buf,
+                    &v570::RpcGspRmControl {
+                        h_client: client,
+                        h_object: object,
+                        cmd: self.control(cmd),
+                        params_size,
+                        ..Default::default()
+                    },
+                )?;
+                Ok(())
+            }
+        }
+    }
+
+    /// Reads a `GSP_RM_CONTROL` reply: its status and the parameters GSP-RM wrote back.
+    pub(crate) fn rm_control_reply(self, payload: &[u8]) -> Result<(u32, &[u8]), DecodeError> {
+        match self {
+            Self::R570_144 => {
+                let h: v570::RpcGspRmControl = read(payload)?;
+                let len = usize::try_from(h.params_size).map_err(|_| DecodeError::BadLength)?;
+                let params = payload
+                    .get(size_of::<v570::RpcGspRmControl>()..)
+                    .and_then(|p| p.get(..len))
+                    .ok_or(DecodeError::BadLength)?;
+                Ok((h.status, params))
+            }
+        }
+    }
+
+    /// Returns the size of a `FREE` request or reply.
+    pub(crate) fn rm_free_size(self) -> usize {
+        match self {
+            Self::R570_144 => size_of::<v570::RpcFree>(),
+        }
+    }
+
+    /// Writes a `FREE` request for `object` of `client` into the start of `buf`.
+    pub(crate) fn write_rm_free(self, buf: &mut [u8], client: u32, object: u32) -> Result {
+        match self {
+            Self::R570_144 => {
+                put(
+                    buf,
+                    &v570::RpcFree {
+                        h_root: client,
+                        h_object_parent: 0,
+                        h_object_old: object,
+                        status: 0,
+                    },
+                )?;
+                Ok(())
+            }
+        }
+    }
+
+    /// Reads the status of a `FREE` reply.
+    pub(crate) fn rm_free_status(self, payload: &[u8]) -> Result<u32, DecodeError> {
+        match self {
+            Self::R570_144 => Ok(read::<v570::RpcFree>(payload)?.status),
+        }
+    }
+
+    /// Returns the size of `class`'s allocation parameters.
+    pub(crate) fn alloc_params_size(self, class: RmClass) -> usize {
+        match self {
+            Self::R570_144 => match class {
+                RmClass::Root => size_of::<v570::Nv0000AllocParameters>(),
+                RmClass::Device => size_of::<v570::Nv0080AllocParameters>(),
+                RmClass::Subdevice => size_of::<v570::Nv2080AllocParameters>(),
+            },
+        }
+    }
+
+    /// Writes `NV0000_ALLOC_PARAMETERS` for client `client` into the start of `buf`: no
+    /// process (`processID` ~0, as nouveau's `r535_gsp_client_ctor` sends).
+    pub(crate) fn write_root_params(self, buf: &mut [u8], client: u32) -> Result {
+        match self {
+            Self::R570_144 => {
+                put(
+                    buf,
+                    &v570::Nv0000AllocParameters {
+                        h_client: client,
+                        process_id: u32::MAX,
+                        process_name: [0; 100],
+                        _pad: [0; 4],
+                        p_os_pid_info: 0,
+                    },
+                )?;
+                Ok(())
+            }
+        }
+    }
+
+    /// Writes `NV0080_ALLOC_PARAMETERS` for device 0 shared with `client_share` (nouveau's
+    /// `r535_gsp_device_ctor`) into the start of `buf`.
+    pub(crate) fn write_device_params(self, buf: &mut [u8], client_share: u32) -> Result {
+        match self {
+            Self::R570_144 => {
+                put(
+                    buf,
+                    &v570::Nv0080AllocParameters {
+                        h_client_share: client_share,
+                        ..Default::default()
+                    },
+                )?;
+                Ok(())
+            }
+        }
+    }
+
+    /// Writes `NV2080_ALLOC_PARAMETERS` for subdevice `id` into the start of `buf`.
+    pub(crate) fn write_subdevice_params(self, buf: &mut [u8], id: u32) -> Result {
+        match self {
+            Self::R570_144 => {
+                put(buf, &v570::Nv2080AllocParameters { sub_device_id: id })?;
+                Ok(())
+            }
+        }
+    }
+
+    /// Returns the size of `cmd`'s parameters.
+    pub(crate) fn control_params_size(self, cmd: RmControlCmd) -> usize {
+        match self {
+            Self::R570_144 => match cmd {
+                RmControlCmd::GpuGetNameString => {
+                    size_of::<v570::Nv2080CtrlGpuGetNameStringParams>()
+                }
+            },
+        }
+    }
+
+    /// Writes the parameters of `NV2080_CTRL_CMD_GPU_GET_NAME_STRING`, asking for the ASCII
+    /// name, into the start of `buf`.
+    pub(crate) fn write_gpu_name_string_params(self, buf: &mut [u8]) -> Result {
+        match self {
+            Self::R570_144 => {
+                put(
+                    buf,
+                    &v570::Nv2080CtrlGpuGetNameStringParams {
+                        gpu_name_string_flags:
+                            v570::NV2080_CTRL_GPU_GET_NAME_STRING_FLAGS_TYPE_ASCII,
+                        gpu_name_string: [0; 2 * v570::NV2080_GPU_MAX_NAME_STRING_LENGTH],
+                    },
+                )?;
+                Ok(())
+            }
+        }
+    }
+
+    /// Reads the ASCII name GSP-RM wrote back for `NV2080_CTRL_CMD_GPU_GET_NAME_STRING`.
+    pub(crate) fn read_gpu_name_string(self, params: &[u8]) -> Result<[u8; 64], DecodeError> {
+        match self {
+            Self::R570_144 => {
+                let p: v570::Nv2080CtrlGpuGetNameStringParams = read(params)?;
+                let mut name = [0u8; 64];
+                name.copy_from_slice(
+                    p.gpu_name_string
+                        .get(..v570::NV2080_GPU_MAX_NAME_STRING_LENGTH)
+                        .ok_or(DecodeError::Short)?,
+                );
+                Ok(name)
             }
         }
     }
@@ -605,45 +1061,71 @@ impl Abi {
                     function: rpc.function,
                     rpc_length: rpc.length,
                     rpc_result: rpc.rpc_result,
+                    rpc_sequence: rpc.sequence,
                 })
             }
         }
     }
 
-    /// Encodes the payload of `GSP_SET_SYSTEM_INFO`.
-    pub(crate) fn system_info(self, s: &SystemInfo) -> Result<KVec<u8>> {
-        let mut out = KVec::new();
+    /// Returns the size of the payload of `GSP_SET_SYSTEM_INFO`.
+    pub(crate) fn system_info_size(self) -> usize {
         match self {
-            Self::R570_144 => push(&mut out, &v570::GspSystemInfo::new(s))?,
+            Self::R570_144 => size_of::<v570::GspSystemInfo>(),
         }
-        Ok(out)
     }
 
-    /// Encodes the payload of `SET_REGISTRY`: a packed table of 32-bit values, each entry
-    /// pointing at its NUL-terminated name stored after the entries.
-    pub(crate) fn registry(self, entries: &[(&str, u32)]) -> Result<KVec<u8>> {
+    /// Writes the payload of `GSP_SET_SYSTEM_INFO` into the start of `buf`.
+    pub(crate) fn write_system_info(self, buf: &mut [u8], s: &SystemInfo) -> Result {
+        match self {
+            Self::R570_144 => {
+                put(buf, &v570::GspSystemInfo::new(s))?;
+                Ok(())
+            }
+        }
+    }
+
+    /// Returns the size of the payload of `SET_REGISTRY` with `entries`, or 0 if they do not
+    /// fit one (then [`Abi::write_registry`] fails).
+    pub(crate) fn registry_size(self, entries: &[(&str, u32)]) -> usize {
         match self {
             Self::R570_144 => {
                 let head = size_of::<v570::PackedRegistryTable>();
                 let entry = size_of::<v570::PackedRegistryEntry>();
-                let names_len = entries.iter().try_fold(0usize, |acc, (name, _)| {
-                    acc.checked_add(name.len())?.checked_add(1)
-                });
-                let total = entries
-                    .len()
-                    .checked_mul(entry)
-                    .and_then(|e| e.checked_add(head))
-                    .and_then(|e| e.checked_add(names_len?))
-                    .ok_or(EINVAL)?;
-                let count = u32::try_from(entries.len()).map_err(|_| EINVAL)?;
-                let total32 = u32::try_from(total).map_err(|_| EINVAL)?;
+                entries
+                    .iter()
+                    .try_fold(0usize, |acc, (name, _)| {
+                        acc.checked_add(name.len())?.checked_add(1)
+                    })
+                    .and_then(|names| {
+                        entries
+                            .len()
+                            .checked_mul(entry)?
+                            .checked_add(head)?
+                            .checked_add(names)
+                    })
+                    .filter(|total| u32::try_from(*total).is_ok())
+                    .unwrap_or(0)
+            }
+        }
+    }
 
-                let mut out = KVec::with_capacity(total, GFP_KERNEL)?;
-                push(
-                    &mut out,
+    /// Writes the payload of `SET_REGISTRY` into `buf` ([`Abi::registry_size`] bytes): a packed
+    /// table of 32-bit values, each entry pointing at its NUL-terminated name stored after the
+    /// entries.
+    pub(crate) fn write_registry(self, buf: &mut [u8], entries: &[(&str, u32)]) -> Result {
+        match self {
+            Self::R570_144 => {
+                let total = self.registry_size(entries);
+                if total == 0 || buf.len() != total {
+                    return Err(EINVAL);
+                }
+                let head = size_of::<v570::PackedRegistryTable>();
+                let entry = size_of::<v570::PackedRegistryEntry>();
+                let mut rest = put(
+                    buf,
                     &v570::PackedRegistryTable {
-                        size: total32,
-                        num_entries: count,
+                        size: u32::try_from(total).map_err(|_| EINVAL)?,
+                        num_entries: u32::try_from(entries.len()).map_err(|_| EINVAL)?,
                     },
                 )?;
                 // Names start after the last entry; offsets are from the start of the table.
@@ -652,8 +1134,8 @@ impl Abi {
                     if name.as_bytes().contains(&0) {
                         return Err(EINVAL);
                     }
-                    push(
-                        &mut out,
+                    rest = put(
+                        rest,
                         &v570::PackedRegistryEntry {
                             name_offset: u32::try_from(name_off).map_err(|_| EINVAL)?,
                             kind: v570::REGISTRY_TYPE_DWORD,
@@ -665,21 +1147,34 @@ impl Abi {
                     name_off += name.len() + 1;
                 }
                 for (name, _) in entries {
-                    out.extend_from_slice(name.as_bytes(), GFP_KERNEL)?;
-                    out.push(0, GFP_KERNEL)?;
+                    let (dst, tail) = rest
+                        .split_at_mut_checked(name.len() + 1)
+                        .ok_or(EINVAL)?;
+                    let (text, nul) = dst.split_at_mut(name.len());
+                    text.copy_from_slice(name.as_bytes());
+                    nul.fill(0);
+                    rest = tail;
                 }
-                Ok(out)
+                Ok(())
             }
         }
     }
 
-    /// Encodes the payload of `UNLOADING_GUEST_DRIVER`.
-    pub(crate) fn unloading_guest_driver(self, p: &UnloadParams) -> Result<KVec<u8>> {
-        let mut out = KVec::new();
+    /// Returns the size of the payload of `UNLOADING_GUEST_DRIVER`.
+    pub(crate) fn unloading_guest_driver_size(self) -> usize {
         match self {
-            Self::R570_144 => push(&mut out, &v570::UnloadingGuestDriver::new(p))?,
+            Self::R570_144 => size_of::<v570::UnloadingGuestDriver>(),
         }
-        Ok(out)
+    }
+
+    /// Writes the payload of `UNLOADING_GUEST_DRIVER` into the start of `buf`.
+    pub(crate) fn write_unloading_guest_driver(self, buf: &mut [u8], p: &UnloadParams) -> Result {
+        match self {
+            Self::R570_144 => {
+                put(buf, &v570::UnloadingGuestDriver::new(p))?;
+                Ok(())
+            }
+        }
     }
 
     /// Returns the size of the reply to `GET_GSP_STATIC_INFO` (`GspStaticConfigInfo`).
@@ -707,6 +1202,13 @@ impl Abi {
                     vram_size: raw.fb_length,
                     fb_regions,
                     fb_region_count: count,
+                    bar1_pde_base: raw.bar1_pde_base,
+                    bar2_pde_base: raw.bar2_pde_base,
+                    internal: InternalHandles {
+                        client: raw.h_internal_client,
+                        device: raw.h_internal_device,
+                        subdevice: raw.h_internal_subdevice,
+                    },
                 })
             }
         }
@@ -870,6 +1372,12 @@ mod tests {
 
     const ABI: Abi = Abi::R570_144;
 
+    fn registry(entries: &[(&str, u32)]) -> Result<KVec<u8>> {
+        let mut b = KVec::from_elem(0u8, ABI.registry_size(entries), GFP_KERNEL)?;
+        ABI.write_registry(&mut b, entries)?;
+        Ok(b)
+    }
+
     #[test]
     fn version_selects_the_abi() {
         assert_eq!(Abi::from_version(b"570.144\0"), Some(Abi::R570_144));
@@ -1030,6 +1538,7 @@ mod tests {
                 function: 73,
                 rpc_length: 0x1234,
                 rpc_result: 0xffff_ffff,
+                rpc_sequence: 7,
             })
         );
         assert_eq!(ABI.read_headers(&b[..0x4f]), Err(DecodeError::Short));
@@ -1058,7 +1567,8 @@ mod tests {
             host_page_size: 4096,
             is_primary: true,
         };
-        let b = ABI.system_info(&s)?;
+        let mut b = KVec::from_elem(0u8, ABI.system_info_size(), GFP_KERNEL)?;
+        ABI.write_system_info(&mut b, &s)?;
         assert_eq!(b.len(), 0x3a0);
         assert_eq!(u64_at(&b, 0), 0xf000_0000);
         assert_eq!(u64_at(&b, 8), 0xe000_0000);
@@ -1077,7 +1587,7 @@ mod tests {
 
     #[test]
     fn registry_table() -> Result {
-        let b = ABI.registry(&[("RMSecBusResetEnable", 1), ("RmWatchDogTimeOut", 7)])?;
+        let b = registry(&[("RMSecBusResetEnable", 1), ("RmWatchDogTimeOut", 7)])?;
         let names = 8 + 2 * 16;
         assert_eq!(b.len(), names + 20 + 18);
         assert_eq!(u32_at(&b, 0), b.len() as u32);
@@ -1091,18 +1601,105 @@ mod tests {
         assert_eq!(u32_at(&b, 32), 7);
         assert_eq!(&b[names..names + 20], b"RMSecBusResetEnable\0");
         assert_eq!(&b[names + 20..], b"RmWatchDogTimeOut\0");
-        assert_eq!(ABI.registry(&[("bad\0name", 1)]), Err(EINVAL));
-        assert_eq!(ABI.registry(&[]).map(|b| b.len()), Ok(8));
+        assert_eq!(registry(&[("bad\0name", 1)]), Err(EINVAL));
+        assert_eq!(registry(&[]).map(|b| b.len()), Ok(8));
+        // A buffer of the wrong size.
+        let mut short = [0u8; 8];
+        assert_eq!(ABI.write_registry(&mut short, &[("a", 1)]), Err(EINVAL));
+        Ok(())
+    }
+
+    #[test]
+    fn rm_alloc_control_and_free_layouts() -> Result {
+        let mut b = [0u8; 0x20 + 0x78];
+        let (head, params) = b.split_at_mut(ABI.rm_alloc_size());
+        ABI.write_rm_alloc(
+            head,
+            &RmAllocHeader {
+                client: 0xc1d0_0000,
+                parent: 0xc1d0_0000,
+                object: 0xde1d_0000,
+                class: RmClass::Device,
+                params_size: 0x38,
+            },
+        )?;
+        ABI.write_root_params(params, 0xc1d0_0000)?;
+        assert_eq!(u32_at(&b, 0), 0xc1d0_0000);
+        assert_eq!(u32_at(&b, 8), 0xde1d_0000);
+        assert_eq!(u32_at(&b, 0xc), 0x80);
+        assert_eq!(u32_at(&b, 0x14), 0x38);
+        assert_eq!(u32_at(&b, 0x20), 0xc1d0_0000);
+        assert_eq!(u32_at(&b, 0x24), u32::MAX);
+        b[0x10] = 0x57;
+        assert_eq!(ABI.rm_alloc_status(&b), Ok(0x57));
+        assert_eq!(ABI.rm_alloc_status(&b[..0x1f]), Err(DecodeError::Short));
+        assert_eq!(ABI.class(RmClass::Root), 0);
+        assert_eq!(ABI.class(RmClass::Subdevice), 0x2080);
+        assert_eq!(ABI.alloc_params_size(RmClass::Root), 0x78);
+        assert_eq!(ABI.alloc_params_size(RmClass::Device), 0x38);
+        assert_eq!(ABI.alloc_params_size(RmClass::Subdevice), 4);
+
+        let mut c = KVec::from_elem(0u8, 0x18 + 0x84, GFP_KERNEL)?;
+        ABI.write_rm_control(&mut c, 1, 2, RmControlCmd::GpuGetNameString, 0x84)?;
+        assert_eq!(u32_at(&c, 8), 0x2080_0110);
+        assert_eq!(u32_at(&c, 0x10), 0x84);
+        c[0x1c..0x20].copy_from_slice(b"NVID");
+        let (status, params) = ABI.rm_control_reply(&c).map_err(Error::from)?;
+        assert_eq!((status, params.len()), (0, 0x84));
+        assert_eq!(&ABI.read_gpu_name_string(params).map_err(Error::from)?[..4], b"NVID");
+        // A parameter size beyond the payload.
+        c[0x10..0x14].copy_from_slice(&0x85u32.to_le_bytes());
+        assert_eq!(
+            ABI.rm_control_reply(&c).map(|_| ()),
+            Err(DecodeError::BadLength)
+        );
+
+        let mut f = [0u8; 0x10];
+        ABI.write_rm_free(&mut f, 0xc1d0_0000, 0x5d1d_0000)?;
+        assert_eq!(
+            (u32_at(&f, 0), u32_at(&f, 4), u32_at(&f, 8)),
+            (0xc1d0_0000, 0, 0x5d1d_0000)
+        );
+        assert_eq!(ABI.write_rm_free(&mut f[..0xf], 1, 2), Err(EINVAL));
+        assert_eq!(ABI.function(Function::RmAlloc), 103);
+        assert_eq!(ABI.function(Function::RmControl), 76);
+        assert_eq!(ABI.function(Function::Free), 10);
+        Ok(())
+    }
+
+    #[test]
+    fn queue_header_round_trip() -> Result {
+        let h = QueueHeader {
+            size: 0x40000,
+            msg_size: 0x1000,
+            msg_count: 63,
+            write_ptr: 5,
+            rx_hdr_off: 0x20,
+            entry_off: 0x1000,
+        };
+        let mut b = [0u8; 0x20];
+        ABI.write_queue_header(&mut b, &h)?;
+        assert_eq!(u32_at(&b, 0x14), 1); // MSGQ_FLAGS_SWAP_RX
+        assert_eq!(u32_at(&b, ABI.write_ptr_offset()), 5);
+        assert_eq!(ABI.read_queue_header(&b), Ok(h));
+        assert_eq!(ABI.read_ptr_offset(), 0x20);
+        b[0x14] = 0;
+        assert_eq!(ABI.read_queue_header(&b), Err(DecodeError::BadLength));
         Ok(())
     }
 
     #[test]
     fn unloading_guest_driver_payload() -> Result {
-        let b = ABI.unloading_guest_driver(&UnloadParams {
-            in_pm_transition: true,
-            gc6_entering: false,
-            new_level: 3,
-        })?;
+        let mut b = [0xffu8; 8];
+        assert_eq!(ABI.unloading_guest_driver_size(), 8);
+        ABI.write_unloading_guest_driver(
+            &mut b,
+            &UnloadParams {
+                in_pm_transition: true,
+                gc6_entering: false,
+                new_level: 3,
+            },
+        )?;
         assert_eq!(&b[..], &[1, 0, 0, 0, 3, 0, 0, 0]);
         Ok(())
     }
@@ -1118,7 +1715,20 @@ mod tests {
         raw[r1 + 0x1e] = 1;
         raw[0x4c8..0x4d0].copy_from_slice(&(24u64 << 30).to_le_bytes());
         raw[0x4ec..0x4ec + 23].copy_from_slice(b"NVIDIA GeForce RTX 4090");
+        raw[0x600..0x608].copy_from_slice(&0x7fe0_0000u64.to_le_bytes());
+        raw[0x640..0x644].copy_from_slice(&0xc1e0_0002u32.to_le_bytes());
+        raw[0x644..0x648].copy_from_slice(&0xde1d_0001u32.to_le_bytes());
+        raw[0x648..0x64c].copy_from_slice(&0x5d1d_0001u32.to_le_bytes());
         let info = ABI.static_info(&raw).map_err(Error::from)?;
+        assert_eq!(info.bar1_pde_base, 0x7fe0_0000);
+        assert_eq!(
+            info.internal,
+            InternalHandles {
+                client: 0xc1e0_0002,
+                device: 0xde1d_0001,
+                subdevice: 0x5d1d_0001
+            }
+        );
         assert_eq!(info.name(), "NVIDIA GeForce RTX 4090");
         assert_eq!(info.vram_size, 24 << 30);
         assert_eq!(info.fb_regions().len(), 2);

@@ -28,30 +28,23 @@
 
 use core::sync::atomic::{fence, Ordering};
 
-use kernel::{io::poll::read_poll_timeout, prelude::*, time::Delta};
+use kernel::prelude::*;
 
-use super::fw::{Abi, ElementHeader};
+use super::fw::{self, Abi, ElementHeader, QueueHeader};
 
 /// GSP-RM's page size, which the page tables and queue slots use whatever the CPU's page size.
 pub(crate) const GSP_PAGE_SIZE: usize = 4096;
 
 /// Size of each queue, header page included (`defaultCommandQueueSize`,
-/// `defaultStatusQueueSize` in `message_queue_cpu.c`).
+/// `defaultStatusQueueSize` in `message_queue_cpu.c`): the driver's choice.
 pub(crate) const QUEUE_SIZE: usize = 0x40000;
-/// Offset of the slots within a queue (`msgqTxHeader.entryOff`: the headers aligned up to
-/// `GSP_MSG_QUEUE_ELEMENT_ALIGN`).
-const ENTRY_OFFSET: usize = GSP_PAGE_SIZE;
-/// Offset of the `msgqRxHeader` within a queue (`msgqTxHeader.rxHdrOff`: the tx header aligned
-/// up to `GSP_MSG_QUEUE_HEADER_ALIGN`).
-const RX_HDR_OFFSET: usize = 0x20;
+/// Offset of the slots within a queue.
+const ENTRY_OFFSET: usize = fw::QUEUE_ENTRY_OFFSET;
 /// Number of slots per queue.
+// CAST: 63, checked below.
 pub(crate) const SLOTS: u32 = ((QUEUE_SIZE - ENTRY_OFFSET) / GSP_PAGE_SIZE) as u32;
-/// The largest element, headers included (`GSP_MSG_QUEUE_ELEMENT_SIZE_MAX`).
-pub(crate) const ELEMENT_SIZE_MAX: usize = 16 * GSP_PAGE_SIZE;
-/// `MSGQ_VERSION`.
-const MSGQ_VERSION: u32 = 0;
-/// `MSGQ_FLAGS_SWAP_RX`.
-const MSGQ_FLAGS_SWAP_RX: u32 = 1;
+/// The largest element, headers included.
+pub(crate) const ELEMENT_SIZE_MAX: usize = fw::ELEMENT_SIZE_MAX;
 
 /// Offset of the command queue in the shared area: after the one-page page table.
 pub(crate) const CMD_QUEUE_OFFSET: usize = GSP_PAGE_SIZE;
@@ -64,16 +57,21 @@ pub(crate) const PTE_COUNT: usize = SHARED_SIZE / GSP_PAGE_SIZE;
 
 kernel::static_assert!(PTE_COUNT * 8 <= GSP_PAGE_SIZE);
 kernel::static_assert!(SLOTS == 63);
+kernel::static_assert!(ELEMENT_SIZE_MAX % GSP_PAGE_SIZE == 0);
 
-// Offsets of the `msgqTxHeader` fields (`msgq_priv.h`).
-const TX_VERSION: usize = 0x00;
-const TX_SIZE: usize = 0x04;
-const TX_MSG_SIZE: usize = 0x08;
-const TX_MSG_COUNT: usize = 0x0c;
-const TX_WRITE_PTR: usize = 0x10;
-const TX_FLAGS: usize = 0x14;
-const TX_RX_HDR_OFF: usize = 0x18;
-const TX_ENTRY_OFF: usize = 0x1c;
+/// The header the CPU writes at the start of its command queue, and expects GSP-RM to have
+/// written at the start of the status queue (but for the write pointer).
+fn queue_header(write_ptr: u32) -> QueueHeader {
+    // CAST: all four are small constants (checked above).
+    QueueHeader {
+        size: QUEUE_SIZE as u32,
+        msg_size: GSP_PAGE_SIZE as u32,
+        msg_count: SLOTS,
+        write_ptr,
+        rx_hdr_off: fw::QUEUE_RX_HDR_OFFSET as u32,
+        entry_off: ENTRY_OFFSET as u32,
+    }
+}
 
 /// Memory shared with the GSP. Every access is bounds-checked and returns `EINVAL` when it
 /// falls outside the area.
@@ -82,6 +80,9 @@ pub(crate) trait SharedMem {
     fn read(&self, offset: usize, buf: &mut [u8]) -> Result;
     /// Copies `data` to `offset`.
     fn write(&mut self, offset: usize, data: &[u8]) -> Result;
+    /// Returns the `len` bytes at `offset` for the CPU to fill in place. Only for bytes the
+    /// CPU owns until it publishes them (command slots beyond the write pointer).
+    fn bytes_mut(&mut self, offset: usize, len: usize) -> Result<&mut [u8]>;
 
     /// Reads a little-endian 32-bit word.
     fn read_u32(&self, offset: usize) -> Result<u32> {
@@ -110,6 +111,11 @@ impl SharedMem for KVec<u8> {
             .copy_from_slice(data);
         Ok(())
     }
+
+    fn bytes_mut(&mut self, offset: usize, len: usize) -> Result<&mut [u8]> {
+        let end = offset.checked_add(len).ok_or(EINVAL)?;
+        self.get_mut(offset..end).ok_or(EINVAL)
+    }
 }
 
 /// Computes GSP-RM's message checksum (`_checkSum32` in `message_queue_priv.h`): the XOR of the
@@ -124,7 +130,19 @@ pub(crate) fn checksum(data: &[u8]) -> u32 {
         }
         sum ^= u64::from_le_bytes(word);
     }
+    // CAST: the high and the low half.
     ((sum >> 32) as u32) ^ (sum as u32)
+}
+
+/// Copies `src` into `dst`, which must be as long.
+fn copy(dst: &mut [u8], src: &[u8]) -> Result {
+    if dst.len() != src.len() {
+        return Err(EINVAL);
+    }
+    for (d, s) in dst.iter_mut().zip(src) {
+        *d = *s;
+    }
+    Ok(())
 }
 
 /// Why sending or receiving failed.
@@ -182,8 +200,10 @@ pub(crate) struct Received {
     pub(crate) function: u32,
     /// The RPC result.
     pub(crate) result: u32,
-    /// The sequence number.
+    /// The element's sequence number.
     pub(crate) seq: u32,
+    /// The RPC's sequence number: for a reply, that of its request.
+    pub(crate) rpc_seq: u32,
     /// The payload, after the RPC header.
     pub(crate) payload: KVec<u8>,
 }
@@ -207,21 +227,15 @@ impl<M: SharedMem> Queues<M> {
     /// the page table and the command queue's headers.
     pub(crate) fn new(mut mem: M, abi: Abi, bus_addr: u64) -> Result<Self> {
         for i in 0..PTE_COUNT {
+            // CAST: `i * GSP_PAGE_SIZE` is below `SHARED_SIZE`.
             let page = bus_addr
                 .checked_add((i * GSP_PAGE_SIZE) as u64)
                 .ok_or(EOVERFLOW)?;
             mem.write(i * 8, &page.to_le_bytes())?;
         }
-        let q = CMD_QUEUE_OFFSET;
-        mem.write_u32(q + TX_VERSION, MSGQ_VERSION)?;
-        mem.write_u32(q + TX_SIZE, QUEUE_SIZE as u32)?;
-        mem.write_u32(q + TX_MSG_SIZE, GSP_PAGE_SIZE as u32)?;
-        mem.write_u32(q + TX_MSG_COUNT, SLOTS)?;
-        mem.write_u32(q + TX_WRITE_PTR, 0)?;
-        mem.write_u32(q + TX_FLAGS, MSGQ_FLAGS_SWAP_RX)?;
-        mem.write_u32(q + TX_RX_HDR_OFF, RX_HDR_OFFSET as u32)?;
-        mem.write_u32(q + TX_ENTRY_OFF, ENTRY_OFFSET as u32)?;
-        mem.write_u32(q + RX_HDR_OFFSET, 0)?;
+        let header = mem.bytes_mut(CMD_QUEUE_OFFSET, abi.queue_header_size())?;
+        abi.write_queue_header(header, &queue_header(0))?;
+        mem.write_u32(CMD_QUEUE_OFFSET + abi.read_ptr_offset(), 0)?;
         Ok(Self {
             mem,
             abi,
@@ -245,7 +259,9 @@ impl<M: SharedMem> Queues<M> {
 
     /// Returns how many command slots are free, from GSP-RM's read pointer.
     fn free_slots(&self) -> Result<u32, QueueError> {
-        let gsp_rx = self.mem.read_u32(STAT_QUEUE_OFFSET + RX_HDR_OFFSET)?;
+        let gsp_rx = self
+            .mem
+            .read_u32(STAT_QUEUE_OFFSET + self.abi.read_ptr_offset())?;
         if gsp_rx >= SLOTS {
             return Err(QueueError::BadPointer(gsp_rx));
         }
@@ -261,22 +277,32 @@ impl<M: SharedMem> Queues<M> {
     /// Returns how many slots a record with a payload of `len` bytes occupies.
     fn slots_for(&self, len: usize) -> u32 {
         let total = self.abi.element_header_size() + self.abi.rpc_header_size() + len;
+        // CAST: `len` is at most `record_payload_max`, so at most 16 slots.
         total.div_ceil(GSP_PAGE_SIZE) as u32
     }
 
-    /// Queues the request `function` with `payload`, split into continuation records if it does
-    /// not fit one element, and returns the sequence number of its first element. Nothing is
-    /// queued unless all records fit. The caller rings the doorbell afterwards
-    /// ([`ring_doorbell`]).
-    pub(crate) fn send(&mut self, function: u32, payload: &[u8]) -> Result<u32, QueueError> {
+    /// Queues the request `function` with a payload of `len` bytes that `fill` writes in place
+    /// into the command slots, and returns the sequence number of its element, which the RPC
+    /// header carries too. A payload too large for one element is built in memory first and
+    /// split into continuation records. Nothing is queued unless all records fit, or if `fill`
+    /// fails. The caller rings the doorbell afterwards ([`ring_doorbell`]).
+    pub(crate) fn send_with(
+        &mut self,
+        function: u32,
+        len: usize,
+        fill: impl FnOnce(&mut [u8]) -> Result,
+    ) -> Result<u32, QueueError> {
         let max = self.record_payload_max();
-        let mut needed = 0u32;
-        let mut chunks = payload.chunks(max);
-        let first = chunks.next().unwrap_or(&[]);
-        needed += self.slots_for(first.len());
-        for c in chunks {
-            needed += self.slots_for(c.len());
-        }
+        let (records, last) = if len == 0 {
+            (1, 0)
+        } else {
+            (len.div_ceil(max), (len - 1) % max + 1)
+        };
+        let full = u32::try_from(records - 1).map_err(|_| QueueError::TooLarge)?;
+        let needed = full
+            .checked_mul(self.slots_for(max))
+            .and_then(|n| n.checked_add(self.slots_for(last)))
+            .ok_or(QueueError::TooLarge)?;
         if needed > SLOTS - 1 {
             return Err(QueueError::TooLarge);
         }
@@ -284,42 +310,91 @@ impl<M: SharedMem> Queues<M> {
             return Err(QueueError::Full);
         }
 
+        let (tx_ptr, tx_seq) = (self.tx_ptr, self.tx_seq);
         let seq = self.tx_seq;
-        let cont = self.abi.function(super::fw::Function::ContinuationRecord);
-        self.write_record(function, first)?;
-        for c in payload.chunks(max).skip(1) {
-            self.write_record(cont, c)?;
+        let written = if records == 1 {
+            self.write_record(function, len, fill)
+        } else {
+            self.send_large(function, len, fill)
+        };
+        if let Err(e) = written {
+            // Nothing was published: forget the records.
+            self.tx_ptr = tx_ptr;
+            self.tx_seq = tx_seq;
+            return Err(e);
         }
         // The elements must be visible before the write pointer that publishes them.
         fence(Ordering::SeqCst);
-        self.mem
-            .write_u32(CMD_QUEUE_OFFSET + TX_WRITE_PTR, self.tx_ptr)?;
+        self.mem.write_u32(
+            CMD_QUEUE_OFFSET + self.abi.write_ptr_offset(),
+            self.tx_ptr,
+        )?;
         fence(Ordering::SeqCst);
         Ok(seq)
     }
 
-    /// Writes one record into the slots from `tx_ptr` on and advances `tx_ptr` (not yet
-    /// published).
-    fn write_record(&mut self, function: u32, payload: &[u8]) -> Result<(), QueueError> {
-        let hdr = self.abi.element_header_size();
-        let rpc_len = self.abi.rpc_header_size() + payload.len();
-        let msg_len = hdr + rpc_len;
-        let slots = self.slots_for(payload.len());
-        let mut buf = KVec::from_elem(0u8, slots as usize * GSP_PAGE_SIZE, GFP_KERNEL)
-            .map_err(|_| QueueError::Kernel(ENOMEM))?;
-        self.abi
-            .write_request_headers(&mut buf, self.tx_seq, slots, function, rpc_len as u32)?;
-        buf.get_mut(hdr + self.abi.rpc_header_size()..msg_len)
-            .ok_or(QueueError::Kernel(EINVAL))?
-            .copy_from_slice(payload);
-        // The checksum covers the message padded to 8 bytes with zeroes, its own field zero.
-        let sum = checksum(buf.get(..msg_len.next_multiple_of(8)).unwrap_or(&[]));
-        self.abi.set_checksum(&mut buf, sum)?;
+    /// Queues the request `function` with `payload` (see [`Queues::send_with`]).
+    #[cfg(CONFIG_KUNIT = "y")]
+    pub(crate) fn send(&mut self, function: u32, payload: &[u8]) -> Result<u32, QueueError> {
+        self.send_with(function, payload.len(), |dst| copy(dst, payload))
+    }
 
-        for (i, page) in buf.chunks(GSP_PAGE_SIZE).enumerate() {
-            let slot = (self.tx_ptr + i as u32) % SLOTS;
-            self.mem
-                .write(Self::slot_offset(CMD_QUEUE_OFFSET, slot), page)?;
+    /// Builds a payload of `len` bytes too large for one element and writes it as the request
+    /// and its continuation records.
+    fn send_large(
+        &mut self,
+        function: u32,
+        len: usize,
+        fill: impl FnOnce(&mut [u8]) -> Result,
+    ) -> Result<(), QueueError> {
+        let mut payload = KVVec::from_elem(0u8, len, GFP_KERNEL).map_err(|_| QueueError::Kernel(ENOMEM))?;
+        fill(&mut payload)?;
+        let cont = self.abi.function(fw::Function::ContinuationRecord);
+        for (i, chunk) in payload.chunks(self.record_payload_max()).enumerate() {
+            let f = if i == 0 { function } else { cont };
+            self.write_record(f, chunk.len(), |dst| copy(dst, chunk))?;
+        }
+        Ok(())
+    }
+
+    /// Writes one record with a payload of `len` bytes (at most [`Queues::record_payload_max`])
+    /// into the slots from `tx_ptr` on, and advances `tx_ptr` (not yet published). The record
+    /// is built in the slots themselves, unless it wraps around the end of the queue.
+    fn write_record(
+        &mut self,
+        function: u32,
+        len: usize,
+        fill: impl FnOnce(&mut [u8]) -> Result,
+    ) -> Result<(), QueueError> {
+        let abi = self.abi;
+        let headers = abi.element_header_size() + abi.rpc_header_size();
+        let rpc_len = u32::try_from(abi.rpc_header_size() + len).map_err(|_| QueueError::TooLarge)?;
+        let msg_len = headers + len;
+        let slots = self.slots_for(len);
+        // CAST: `slots` is at most 16.
+        let size = slots as usize * GSP_PAGE_SIZE;
+        let seq = self.tx_seq;
+        let build = |buf: &mut [u8]| -> Result {
+            abi.write_request_headers(buf, seq, slots, function, rpc_len)?;
+            fill(buf.get_mut(headers..msg_len).ok_or(EINVAL)?)?;
+            // The checksum covers the message padded to 8 bytes with zeroes, its own field zero.
+            let padded = msg_len.next_multiple_of(8);
+            buf.get_mut(msg_len..padded).ok_or(EINVAL)?.fill(0);
+            let sum = checksum(buf.get(..padded).ok_or(EINVAL)?);
+            abi.set_checksum(buf, sum)
+        };
+        if self.tx_ptr + slots <= SLOTS {
+            // The slots are the CPU's until the write pointer moves past them.
+            let at = Self::slot_offset(CMD_QUEUE_OFFSET, self.tx_ptr);
+            build(self.mem.bytes_mut(at, size)?)?;
+        } else {
+            let mut buf = KVec::from_elem(0u8, size, GFP_KERNEL).map_err(|_| QueueError::Kernel(ENOMEM))?;
+            build(&mut buf)?;
+            for (i, page) in (0u32..).zip(buf.chunks(GSP_PAGE_SIZE)) {
+                let slot = (self.tx_ptr + i) % SLOTS;
+                self.mem
+                    .write(Self::slot_offset(CMD_QUEUE_OFFSET, slot), page)?;
+            }
         }
         self.tx_ptr = (self.tx_ptr + slots) % SLOTS;
         self.tx_seq = self.tx_seq.wrapping_add(1);
@@ -328,17 +403,25 @@ impl<M: SharedMem> Queues<M> {
 
     /// Returns the offset in the shared area of `slot` of the queue at `queue`.
     fn slot_offset(queue: usize, slot: u32) -> usize {
+        // CAST: `slot` is below `SLOTS`.
         queue + ENTRY_OFFSET + slot as usize * GSP_PAGE_SIZE
     }
 
     /// Checks the status queue header GSP-RM wrote; called before the first receive is trusted.
     fn check_status_header(&self) -> Result<(), QueueError> {
-        let q = STAT_QUEUE_OFFSET;
-        let field = |off| self.mem.read_u32(q + off);
-        if field(TX_MSG_SIZE)? != GSP_PAGE_SIZE as u32
-            || field(TX_MSG_COUNT)? != SLOTS
-            || field(TX_ENTRY_OFF)? != ENTRY_OFFSET as u32
-            || field(TX_RX_HDR_OFF)? != RX_HDR_OFFSET as u32
+        let mut bytes = [0u8; 64];
+        let len = self.abi.queue_header_size().min(bytes.len());
+        let header = bytes.get_mut(..len).ok_or(QueueError::BadHeader)?;
+        self.mem.read(STAT_QUEUE_OFFSET, header)?;
+        let got = self
+            .abi
+            .read_queue_header(header)
+            .map_err(|_| QueueError::BadHeader)?;
+        let want = queue_header(got.write_ptr);
+        if got.msg_size != want.msg_size
+            || got.msg_count != want.msg_count
+            || got.entry_off != want.entry_off
+            || got.rx_hdr_off != want.rx_hdr_off
         {
             return Err(QueueError::BadHeader);
         }
@@ -353,7 +436,9 @@ impl<M: SharedMem> Queues<M> {
     /// pointer or slot count leaves the queue untouched, as no element boundary can be trusted
     /// any more.
     pub(crate) fn receive(&mut self) -> Result<Option<Received>, QueueError> {
-        let write_ptr = self.mem.read_u32(STAT_QUEUE_OFFSET + TX_WRITE_PTR)?;
+        let write_ptr = self
+            .mem
+            .read_u32(STAT_QUEUE_OFFSET + self.abi.write_ptr_offset())?;
         if write_ptr >= SLOTS {
             return Err(QueueError::BadPointer(write_ptr));
         }
@@ -384,10 +469,13 @@ impl<M: SharedMem> Queues<M> {
 
         // Assemble the element from its slots, which may wrap around the end of the queue.
         let mut buf = first;
-        buf.resize(hdr.elem_count as usize * GSP_PAGE_SIZE, 0, GFP_KERNEL)
+        // CAST: `elem_count` is at most 16 (checked above).
+        let elem_size = hdr.elem_count as usize * GSP_PAGE_SIZE;
+        buf.resize(elem_size, 0, GFP_KERNEL)
             .map_err(|_| QueueError::Kernel(ENOMEM))?;
         for i in 1..hdr.elem_count {
             let slot = (self.rx_ptr + i) % SLOTS;
+            // CAST: `i` is below 16.
             let start = i as usize * GSP_PAGE_SIZE;
             let page = buf
                 .get_mut(start..start + GSP_PAGE_SIZE)
@@ -397,10 +485,11 @@ impl<M: SharedMem> Queues<M> {
         }
 
         let headers = self.abi.element_header_size() + self.abi.rpc_header_size();
-        let rpc_len = hdr.rpc_length as usize;
-        let msg_len = self.abi.element_header_size().checked_add(rpc_len);
+        let msg_len = usize::try_from(hdr.rpc_length)
+            .ok()
+            .and_then(|rpc_len| self.abi.element_header_size().checked_add(rpc_len));
         let msg_len = match msg_len {
-            Some(l) if l >= headers && l <= hdr.elem_count as usize * GSP_PAGE_SIZE => l,
+            Some(l) if l >= headers && l <= elem_size => l,
             _ => {
                 // Skip the element as if it had been received, so that the next one is in
                 // sequence.
@@ -437,21 +526,9 @@ impl<M: SharedMem> Queues<M> {
             function: hdr.function,
             result: hdr.rpc_result,
             seq: hdr.seq,
+            rpc_seq: hdr.rpc_sequence,
             payload: buf,
         }))
-    }
-
-    /// Waits up to `timeout` for the next RPC, polling every 100 µs: the receive path until the
-    /// GSP interrupt is handled, and the fallback afterwards. A queue error ends the wait with
-    /// `EIO` (or `ENOMEM`); [`Queues::receive`] reports the details.
-    pub(crate) fn receive_timeout(&mut self, timeout: Delta) -> Result<Received> {
-        read_poll_timeout(
-            || self.receive().map_err(Error::from),
-            |r: &Option<Received>| r.is_some(),
-            Delta::from_micros(100),
-            timeout,
-        )?
-        .ok_or(ETIMEDOUT)
     }
 
     /// Takes an RPC whose payload continues in `CONTINUATION_RECORD`s until it is `total` bytes
@@ -496,7 +573,7 @@ impl<M: SharedMem> Queues<M> {
         // Our reads of the element must complete before GSP-RM may overwrite it.
         fence(Ordering::SeqCst);
         self.mem
-            .write_u32(CMD_QUEUE_OFFSET + RX_HDR_OFFSET, self.rx_ptr)?;
+            .write_u32(CMD_QUEUE_OFFSET + self.abi.read_ptr_offset(), self.rx_ptr)?;
         Ok(())
     }
 }
@@ -515,18 +592,54 @@ pub(crate) mod fake_gsp {
 
     /// Writes the status queue's header as GSP-RM's `msgqTxCreate` does.
     pub(crate) fn link(mem: &mut KVec<u8>) -> Result {
-        let q = STAT_QUEUE_OFFSET;
-        mem.write_u32(q + TX_SIZE, QUEUE_SIZE as u32)?;
-        mem.write_u32(q + TX_MSG_SIZE, GSP_PAGE_SIZE as u32)?;
-        mem.write_u32(q + TX_MSG_COUNT, SLOTS)?;
-        mem.write_u32(q + TX_FLAGS, MSGQ_FLAGS_SWAP_RX)?;
-        mem.write_u32(q + TX_RX_HDR_OFF, RX_HDR_OFFSET as u32)?;
-        mem.write_u32(q + TX_ENTRY_OFF, ENTRY_OFFSET as u32)?;
-        Ok(())
+        let abi = Abi::R570_144;
+        let header = mem.bytes_mut(STAT_QUEUE_OFFSET, abi.queue_header_size())?;
+        abi.write_queue_header(header, &queue_header(0))
     }
 
     /// Publishes one element with RPC `function`, `result` and `payload` at status slot `slot`
-    /// with sequence number `seq`; returns the slot after it.
+    /// with sequence number `seq` (the RPC's sequence number `rpc_seq`); returns the slot after
+    /// it.
+    pub(crate) fn send_reply(
+        mem: &mut KVec<u8>,
+        slot: u32,
+        seq: u32,
+        rpc_seq: u32,
+        function: u32,
+        result: u32,
+        payload: &[u8],
+    ) -> Result<u32> {
+        let abi = Abi::R570_144;
+        let hdrs = abi.element_header_size() + abi.rpc_header_size();
+        let msg_len = hdrs + payload.len();
+        let slots = u32::try_from(msg_len.div_ceil(GSP_PAGE_SIZE)).map_err(|_| EINVAL)?;
+        let mut buf = KVec::from_elem(0u8, msg_len.next_multiple_of(GSP_PAGE_SIZE), GFP_KERNEL)?;
+        let rpc_length = u32::try_from(abi.rpc_header_size() + payload.len()).map_err(|_| EINVAL)?;
+        abi.write_headers(
+            &mut buf,
+            &ElementHeader {
+                checksum: 0,
+                seq,
+                elem_count: slots,
+                function,
+                rpc_length,
+                rpc_result: result,
+                rpc_sequence: rpc_seq,
+            },
+        )?;
+        buf.get_mut(hdrs..msg_len).ok_or(EINVAL)?.copy_from_slice(payload);
+        let sum = checksum(buf.get(..msg_len.next_multiple_of(8)).ok_or(EINVAL)?);
+        abi.set_checksum(&mut buf, sum)?;
+        for (i, page) in (0u32..).zip(buf.chunks(GSP_PAGE_SIZE)) {
+            let s = (slot + i) % SLOTS;
+            mem.write(Queues::<KVec<u8>>::slot_offset(STAT_QUEUE_OFFSET, s), page)?;
+        }
+        let next = (slot + slots) % SLOTS;
+        mem.write_u32(STAT_QUEUE_OFFSET + abi.write_ptr_offset(), next)?;
+        Ok(next)
+    }
+
+    /// As [`send_reply`], with the element's sequence number as the RPC's.
     pub(crate) fn send(
         mem: &mut KVec<u8>,
         slot: u32,
@@ -535,26 +648,7 @@ pub(crate) mod fake_gsp {
         result: u32,
         payload: &[u8],
     ) -> Result<u32> {
-        let abi = Abi::R570_144;
-        let hdrs = abi.element_header_size() + abi.rpc_header_size();
-        let msg_len = hdrs + payload.len();
-        let slots = msg_len.div_ceil(GSP_PAGE_SIZE) as u32;
-        let mut buf = KVec::from_elem(0u8, slots as usize * GSP_PAGE_SIZE, GFP_KERNEL)?;
-        let rpc_len = (abi.rpc_header_size() + payload.len()) as u32;
-        abi.write_request_headers(&mut buf, seq, slots, function, rpc_len)?;
-        // `rpc_result` is the fifth word of the RPC header.
-        let at = abi.element_header_size() + 0x10;
-        buf[at..at + 4].copy_from_slice(&result.to_le_bytes());
-        buf[hdrs..msg_len].copy_from_slice(payload);
-        let sum = checksum(&buf[..msg_len.next_multiple_of(8)]);
-        abi.set_checksum(&mut buf, sum)?;
-        for (i, page) in buf.chunks(GSP_PAGE_SIZE).enumerate() {
-            let s = (slot + i as u32) % SLOTS;
-            mem.write(Queues::<KVec<u8>>::slot_offset(STAT_QUEUE_OFFSET, s), page)?;
-        }
-        let next = (slot + slots) % SLOTS;
-        mem.write_u32(STAT_QUEUE_OFFSET + TX_WRITE_PTR, next)?;
-        Ok(next)
+        send_reply(mem, slot, seq, seq, function, result, payload)
     }
 }
 
@@ -565,6 +659,15 @@ mod tests {
     const ABI: Abi = Abi::R570_144;
     /// Bytes of element and RPC headers.
     const HDRS: usize = 0x50;
+    // The layout the tests expect of `msgqTxHeader` and `msgqRxHeader` (`msgq_priv.h`).
+    const TX_SIZE: usize = 0x04;
+    const TX_MSG_SIZE: usize = 0x08;
+    const TX_MSG_COUNT: usize = 0x0c;
+    const TX_WRITE_PTR: usize = 0x10;
+    const TX_FLAGS: usize = 0x14;
+    const TX_RX_HDR_OFF: usize = 0x18;
+    const TX_ENTRY_OFF: usize = 0x1c;
+    const RX_HDR_OFFSET: usize = 0x20;
 
     fn queues() -> Result<Queues<KVec<u8>>> {
         let mem = KVec::from_elem(0u8, SHARED_SIZE, GFP_KERNEL)?;

@@ -1,13 +1,22 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The RPCs nova exchanges with GSP-RM during and after boot.
+//! The one RPC path to GSP-RM.
 //!
-//! Requests are encoded by [`super::fw::Abi`] and queued with [`Queues::send`]; messages are
-//! taken with [`Queues::receive`] and sorted here into replies and asynchronous events. Every
-//! event is logged in one line; none is dropped silently, including ones nova does not know.
+//! Every command is a type implementing [`CommandToGsp`], bound at compile time to the type of
+//! what GSP-RM answers ([`MessageFromGsp`]). [`Rpc::call`] writes the command in place into
+//! the command queue, rings the doorbell and waits for the reply that carries the command's
+//! sequence number. While it waits, every other message is handed to the caller's event
+//! handler; a reply nobody waits for any more (one that came late, or twice) is dropped with a
+//! log line, so that a lost or repeated reply fails only the call it belongs to. A reply whose
+//! status is not `NV_OK` fails its call with the status's name in one log line.
+//!
+//! The commands themselves are in [`super::commands`]; their layouts come from [`super::fw`].
+
+use kernel::fmt;
 
 use kernel::{
     device,
+    io::poll::read_poll_timeout,
     prelude::*,
     time::{Delta, Instant, Monotonic},
 };
@@ -15,13 +24,153 @@ use kernel::{
 use super::{
     fw::{
         Abi, DecodeError, EventKind, Function, OsErrorLog, PostEvent, RcTriggered, SeqOp,
-        StaticInfo, SystemInfo, UnloadParams,
+        StaticInfo,
     },
+    nvstatus::NvStatus,
     queue::{QueueError, Queues, Received, SharedMem},
 };
 
-/// `NV_OK`: the RPC result of a request GSP-RM carried out.
-pub(crate) const RESULT_OK: u32 = 0;
+/// A command to GSP-RM.
+pub(crate) trait CommandToGsp {
+    /// The RPC function.
+    const FUNCTION: Function;
+    /// What GSP-RM answers.
+    type Reply: MessageFromGsp;
+
+    /// Returns the size of the payload.
+    fn size(&self, abi: Abi) -> usize;
+
+    /// Writes the payload into `dst` (exactly [`CommandToGsp::size`] bytes, in the queue).
+    fn write(&self, abi: Abi, dst: &mut [u8]) -> Result;
+
+    /// Writes what the command is, for log lines: the function's name, or the class or control
+    /// it carries.
+    fn describe(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(Self::FUNCTION.name())
+    }
+}
+
+/// What a message awaited from GSP-RM is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Awaited {
+    /// Nothing: the command gets no reply that is waited for.
+    Nothing,
+    /// The reply to the command.
+    Reply,
+    /// An event GSP-RM sends on its own.
+    Event(EventKind),
+}
+
+/// A message from GSP-RM, decoded.
+pub(crate) trait MessageFromGsp: Sized {
+    /// Which message this is.
+    const AWAITED: Awaited;
+
+    /// Returns the smallest payload the message has: a shorter first record is joined with its
+    /// continuation records until it is this long.
+    fn min_size(_abi: Abi) -> usize {
+        0
+    }
+
+    /// Decodes the message from its payload and the RPC result.
+    fn read(abi: Abi, payload: &[u8], result: NvStatus) -> Result<Self, RpcError>;
+
+    /// Returns the message to a command that is not answered ([`Awaited::Nothing`]).
+    fn unanswered() -> Result<Self, RpcError> {
+        Err(RpcError::Decode(DecodeError::Short))
+    }
+}
+
+/// The answer to a command whose reply is not waited for.
+#[derive(Debug)]
+pub(crate) struct NoReply;
+
+impl MessageFromGsp for NoReply {
+    const AWAITED: Awaited = Awaited::Nothing;
+
+    fn read(_abi: Abi, _payload: &[u8], _result: NvStatus) -> Result<Self, RpcError> {
+        Ok(Self)
+    }
+
+    fn unanswered() -> Result<Self, RpcError> {
+        Ok(Self)
+    }
+}
+
+/// Fails unless `result` is `NV_OK`.
+pub(crate) fn check(result: NvStatus) -> Result<(), RpcError> {
+    if result.is_ok() {
+        Ok(())
+    } else {
+        Err(RpcError::Status(result))
+    }
+}
+
+/// Why a call failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum RpcError {
+    /// No reply came in time.
+    Timeout,
+    /// The message queue holds something that is not a valid message.
+    Queue(QueueError),
+    /// GSP-RM answered with this status.
+    Status(NvStatus),
+    /// The reply does not decode.
+    Decode(DecodeError),
+    /// Another error (memory allocation, or one from the event handler).
+    Kernel(Error),
+}
+
+impl From<Error> for RpcError {
+    fn from(e: Error) -> Self {
+        Self::Kernel(e)
+    }
+}
+
+impl From<QueueError> for RpcError {
+    fn from(e: QueueError) -> Self {
+        Self::Queue(e)
+    }
+}
+
+impl From<DecodeError> for RpcError {
+    fn from(e: DecodeError) -> Self {
+        Self::Decode(e)
+    }
+}
+
+impl From<RpcError> for Error {
+    fn from(e: RpcError) -> Error {
+        match e {
+            RpcError::Timeout => ETIMEDOUT,
+            RpcError::Queue(e) => e.into(),
+            RpcError::Status(s) => s.to_errno(),
+            RpcError::Decode(_) => EPROTO,
+            RpcError::Kernel(e) => e,
+        }
+    }
+}
+
+impl fmt::Display for RpcError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Timeout => f.write_str("no message in time"),
+            Self::Queue(e) => f.write_fmt(fmt!("message queue error {:?}", e)),
+            Self::Status(s) => f.write_fmt(fmt!("status {}", s)),
+            Self::Decode(e) => f.write_fmt(fmt!("malformed reply ({:?})", e)),
+            Self::Kernel(e) => f.write_fmt(fmt!("error {}", e.to_errno())),
+        }
+    }
+}
+
+/// Formats a command with [`CommandToGsp::describe`].
+struct Described<'a, C: CommandToGsp>(&'a C);
+
+impl<C: CommandToGsp> fmt::Display for Described<'_, C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.describe(f)
+    }
+}
 
 /// Runs the operations of a `GSP_RUN_CPU_SEQUENCER` message on the hardware. The falcon code
 /// implements it; the GSP code only decodes.
@@ -43,48 +192,6 @@ pub(crate) fn run_sequencer(
         exec.execute(op)?;
     }
     Ok(ops.len())
-}
-
-/// Queues `GSP_SET_SYSTEM_INFO`.
-pub(crate) fn send_system_info<M: SharedMem>(
-    q: &mut Queues<M>,
-    abi: Abi,
-    info: &SystemInfo,
-) -> Result<u32> {
-    let payload = abi.system_info(info)?;
-    Ok(q.send(abi.function(Function::SetSystemInfo), &payload)?)
-}
-
-/// Queues `SET_REGISTRY` with 32-bit `entries`.
-pub(crate) fn send_registry<M: SharedMem>(
-    q: &mut Queues<M>,
-    abi: Abi,
-    entries: &[(&str, u32)],
-) -> Result<u32> {
-    let payload = abi.registry(entries)?;
-    Ok(q.send(abi.function(Function::SetRegistry), &payload)?)
-}
-
-/// Queues `GET_GSP_STATIC_INFO`. GSP-RM replies with the same function and the static
-/// information, which [`Abi::static_info`] decodes; the request carries a zeroed buffer of the
-/// reply's size for GSP-RM to fill.
-pub(crate) fn send_get_static_info<M: SharedMem>(
-    q: &mut Queues<M>,
-    abi: Abi,
-    reply_size: usize,
-) -> Result<u32> {
-    let payload = KVec::from_elem(0u8, reply_size, GFP_KERNEL)?;
-    Ok(q.send(abi.function(Function::GetGspStaticInfo), &payload)?)
-}
-
-/// Queues `UNLOADING_GUEST_DRIVER`.
-pub(crate) fn send_unloading<M: SharedMem>(
-    q: &mut Queues<M>,
-    abi: Abi,
-    p: &UnloadParams,
-) -> Result<u32> {
-    let payload = abi.unloading_guest_driver(p)?;
-    Ok(q.send(abi.function(Function::UnloadingGuestDriver), &payload)?)
 }
 
 /// An asynchronous event from GSP-RM, decoded.
@@ -109,7 +216,7 @@ pub(crate) enum Event {
     Malformed(EventKind, DecodeError),
 }
 
-/// A message from GSP-RM, sorted.
+/// A message from GSP-RM that no call waits for, sorted.
 #[derive(Debug)]
 pub(crate) enum Incoming {
     /// `GSP_INIT_DONE`.
@@ -118,20 +225,25 @@ pub(crate) enum Incoming {
     Sequencer(KVec<u8>),
     /// An event to be logged with [`log_event`].
     Event(Event),
-    /// Anything else: a reply to a request, or a message nova does not know, which the caller
-    /// must not drop silently.
-    Reply(Received),
+    /// A reply no call waits for: to a call that already ended (it timed out), a repeated
+    /// reply, or one GSP-RM sent unasked. It is dropped; the handler logs it.
+    StaleReply {
+        /// The function number.
+        function: u32,
+        /// The RPC sequence number.
+        seq: u32,
+    },
 }
 
-/// Sorts `msg`, decoding events.
-pub(crate) fn sort(abi: Abi, msg: Received) -> Result<Incoming> {
+/// Sorts `msg` if it is an event, decoding it; hands back anything else.
+fn sort(abi: Abi, msg: Received) -> Result<Result<Incoming, Received>> {
     let Some(kind) = abi.event(msg.function) else {
-        return Ok(Incoming::Reply(msg));
+        return Ok(Err(msg));
     };
     let p = &msg.payload;
     let decoded = match kind {
-        EventKind::InitDone => return Ok(Incoming::InitDone),
-        EventKind::RunCpuSequencer => return Ok(Incoming::Sequencer(msg.payload)),
+        EventKind::InitDone => return Ok(Ok(Incoming::InitDone)),
+        EventKind::RunCpuSequencer => return Ok(Ok(Incoming::Sequencer(msg.payload))),
         EventKind::OsErrorLog => match abi.os_error_log(p) {
             Ok(log) => Ok(Event::OsErrorLog(KBox::new(log, GFP_KERNEL)?)),
             Err(e) => Err(e),
@@ -148,66 +260,200 @@ pub(crate) fn sort(abi: Abi, msg: Received) -> Result<Incoming> {
         EventKind::RcTriggered => abi.rc_triggered(p).map(Event::RcTriggered),
         EventKind::MmuFaultQueued => Ok(Event::MmuFaultQueued(p.len())),
     };
-    Ok(Incoming::Event(
+    Ok(Ok(Incoming::Event(
         decoded.unwrap_or_else(|e| Event::Malformed(kind, e)),
-    ))
+    )))
 }
 
-/// Receives messages for up to `timeout` until `want` accepts one, which is returned; every
-/// other message is handed to `other` (which logs events and runs sequencer programs), so that
-/// nothing GSP-RM sends while the driver waits is lost. Queue errors end the wait.
-pub(crate) fn wait_for<M: SharedMem>(
-    q: &mut Queues<M>,
+/// The event handler of a call: gets every message that arrives while the call waits and is
+/// not its reply. An error from it fails the call.
+pub(crate) type Handler<'a> = &'a mut dyn FnMut(Incoming) -> Result;
+
+/// The RPC channel: the queues and the ABI that encodes what goes through them.
+pub(crate) struct Rpc<M: SharedMem> {
+    queues: Queues<M>,
     abi: Abi,
-    timeout: Delta,
-    mut want: impl FnMut(&Incoming) -> bool,
-    mut other: impl FnMut(Incoming) -> Result,
-) -> Result<Incoming> {
-    let start = Instant::<Monotonic>::now();
-    loop {
+}
+
+impl<M: SharedMem> Rpc<M> {
+    /// Wraps the queues, which `abi` encodes.
+    pub(crate) fn new(queues: Queues<M>, abi: Abi) -> Self {
+        Self { queues, abi }
+    }
+
+    /// Returns the queues for modification (the tests play GSP-RM through them).
+    #[cfg(CONFIG_KUNIT = "y")]
+    pub(crate) fn queues_mut(&mut self) -> &mut Queues<M> {
+        &mut self.queues
+    }
+
+    /// Writes `cmd` into the command queue, calls `ring` (the doorbell) and returns the
+    /// command's sequence number.
+    fn send<C: CommandToGsp>(&mut self, cmd: &C, ring: impl FnOnce()) -> Result<u32, RpcError> {
+        let abi = self.abi;
+        let seq = self
+            .queues
+            .send_with(abi.function(C::FUNCTION), cmd.size(abi), |dst| {
+                cmd.write(abi, dst)
+            })?;
+        ring();
+        Ok(seq)
+    }
+
+    /// Takes the next message, waiting until `timeout` after `start`, polling every 100 µs.
+    fn receive(&mut self, start: Instant<Monotonic>, timeout: Delta) -> Result<Received, RpcError> {
+        let q = &mut self.queues;
+        let mut queue_error = None;
         let left = timeout - start.elapsed();
         if left.is_negative() {
-            return Err(ETIMEDOUT);
+            return Err(RpcError::Timeout);
         }
-        let msg = sort(abi, q.receive_timeout(left)?)?;
-        if want(&msg) {
-            return Ok(msg);
+        // TIMEOUT: the backstop of the message queue, which is polled until the GSP's
+        // interrupt drives it; `left` is what remains of the call's timeout.
+        let polled = read_poll_timeout(
+            || {
+                q.receive().map_err(|e| {
+                    queue_error = Some(e);
+                    Error::from(e)
+                })
+            },
+            |r: &Option<Received>| r.is_some(),
+            Delta::from_micros(100),
+            left,
+        );
+        match (polled, queue_error) {
+            (Ok(Some(msg)), _) => Ok(msg),
+            (_, Some(e)) => Err(RpcError::Queue(e)),
+            (Ok(None), None) => Err(RpcError::Timeout),
+            (Err(e), None) if e == ETIMEDOUT => Err(RpcError::Timeout),
+            (Err(e), None) => Err(RpcError::Kernel(e)),
         }
-        other(msg)?;
+    }
+
+    /// Joins the continuation records of `first` until its payload is `size` bytes long, for
+    /// up to `timeout` after `start`.
+    fn join(
+        &mut self,
+        first: Received,
+        size: usize,
+        start: Instant<Monotonic>,
+        timeout: Delta,
+    ) -> Result<Received, RpcError> {
+        let mut partial = Some(first);
+        loop {
+            if let Some(done) = self.queues.receive_large(&mut partial, size)? {
+                return Ok(done);
+            }
+            // TIMEOUT: the records follow each other at once; the call's timeout bounds them.
+            if (timeout - start.elapsed()).is_negative() {
+                return Err(RpcError::Timeout);
+            }
+            kernel::time::delay::fsleep(Delta::from_micros(100));
+        }
+    }
+
+    /// Waits up to `timeout` for the message `R`, the reply to the command with sequence
+    /// number `seq` if `R` is a reply to `function`. Events go to `events`; replies to anything
+    /// else are dropped and counted.
+    fn wait<R: MessageFromGsp>(
+        &mut self,
+        function: Option<(u32, u32)>,
+        timeout: Delta,
+        events: Handler<'_>,
+    ) -> Result<R, RpcError> {
+        let start = Instant::<Monotonic>::now();
+        let event_number = match R::AWAITED {
+            Awaited::Event(kind) => Some(self.abi.event_number(kind)),
+            _ => None,
+        };
+        loop {
+            let msg = self.receive(start, timeout)?;
+            let wanted = match (event_number, function) {
+                (Some(ev), _) => msg.function == ev,
+                (None, Some((f, seq))) => msg.function == f && msg.rpc_seq == seq,
+                (None, None) => false,
+            };
+            if wanted {
+                let result = NvStatus(msg.result);
+                let msg = if msg.payload.len() < R::min_size(self.abi) {
+                    self.join(msg, R::min_size(self.abi), start, timeout)?
+                } else {
+                    msg
+                };
+                return R::read(self.abi, &msg.payload, result);
+            }
+            match sort(self.abi, msg)? {
+                Ok(incoming) => events(incoming)?,
+                Err(reply) => {
+                    events(Incoming::StaleReply {
+                        function: reply.function,
+                        seq: reply.rpc_seq,
+                    })?;
+                }
+            }
+        }
+    }
+
+    /// Sends `cmd`, rings the doorbell with `ring` and waits up to `timeout` for its reply,
+    /// handing every other message to `events`.
+    pub(crate) fn exchange<C: CommandToGsp>(
+        &mut self,
+        cmd: &C,
+        ring: impl FnOnce(),
+        timeout: Delta,
+        events: Handler<'_>,
+    ) -> Result<C::Reply, RpcError> {
+        let function = self.abi.function(C::FUNCTION);
+        let seq = self.send(cmd, ring)?;
+        match C::Reply::AWAITED {
+            Awaited::Nothing => C::Reply::unanswered(),
+            _ => self.wait(Some((function, seq)), timeout, events),
+        }
+    }
+
+    /// As [`Rpc::exchange`]; a failure is logged in one line naming the command and why (the
+    /// status's name for a refusal).
+    pub(crate) fn call<C: CommandToGsp>(
+        &mut self,
+        dev: &device::Device,
+        cmd: &C,
+        ring: impl FnOnce(),
+        timeout: Delta,
+        events: Handler<'_>,
+    ) -> Result<C::Reply, RpcError> {
+        self.exchange(cmd, ring, timeout, events)
+            .inspect_err(|e| match e {
+                RpcError::Status(status) => {
+                    dev_err!(dev, "GSP-RM failed {} with status {}\n", Described(cmd), status)
+                }
+                RpcError::Timeout => dev_err!(dev, "GSP-RM did not answer {}\n", Described(cmd)),
+                e => dev_err!(dev, "GSP-RM failed {}: {}\n", Described(cmd), e),
+            })
+    }
+
+    /// Waits up to `timeout` for the event `E`, handing every other message to `events`.
+    /// Failures are the caller's to log.
+    pub(crate) fn wait_event<E: MessageFromGsp>(
+        &mut self,
+        timeout: Delta,
+        events: Handler<'_>,
+    ) -> Result<E, RpcError> {
+        self.wait(None, timeout, events)
     }
 }
 
-/// Sends the request `function` with `payload`, rings the doorbell with `ring`, and waits up
-/// to `timeout` for GSP-RM's reply (the message with the same function number), handing
-/// everything else to `other` as [`wait_for`] does. A reply whose result is not `NV_OK` fails
-/// with `EREMOTEIO`.
-pub(crate) fn call<M: SharedMem>(
-    q: &mut Queues<M>,
-    abi: Abi,
-    function: Function,
-    payload: &[u8],
-    ring: impl FnOnce(),
-    timeout: Delta,
-    other: impl FnMut(Incoming) -> Result,
-) -> Result<Received> {
-    let number = abi.function(function);
-    q.send(number, payload)?;
-    ring();
-    let reply = wait_for(
-        q,
-        abi,
-        timeout,
-        |m| matches!(m, Incoming::Reply(r) if r.function == number),
-        other,
-    )?;
-    match reply {
-        Incoming::Reply(r) if r.result == RESULT_OK => Ok(r),
-        _ => Err(EREMOTEIO),
-    }
+/// Logs a reply no call waited for (see [`Incoming::StaleReply`]).
+pub(crate) fn log_stale_reply(dev: &device::Device, function: u32, seq: u32) {
+    dev_warn!(
+        dev,
+        "GSP-RM: dropped a reply to function {} (sequence {}) that no call waits for\n",
+        function,
+        seq
+    );
 }
 
 /// Returns the bytes of `s` up to its first NUL, as text if they are UTF-8.
-fn c_text(s: &[u8]) -> &str {
+pub(crate) fn c_text(s: &[u8]) -> &str {
     let end = s.iter().position(|&b| b == 0).unwrap_or(s.len());
     s.get(..end)
         .and_then(|t| core::str::from_utf8(t).ok())
@@ -260,25 +506,27 @@ pub(crate) fn log_event(dev: &device::Device, event: &Event) {
 
 /// Logs the static information in one line.
 pub(crate) fn log_static_info(dev: &device::Device, info: &StaticInfo) {
-    dev_info!(
+    dev_dbg!(
         dev,
-        "GSP: {}, {} MiB VRAM, {} FB regions\n",
+        "GSP: {}, {} MiB VRAM, {} FB regions, BAR1/BAR2 PDE {:#x}/{:#x}, internal client {:#x} device {:#x} subdevice {:#x}\n",
         info.name(),
         info.vram_size >> 20,
-        info.fb_regions().len()
+        info.fb_regions().len(),
+        info.bar1_pde_base,
+        info.bar2_pde_base,
+        info.internal.client,
+        info.internal.device,
+        info.internal.subdevice
     );
-}
-
-/// Logs a receive error in one line. Errors are never swallowed: the caller decides whether the
-/// queue can still be used.
-pub(crate) fn log_queue_error(dev: &device::Device, e: &QueueError) {
-    dev_err!(dev, "GSP: message queue error: {:?}\n", e);
 }
 
 #[kunit_tests(nova_core_gsp_rpc)]
 mod tests {
     use super::*;
-    use crate::gsp::queue::{fake_gsp, CMD_QUEUE_OFFSET, SHARED_SIZE};
+    use crate::gsp::{
+        commands::{GetGspStaticInfo, GpuNameString, RmControl, RmFree, SetRegistry},
+        queue::{fake_gsp, CMD_QUEUE_OFFSET, SHARED_SIZE},
+    };
 
     const ABI: Abi = Abi::R570_144;
 
@@ -298,13 +546,19 @@ mod tests {
         }
     }
 
-    fn program(words: &[u32]) -> Result<KVec<u8>> {
-        let mut b = KVec::from_elem(0u8, 0x28, GFP_KERNEL)?;
-        b[0..4].copy_from_slice(&64u32.to_le_bytes());
-        b[4..8].copy_from_slice(&(words.len() as u32).to_le_bytes());
-        for w in words {
-            b.extend_from_slice(&w.to_le_bytes(), GFP_KERNEL)?;
+    fn words(w: &[u32]) -> Result<KVec<u8>> {
+        let mut b = KVec::new();
+        for x in w {
+            b.extend_from_slice(&x.to_le_bytes(), GFP_KERNEL)?;
         }
+        Ok(b)
+    }
+
+    fn program(ops: &[u32]) -> Result<KVec<u8>> {
+        let len = u32::try_from(ops.len()).map_err(|_| EINVAL)?;
+        let mut b = words(&[64, len])?;
+        b.resize(0x28, 0, GFP_KERNEL)?;
+        b.extend_from_slice(&words(ops)?, GFP_KERNEL)?;
         Ok(b)
     }
 
@@ -315,53 +569,50 @@ mod tests {
             function,
             result: 0,
             seq: 0,
+            rpc_seq: 0,
             payload: p,
         })
     }
 
+    fn sorted(function: u32, payload: &[u8]) -> Result<Incoming> {
+        sort(ABI, received(function, payload)?)?.map_err(|_| EINVAL)
+    }
+
     #[test]
     fn messages_are_sorted_and_events_decoded() -> Result {
+        assert!(matches!(sorted(0x1001, &[])?, Incoming::InitDone));
         assert!(matches!(
-            sort(ABI, received(0x1001, &[])?)?,
-            Incoming::InitDone
-        ));
-        assert!(matches!(
-            sort(ABI, received(0x1002, &[1, 2, 3])?)?,
+            sorted(0x1002, &[1, 2, 3])?,
             Incoming::Sequencer(p) if p[..] == [1, 2, 3]
         ));
         // A reply, and a number nova does not know: both handed back, never dropped.
-        assert!(matches!(sort(ABI, received(65, &[9])?)?, Incoming::Reply(r) if r.function == 65));
-        assert!(matches!(
-            sort(ABI, received(0x1010, &[])?)?,
-            Incoming::Reply(r) if r.function == 0x1010
-        ));
+        assert!(matches!(sort(ABI, received(65, &[9])?)?, Err(r) if r.function == 65));
+        assert!(matches!(sort(ABI, received(0x1010, &[])?)?, Err(r) if r.function == 0x1010));
 
-        let mut print = KVec::new();
-        print.extend_from_slice(&[0x15, 0, 0, 0, 3, 0, 0, 0], GFP_KERNEL)?;
+        let mut print = words(&[0x15, 3])?;
         print.extend_from_slice(b"hi\n", GFP_KERNEL)?;
-        let sorted = sort(ABI, received(0x100c, &print)?)?;
         assert!(matches!(
-            &sorted,
+            &sorted(0x100c, &print)?,
             Incoming::Event(Event::LibosPrint { engine: 0x15, text }) if text[..] == b"hi\n"[..]
         ));
         let mut rc = KVec::from_elem(0u8, 0x30, GFP_KERNEL)?;
         rc[4] = 3;
         assert!(matches!(
-            sort(ABI, received(0x1004, &rc)?)?,
+            sorted(0x1004, &rc)?,
             Incoming::Event(Event::RcTriggered(r)) if r.chid == 3
         ));
         let post = KVec::from_elem(0u8, 0x1d, GFP_KERNEL)?;
         assert!(matches!(
-            sort(ABI, received(0x1003, &post)?)?,
+            sorted(0x1003, &post)?,
             Incoming::Event(Event::PostEvent(e)) if e.data_size == 0
         ));
         assert!(matches!(
-            sort(ABI, received(0x1005, &[0; 12])?)?,
+            sorted(0x1005, &[0; 12])?,
             Incoming::Event(Event::MmuFaultQueued(12))
         ));
         let log = KVec::from_elem(0u8, 0x110, GFP_KERNEL)?;
         assert!(matches!(
-            sort(ABI, received(0x1006, &log)?)?,
+            sorted(0x1006, &log)?,
             Incoming::Event(Event::OsErrorLog(l)) if l.xid == 0
         ));
         // Short payloads are reported as malformed events, not dropped.
@@ -372,106 +623,155 @@ mod tests {
             (0x100c, EventKind::LibosPrint),
         ] {
             assert!(matches!(
-                sort(ABI, received(f, &[0; 4])?)?,
+                sorted(f, &[0; 4])?,
                 Incoming::Event(Event::Malformed(k, _)) if k == kind
             ));
         }
         Ok(())
     }
 
-    fn linked_queues() -> Result<Queues<KVec<u8>>> {
+    fn channel() -> Result<Rpc<KVec<u8>>> {
         let mem = KVec::from_elem(0u8, SHARED_SIZE, GFP_KERNEL)?;
         let mut q = Queues::new(mem, ABI, 0)?;
         fake_gsp::link(q.mem_mut())?;
-        Ok(q)
+        Ok(Rpc::new(q, ABI))
     }
 
+    /// Plays GSP-RM: queues a message at status slot `slot`, as element `seq`, for the request
+    /// with RPC sequence number `rpc_seq`; returns the next slot.
+    fn gsp(
+        rpc: &mut Rpc<KVec<u8>>,
+        slot: u32,
+        seq: u32,
+        rpc_seq: u32,
+        function: u32,
+        result: u32,
+        payload: &[u8],
+    ) -> Result<u32> {
+        fake_gsp::send_reply(
+            rpc.queues_mut().mem_mut(),
+            slot,
+            seq,
+            rpc_seq,
+            function,
+            result,
+            payload,
+        )
+    }
+
+    /// What an event handler saw: 1 for a print, 2 for a sequencer program, 3 for a stale
+    /// reply (with its sequence number in the upper half).
+    fn recorder(seen: &mut KVec<u32>) -> impl FnMut(Incoming) -> Result + '_ {
+        move |m| {
+            let code = match m {
+                Incoming::Event(Event::LibosPrint { .. }) => 1,
+                Incoming::Sequencer(_) => 2,
+                Incoming::StaleReply { seq, .. } => 3 | (seq << 16),
+                _ => 0,
+            };
+            seen.push(code, GFP_KERNEL)?;
+            Ok(())
+        }
+    }
+
+    const FREE: RmFree = RmFree {
+        client: 0xc1d0_0000,
+        object: 0x5d1d_0000,
+    };
+
     #[test]
-    fn call_returns_the_reply_and_passes_on_everything_else() -> Result {
-        let mut q = linked_queues()?;
-        // GSP-RM has already queued an event, a sequencer program and the reply.
-        let mut print = KVec::new();
-        print.extend_from_slice(&[1, 0, 0, 0, 2, 0, 0, 0, b'o', b'k'], GFP_KERNEL)?;
-        let mut slot = fake_gsp::send(q.mem_mut(), 0, 0, 0x100c, 0, &print)?;
-        slot = fake_gsp::send(q.mem_mut(), slot, 1, 0x1002, 0, &[0; 0x28])?;
-        fake_gsp::send(q.mem_mut(), slot, 2, 72, 0, &[5])?;
+    fn call_returns_its_reply_and_passes_on_everything_else() -> Result {
+        let mut rpc = channel()?;
+        // GSP-RM has already queued an event, a sequencer program and the reply to FREE.
+        let print = [1, 0, 0, 0, 2, 0, 0, 0, b'o', b'k'];
+        let mut slot = gsp(&mut rpc, 0, 0, 0, 0x100c, 0, &print)?;
+        slot = gsp(&mut rpc, slot, 1, 0, 0x1002, 0, &[0; 0x28])?;
+        gsp(&mut rpc, slot, 2, 0, 10, 0, &[0; 0x10])?;
 
         let mut rang = false;
         let mut seen = KVec::new();
-        let reply = call(
-            &mut q,
-            ABI,
-            Function::SetSystemInfo,
-            &[1, 2, 3],
-            || rang = true,
-            Delta::from_millis(100),
-            |m| {
-                seen.push(
-                    match m {
-                        Incoming::Event(Event::LibosPrint { .. }) => 1,
-                        Incoming::Sequencer(_) => 2,
-                        _ => 0,
-                    },
-                    GFP_KERNEL,
-                )?;
-                Ok(())
-            },
-        )?;
+        let r = rpc.exchange(&FREE, || rang = true, Delta::from_millis(100), &mut recorder(&mut seen));
+        assert!(r.is_ok());
         assert!(rang);
         assert_eq!(&seen[..], &[1, 2]);
-        assert_eq!(
-            (reply.function, reply.seq, &reply.payload[..]),
-            (72, 2, &[5u8][..])
-        );
-        // The request went out.
-        assert_eq!(q.mem().read_u32(CMD_QUEUE_OFFSET + 0x10)?, 1);
+        // The request went out: one element, the write pointer past it.
+        assert_eq!(rpc.queues_mut().mem_mut().read_u32(CMD_QUEUE_OFFSET + 0x10)?, 1);
         Ok(())
     }
 
     #[test]
-    fn call_fails_on_error_result_and_timeout() -> Result {
-        let mut q = linked_queues()?;
-        fake_gsp::send(q.mem_mut(), 0, 0, 73, 0x1f, &[])?;
-        assert_eq!(
-            call(
-                &mut q,
-                ABI,
-                Function::SetRegistry,
-                &[],
-                || (),
-                Delta::from_millis(100),
-                |_| Ok(())
-            )
-            .map(|_| ()),
-            Err(EREMOTEIO)
-        );
-        // No reply at all.
-        assert_eq!(
-            call(
-                &mut q,
-                ABI,
-                Function::SetRegistry,
-                &[],
-                || (),
-                Delta::from_millis(2),
-                |_| Ok(())
-            )
-            .map(|_| ()),
-            Err(ETIMEDOUT)
-        );
-        // An error from the handler of other messages ends the wait.
-        fake_gsp::send(q.mem_mut(), 1, 1, 0x1001, 0, &[])?;
-        assert_eq!(
-            wait_for(
-                &mut q,
-                ABI,
-                Delta::from_millis(100),
-                |_| false,
-                |_| Err(EPROTO)
-            )
-            .map(|_| ()),
-            Err(EPROTO)
-        );
+    fn a_refusal_names_the_status() -> Result {
+        let mut rpc = channel()?;
+        // The status in FREE's parameters, as rpcRmApiFree_GSP reads it.
+        let mut reply = words(&[0xc1d0_0000, 0, 0x5d1d_0000, 0x57])?;
+        gsp(&mut rpc, 0, 0, 0, 10, 0x57, &reply)?;
+        let r = rpc.exchange(&FREE, || (), Delta::from_millis(100), &mut |_| Ok(()));
+        assert!(matches!(r, Err(RpcError::Status(NvStatus(0x57)))));
+        assert_eq!(NvStatus(0x57).name(), Some("NV_ERR_OBJECT_NOT_FOUND"));
+        // Only the RPC result says so, with a reply too short for parameters.
+        gsp(&mut rpc, 1, 1, 1, 10, 0x33, &[])?;
+        let r = rpc.exchange(&FREE, || (), Delta::from_millis(100), &mut |_| Ok(()));
+        assert!(matches!(r, Err(RpcError::Status(NvStatus(0x33)))));
+        // A short reply with NV_OK is malformed.
+        gsp(&mut rpc, 2, 2, 2, 10, 0, &[0; 4])?;
+        let r = rpc.exchange(&FREE, || (), Delta::from_millis(100), &mut |_| Ok(()));
+        assert!(matches!(r, Err(RpcError::Decode(_))));
+        // OK in both.
+        reply[12] = 0;
+        gsp(&mut rpc, 3, 3, 3, 10, 0, &reply)?;
+        let r = rpc.exchange(&FREE, || (), Delta::from_millis(100), &mut |_| Ok(()));
+        assert!(r.is_ok());
+        Ok(())
+    }
+
+    #[test]
+    fn lost_late_and_repeated_replies_fail_only_their_call() -> Result {
+        let mut rpc = channel()?;
+        let ok = [0u8; 0x10];
+        let mut seen = KVec::new();
+        // Call 0 gets no reply: it times out.
+        let r = rpc.exchange(&FREE, || (), Delta::from_millis(2), &mut recorder(&mut seen));
+        assert!(matches!(r, Err(RpcError::Timeout)));
+        // Its reply comes late, before call 1's, which then succeeds; the late one is handed
+        // to the handler as stale.
+        let mut slot = gsp(&mut rpc, 0, 0, 0, 10, 0, &ok)?;
+        slot = gsp(&mut rpc, slot, 1, 1, 10, 0, &ok)?;
+        let r = rpc.exchange(&FREE, || (), Delta::from_millis(100), &mut recorder(&mut seen));
+        assert!(r.is_ok());
+        assert_eq!(&seen[..], &[3]);
+        // Call 1's reply comes again, then call 2's: the repeat is stale.
+        slot = gsp(&mut rpc, slot, 2, 1, 10, 0, &ok)?;
+        slot = gsp(&mut rpc, slot, 3, 2, 10, 0, &ok)?;
+        let r = rpc.exchange(&FREE, || (), Delta::from_millis(100), &mut recorder(&mut seen));
+        assert!(r.is_ok());
+        assert_eq!(&seen[..], &[3, 3 | (1 << 16)]);
+        // A reply to another function with this call's number is not this call's either.
+        slot = gsp(&mut rpc, slot, 4, 3, 76, 0, &ok)?;
+        gsp(&mut rpc, slot, 5, 3, 10, 0, &ok)?;
+        let r = rpc.exchange(&FREE, || (), Delta::from_millis(100), &mut recorder(&mut seen));
+        assert!(r.is_ok());
+        assert_eq!(seen.len(), 3);
+        // An error from the handler ends the wait.
+        gsp(&mut rpc, 6, 6, 0, 0x1001, 0, &[])?;
+        let r = rpc.exchange(&FREE, || (), Delta::from_millis(100), &mut |_| Err(EPROTO));
+        assert!(matches!(r, Err(RpcError::Kernel(e)) if e == EPROTO));
+        Ok(())
+    }
+
+    #[test]
+    fn a_control_returns_its_parameters() -> Result {
+        let mut rpc = channel()?;
+        let mut reply = words(&[0xc1d0_0000, 0x5d1d_0000, 0x2080_0110, 0, 0x84, 0, 0])?;
+        reply.extend_from_slice(b"NVIDIA AD102", GFP_KERNEL)?;
+        reply.resize(0x18 + 0x84, 0, GFP_KERNEL)?;
+        gsp(&mut rpc, 0, 0, 0, 76, 0, &reply)?;
+        let ctrl = RmControl {
+            client: 0xc1d0_0000,
+            object: 0x5d1d_0000,
+            params: &GpuNameString,
+        };
+        let name = rpc.exchange(&ctrl, || (), Delta::from_millis(100), &mut |_| Ok(()));
+        assert!(matches!(name, Ok(n) if &n.0[..13] == b"NVIDIA AD102\0"));
         Ok(())
     }
 
@@ -513,52 +813,38 @@ mod tests {
     }
 
     /// Reads the element at command slot `slot`: (function, payload length, payload start).
-    fn element(q: &Queues<KVec<u8>>, slot: usize) -> Result<(u32, usize, KVec<u8>)> {
+    fn element(rpc: &mut Rpc<KVec<u8>>, slot: usize) -> Result<(u32, usize, KVec<u8>)> {
         let mut page = KVec::from_elem(0u8, 4096, GFP_KERNEL)?;
-        q.mem()
+        rpc.queues_mut()
+            .mem_mut()
             .read(CMD_QUEUE_OFFSET + 0x1000 + slot * 4096, &mut page)?;
         let h = ABI.read_headers(&page).map_err(Error::from)?;
-        let len = h.rpc_length as usize - 0x20;
+        let len = usize::try_from(h.rpc_length).map_err(|_| EINVAL)? - 0x20;
         let mut head = KVec::new();
         head.extend_from_slice(&page[0x50..0x50 + len.min(4096 - 0x50)], GFP_KERNEL)?;
         Ok((h.function, len, head))
     }
 
     #[test]
-    fn requests_are_queued_with_their_payloads() -> Result {
-        let mem = KVec::from_elem(0u8, SHARED_SIZE, GFP_KERNEL)?;
-        let mut q = Queues::new(mem, ABI, 0)?;
-        let info = SystemInfo {
-            bar0_addr: 0xfb00_0000,
-            ..Default::default()
-        };
-        assert_eq!(send_system_info(&mut q, ABI, &info), Ok(0));
-        assert_eq!(
-            send_registry(&mut q, ABI, &[("RMForcePcieConfigSave", 1)]),
-            Ok(1)
-        );
-        assert_eq!(
-            send_get_static_info(&mut q, ABI, ABI.static_info_size()),
-            Ok(2)
-        );
-        let unload = UnloadParams {
-            in_pm_transition: false,
-            gc6_entering: false,
-            new_level: 0,
-        };
-        assert_eq!(send_unloading(&mut q, ABI, &unload), Ok(3));
+    fn commands_are_written_in_place() -> Result {
+        let mut rpc = channel()?;
+        let registry = [("RMForcePcieConfigSave", 1)];
+        let none = &mut |_: Incoming| -> Result { Ok(()) };
+        // Not answered: the call returns once the command is queued.
+        assert!(rpc
+            .exchange(&SetRegistry(&registry), || (), Delta::from_millis(1), none)
+            .is_ok());
+        // Answered: GetGspStaticInfo times out without a reply, after it was queued.
+        let r = rpc.exchange(&GetGspStaticInfo, || (), Delta::from_millis(1), none);
+        assert!(matches!(r, Err(RpcError::Timeout)));
 
-        let (f, len, head) = element(&q, 0)?;
-        assert_eq!((f, len), (72, 0x3a0));
-        assert_eq!(&head[..8], &0xfb00_0000u64.to_le_bytes());
-        let (f, len, head) = element(&q, 1)?;
-        let expected = ABI.registry(&[("RMForcePcieConfigSave", 1)])?;
-        assert_eq!((f, len), (73, expected.len()));
-        assert_eq!(&head[..], &expected[..]);
-        let (f, len, _) = element(&q, 2)?;
+        let (f, len, head) = element(&mut rpc, 0)?;
+        assert_eq!((f, len), (73, 8 + 16 + 22));
+        assert_eq!(&head[..8], &[46, 0, 0, 0, 1, 0, 0, 0]);
+        assert_eq!(&head[24..], b"RMForcePcieConfigSave\0");
+        let (f, len, head) = element(&mut rpc, 1)?;
         assert_eq!((f, len), (65, 0x678));
-        let (f, len, head) = element(&q, 3)?;
-        assert_eq!((f, len, &head[..]), (47, 8, &[0u8; 8][..]));
+        assert!(head.iter().all(|&b| b == 0));
         Ok(())
     }
 }

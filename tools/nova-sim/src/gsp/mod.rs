@@ -50,6 +50,7 @@
 pub mod firmware;
 pub mod profile;
 pub mod r570;
+pub mod rmserver;
 
 mod queue;
 
@@ -65,6 +66,7 @@ use firmware::{Bootloader, GspElf};
 use profile::GspProfile;
 use queue::{Command, Queues};
 use r570::{function, get_u32, get_u64, libos_arg, put_bytes, put_u32, put_u64, status};
+use rmserver::RmServer;
 
 /// The GSP-RM release this model speaks for (the `.fwversion` of the firmware file).
 pub const FW_VERSION: &str = "570.144";
@@ -172,6 +174,10 @@ struct Run {
     registry: Vec<(String, Option<u32>)>,
     /// The MAILBOX0 value the sequencer leaves when the driver runs it correctly.
     seq_expect: u32,
+    /// The resource server: the RM objects of every client.
+    rm: RmServer,
+    /// The resource server's counts already reported to the bus.
+    rm_counted: (u64, u64),
 }
 
 /// The GSP-RM model.
@@ -548,6 +554,8 @@ impl GspRm {
             pci_ids: None,
             registry: Vec::new(),
             seq_expect: (SEQ_TOKEN & !0xffff) | SEQ_TOKEN_LOW,
+            rm: RmServer::new(),
+            rm_counted: (0, 0),
         })
     }
 
@@ -623,6 +631,12 @@ impl GspRm {
                 self.reply(run, bus, &cmd, status::OK, &info);
             }
             (function::UNLOADING_GUEST_DRIVER, Phase::Ready) => {
+                // Strict: the driver frees its objects before it unloads GSP-RM.
+                for (client, objects) in run.rm.live_clients() {
+                    bus.violation(&format!(
+                        "UNLOADING_GUEST_DRIVER with client {client:#x} still holding {objects} RM objects"
+                    ));
+                }
                 let result = check_unloading(bus, &cmd.payload);
                 // The reply carries no payload: upstream nova-core reads none and warns about
                 // "unprocessed data" if there is some (`gsp/commands.rs`
@@ -634,9 +648,131 @@ impl GspRm {
                     run.phase = Phase::Suspended;
                 }
             }
+            (function::GSP_RM_ALLOC, Phase::Ready) => self.rm_alloc(run, bus, &cmd),
+            (function::GSP_RM_CONTROL, Phase::Ready) => self.rm_control(run, bus, &cmd),
+            (function::FREE, Phase::Ready) => self.rm_free(run, bus, &cmd),
             (function::NOP, Phase::Ready) => self.reply(run, bus, &cmd, status::OK, &[]),
             (_, Phase::Ready) => self.reply(run, bus, &cmd, status::NOT_SUPPORTED, &cmd.payload),
         }
+    }
+
+    /// Replies to an RM call with `result` in both the RPC result and the parameters' status
+    /// field at `status_off` (`rpcRmApiAlloc_GSP` and its siblings read the latter when the
+    /// former fails), echoing the rest of `payload`.
+    fn rm_reply(
+        &self,
+        run: &mut Run,
+        bus: &mut dyn GspBus,
+        cmd: &Command,
+        payload: Vec<u8>,
+        status_off: usize,
+        result: u32,
+    ) {
+        let mut payload = payload;
+        put_u32(&mut payload, status_off, result);
+        let (allocated, freed) = run.rm.counts();
+        let before = (run.rm_counted.0, run.rm_counted.1);
+        bus.rm_objects(allocated - before.0, freed - before.1);
+        run.rm_counted = (allocated, freed);
+        self.reply(run, bus, cmd, result, &payload);
+    }
+
+    fn rm_alloc(&self, run: &mut Run, bus: &mut dyn GspBus, cmd: &Command) {
+        use r570::rm_alloc as a;
+        let p = &cmd.payload;
+        let size = get_u32(p, a::PARAMS_SIZE).unwrap_or(u32::MAX) as usize;
+        if p.len() < a::SIZE || p.len() - a::SIZE != size {
+            bus.violation(&format!(
+                "GSP_RM_ALLOC payload is {} bytes, paramsSize says {size} after the {} of the header",
+                p.len(),
+                a::SIZE
+            ));
+            let off = if p.len() >= a::SIZE {
+                a::STATUS
+            } else {
+                usize::MAX
+            };
+            return self.rm_reply(run, bus, cmd, p.clone(), off, status::INVALID_ARGUMENT);
+        }
+        let g = |off| get_u32(p, off).unwrap_or_default();
+        let result = run.rm.alloc(
+            g(a::H_CLIENT),
+            g(a::H_PARENT),
+            g(a::H_OBJECT),
+            g(a::H_CLASS),
+        );
+        self.rm_reply(run, bus, cmd, p.clone(), a::STATUS, result);
+    }
+
+    fn rm_control(&self, run: &mut Run, bus: &mut dyn GspBus, cmd: &Command) {
+        use r570::rm_control as c;
+        let mut p = cmd.payload.clone();
+        let size = get_u32(&p, c::PARAMS_SIZE).unwrap_or(u32::MAX) as usize;
+        if p.len() < c::SIZE || p.len() - c::SIZE != size {
+            bus.violation(&format!(
+                "GSP_RM_CONTROL payload is {} bytes, paramsSize says {size} after the {} of the header",
+                p.len(),
+                c::SIZE
+            ));
+            let off = if p.len() >= c::SIZE {
+                c::STATUS
+            } else {
+                usize::MAX
+            };
+            return self.rm_reply(run, bus, cmd, p, off, status::INVALID_ARGUMENT);
+        }
+        let g = |off| get_u32(&cmd.payload, off).unwrap_or_default();
+        let result = match run.rm.control_target(g(c::H_CLIENT), g(c::H_OBJECT)) {
+            Err(e) => e,
+            Ok(class) => match (class, g(c::CMD)) {
+                (rmserver::NV20_SUBDEVICE_0, c::NV2080_CTRL_CMD_GPU_GET_NAME_STRING)
+                    if size == c::NAME_STRING_PARAMS_SIZE =>
+                {
+                    let params = &mut p[c::SIZE..];
+                    let unicode = get_u32(params, 0) == Some(c::NAME_STRING_UNICODE);
+                    params[4..].fill(0);
+                    let name = self.profile.name;
+                    if unicode {
+                        for (i, ch) in name.encode_utf16().take(63).enumerate() {
+                            put_bytes(params, 4 + 2 * i, &ch.to_le_bytes());
+                        }
+                    } else {
+                        put_bytes(params, 4, &name.as_bytes()[..name.len().min(63)]);
+                    }
+                    status::OK
+                }
+                (rmserver::NV20_SUBDEVICE_0, c::NV2080_CTRL_CMD_GPU_GET_NAME_STRING) => {
+                    // `rmapiParamsCopyIn` checks the size against the control's table.
+                    status::INVALID_ARGUMENT
+                }
+                // `resControlLookup`: not a control of the object's class (or not modelled).
+                _ => status::NOT_SUPPORTED,
+            },
+        };
+        self.rm_reply(run, bus, cmd, p, c::STATUS, result);
+    }
+
+    fn rm_free(&self, run: &mut Run, bus: &mut dyn GspBus, cmd: &Command) {
+        use r570::rm_free as f;
+        let p = &cmd.payload;
+        if p.len() != f::SIZE {
+            bus.violation(&format!(
+                "FREE payload is {} bytes, rpc_free_v03_00 is {}",
+                p.len(),
+                f::SIZE
+            ));
+            return self.rm_reply(
+                run,
+                bus,
+                cmd,
+                p.clone(),
+                usize::MAX,
+                status::INVALID_ARGUMENT,
+            );
+        }
+        let g = |off| get_u32(p, off).unwrap_or_default();
+        let result = run.rm.free(g(f::H_ROOT), g(f::H_OBJECT_OLD));
+        self.rm_reply(run, bus, cmd, p.clone(), f::STATUS, result);
     }
 
     fn system_info(&self, run: &mut Run, bus: &mut dyn GspBus, cmd: &Command) {
@@ -806,6 +942,21 @@ impl GspRm {
             layout.non_wpr_heap_offset,
         );
         put_u64(&mut b, s::WPR_LAYOUT_FRTS, layout.frts_offset);
+        // GSP-RM's own client, device and subdevice (see `rmserver`).
+        let (client, device, subdevice) = rmserver::INTERNAL;
+        put_u32(&mut b, s::H_INTERNAL_CLIENT, client);
+        put_u32(&mut b, s::H_INTERNAL_DEVICE, device);
+        put_u32(&mut b, s::H_INTERNAL_SUBDEVICE, subdevice);
+        // GSP-RM keeps the BAR2 and BAR1 page directories in the memory it reserves below
+        // WPR2; a model choice of where: its first two pages.
+        if layout.rsvd_start != 0 {
+            put_u64(&mut b, s::BAR2_PDE_BASE, layout.rsvd_start);
+            put_u64(
+                &mut b,
+                s::BAR1_PDE_BASE,
+                layout.rsvd_start + r570::GSP_PAGE_SIZE,
+            );
+        }
         b
     }
 }

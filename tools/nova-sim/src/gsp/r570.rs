@@ -219,6 +219,12 @@ pub mod elem {
 pub mod function {
     /// `NV_VGPU_MSG_FUNCTION_NOP`.
     pub const NOP: u32 = 0;
+    /// `NV_VGPU_MSG_FUNCTION_FREE`.
+    pub const FREE: u32 = 10;
+    /// `NV_VGPU_MSG_FUNCTION_GSP_RM_CONTROL`.
+    pub const GSP_RM_CONTROL: u32 = 76;
+    /// `NV_VGPU_MSG_FUNCTION_GSP_RM_ALLOC`.
+    pub const GSP_RM_ALLOC: u32 = 103;
     /// `NV_VGPU_MSG_FUNCTION_UNLOADING_GUEST_DRIVER`.
     pub const UNLOADING_GUEST_DRIVER: u32 = 47;
     /// `NV_VGPU_MSG_FUNCTION_GET_GSP_STATIC_INFO`.
@@ -376,6 +382,10 @@ pub mod static_info {
     pub const VBIOS_SUB_VENDOR: usize = 1556;
     /// `vbiosSubDevice`.
     pub const VBIOS_SUB_DEVICE: usize = 1560;
+    /// `bar1PdeBase`.
+    pub const BAR1_PDE_BASE: usize = 1536;
+    /// `bar2PdeBase`.
+    pub const BAR2_PDE_BASE: usize = 1544;
     /// `hInternalClient`.
     pub const H_INTERNAL_CLIENT: usize = 1600;
     /// `hInternalDevice`.
@@ -386,6 +396,63 @@ pub mod static_info {
     pub const WPR_LAYOUT_NON_WPR_HEAP: usize = 1640;
     /// `fwWprLayoutOffset.frtsOffset`.
     pub const WPR_LAYOUT_FRTS: usize = 1648;
+}
+
+/// `rpc_gsp_rm_alloc_v03_00` (`g_rpc-structures.h`): the fixed part before the class's
+/// parameters.
+pub mod rm_alloc {
+    /// Size of the fixed part.
+    pub const SIZE: usize = 32;
+    /// `hClient`.
+    pub const H_CLIENT: usize = 0;
+    /// `hParent`.
+    pub const H_PARENT: usize = 4;
+    /// `hObject`.
+    pub const H_OBJECT: usize = 8;
+    /// `hClass`.
+    pub const H_CLASS: usize = 12;
+    /// `status`.
+    pub const STATUS: usize = 16;
+    /// `paramsSize`.
+    pub const PARAMS_SIZE: usize = 20;
+}
+
+/// `rpc_gsp_rm_control_v03_00` (`g_rpc-structures.h`): the fixed part before the control's
+/// parameters.
+pub mod rm_control {
+    /// Size of the fixed part.
+    pub const SIZE: usize = 24;
+    /// `hClient`.
+    pub const H_CLIENT: usize = 0;
+    /// `hObject`.
+    pub const H_OBJECT: usize = 4;
+    /// `cmd`.
+    pub const CMD: usize = 8;
+    /// `status`.
+    pub const STATUS: usize = 12;
+    /// `paramsSize`.
+    pub const PARAMS_SIZE: usize = 16;
+    /// `NV2080_CTRL_CMD_GPU_GET_NAME_STRING` (`ctrl/ctrl2080/ctrl2080gpu.h`).
+    pub const NV2080_CTRL_CMD_GPU_GET_NAME_STRING: u32 = 0x2080_0110;
+    /// Size of `NV2080_CTRL_GPU_GET_NAME_STRING_PARAMS`: `gpuNameStringFlags`, then a union of
+    /// 64 ASCII bytes and 64 UTF-16 characters.
+    pub const NAME_STRING_PARAMS_SIZE: usize = 4 + 128;
+    /// `NV2080_CTRL_GPU_GET_NAME_STRING_FLAGS_TYPE_UNICODE`.
+    pub const NAME_STRING_UNICODE: u32 = 1;
+}
+
+/// `rpc_free_v03_00`, `NVOS00_PARAMETERS_v03_00` (`g_rpc-structures.h`, `g_sdk-structures.h`).
+pub mod rm_free {
+    /// Size of the structure.
+    pub const SIZE: usize = 16;
+    /// `hRoot`: the client.
+    pub const H_ROOT: usize = 0;
+    /// `hObjectParent`.
+    pub const H_OBJECT_PARENT: usize = 4;
+    /// `hObjectOld`: the object to free.
+    pub const H_OBJECT_OLD: usize = 8;
+    /// `status`.
+    pub const STATUS: usize = 12;
 }
 
 /// `rpc_unloading_guest_driver_v1F_07` (`g_rpc-structures.h`).

@@ -683,9 +683,9 @@ fn commands_before_init_done_are_answered_after_it() {
 #[test]
 fn unsupported_rpcs_get_an_error_reply() {
     let mut d = booted("ad102");
-    // GSP_RM_CONTROL (76) exists but the model does not implement it.
-    let reply = d.call(76, &[0u8; 32]);
-    assert_eq!((reply.function, reply.result), (76, status::NOT_SUPPORTED));
+    // UPDATE_BAR_PDE (70) exists but the model does not implement it.
+    let reply = d.call(70, &[0u8; 32]);
+    assert_eq!((reply.function, reply.result), (70, status::NOT_SUPPORTED));
     assert!(d.violations().is_empty());
     // An event number is not a command: a violation, and still an answer.
     let reply = d.call(function::EVENT_GSP_INIT_DONE, &[]);
@@ -1042,4 +1042,134 @@ fn the_driver_may_not_write_gsp_rms_side_of_the_queues() {
     let reply = d.call_static_info();
     assert_eq!(reply.result, status::OK);
     assert_eq!(d.violations().len(), 3);
+}
+
+/// `rpc_gsp_rm_alloc_v03_00` with `params_size` bytes of zeroed parameters.
+fn rm_alloc(client: u32, parent: u32, object: u32, class: u32, params_size: usize) -> Vec<u8> {
+    let mut p = vec![0u8; r570::rm_alloc::SIZE + params_size];
+    for (off, v) in [
+        (r570::rm_alloc::H_CLIENT, client),
+        (r570::rm_alloc::H_PARENT, parent),
+        (r570::rm_alloc::H_OBJECT, object),
+        (r570::rm_alloc::H_CLASS, class),
+        (r570::rm_alloc::PARAMS_SIZE, params_size as u32),
+    ] {
+        put_u32(&mut p, off, v);
+    }
+    p
+}
+
+/// `rpc_free_v03_00` for `object` of `client`.
+fn rm_free(client: u32, object: u32) -> Vec<u8> {
+    let mut p = vec![0u8; r570::rm_free::SIZE];
+    put_u32(&mut p, r570::rm_free::H_ROOT, client);
+    put_u32(&mut p, r570::rm_free::H_OBJECT_OLD, object);
+    p
+}
+
+#[test]
+fn rm_objects_live_in_a_resource_server() {
+    use super::rmserver::*;
+    let mut d = booted("ad102");
+    let (c, dev, sub) = (0xc1d0_0000, 0xde1d_0000, 0x5d1d_0000);
+    let r = d.call(function::GSP_RM_ALLOC, &rm_alloc(c, c, c, NV01_ROOT, 0x78));
+    assert_eq!((r.function, r.result), (function::GSP_RM_ALLOC, status::OK));
+    assert_eq!(get_u32(&r.payload, r570::rm_alloc::STATUS), Some(0));
+    // The subdevice before its device: the parent is not there yet.
+    let r = d.call(
+        function::GSP_RM_ALLOC,
+        &rm_alloc(c, dev, sub, NV20_SUBDEVICE_0, 4),
+    );
+    assert_eq!(r.result, OBJECT_NOT_FOUND);
+    assert_eq!(
+        get_u32(&r.payload, r570::rm_alloc::STATUS),
+        Some(OBJECT_NOT_FOUND)
+    );
+    let r = d.call(
+        function::GSP_RM_ALLOC,
+        &rm_alloc(c, c, dev, NV01_DEVICE_0, 0x38),
+    );
+    assert_eq!(r.result, status::OK);
+    let r = d.call(
+        function::GSP_RM_ALLOC,
+        &rm_alloc(c, dev, sub, NV20_SUBDEVICE_0, 4),
+    );
+    assert_eq!(r.result, status::OK);
+
+    // The name by control, in ASCII.
+    let mut ctrl = vec![0u8; r570::rm_control::SIZE + r570::rm_control::NAME_STRING_PARAMS_SIZE];
+    put_u32(&mut ctrl, r570::rm_control::H_CLIENT, c);
+    put_u32(&mut ctrl, r570::rm_control::H_OBJECT, sub);
+    put_u32(
+        &mut ctrl,
+        r570::rm_control::CMD,
+        r570::rm_control::NV2080_CTRL_CMD_GPU_GET_NAME_STRING,
+    );
+    put_u32(
+        &mut ctrl,
+        r570::rm_control::PARAMS_SIZE,
+        r570::rm_control::NAME_STRING_PARAMS_SIZE as u32,
+    );
+    let r = d.call(function::GSP_RM_CONTROL, &ctrl);
+    assert_eq!(r.result, status::OK);
+    let name = &r.payload[r570::rm_control::SIZE + 4..][..12];
+    assert_eq!(name, b"NVIDIA GeFor");
+    // On the device, it is not a control of its class.
+    put_u32(&mut ctrl, r570::rm_control::H_OBJECT, dev);
+    assert_eq!(
+        d.call(function::GSP_RM_CONTROL, &ctrl).result,
+        status::NOT_SUPPORTED
+    );
+
+    // Unloading with objects left is a leak.
+    assert!(d.violations().is_empty());
+    let r = d.call(function::FREE, &rm_free(c, dev));
+    assert_eq!(r.result, status::OK);
+    // The subdevice went with its device.
+    assert_eq!(
+        d.call(function::FREE, &rm_free(c, sub)).result,
+        OBJECT_NOT_FOUND
+    );
+    d.call(function::UNLOADING_GUEST_DRIVER, &[0u8; 8]);
+    assert_eq!(d.violations().len(), 1);
+    assert!(d.violations()[0].contains("still holding 1 RM objects"));
+}
+
+#[test]
+fn static_info_names_gsp_rms_own_objects() {
+    use r570::static_info as s;
+    let mut d = booted("ga102");
+    let info = d.call_static_info().payload;
+    for off in [
+        s::H_INTERNAL_CLIENT,
+        s::H_INTERNAL_DEVICE,
+        s::H_INTERNAL_SUBDEVICE,
+    ] {
+        assert_ne!(get_u32(&info, off), Some(0));
+    }
+    assert_ne!(get_u64(&info, s::BAR1_PDE_BASE), Some(0));
+    assert_ne!(get_u64(&info, s::BAR2_PDE_BASE), Some(0));
+    // Controls on GSP-RM's internal subdevice reach it.
+    let mut ctrl = vec![0u8; r570::rm_control::SIZE + r570::rm_control::NAME_STRING_PARAMS_SIZE];
+    put_u32(
+        &mut ctrl,
+        r570::rm_control::H_CLIENT,
+        get_u32(&info, s::H_INTERNAL_CLIENT).unwrap_or_default(),
+    );
+    put_u32(
+        &mut ctrl,
+        r570::rm_control::H_OBJECT,
+        get_u32(&info, s::H_INTERNAL_SUBDEVICE).unwrap_or_default(),
+    );
+    put_u32(
+        &mut ctrl,
+        r570::rm_control::CMD,
+        r570::rm_control::NV2080_CTRL_CMD_GPU_GET_NAME_STRING,
+    );
+    put_u32(
+        &mut ctrl,
+        r570::rm_control::PARAMS_SIZE,
+        r570::rm_control::NAME_STRING_PARAMS_SIZE as u32,
+    );
+    assert_eq!(d.call(function::GSP_RM_CONTROL, &ctrl).result, status::OK);
 }

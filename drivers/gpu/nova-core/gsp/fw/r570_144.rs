@@ -37,6 +37,8 @@ macro_rules! plain_old_data {
 
 // --- Function and event numbers (`src/nvidia/inc/kernel/vgpu/rpc_global_enums.h`). ---
 
+/// `NV_VGPU_MSG_FUNCTION_FREE`.
+pub(super) const FN_FREE: u32 = 10;
 /// `NV_VGPU_MSG_FUNCTION_UNLOADING_GUEST_DRIVER`.
 pub(super) const FN_UNLOADING_GUEST_DRIVER: u32 = 47;
 /// `NV_VGPU_MSG_FUNCTION_GET_GSP_STATIC_INFO`.
@@ -47,6 +49,10 @@ pub(super) const FN_CONTINUATION_RECORD: u32 = 71;
 pub(super) const FN_GSP_SET_SYSTEM_INFO: u32 = 72;
 /// `NV_VGPU_MSG_FUNCTION_SET_REGISTRY`.
 pub(super) const FN_SET_REGISTRY: u32 = 73;
+/// `NV_VGPU_MSG_FUNCTION_GSP_RM_CONTROL`.
+pub(super) const FN_GSP_RM_CONTROL: u32 = 76;
+/// `NV_VGPU_MSG_FUNCTION_GSP_RM_ALLOC`.
+pub(super) const FN_GSP_RM_ALLOC: u32 = 103;
 /// `NV_VGPU_MSG_EVENT_GSP_INIT_DONE`.
 pub(super) const EV_GSP_INIT_DONE: u32 = 0x1001;
 /// `NV_VGPU_MSG_EVENT_GSP_RUN_CPU_SEQUENCER`.
@@ -271,6 +277,29 @@ pub(super) struct MsgqTxHeader {
 }
 static_assert!(size_of::<MsgqTxHeader>() == 0x20);
 static_assert!(offset_of!(MsgqTxHeader, write_ptr) == 0x10);
+
+/// `msgqRxHeader`: the consumer's read pointer, at `rxHdrOff` of the queue it reads from
+/// (`MSGQ_FLAGS_SWAP_RX`: in the other side's queue memory).
+#[repr(C)]
+#[derive(Clone, Copy, Default, Debug, PartialEq, Eq)]
+pub(super) struct MsgqRxHeader {
+    pub(super) read_ptr: u32,
+}
+static_assert!(size_of::<MsgqRxHeader>() == 4);
+
+/// `MSGQ_VERSION`.
+pub(super) const MSGQ_VERSION: u32 = 0;
+/// `MSGQ_FLAGS_SWAP_RX`.
+pub(super) const MSGQ_FLAGS_SWAP_RX: u32 = 1;
+/// `rxHdrOff`: the tx header rounded up to `GSP_MSG_QUEUE_HEADER_ALIGN` (2^4 bytes,
+/// `message_queue_priv.h`).
+pub(super) const MSGQ_RX_HDR_OFFSET: usize = size_of::<MsgqTxHeader>().next_multiple_of(16);
+/// `entryOff`: both headers rounded up to `GSP_MSG_QUEUE_ELEMENT_ALIGN` (4 KiB,
+/// `message_queue_priv.h`), so that the slots are pages.
+pub(super) const MSGQ_ENTRY_OFFSET: usize = 0x1000;
+/// `GSP_MSG_QUEUE_ELEMENT_SIZE_MAX`: the largest element, headers included.
+pub(super) const MSGQ_ELEMENT_SIZE_MAX: usize = 0x10000;
+static_assert!(MSGQ_RX_HDR_OFFSET + size_of::<MsgqRxHeader>() <= MSGQ_ENTRY_OFFSET);
 
 // --- `src/nvidia/inc/kernel/gpu/gsp/message_queue_priv.h`, `rpc_headers.h` ---
 
@@ -510,8 +539,22 @@ pub(super) struct GspStaticConfigInfo {
     pub(super) gpu_name: [u8; 64],
     /// `gpuShortNameString`, NUL-terminated.
     pub(super) gpu_short_name: [u8; 64],
-    /// `gpuNameString_Unicode` to the end.
-    pub(super) _tail: [u8; 0x678 - 0x56c],
+    /// `gpuNameString_Unicode` to `RTD3GC6PerstDelay` and the padding after it.
+    pub(super) _mid2: [u8; 0x600 - 0x56c],
+    /// `bar1PdeBase`: the top page directory of BAR1, which GSP-RM owns.
+    pub(super) bar1_pde_base: u64,
+    /// `bar2PdeBase`.
+    pub(super) bar2_pde_base: u64,
+    /// `bVbiosValid` to `displaylessMaxPixels`.
+    pub(super) _mid3: [u8; 0x640 - 0x610],
+    /// `hInternalClient`: the client GSP-RM's internal controls are sent to.
+    pub(super) h_internal_client: u32,
+    /// `hInternalDevice`.
+    pub(super) h_internal_device: u32,
+    /// `hInternalSubdevice`: the target of `NV2080_CTRL_CMD_INTERNAL_*` controls.
+    pub(super) h_internal_subdevice: u32,
+    /// `bSelfHostedMode` to the end (`ecidInfo`, `fwWprLayoutOffset`).
+    pub(super) _tail: [u8; 0x678 - 0x64c],
 }
 static_assert!(size_of::<GspStaticConfigInfo>() == 0x678);
 static_assert!(offset_of!(GspStaticConfigInfo, fb_regions) == 0x160);
@@ -519,6 +562,9 @@ static_assert!(offset_of!(GspStaticConfigInfo, fb_length) == 0x4c8);
 static_assert!(offset_of!(GspStaticConfigInfo, fb_bus_width) == 0x4d8);
 static_assert!(offset_of!(GspStaticConfigInfo, gpu_name) == 0x4ec);
 static_assert!(offset_of!(GspStaticConfigInfo, gpu_short_name) == 0x52c);
+static_assert!(offset_of!(GspStaticConfigInfo, bar1_pde_base) == 0x600);
+static_assert!(offset_of!(GspStaticConfigInfo, h_internal_client) == 0x640);
+static_assert!(offset_of!(GspStaticConfigInfo, h_internal_subdevice) == 0x648);
 
 impl FbRegionInfo {
     /// Converts to the version-neutral form.
@@ -686,7 +732,124 @@ impl RcTriggeredMsg {
     }
 }
 
+// --- RM API RPCs (`src/nvidia/generated/g_rpc-structures.h`, `g_sdk-structures.h`) ---
+
+/// `rpc_gsp_rm_alloc_v03_00` up to the class's parameters, which follow it.
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+pub(super) struct RpcGspRmAlloc {
+    pub(super) h_client: u32,
+    pub(super) h_parent: u32,
+    pub(super) h_object: u32,
+    pub(super) h_class: u32,
+    pub(super) status: u32,
+    pub(super) params_size: u32,
+    pub(super) flags: u32,
+    pub(super) reserved: [u8; 4],
+}
+static_assert!(size_of::<RpcGspRmAlloc>() == 0x20);
+static_assert!(offset_of!(RpcGspRmAlloc, status) == 0x10);
+
+/// `rpc_gsp_rm_control_v03_00` up to the control's parameters, which follow it.
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+pub(super) struct RpcGspRmControl {
+    pub(super) h_client: u32,
+    pub(super) h_object: u32,
+    pub(super) cmd: u32,
+    pub(super) status: u32,
+    pub(super) params_size: u32,
+    pub(super) flags: u32,
+}
+static_assert!(size_of::<RpcGspRmControl>() == 0x18);
+
+/// `rpc_free_v03_00`, i.e. `NVOS00_PARAMETERS_v03_00`.
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+pub(super) struct RpcFree {
+    pub(super) h_root: u32,
+    pub(super) h_object_parent: u32,
+    pub(super) h_object_old: u32,
+    pub(super) status: u32,
+}
+static_assert!(size_of::<RpcFree>() == 0x10);
+
+/// `NV01_ROOT` (`src/common/sdk/nvidia/inc/class/cl0000.h`).
+pub(super) const NV01_ROOT: u32 = 0x0;
+/// `NV01_DEVICE_0` (`class/cl0080.h`).
+pub(super) const NV01_DEVICE_0: u32 = 0x80;
+/// `NV20_SUBDEVICE_0` (`class/cl2080.h`).
+pub(super) const NV20_SUBDEVICE_0: u32 = 0x2080;
+
+/// `NV_PROC_NAME_MAX_LENGTH` (`src/common/sdk/nvidia/inc/nvlimits.h`).
+const PROC_NAME_MAX_LENGTH: usize = 100;
+
+/// `NV0000_ALLOC_PARAMETERS` (`class/cl0000.h`).
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub(super) struct Nv0000AllocParameters {
+    pub(super) h_client: u32,
+    pub(super) process_id: u32,
+    pub(super) process_name: [u8; PROC_NAME_MAX_LENGTH],
+    pub(super) _pad: [u8; 4],
+    pub(super) p_os_pid_info: u64,
+}
+static_assert!(size_of::<Nv0000AllocParameters>() == 0x78);
+static_assert!(offset_of!(Nv0000AllocParameters, p_os_pid_info) == 0x70);
+
+/// `NV0080_ALLOC_PARAMETERS` (`class/cl0080.h`).
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+pub(super) struct Nv0080AllocParameters {
+    pub(super) device_id: u32,
+    pub(super) h_client_share: u32,
+    pub(super) h_target_client: u32,
+    pub(super) h_target_device: u32,
+    pub(super) flags: u32,
+    pub(super) _pad0: u32,
+    pub(super) va_space_size: u64,
+    pub(super) va_start_internal: u64,
+    pub(super) va_limit_internal: u64,
+    pub(super) va_mode: u32,
+    pub(super) _pad1: u32,
+}
+static_assert!(size_of::<Nv0080AllocParameters>() == 0x38);
+static_assert!(offset_of!(Nv0080AllocParameters, va_space_size) == 0x18);
+static_assert!(offset_of!(Nv0080AllocParameters, va_mode) == 0x30);
+
+/// `NV2080_ALLOC_PARAMETERS` (`class/cl2080.h`).
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+pub(super) struct Nv2080AllocParameters {
+    pub(super) sub_device_id: u32,
+}
+static_assert!(size_of::<Nv2080AllocParameters>() == 4);
+
+/// `NV2080_CTRL_CMD_GPU_GET_NAME_STRING` (`ctrl/ctrl2080/ctrl2080gpu.h`).
+pub(super) const NV2080_CTRL_CMD_GPU_GET_NAME_STRING: u32 = 0x2080_0110;
+/// `NV2080_CTRL_GPU_GET_NAME_STRING_FLAGS_TYPE_ASCII`.
+pub(super) const NV2080_CTRL_GPU_GET_NAME_STRING_FLAGS_TYPE_ASCII: u32 = 0;
+/// `NV2080_GPU_MAX_NAME_STRING_LENGTH` (ASCII bytes; the union's Unicode member doubles it).
+pub(super) const NV2080_GPU_MAX_NAME_STRING_LENGTH: usize = 0x40;
+
+/// `NV2080_CTRL_GPU_GET_NAME_STRING_PARAMS`, the union kept as its larger (Unicode) size.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub(super) struct Nv2080CtrlGpuGetNameStringParams {
+    pub(super) gpu_name_string_flags: u32,
+    pub(super) gpu_name_string: [u8; 2 * NV2080_GPU_MAX_NAME_STRING_LENGTH],
+}
+static_assert!(size_of::<Nv2080CtrlGpuGetNameStringParams>() == 0x84);
+
 plain_old_data!(
+    MsgqRxHeader,
+    RpcGspRmAlloc,
+    RpcGspRmControl,
+    RpcFree,
+    Nv0000AllocParameters,
+    Nv0080AllocParameters,
+    Nv2080AllocParameters,
+    Nv2080CtrlGpuGetNameStringParams,
     GspFwWprMeta,
     LibosMemoryRegionInitArgument,
     MessageQueueInitArguments,
