@@ -55,7 +55,8 @@ CHECKPATCH_EXCEPTIONS = [
 # The one line each GSP boot failure of boot/gsp-faults must produce.
 GSP_FAULT_LINES = {
     "never-answer": r"nova-core \S+: GSP-RM did not finish initialising: .*(time|answer)",
-    "error-status": r"nova-core \S+: GSP-RM failed \S+ with status 0x",
+    "error-status": r"nova-core \S+: GSP-RM failed GET_GSP_STATIC_INFO with status "
+                    r"NV_ERR_GENERIC \(0xffff\)",
     "bad-checksum": r"nova-core \S+: GSP-RM did not finish initialising: .*[Cc]hecksum",
     "wpr2-preset": r"nova-core \S+: WPR2 is already up .*the GPU needs a reset",
     "fwsec-frts-error": r"nova-core \S+: FWSEC-FRTS failed with error code 0x",
@@ -251,9 +252,16 @@ def check_boot(label, b, expect_log=None):
     for i, (rc, stats, simlog) in enumerate(b.sims):
         violations = stats.get("violations", "missing")
         chip = stats.get("chip", str(i))
-        record(f"{label}/simulator-clean" + (f"/gpu{i}-{chip}" if len(b.sims) > 1 else ""),
+        gpu = f"/gpu{i}-{chip}" if len(b.sims) > 1 else ""
+        record(f"{label}/simulator-clean" + gpu,
                rc == 0 and violations == "0",
                f"simulator exit {rc}, violations {violations}; see {simlog}")
+        # The RM objects nova allocated in GSP-RM: at exit either none or one client tree
+        # (client, device, subdevice) of a GPU still bound.
+        allocs, frees = int(stats.get("rm_allocs", -1)), int(stats.get("rm_frees", -1))
+        record(f"{label}/rm-objects-balanced" + gpu,
+               allocs >= 0 and allocs - frees in (0, 3),
+               f"simulator counted {allocs} RM objects allocated, {frees} freed; see {simlog}")
     if not b.sims:
         record(f"{label}/simulator-ran", False, "no simulator")
 
@@ -317,8 +325,17 @@ def boot_jobs(upstream=True):
     ad102 = guest.expectations(guest.describe("ad102"))
     # Unbind and rebind nova-core 20 times, then run the whole nova-test uAPI suite
     # (GETPARAM, GEM, mmap, PRIME with itself and vgem, an unprivileged user).
+    def rebind_judge(b):
+        # 21 binds (the boot's and 20 rebinds), each allocating a client, a device and a
+        # subdevice; the guest's last unbind leaves none in the simulator.
+        for rc, stats, simlog in b.sims[:1]:
+            allocs, frees = int(stats.get("rm_allocs", -1)), int(stats.get("rm_frees", -1))
+            record("boot/rebind/rm-objects-per-bind", allocs == 3 * 21,
+                   f"simulator counted {allocs} RM objects allocated, expected 63; see {simlog}")
+            record("boot/rebind/rm-objects-none-leaked", allocs == frees,
+                   f"{allocs - frees} RM objects left after the last unbind; see {simlog}")
     jobs.append(("boot/rebind", plain("boot/rebind", "ad102", "rebind", ad102),
-                 r"nova-core .*: NVIDIA AD102", None))
+                 r"nova-core .*: NVIDIA AD102", rebind_judge))
     # Refusals, in one guest: an AD102 without booter_load and a TU102 whose gsp file is cut
     # to 1 MiB (the probe fails with one line naming the file, and the package for a missing
     # one), a chip of an architecture nova does not know, and a pre-Turing chip (refused with

@@ -307,8 +307,20 @@ impl<'b> GspRm<'b> {
                     Err(EPROTO)
                 }
             };
-            rpc.call(dev, &SetSystemInfo(&info), ring, RM_TIMEOUT, &mut boot_events)?;
-            rpc.call(dev, &SetRegistry(&REGISTRY), ring, RM_TIMEOUT, &mut boot_events)?;
+            rpc.call(
+                dev,
+                &SetSystemInfo(&info),
+                ring,
+                RM_TIMEOUT,
+                &mut boot_events,
+            )?;
+            rpc.call(
+                dev,
+                &SetRegistry(&REGISTRY),
+                ring,
+                RM_TIMEOUT,
+                &mut boot_events,
+            )?;
             rpc.wait_event::<InitDone>(INIT_TIMEOUT, &mut boot_events)
                 .inspect_err(|why| {
                     dev_err!(dev, "GSP-RM did not finish initialising: {}\n", why);
@@ -350,7 +362,7 @@ impl<'b> GspRm<'b> {
         let internal = static_info.internal;
         dev_info!(
             dev,
-            "RM objects: client {:#x} device {:#x} subdevice {:#x}; GSP-RM's own: client {:#x} device {:#x} subdevice {:#x}\n",
+            "RM client {:#x} device {:#x} subdevice {:#x}; GSP-RM's own {:#x}/{:#x}/{:#x}\n",
             client,
             device,
             subdevice,
@@ -560,6 +572,7 @@ impl<'b> GpuState<'b> {
             let (mem, queues) = GspMemory::new(dev, abi)?;
             let channel = RmChannel::new(dev, bar_owner.clone(), Rpc::new(queues, abi))?;
             let mut params = fw.wpr_meta_params();
+            // CAST: usize is at most 64 bits wide on every kernel target: lossless.
             let meta_size = abi.wpr_meta(&params)?.len() as u64;
             params.fb = layout::gsp_layout(
                 chipset,

@@ -46,6 +46,7 @@ pub(crate) fn fill_log_ptes(buf: &mut [u8], bus_addr: u64) -> Result {
     }
     for i in 0..pages {
         let addr = bus_addr
+            // CAST: usize is at most 64 bits wide on every kernel target: lossless.
             .checked_add((i * GSP_PAGE_SIZE) as u64)
             .ok_or(EOVERFLOW)?;
         let off = 8 + i * 8;
@@ -199,6 +200,7 @@ impl GspMemory {
         let region = |name, c: &Coherent<[u8]>| LibosRegion {
             name,
             addr: c.dma_address(),
+            // CAST: usize is at most 64 bits wide on every kernel target: lossless.
             size: c.size() as u64,
         };
         let libos = coherent_from(
@@ -259,13 +261,16 @@ impl GspFwImage {
         let bl = Coherent::from_slice(dev, bootloader.payload, GFP_KERNEL)?;
         let sig = Coherent::from_slice(dev, image.signature, GFP_KERNEL)?;
         let params = WprMetaParams {
+            // CAST: usize is at most 64 bits wide on every kernel target: lossless.
             image_size: image.image.len() as u64,
             bootloader_addr: bl.dma_address(),
+            // CAST: usize is at most 64 bits wide on every kernel target: lossless.
             bootloader_size: bl.size() as u64,
             bootloader_code_offset: u64::from(bootloader.desc.code_offset),
             bootloader_data_offset: u64::from(bootloader.desc.data_offset),
             bootloader_manifest_offset: u64::from(bootloader.desc.manifest_offset),
             signature_addr: sig.dma_address(),
+            // CAST: usize is at most 64 bits wide on every kernel target: lossless.
             signature_size: sig.size() as u64,
             ..Default::default()
         };
@@ -291,6 +296,7 @@ impl GspFwImage {
             while off < len && addrs.len() < layout.data_pages {
                 let addr = entry
                     .dma_address()
+                    // CAST: usize is at most 64 bits wide on every kernel target: lossless.
                     .checked_add(off as u64)
                     .ok_or(EOVERFLOW)?;
                 addrs.push(addr, GFP_KERNEL)?;
@@ -311,11 +317,13 @@ impl GspFwImage {
             &mut l0,
             &mut l1,
             l01_addr
+                // CAST: usize is at most 64 bits wide on every kernel target: lossless.
                 .checked_add(GSP_PAGE_SIZE as u64)
                 .ok_or(EOVERFLOW)?,
             &mut l2,
             |i| {
                 l2_addr
+                    // CAST: usize is at most 64 bits wide on every kernel target: lossless.
                     .checked_add((i * GSP_PAGE_SIZE) as u64)
                     .ok_or(EOVERFLOW)
             },

@@ -1147,9 +1147,7 @@ impl Abi {
                     name_off += name.len() + 1;
                 }
                 for (name, _) in entries {
-                    let (dst, tail) = rest
-                        .split_at_mut_checked(name.len() + 1)
-                        .ok_or(EINVAL)?;
+                    let (dst, tail) = rest.split_at_mut_checked(name.len() + 1).ok_or(EINVAL)?;
                     let (text, nul) = dst.split_at_mut(name.len());
                     text.copy_from_slice(name.as_bytes());
                     nul.fill(0);
@@ -1646,7 +1644,10 @@ mod tests {
         c[0x1c..0x20].copy_from_slice(b"NVID");
         let (status, params) = ABI.rm_control_reply(&c).map_err(Error::from)?;
         assert_eq!((status, params.len()), (0, 0x84));
-        assert_eq!(&ABI.read_gpu_name_string(params).map_err(Error::from)?[..4], b"NVID");
+        assert_eq!(
+            &ABI.read_gpu_name_string(params).map_err(Error::from)?[..4],
+            b"NVID"
+        );
         // A parameter size beyond the payload.
         c[0x10..0x14].copy_from_slice(&0x85u32.to_le_bytes());
         assert_eq!(

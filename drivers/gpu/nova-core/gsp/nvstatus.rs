@@ -2,9 +2,10 @@
 
 //! GSP-RM's status codes (`NV_STATUS`).
 //!
-//! Every name and value of open-gpu-kernel-modules 570.144 `src/common/sdk/nvidia/inc/nvstatuscodes.h`,
-//! so that a status GSP-RM returns is logged by its name. The codes are part of the RM API, not of a
-//! firmware release's structure layouts, and keep their values across releases.
+//! Every name and value of open-gpu-kernel-modules 570.144
+//! `src/common/sdk/nvidia/inc/nvstatuscodes.h`, so that a status GSP-RM returns is logged by its
+//! name. The codes are part of the RM API, not of a firmware release's structure layouts, and
+//! keep their values across releases.
 
 use kernel::fmt;
 

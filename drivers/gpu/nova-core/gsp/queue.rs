@@ -62,13 +62,16 @@ kernel::static_assert!(ELEMENT_SIZE_MAX % GSP_PAGE_SIZE == 0);
 /// The header the CPU writes at the start of its command queue, and expects GSP-RM to have
 /// written at the start of the status queue (but for the write pointer).
 fn queue_header(write_ptr: u32) -> QueueHeader {
-    // CAST: all four are small constants (checked above).
     QueueHeader {
+        // CAST: 0x40000.
         size: QUEUE_SIZE as u32,
+        // CAST: 0x1000.
         msg_size: GSP_PAGE_SIZE as u32,
         msg_count: SLOTS,
         write_ptr,
+        // CAST: below the first page (checked in the release module).
         rx_hdr_off: fw::QUEUE_RX_HDR_OFFSET as u32,
+        // CAST: 0x1000.
         entry_off: ENTRY_OFFSET as u32,
     }
 }
@@ -325,10 +328,8 @@ impl<M: SharedMem> Queues<M> {
         }
         // The elements must be visible before the write pointer that publishes them.
         fence(Ordering::SeqCst);
-        self.mem.write_u32(
-            CMD_QUEUE_OFFSET + self.abi.write_ptr_offset(),
-            self.tx_ptr,
-        )?;
+        self.mem
+            .write_u32(CMD_QUEUE_OFFSET + self.abi.write_ptr_offset(), self.tx_ptr)?;
         fence(Ordering::SeqCst);
         Ok(seq)
     }
@@ -347,7 +348,8 @@ impl<M: SharedMem> Queues<M> {
         len: usize,
         fill: impl FnOnce(&mut [u8]) -> Result,
     ) -> Result<(), QueueError> {
-        let mut payload = KVVec::from_elem(0u8, len, GFP_KERNEL).map_err(|_| QueueError::Kernel(ENOMEM))?;
+        let mut payload =
+            KVVec::from_elem(0u8, len, GFP_KERNEL).map_err(|_| QueueError::Kernel(ENOMEM))?;
         fill(&mut payload)?;
         let cont = self.abi.function(fw::Function::ContinuationRecord);
         for (i, chunk) in payload.chunks(self.record_payload_max()).enumerate() {
@@ -368,7 +370,8 @@ impl<M: SharedMem> Queues<M> {
     ) -> Result<(), QueueError> {
         let abi = self.abi;
         let headers = abi.element_header_size() + abi.rpc_header_size();
-        let rpc_len = u32::try_from(abi.rpc_header_size() + len).map_err(|_| QueueError::TooLarge)?;
+        let rpc_len =
+            u32::try_from(abi.rpc_header_size() + len).map_err(|_| QueueError::TooLarge)?;
         let msg_len = headers + len;
         let slots = self.slots_for(len);
         // CAST: `slots` is at most 16.
@@ -388,7 +391,8 @@ impl<M: SharedMem> Queues<M> {
             let at = Self::slot_offset(CMD_QUEUE_OFFSET, self.tx_ptr);
             build(self.mem.bytes_mut(at, size)?)?;
         } else {
-            let mut buf = KVec::from_elem(0u8, size, GFP_KERNEL).map_err(|_| QueueError::Kernel(ENOMEM))?;
+            let mut buf =
+                KVec::from_elem(0u8, size, GFP_KERNEL).map_err(|_| QueueError::Kernel(ENOMEM))?;
             build(&mut buf)?;
             for (i, page) in (0u32..).zip(buf.chunks(GSP_PAGE_SIZE)) {
                 let slot = (self.tx_ptr + i) % SLOTS;
@@ -458,6 +462,7 @@ impl<M: SharedMem> Queues<M> {
             .abi
             .read_headers(&first)
             .map_err(|_| QueueError::BadHeader)?;
+        // CAST: 16.
         let max_slots = (ELEMENT_SIZE_MAX / GSP_PAGE_SIZE) as u32;
         if hdr.elem_count == 0 || hdr.elem_count > max_slots {
             return Err(QueueError::BadElementCount(hdr.elem_count));
@@ -614,7 +619,8 @@ pub(crate) mod fake_gsp {
         let msg_len = hdrs + payload.len();
         let slots = u32::try_from(msg_len.div_ceil(GSP_PAGE_SIZE)).map_err(|_| EINVAL)?;
         let mut buf = KVec::from_elem(0u8, msg_len.next_multiple_of(GSP_PAGE_SIZE), GFP_KERNEL)?;
-        let rpc_length = u32::try_from(abi.rpc_header_size() + payload.len()).map_err(|_| EINVAL)?;
+        let rpc_length =
+            u32::try_from(abi.rpc_header_size() + payload.len()).map_err(|_| EINVAL)?;
         abi.write_headers(
             &mut buf,
             &ElementHeader {
@@ -627,7 +633,9 @@ pub(crate) mod fake_gsp {
                 rpc_sequence: rpc_seq,
             },
         )?;
-        buf.get_mut(hdrs..msg_len).ok_or(EINVAL)?.copy_from_slice(payload);
+        buf.get_mut(hdrs..msg_len)
+            .ok_or(EINVAL)?
+            .copy_from_slice(payload);
         let sum = checksum(buf.get(..msg_len.next_multiple_of(8)).ok_or(EINVAL)?);
         abi.set_checksum(&mut buf, sum)?;
         for (i, page) in (0u32..).zip(buf.chunks(GSP_PAGE_SIZE)) {

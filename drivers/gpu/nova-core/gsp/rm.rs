@@ -95,7 +95,11 @@ pub(crate) struct RmChannel<'b> {
 
 impl<'b> RmChannel<'b> {
     /// Wraps `rpc`, whose doorbell is rung through `bar`.
-    pub(crate) fn new(dev: &'b device::Device, bar: Bar0Owner<'b>, rpc: Rpc<DmaMem>) -> Result<Arc<Self>> {
+    pub(crate) fn new(
+        dev: &'b device::Device,
+        bar: Bar0Owner<'b>,
+        rpc: Rpc<DmaMem>,
+    ) -> Result<Arc<Self>> {
         Arc::pin_init(
             try_pin_init!(Self {
                 dev,
@@ -128,12 +132,21 @@ impl<'b> RmChannel<'b> {
                 Ok(())
             }
             Incoming::InitDone | Incoming::Sequencer(_) => {
-                dev_err!(dev, "unexpected boot message from GSP-RM after GSP_INIT_DONE\n");
+                dev_err!(
+                    dev,
+                    "unexpected boot message from GSP-RM after GSP_INIT_DONE\n"
+                );
                 Err(EPROTO)
             }
         };
-        rpc.call(dev, cmd, || ring_doorbell(&self.bar), RM_TIMEOUT, &mut events)
-            .map_err(Error::from)
+        rpc.call(
+            dev,
+            cmd,
+            || ring_doorbell(&self.bar),
+            RM_TIMEOUT,
+            &mut events,
+        )
+        .map_err(Error::from)
     }
 
     /// Frees `object` of `client`; a failure is logged by the call.
@@ -296,7 +309,11 @@ impl<'b> RmObjects<'b> {
     /// Returns the handles of the client, the device and the subdevice.
     pub(crate) fn handles(&self) -> (u32, u32, u32) {
         let device = &self.subdevice.device;
-        (device.client.handle(), device.handle(), self.subdevice.handle())
+        (
+            device.client.handle(),
+            device.handle(),
+            self.subdevice.handle(),
+        )
     }
 }
 

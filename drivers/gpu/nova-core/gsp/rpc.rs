@@ -424,7 +424,12 @@ impl<M: SharedMem> Rpc<M> {
         self.exchange(cmd, ring, timeout, events)
             .inspect_err(|e| match e {
                 RpcError::Status(status) => {
-                    dev_err!(dev, "GSP-RM failed {} with status {}\n", Described(cmd), status)
+                    dev_err!(
+                        dev,
+                        "GSP-RM failed {} with status {}\n",
+                        Described(cmd),
+                        status
+                    )
                 }
                 RpcError::Timeout => dev_err!(dev, "GSP-RM did not answer {}\n", Described(cmd)),
                 e => dev_err!(dev, "GSP-RM failed {}: {}\n", Described(cmd), e),
@@ -508,7 +513,7 @@ pub(crate) fn log_event(dev: &device::Device, event: &Event) {
 pub(crate) fn log_static_info(dev: &device::Device, info: &StaticInfo) {
     dev_dbg!(
         dev,
-        "GSP: {}, {} MiB VRAM, {} FB regions, BAR1/BAR2 PDE {:#x}/{:#x}, internal client {:#x} device {:#x} subdevice {:#x}\n",
+        "GSP: {}, {} MiB, {} FB regions, BAR1/2 PDE {:#x}/{:#x}, internal {:#x}/{:#x}/{:#x}\n",
         info.name(),
         info.vram_size >> 20,
         info.fb_regions().len(),
@@ -690,12 +695,22 @@ mod tests {
 
         let mut rang = false;
         let mut seen = KVec::new();
-        let r = rpc.exchange(&FREE, || rang = true, Delta::from_millis(100), &mut recorder(&mut seen));
+        let r = rpc.exchange(
+            &FREE,
+            || rang = true,
+            Delta::from_millis(100),
+            &mut recorder(&mut seen),
+        );
         assert!(r.is_ok());
         assert!(rang);
         assert_eq!(&seen[..], &[1, 2]);
         // The request went out: one element, the write pointer past it.
-        assert_eq!(rpc.queues_mut().mem_mut().read_u32(CMD_QUEUE_OFFSET + 0x10)?, 1);
+        assert_eq!(
+            rpc.queues_mut()
+                .mem_mut()
+                .read_u32(CMD_QUEUE_OFFSET + 0x10)?,
+            1
+        );
         Ok(())
     }
 
@@ -730,25 +745,45 @@ mod tests {
         let ok = [0u8; 0x10];
         let mut seen = KVec::new();
         // Call 0 gets no reply: it times out.
-        let r = rpc.exchange(&FREE, || (), Delta::from_millis(2), &mut recorder(&mut seen));
+        let r = rpc.exchange(
+            &FREE,
+            || (),
+            Delta::from_millis(2),
+            &mut recorder(&mut seen),
+        );
         assert!(matches!(r, Err(RpcError::Timeout)));
         // Its reply comes late, before call 1's, which then succeeds; the late one is handed
         // to the handler as stale.
         let mut slot = gsp(&mut rpc, 0, 0, 0, 10, 0, &ok)?;
         slot = gsp(&mut rpc, slot, 1, 1, 10, 0, &ok)?;
-        let r = rpc.exchange(&FREE, || (), Delta::from_millis(100), &mut recorder(&mut seen));
+        let r = rpc.exchange(
+            &FREE,
+            || (),
+            Delta::from_millis(100),
+            &mut recorder(&mut seen),
+        );
         assert!(r.is_ok());
         assert_eq!(&seen[..], &[3]);
         // Call 1's reply comes again, then call 2's: the repeat is stale.
         slot = gsp(&mut rpc, slot, 2, 1, 10, 0, &ok)?;
         slot = gsp(&mut rpc, slot, 3, 2, 10, 0, &ok)?;
-        let r = rpc.exchange(&FREE, || (), Delta::from_millis(100), &mut recorder(&mut seen));
+        let r = rpc.exchange(
+            &FREE,
+            || (),
+            Delta::from_millis(100),
+            &mut recorder(&mut seen),
+        );
         assert!(r.is_ok());
         assert_eq!(&seen[..], &[3, 3 | (1 << 16)]);
         // A reply to another function with this call's number is not this call's either.
         slot = gsp(&mut rpc, slot, 4, 3, 76, 0, &ok)?;
         gsp(&mut rpc, slot, 5, 3, 10, 0, &ok)?;
-        let r = rpc.exchange(&FREE, || (), Delta::from_millis(100), &mut recorder(&mut seen));
+        let r = rpc.exchange(
+            &FREE,
+            || (),
+            Delta::from_millis(100),
+            &mut recorder(&mut seen),
+        );
         assert!(r.is_ok());
         assert_eq!(seen.len(), 3);
         // An error from the handler ends the wait.

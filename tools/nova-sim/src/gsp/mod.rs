@@ -33,8 +33,11 @@
 //! 3. `GSP_INIT_DONE` once the sequence has run.
 //!
 //! It then answers `GET_GSP_STATIC_INFO` with the board's [`profile`] and
-//! `UNLOADING_GUEST_DRIVER` by replying, setting MAILBOX0 bit 31 and stopping. Any other
-//! command gets a reply with `NV_ERR_NOT_SUPPORTED`. Commands sent before `GSP_INIT_DONE`
+//! `UNLOADING_GUEST_DRIVER` by replying, setting MAILBOX0 bit 31 and stopping (after counting
+//! a violation for each client of the driver that still holds RM objects: the driver must
+//! free them first). `GSP_RM_ALLOC`, `GSP_RM_CONTROL` and `FREE` go to the resource server
+//! ([`rmserver`]), whose status is the reply's `rpc_result` and its parameters' `status`. Any
+//! other command gets a reply with `NV_ERR_NOT_SUPPORTED`. Commands sent before `GSP_INIT_DONE`
 //! (other than the two GSP-RM waits for) are held and answered after it, as GSP-RM only
 //! reads its queue once initialised. After each message the model raises SWGEN0.
 //!
