@@ -63,6 +63,15 @@ GSP_FAULT_LINES = {
     "refused-again": r"nova-guest: ok rebind-refused-again",
 }
 
+# How long the simulated hardware takes, per guest (nova-sim --timing; guests not listed get
+# its default, "fast"). Random timing is reproducible from its seed: NOVA_TIMING_SEED repeats
+# a run's delays.
+TIMING_SEED = os.environ.get("NOVA_TIMING_SEED", "20261207")
+GUEST_TIMING = {
+    "boot/archs": f"random:{TIMING_SEED}",
+    "boot/rebind": "realistic",
+}
+
 results = []  # (name, passed, detail)
 t_start = time.monotonic()
 
@@ -284,7 +293,8 @@ def boot_jobs(upstream=True):
     jobs = []
 
     def plain(label, chip, mode, exp=None, **kw):
-        return lambda: guest.boot(chip, mode, exp, name=label.replace("/", "-"), **kw)
+        return lambda: guest.boot(chip, mode, exp, name=label.replace("/", "-"),
+                                  timing=GUEST_TIMING.get(label), **kw)
 
     # IGT first: it is the longest boot. After IGT, the guest checks with nova-test that nova
     # came back as it was at boot.
@@ -311,7 +321,8 @@ def boot_jobs(upstream=True):
                            rf"{int(desc['chipset'], 0):#x}.*BAR1 {bar1} MiB")
     jobs.append(("boot/archs",
                  lambda: guest.boot(gpus[0][0], "identity", gpus=gpus, name="boot-archs",
-                                    append=["nova.groups=" + ";".join(groups)]),
+                                    append=["nova.groups=" + ";".join(groups)],
+                                    timing=GUEST_TIMING["boot/archs"]),
                  None, lambda b: log_lines("boot/archs", b, patterns)))
 
     ad102 = guest.expectations(guest.describe("ad102"))
@@ -389,7 +400,9 @@ def stage_boot(upstream=True):
             except Exception as e:  # a boot that could not even start
                 record(f"{label}/started", False, str(e))
                 continue
-            print(f"    {label}: {b.wall:.1f} s (log {b.log})", flush=True)
+            timing = GUEST_TIMING.get(label)
+            print(f"    {label}: {b.wall:.1f} s (log {b.log})"
+                  + (f", timing {timing}" if timing else ""), flush=True)
             check_boot(label, b, expect_log=pattern)
             if judge:
                 judge(b)

@@ -44,12 +44,40 @@
 //! * WPR2 survives a device (function-level) reset: only booter_unload removes it (upstream
 //!   nova-core `gsp/hal/tu102.rs`: "WPR2 region already exists - GPU needs to be reset").
 //!
+//! ## WPR2's upper bound
+//!
+//! `NV_PFB_PRI_MMU_WPR2_ADDR_LO` and `_HI` hold address bits 39:12 in bits 31:4
+//! (`_ALIGNMENT` 0xc, `turing/tu102/dev_fb.h`). HI is the *exclusive* end: Open RM decodes the
+//! pair into the inclusive `NV_RANGE` `[LO << 12, (HI << 12) - 1]` and calls the region empty
+//! when LO equals HI (`kbusGetWprRegions_GH100()`, `src/nvidia/src/kernel/gpu/bus/arch/hopper/
+//! kern_bus_gh100.c`; the same for HUBMMU in `kern_bus_gb100.c`), and calls WPR2 up when HI is
+//! non-zero (`kgspIsWpr2Up_TU102()`, `kernel_gsp_tu102.c`). After FWSEC-FRTS Open RM checks
+//! only that HI is non-zero and LO is `frtsOffset >> 12` (`kgspExecuteFwsec_TU102()`,
+//! `kernel_gsp_frts_tu102.c`), so a driver must not require anything of HI beyond that. The
+//! sibling `NV_PFB_PRI_MMU_LOCK_ADDR_HI` is not read the same way: `memmgrBlockMemLockedMemory_GA100()`
+//! (`mem_mgr_ga100.c`) aligns it up to cover its last page, i.e. it holds the last page. The
+//! model reports HI as FRTS's (or the WPR's) end, exclusive.
+//!
+//! # Time, reset and bus mastering
+//!
+//! Work takes time ([`crate::timing`]): an engine reset's release starts memory scrubbing; a
+//! `CPUCTL.STARTCPU` starts the program, whose effects (below) and halt come at its deadline;
+//! booter launching GSP-RM makes the RISC-V core active at once, and GSP-RM starts
+//! ([`GspCore::start`]) after [`crate::timing::Work::GspInit`]; each doorbell reaches GSP-RM
+//! after [`crate::timing::Work::Rpc`], in order. Until a program halts, its result registers
+//! (the falcon's mailboxes, `WPR2_ADDR_*`, the FRTS error code) read stale and each such read
+//! is a violation. While `ENGINE.RESET` is asserted every other register of that falcon reads
+//! [`PRI_RESET`] and refuses writes, as violations. DMA (falcon transfers, booter's read of
+//! `GspFwWprMeta`, GSP-RM's) fails without PCI bus mastering, as a violation.
+//!
 //! # Firmware effects
 //!
 //! A started falcon's image is identified by [`Catalogue::identify`]; a rejected image halts
 //! the falcon with an error in MAILBOX0 ([`MBOX_ERR_UNKNOWN_IMAGE`], [`MBOX_ERR_REJECTED`];
 //! the values real firmware reports are not public, these are the simulator's) and counts a
-//! violation. Accepted images act at once and halt with MAILBOX0 = 0:
+//! violation, as is every other refusal (FWSEC-FRTS finding WPR2 up or given an unusable
+//! region, booter_load or booter_unload refusing), each logged with the falcon and its `CPUCTL`
+//! offset. Accepted images act when their run ends and halt with MAILBOX0 = 0:
 //!
 //! * FWSEC `FRTS` (`init_cmd` 0x15): sets WPR2 to the command's FB region and clears the
 //!   FRTS error code (`NV_PBUS_SW_SCRATCH(0xe)[31:16]`, upstream `gsp/regs.rs`). If WPR2 is
@@ -58,8 +86,8 @@
 //!   FWSEC); nothing else changes.
 //! * booter_load (SEC2; MAILBOX0/1 = DMA address of `GspFwWprMeta`): WPR2 becomes the WPR
 //!   the structure describes (`gspFwWprStart..gspFwWprEnd`; any WPR2 FWSEC-FRTS made must be
-//!   its end), [`GspCore::load`], then the GSP's RISC-V core is selected and started
-//!   ([`GspCore::start`]).
+//!   its end), [`GspCore::load`], then the GSP's RISC-V core is selected and launched; GSP-RM
+//!   starts on it later ([`GspCore::start`]).
 //! * booter_unload: WPR2 cleared, [`GspCore::unload`].
 //!
 //! A GSP falcon engine reset calls [`GspCore::reset`]; a `NV_PGSP_QUEUE_HEAD(i)` write
