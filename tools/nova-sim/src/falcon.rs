@@ -170,8 +170,9 @@ pub enum Engine {
 }
 
 impl Engine {
-    /// The BAR0 base of the engine's `NV_PFALCON_FALCON_*` registers (upstream nova-core
-    /// `falcon/gsp.rs` and `falcon/sec2.rs`).
+    /// The BAR0 base of the engine's `NV_PFALCON_FALCON_*` registers: `NV_PGSP_FALCON_ENGINE`
+    /// (0x1103c0, `ampere/ga102/dev_gsp.h`) and `NV_PSEC_FALCON_ENGINE` (0x8403c0,
+    /// `ampere/ga100/dev_sec_pri.h`) less `NV_PFALCON_FALCON_ENGINE`'s offset 0x3c0.
     pub const fn base(self) -> u32 {
         match self {
             Engine::Gsp => 0x0011_0000,

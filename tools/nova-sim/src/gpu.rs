@@ -14,20 +14,20 @@
 //! | register                                   | address    | source                          |
 //! |--------------------------------------------|------------|---------------------------------|
 //! | `NV_PBUS_SW_SCRATCH(i)`, 64                | 0x001400   | `ad102/dev_bus.h`               |
-//! | `NV_FUSE_STATUS_OPT_DISPLAY` (Turing)      | 0x021c04   | upstream nova-core `regs.rs`    |
+//! | `NV_FUSE_STATUS_OPT_DISPLAY` (Turing)      | 0x021c04   | `maxwell/gm107/dev_fuse.h`      |
 //! | `NV_PFB_NISO_FLUSH_SYSMEM_ADDR`            | 0x100c10   | `ga100/dev_fb.h`                |
 //! | `NV_PFB_NISO_FLUSH_SYSMEM_ADDR_HI` (GA100+)| 0x100c40   | `ga100/dev_fb.h`                |
-//! | `NV_PFB_PRI_MMU_LOCAL_MEMORY_RANGE`        | 0x100ce0   | upstream nova-core `fb/regs.rs` |
+//! | `NV_PFB_PRI_MMU_LOCAL_MEMORY_RANGE`        | 0x100ce0   | `pascal/gp102/dev_fb.h`         |
 //! | GSP falcon, `NV_PGSP_QUEUE_HEAD(i)`        | 0x110000   | `ga102/dev_gsp.h`               |
 //! | `NV_PGC6_BSI_SECURE_SCRATCH_14`            | 0x1180f8   | `ga102/dev_gc6_island.h`        |
 //! | `NV_PGC6_AON_SECURE_SCRATCH_GROUP_05_PRIV_LEVEL_MASK` | 0x118128 | same            |
 //! | `NV_PGC6_AON_SECURE_SCRATCH_GROUP_05(0)`   | 0x118234   | same                            |
 //! | `NV_PGC6_AON_SECURE_SCRATCH_GROUP_42` (GA100+) | 0x1183a4 | same                         |
 //! | `NV_PFB_PRI_MMU_WPR2_ADDR_LO/HI`           | 0x1fa824   | `turing/tu102/dev_fb.h`         |
-//! | `NV_PDISP_VGA_WORKSPACE_BASE`              | 0x625f04   | upstream nova-core `fb/regs.rs` |
+//! | `NV_PDISP_VGA_WORKSPACE_BASE`              | 0x625f04   | `disp/v04_00/dev_disp.h`        |
 //! | `NV_FUSE_STATUS_OPT_DISPLAY` (GA100+)      | 0x820c04   | `ga100/dev_fuse.h`              |
 //! | `NV_FUSE_OPT_FPF_{NVDEC,SEC2,GSP}_UCODE<n>_VERSION` (GA100+) | 0x824100 | `ga100/dev_fuse.h` |
-//! | SEC2 falcon                                | 0x840000   | upstream nova-core `falcon/sec2.rs` |
+//! | SEC2 falcon (`NV_PSEC_FALCON_ENGINE` 0x8403c0) | 0x840000 | `ampere/ga100/dev_sec_pri.h` |
 //!
 //! Values the board presents (modelling choices unless cited):
 //!
