@@ -38,6 +38,8 @@
 //! * `CPUCTL.HALTED` is clear after reset and while a started program runs, and set once it
 //!   has stopped; programs run for a while ([`crate::timing`]) after the write that starts
 //!   them.
+//! * A DMA transfer takes a while ([`crate::timing::Work::Dma`]): `DMATRFCMD.IDLE` (1:1) reads
+//!   clear until it is done.
 //! * The interrupt status latches; no interrupt reaches the CPU (see [`crate::gpu`]).
 
 use std::ops::Range;
@@ -294,6 +296,7 @@ pub struct Falcon {
     dma_moffs: u32,
     dma_fboffs: u32,
     dma_cmd: u32,
+    dma_busy: bool,
     imem_ports: [Port; 4],
     dmem_ports: [Port; 8],
     imem: Vec<u8>,
@@ -338,6 +341,7 @@ impl Falcon {
             dma_moffs: 0,
             dma_fboffs: 0,
             dma_cmd: 0,
+            dma_busy: false,
             imem_ports: [Port::default(); 4],
             dmem_ports: [Port::default(); 8],
             imem: vec![0; MEM_SIZE],
@@ -389,6 +393,16 @@ impl Falcon {
     /// Memory scrubbing has finished.
     pub fn scrub_done(&mut self) {
         self.scrubbing = false;
+    }
+
+    /// Whether a DMA transfer is in flight (`DMATRFCMD.IDLE` clear).
+    pub fn dma_busy(&self) -> bool {
+        self.dma_busy
+    }
+
+    /// A DMA transfer starts (`busy`) or ends.
+    pub fn set_dma_busy(&mut self, busy: bool) {
+        self.dma_busy = busy;
     }
 
     /// A program starts: `CPUCTL.HALTED` clears until it halts.
@@ -615,7 +629,7 @@ impl Falcon {
             }
             DMATRFBASE => self.dma_base,
             DMATRFMOFFS => self.dma_moffs,
-            DMATRFCMD => self.dma_cmd | DMATRFCMD_IDLE,
+            DMATRFCMD => self.dma_cmd | if self.dma_busy { 0 } else { DMATRFCMD_IDLE },
             DMATRFFBOFFS => self.dma_fboffs,
             DMATRFBASE1 => self.dma_base1,
             ENGINE => u32::from(self.in_reset),

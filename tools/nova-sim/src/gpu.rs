@@ -259,6 +259,8 @@ impl GspBus for CoreBus<'_> {
 enum Job {
     /// Memory scrubbing after the engine's reset was released.
     Scrub(Engine),
+    /// A DMA transfer the driver started with `DMATRFCMD`.
+    Dma(Engine, DmaRequest),
     /// The program the engine was started on runs to its end.
     Run(Engine),
     /// GSP-RM, launched by booter, starts on the RISC-V core.
@@ -477,7 +479,7 @@ impl Engines {
     /// Cancels the work of `engine` (its reset stops it).
     fn cancel(&mut self, engine: Engine) {
         self.pending.retain(|p| match p.job {
-            Job::Scrub(e) | Job::Run(e) => e != engine,
+            Job::Scrub(e) | Job::Run(e) | Job::Dma(e, _) => e != engine,
             Job::CoreStart | Job::Doorbell { .. } => engine != Engine::Gsp,
         });
         if engine == Engine::Gsp {
@@ -570,7 +572,16 @@ impl Engines {
                 RegWrite::Done
             }
             Outcome::Done(Event::Dma(req)) => {
-                self.dma(engine, req, ctx);
+                let falcon = self.falcon_mut(engine);
+                if falcon.dma_busy() {
+                    return RegWrite::Violation(
+                        "DMATRFCMD written while the previous transfer still runs \
+                         (DMATRFCMD.IDLE clear); the transfer is dropped"
+                            .into(),
+                    );
+                }
+                falcon.set_dma_busy(true);
+                self.schedule(ctx.now, Work::Dma, Job::Dma(engine, req));
                 RegWrite::Done
             }
             Outcome::Done(Event::Start) => {
@@ -689,6 +700,10 @@ impl Engines {
             let Pending { job, .. } = self.pending.remove(i);
             match job {
                 Job::Scrub(engine) => self.falcon_mut(engine).scrub_done(),
+                Job::Dma(engine, req) => {
+                    self.falcon_mut(engine).set_dma_busy(false);
+                    self.dma(engine, req, ctx);
+                }
                 Job::Run(engine) => self.run(engine, ctx, false),
                 Job::CoreStart => {
                     self.core_booting = false;

@@ -24,6 +24,7 @@
 //! | work ([`Work`])                         | fast    | realistic | Open RM's bound for the wait              |
 //! |-----------------------------------------|---------|-----------|-------------------------------------------|
 //! | memory scrubbing after a falcon reset   | 10 µs   | 100 µs    | `kflcnWaitForResetToFinish_GA102()`: `GPU_TIMEOUT_DEFAULT` |
+//! | one falcon DMA transfer (256 bytes)     | 1 µs    | 10 µs     | `s_dmaTransfer()` (`kernel_falcon.c`): `GPU_TIMEOUT_DEFAULT` |
 //! | a falcon program other than the below   | 10 µs   | 1 ms      | `kflcnWaitForHalt_HAL(..., GPU_TIMEOUT_DEFAULT)` |
 //! | FWSEC (FRTS, SB)                        | 50 µs   | 10 ms     | same (`kgspExecuteHsFalcon_GA102()`)       |
 //! | booter (load, unload)                   | 100 µs  | 50 ms     | same                                      |
@@ -43,6 +44,8 @@ use std::time::{Duration, Instant};
 pub enum Work {
     /// IMEM and DMEM scrubbing after a falcon engine reset.
     Scrub,
+    /// One falcon DMA transfer (`DMATRFCMD`).
+    Dma,
     /// A falcon program the simulator has no better estimate for (an unknown or empty image,
     /// the generic bootloader).
     FalconRun,
@@ -58,8 +61,9 @@ pub enum Work {
 
 impl Work {
     /// Every kind, in table order.
-    pub const ALL: [Work; 6] = [
+    pub const ALL: [Work; 7] = [
         Work::Scrub,
+        Work::Dma,
         Work::FalconRun,
         Work::Fwsec,
         Work::Booter,
@@ -71,6 +75,7 @@ impl Work {
     pub const fn bounds(self) -> (Duration, Duration) {
         match self {
             Work::Scrub => (Duration::from_micros(10), Duration::from_micros(100)),
+            Work::Dma => (Duration::from_micros(1), Duration::from_micros(10)),
             Work::FalconRun => (Duration::from_micros(10), Duration::from_millis(1)),
             Work::Fwsec => (Duration::from_micros(50), Duration::from_millis(10)),
             Work::Booter => (Duration::from_micros(100), Duration::from_millis(50)),

@@ -55,6 +55,7 @@ struct Board {
     dev: GpuDevice,
     ram: SharedMemory,
     counters: Arc<Counters>,
+    clock: Arc<ManualClock>,
 }
 
 /// How far the test clock moves at every BAR0 access: a driver's polling interval.
@@ -110,7 +111,7 @@ fn board_timed(name: &str, faults: Faults, timing: Timing, clock: Arc<ManualCloc
         setup,
     )
     .unwrap();
-    dev.set_clock(clock);
+    dev.set_clock(clock.clone());
     // PCI_COMMAND: memory space (1) and bus master (2).
     dev.region_write(REGION_CONFIG, 4, &[0x06, 0x00]).unwrap();
     let ram = SharedMemory::new("guest-ram", RAM_SIZE).unwrap();
@@ -123,7 +124,12 @@ fn board_timed(name: &str, faults: Faults, timing: Timing, clock: Arc<ManualCloc
         fd: Some(ram.file().try_clone().unwrap()),
     })
     .unwrap();
-    Board { dev, ram, counters }
+    Board {
+        dev,
+        ram,
+        counters,
+        clock,
+    }
 }
 
 /// A board for `name` with the one engine fault `enable` sets.
@@ -188,6 +194,8 @@ impl Board {
     /// Reads `addr` until `done` holds for its value, as a driver's `read_poll_timeout` does.
     fn poll(&mut self, addr: u64, what: &str, done: impl Fn(u32) -> bool) -> u32 {
         for _ in 0..POLL_LIMIT {
+            // A driver's poll interval passes, whether or not the clock also steps at reads.
+            self.clock.advance(POLL_STEP);
             let v = self.rd(addr);
             if done(v) {
                 return v;
@@ -235,7 +243,7 @@ impl Board {
                 self.wr(base + 0x114, seg.dst + pos);
                 self.wr(base + 0x11c, src0 + pos);
                 self.wr(base + 0x118, cmd);
-                assert_ne!(self.rd(base + 0x118) & 2, 0, "DMA idle");
+                self.poll(base + 0x118, "DMA idle", |v| v & 2 != 0);
             }
         }
         self.wr(base + 0x1210, brom[0]);
@@ -521,12 +529,14 @@ fn dma_without_physical_permission_is_a_violation() {
     b.wr(GSP + FBIF_TRANSCFG0, 0x5);
     b.wr(GSP + 0x110, (FW_BUF >> 8) as u32);
     b.wr(GSP + 0x118, (6 << 8) | (1 << 4));
+    b.poll(GSP + 0x118, "DMA idle", |v| v & 2 != 0);
     assert_eq!(b.violations(), 1);
     assert_eq!(b.counters.falcon_dma.load(Ordering::Relaxed), 1);
     // From an address the guest never mapped.
     b.wr(GSP + FBIF_CTL, 1 << 7);
     b.wr(GSP + 0x110, 0x10);
     b.wr(GSP + 0x118, (6 << 8) | (1 << 4));
+    b.poll(GSP + 0x118, "DMA idle", |v| v & 2 != 0);
     assert_eq!(b.violations(), 2);
 }
 
@@ -768,11 +778,13 @@ fn dma_without_bus_mastering_fails_and_is_a_violation() {
     // The buggy sequence: the driver never called pci_set_master().
     b.dev.region_write(REGION_CONFIG, 4, &[0x02, 0x00]).unwrap();
     b.wr(GSP + 0x118, (6 << 8) | (1 << 4));
+    b.poll(GSP + 0x118, "DMA idle", |v| v & 2 != 0);
     assert_eq!(b.violations(), 1);
     assert_eq!(imem_word0(&mut b), 0, "nothing arrived");
     // With bus mastering the same transfer works.
     b.dev.region_write(REGION_CONFIG, 4, &[0x06, 0x00]).unwrap();
     b.wr(GSP + 0x118, (6 << 8) | (1 << 4));
+    b.poll(GSP + 0x118, "DMA idle", |v| v & 2 != 0);
     assert_eq!(imem_word0(&mut b), 0xabab_abab);
     assert_eq!(b.violations(), 1);
 }
@@ -786,4 +798,30 @@ fn read_only_writes_and_unimplemented_registers_are_violations() {
     assert_eq!(b.violations(), 1);
     assert_eq!(b.rd(WPR2_HI + 4), 0xbadf_1100);
     assert_eq!(b.violations(), 2);
+}
+
+#[test]
+fn a_driver_that_does_not_wait_for_dma_idle_is_caught() {
+    let clock = ManualClock::new();
+    let mut b = board_timed("ad102", Faults::default(), Timing::Fast, clock.clone());
+    b.ram.write(FW_BUF - RAM, &[0x5a; 512]).unwrap();
+    b.wr(GSP + ENGINE, 1);
+    b.wr(GSP + ENGINE, 0);
+    clock.advance(Work::Scrub.bounds().1);
+    b.wr(GSP + FBIF_CTL, 1 << 7);
+    b.wr(GSP + FBIF_TRANSCFG0, 0x5);
+    b.wr(GSP + 0x110, (FW_BUF >> 8) as u32);
+    b.wr(GSP + 0x114, 0);
+    b.wr(GSP + 0x11c, 0);
+    b.wr(GSP + 0x118, (6 << 8) | (1 << 4));
+    assert_eq!(b.rd(GSP + 0x118) & 2, 0, "busy");
+    // The buggy sequence: the next block without polling DMATRFCMD.IDLE.
+    b.wr(GSP + 0x114, 0x100);
+    b.wr(GSP + 0x11c, 0x100);
+    b.wr(GSP + 0x118, (6 << 8) | (1 << 4));
+    assert_eq!(b.violations(), 1);
+    clock.advance(Work::Dma.bounds().0);
+    assert_ne!(b.rd(GSP + 0x118) & 2, 0, "idle");
+    assert_eq!(b.violations(), 1);
+    assert_eq!(b.counters.falcon_dma.load(Ordering::Relaxed), 1);
 }

@@ -36,7 +36,12 @@
 //! `UNLOADING_GUEST_DRIVER` by replying, setting MAILBOX0 bit 31 and stopping. Any other
 //! command gets a reply with `NV_ERR_NOT_SUPPORTED`. Commands sent before `GSP_INIT_DONE`
 //! (other than the two GSP-RM waits for) are held and answered after it, as GSP-RM only
-//! reads its queue once initialised. After each message the model raises SWGEN0.
+//! reads its queue once initialised. Commands queued before GSP-RM runs at all, doorbell rung or
+//! not, are read when it starts ([`GspCore::start`]): nouveau queues `GSP_SET_SYSTEM_INFO` and
+//! `SET_REGISTRY` and rings before booter runs (`r535_gsp_init()`), and real boards answer them;
+//! a doorbell before then is not a violation. How long GSP-RM takes to start and to handle each
+//! doorbell is up to the engine side ([`crate::timing`]). After each message the model raises
+//! SWGEN0.
 //!
 //! The LibOS log buffers (LOGINIT, LOGINTR, LOGRM) are validated but left untouched. In
 //! them `u64` 0 is the put pointer (entries written so far) and entries follow from `u64` 1,
