@@ -249,7 +249,7 @@ def parse_console(boot):
 
 def boot(chip, mode, expect=None, sim_args=(), timeout=240, echo=None, name=None,
          firmware=True, fw_omit=None, fw_truncate=None, gpus=None, extra_initrds=(),
-         append=(), kernel=None):
+         append=(), kernel=None, timing=None):
     """Boots the guest once; returns a Boot. `echo(line)` sees console lines as they come.
 
     `gpus` lists the simulated GPUs as (chip, simulator arguments); by default there is one,
@@ -257,7 +257,9 @@ def boot(chip, mode, expect=None, sim_args=(), timeout=240, echo=None, name=None
     `firmware`, the GPUs' GSP firmware files (less `fw_omit`, with `fw_truncate` applied; see
     firmware_cpio) are appended to the initramfs as a further archive, after `extra_initrds`.
     `firmware="tlv"` gives the files as upstream nova-core wants them (tlv_firmware_cpio).
-    `append` adds kernel command line arguments; `kernel` boots another bzImage."""
+    `append` adds kernel command line arguments; `kernel` boots another bzImage. `timing` is
+    the simulated hardware's `--timing` (fast, realistic, random:SEED) for every GPU that does
+    not set its own; nova-sim's default (fast) without it."""
     os.makedirs(LOGS, exist_ok=True)
     name = name or f"boot-{chip}-{mode}"
     log = os.path.join(LOGS, name + ".log")
@@ -291,8 +293,9 @@ def boot(chip, mode, expect=None, sim_args=(), timeout=240, echo=None, name=None
         # The board's firmware root: the simulator checks what a driver loads into its falcons
         # and GSP against Debian's files, as the hardware checks their signatures.
         fw_root = os.environ.get("NOVA_FIRMWARE") or _env()["NOVA_FIRMWARE"]
+        targs = ["--timing", timing] if timing and "--timing" not in gargs else []
         sim = subprocess.Popen([SIM, "--chip", gchip, "--socket", sock, "--stats", stats,
-                                "--strict", "--firmware", fw_root, *gargs],
+                                "--strict", "--firmware", fw_root, *targs, *gargs],
                                stdout=simlog, stderr=subprocess.STDOUT)
         sims.append((sim, stats, simlog))
         start = time.monotonic()

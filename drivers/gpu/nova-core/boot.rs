@@ -223,12 +223,15 @@ impl<'b> GspRm<'b> {
             dev_err!(dev, "FWSEC-FRTS failed with error code {:#x}\n", code);
             return Err(EIO);
         }
+        // As Open RM checks it (`kgspExecuteFwsec_TU102()`, open-gpu-kernel-modules
+        // `kernel_gsp_frts_tu102.c`): WPR2 is up (HI non-zero) and starts where FRTS does. The
+        // end is not compared: nothing of NVIDIA's says where FWSEC puts it.
         match hw.wpr2()? {
-            Some(wpr2) if wpr2 == top.frts => {}
+            Some(wpr2) if wpr2.start == top.frts.start => {}
             Some(wpr2) => {
                 dev_err!(
                     dev,
-                    "FWSEC-FRTS raised WPR2 at {:#x}..{:#x}, not over FRTS at {:#x}..{:#x}\n",
+                    "FWSEC-FRTS raised WPR2 at {:#x}..{:#x}, not at FRTS at {:#x}..{:#x}\n",
                     wpr2.start,
                     wpr2.end,
                     top.frts.start,

@@ -127,7 +127,12 @@ pub(crate) fn vga_workspace_base(raw: u32) -> Option<u64> {
 
 /// Decodes `NV_PFB_PRI_MMU_WPR2_ADDR_LO`/`_HI` into the WPR2 range, `None` while WPR2 is down
 /// (HI reads zero). Both hold address bits 39:12 in bits 31:4; LO is inclusive, HI is the
-/// exclusive end (upstream nova-core `fb/regs.rs`).
+/// exclusive end: open-gpu-kernel-modules `kbusGetWprRegions_GH100()` (`kern_bus_gh100.c`)
+/// and `_GB100()` decode the same registers into the inclusive range `[LO << 12, (HI << 12) -
+/// 1]` and call the region empty when LO equals HI; `kgspIsWpr2Up_TU102()` calls WPR2 up when
+/// HI is non-zero. (The sibling `NV_PFB_PRI_MMU_LOCK_ADDR_HI` is different: Open RM's
+/// `memmgrBlockMemLockedMemory_GA100()` aligns it up to cover its last page, so it holds the
+/// last page, not the end.)
 pub(crate) fn wpr2_range(lo: u32, hi: u32) -> Option<Range<u64>> {
     let hi = u64::from(regs::NV_PFB_PRI_MMU_WPR2_ADDR_HI::from(hi).val().get()) << 12;
     let lo = u64::from(regs::NV_PFB_PRI_MMU_WPR2_ADDR_LO::from(lo).val().get()) << 12;

@@ -10,8 +10,17 @@
 //!
 //! A register no unit implements behaves like a priv address that decodes to nothing on real
 //! hardware: reads return [`PRI_ERROR_DECODE`] and writes are dropped. Every such access is
-//! counted, logged at `info` the first time per register and direction and at `trace` every
-//! time.
+//! counted as unimplemented and as a violation: real hardware would answer with the same
+//! error, so a driver that reads one has used a wrong offset or a register the simulator does
+//! not know yet, and either way the run does not show what real hardware does. It is logged as
+//! a warning (`violation: <unit> <offset>: ...`, naming the unit whose range holds the offset,
+//! or `BAR0` where none does) the first time per register and direction, and at `trace` every
+//! time. A write to a read-only or locked register, and any access a unit refuses
+//! ([`RegRead::Violation`], [`RegWrite::Violation`]: a unit held in reset, a result read before
+//! the hardware signalled it ready), is a violation logged the same way.
+//!
+//! Before every access the units' pending work whose deadline has passed is carried out
+//! ([`Unit::tick`], see [`crate::timing`]).
 //!
 //! # Trace format
 //!
@@ -31,11 +40,13 @@ use std::fmt;
 use std::io::Write;
 use std::ops::Range;
 use std::sync::Arc;
+use std::time::Duration;
 
-use log::{info, trace, warn};
+use log::{trace, warn};
 
 use crate::memory::GuestMemory;
 use crate::stats::{bump, Counters};
+use crate::timing::{Clock, RealClock};
 
 /// Size of BAR0 on every supported GPU (`BAR0_SIZE` in nova-core's `driver.rs`).
 pub const BAR0_SIZE: u64 = 16 << 20;
@@ -58,6 +69,13 @@ pub const PRI_ERROR_CODE: u32 = 0xbad0_0000;
 /// check drivers use. It is deliberately not `0xbadf41xx`, the pattern nova-core and nouveau
 /// read as "GSP locked down" (`falcon/gsp.rs`, `nvkm/subdev/gsp/gh100.c`).
 pub const PRI_ERROR_DECODE: u32 = 0xbadf_1100;
+
+/// What a read of a register of a unit held in reset returns.
+///
+/// `0xbadf12` is `NV_PPRIV_SYS_PRI_ERROR_CODE_FECS_PRI_RESET` (same header as
+/// [`PRI_ERROR_DECODE`]); the low byte is detail, zero here. It satisfies the
+/// `(value & PRI_ERROR_MASK) == PRI_ERROR_CODE` check.
+pub const PRI_RESET: u32 = 0xbadf_1200;
 
 /// `NV_PMC_BOOT_0`: chip identification (architecture, implementation, revision).
 pub const NV_PMC_BOOT_0: u32 = 0x0000_0000;
@@ -85,23 +103,29 @@ impl Identity {
 }
 
 /// Outcome of a 32-bit register read in a [`Unit`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum RegRead {
     /// The register exists and holds this value.
     Value(u32),
     /// The unit does not implement a register at this address.
     Unimplemented,
+    /// The read returns this value (a priv error pattern, or a stale result), and real hardware
+    /// says the driver should not have made it: the reason is counted as a violation.
+    Violation(u32, String),
 }
 
 /// Outcome of a 32-bit register write in a [`Unit`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum RegWrite {
     /// The write took effect.
     Done,
-    /// The register is read-only; the write was ignored.
+    /// The register is read-only (or locked); the write was ignored.
     ReadOnly,
     /// The unit does not implement a register at this address; the write was ignored.
     Unimplemented,
+    /// The write was refused for this reason (the unit is in reset, say); counted as a
+    /// violation.
+    Violation(String),
 }
 
 /// What a unit can reach besides its own registers: the bus around the GPU.
@@ -109,10 +133,61 @@ pub enum RegWrite {
 /// Register state stays in the units; this is the glue the device passes in on every access,
 /// so that a model can copy from guest memory (falcon DMA) and count what it sees.
 pub struct Ctx<'a> {
-    /// Guest memory the client made available for DMA (the system-memory aperture).
+    /// Guest memory the client made available for DMA (the system-memory aperture). Units
+    /// reach it through [`Ctx::dma_read`] and [`Ctx::dma_write`], which honour bus mastering.
     pub dma: &'a GuestMemory,
     /// The counters, for violations and per-engine events.
     pub counters: &'a Counters,
+    /// The time of the access (set by [`Bar0`] from its clock).
+    pub now: Duration,
+    /// Whether the PCI command register enables bus mastering (`PCI_COMMAND_MASTER`): without
+    /// it the device cannot issue memory requests upstream (PCI Local Bus Specification 3.0,
+    /// 6.2.2 "Bus Master"), so every DMA fails.
+    pub bus_master: bool,
+}
+
+impl<'a> Ctx<'a> {
+    /// A context with bus mastering enabled, at time 0 until [`Bar0`] sets it.
+    pub fn new(dma: &'a GuestMemory, counters: &'a Counters) -> Self {
+        Ctx {
+            dma,
+            counters,
+            now: Duration::ZERO,
+            bus_master: true,
+        }
+    }
+
+    /// Counts a violation by `unit` and logs it with `what`.
+    pub fn violation(&self, unit: &str, what: &str) {
+        bump(&self.counters.violations);
+        warn!("violation: {unit}: {what}");
+    }
+
+    fn dma_allowed(&self, unit: &str, dir: &str, addr: u64, len: usize) -> Result<(), String> {
+        if self.bus_master {
+            return Ok(());
+        }
+        let what = format!(
+            "DMA {dir} of {len:#x} bytes at {addr:#x} with bus mastering disabled \
+             (PCI_COMMAND_MASTER clear)"
+        );
+        self.violation(unit, &what);
+        Err(what)
+    }
+
+    /// Reads guest memory at DMA address `addr` for `unit`. Fails (and counts a violation)
+    /// without bus mastering.
+    pub fn dma_read(&self, unit: &str, addr: u64, buf: &mut [u8]) -> Result<(), String> {
+        self.dma_allowed(unit, "read", addr, buf.len())?;
+        self.dma.read(addr, buf).map_err(|e| e.to_string())
+    }
+
+    /// Writes guest memory at DMA address `addr` for `unit`. Fails (and counts a violation)
+    /// without bus mastering.
+    pub fn dma_write(&self, unit: &str, addr: u64, data: &[u8]) -> Result<(), String> {
+        self.dma_allowed(unit, "write", addr, data.len())?;
+        self.dma.write(addr, data).map_err(|e| e.to_string())
+    }
 }
 
 impl fmt::Debug for Ctx<'_> {
@@ -130,6 +205,11 @@ impl fmt::Debug for Ctx<'_> {
 pub trait Unit: Send {
     /// Short name for logs, e.g. `"PMC"`.
     fn name(&self) -> &'static str;
+    /// The name of the hardware block that holds `addr`, for logs; [`Unit::name`] unless the
+    /// unit models several blocks.
+    fn name_at(&self, _addr: u32) -> &'static str {
+        self.name()
+    }
     /// The BAR0 offsets this unit decodes. Asked once, when the unit is added.
     fn ranges(&self) -> Vec<Range<u32>>;
     /// Reads the register at `addr`.
@@ -138,6 +218,12 @@ pub trait Unit: Send {
     fn write(&mut self, addr: u32, value: u32, mask: u32, ctx: &mut Ctx<'_>) -> RegWrite;
     /// Returns the unit to its power-on state.
     fn reset(&mut self) {}
+    /// Carries out the pending work whose deadline is at or before `ctx.now`.
+    fn tick(&mut self, _ctx: &mut Ctx<'_>) {}
+    /// The earliest deadline of the unit's pending work, if it has any.
+    fn next_deadline(&self) -> Option<Duration> {
+        None
+    }
 }
 
 /// `NV_PMC`, the master control unit (0x000000..0x001000). Only the identity registers are
@@ -295,6 +381,7 @@ pub struct Bar0 {
     counters: Arc<Counters>,
     tracer: Option<Tracer>,
     reported: HashSet<(Direction, u32)>,
+    clock: Arc<dyn Clock>,
 }
 
 impl fmt::Debug for Bar0 {
@@ -311,6 +398,7 @@ impl fmt::Debug for Bar0 {
 struct DwordResult {
     value: u32,
     unimplemented: bool,
+    /// Read-only, locked or refused: a violation.
     read_only: bool,
 }
 
@@ -331,7 +419,40 @@ impl Bar0 {
             counters,
             tracer,
             reported: HashSet::new(),
+            clock: Arc::new(RealClock::new()),
         }
+    }
+
+    /// Measures time with `clock` from now on (tests use a [`crate::timing::ManualClock`]).
+    pub fn set_clock(&mut self, clock: Arc<dyn Clock>) {
+        self.clock = clock;
+    }
+
+    /// The current time of the clock.
+    pub fn now(&self) -> Duration {
+        self.clock.now()
+    }
+
+    /// Carries out every unit's pending work that is due at the clock's current time.
+    pub fn tick_in(&mut self, ctx: &mut Ctx<'_>) {
+        ctx.now = self.clock.now();
+        for unit in &mut self.units {
+            unit.tick(ctx);
+        }
+    }
+
+    /// The earliest deadline of any unit's pending work.
+    pub fn next_deadline(&self) -> Option<Duration> {
+        self.units.iter().filter_map(|u| u.next_deadline()).min()
+    }
+
+    /// The name of the unit whose ranges hold `addr`, or `BAR0` if none does.
+    fn unit_name(&self, addr: u32) -> &'static str {
+        self.map
+            .iter()
+            .find(|(r, _)| r.contains(&addr))
+            .and_then(|(_, i)| self.units.get(*i))
+            .map_or("BAR0", |u| u.name_at(addr))
     }
 
     /// Adds a unit, refusing one whose range overlaps a present unit.
@@ -411,6 +532,14 @@ impl Bar0 {
                 unimplemented: false,
                 read_only: false,
             },
+            RegRead::Violation(value, what) => {
+                self.report_violation(addr, &what);
+                DwordResult {
+                    value,
+                    unimplemented: false,
+                    read_only: true,
+                }
+            }
             RegRead::Unimplemented => {
                 self.report_unimplemented(Direction::Read, addr);
                 DwordResult {
@@ -423,9 +552,9 @@ impl Bar0 {
     }
 
     fn write_dword(&mut self, addr: u32, value: u32, mask: u32, ctx: &mut Ctx<'_>) -> DwordResult {
-        let (outcome, unit_name) = match self.unit_for(addr) {
-            Some(unit) => (unit.write(addr, value, mask, ctx), unit.name()),
-            None => (RegWrite::Unimplemented, "-"),
+        let outcome = match self.unit_for(addr) {
+            Some(unit) => unit.write(addr, value, mask, ctx),
+            None => RegWrite::Unimplemented,
         };
         match outcome {
             RegWrite::Done => DwordResult {
@@ -434,7 +563,18 @@ impl Bar0 {
                 read_only: false,
             },
             RegWrite::ReadOnly => {
-                warn!("BAR0: write of {value:#010x} to read-only {unit_name} register {addr:#08x} ignored");
+                self.report_violation(
+                    addr,
+                    &format!("write of {value:#010x} to a read-only or locked register ignored"),
+                );
+                DwordResult {
+                    value,
+                    unimplemented: false,
+                    read_only: true,
+                }
+            }
+            RegWrite::Violation(what) => {
+                self.report_violation(addr, &what);
                 DwordResult {
                     value,
                     unimplemented: false,
@@ -452,15 +592,28 @@ impl Bar0 {
         }
     }
 
+    /// Counts and logs a violation at `addr`, naming the unit.
+    fn report_violation(&mut self, addr: u32, what: &str) {
+        bump(&self.counters.violations);
+        warn!("violation: {} {addr:#08x}: {what}", self.unit_name(addr));
+    }
+
+    /// Counts an access to an unimplemented register as a violation; logs it once per register
+    /// and direction (then at `trace`).
     fn report_unimplemented(&mut self, dir: Direction, addr: u32) {
         let what = match dir {
             Direction::Read => "read",
             Direction::Write => "write",
         };
+        bump(&self.counters.violations);
+        let unit = self.unit_name(addr);
         if self.reported.insert((dir, addr)) {
-            info!("BAR0: unimplemented register {addr:#08x} ({what}; reported once)");
+            warn!(
+                "violation: {unit} {addr:#08x}: {what} of an unimplemented register \
+                 (reported once per register)"
+            );
         } else {
-            trace!("BAR0: unimplemented register {addr:#08x} ({what})");
+            trace!("violation: {unit} {addr:#08x}: {what} of an unimplemented register");
         }
     }
 
@@ -478,14 +631,7 @@ impl Bar0 {
     pub fn read(&mut self, offset: u64, size: usize) -> Result<u64, AccessError> {
         let dma = GuestMemory::new();
         let counters = self.counters.clone();
-        self.read_in(
-            offset,
-            size,
-            &mut Ctx {
-                dma: &dma,
-                counters: &counters,
-            },
-        )
+        self.read_in(offset, size, &mut Ctx::new(&dma, &counters))
     }
 
     /// Writes the low `size` bytes (1, 2, 4 or 8) of `value` at `offset`, with no guest
@@ -493,15 +639,7 @@ impl Bar0 {
     pub fn write(&mut self, offset: u64, size: usize, value: u64) -> Result<(), AccessError> {
         let dma = GuestMemory::new();
         let counters = self.counters.clone();
-        self.write_in(
-            offset,
-            size,
-            value,
-            &mut Ctx {
-                dma: &dma,
-                counters: &counters,
-            },
-        )
+        self.write_in(offset, size, value, &mut Ctx::new(&dma, &counters))
     }
 
     /// Reads `size` bytes (1, 2, 4 or 8) at `offset`, little-endian; units see `ctx`.
@@ -512,6 +650,7 @@ impl Bar0 {
         ctx: &mut Ctx<'_>,
     ) -> Result<u64, AccessError> {
         let first = self.check(Direction::Read, offset, size)?;
+        self.tick_in(ctx);
         bump(&self.counters.reads);
         let end = offset + size as u64; // Checked in `check`.
         let mut value = 0u64;
@@ -545,6 +684,7 @@ impl Bar0 {
         ctx: &mut Ctx<'_>,
     ) -> Result<(), AccessError> {
         let first = self.check(Direction::Write, offset, size)?;
+        self.tick_in(ctx);
         bump(&self.counters.writes);
         let end = offset + size as u64; // Checked in `check`.
         let mut unimplemented = false;
@@ -565,9 +705,6 @@ impl Bar0 {
         }
         if unimplemented {
             bump(&self.counters.unimplemented_writes);
-        }
-        if read_only {
-            bump(&self.counters.violations);
         }
         let value = if size == 8 {
             value
@@ -652,7 +789,8 @@ mod tests {
         bar0.read(0x4, 4).unwrap();
         assert_eq!(load(&counters.unimplemented_reads), 6);
         assert_eq!(load(&counters.reads), 6);
-        assert_eq!(load(&counters.violations), 0);
+        // Each is a violation: real hardware would answer with the same error.
+        assert_eq!(load(&counters.violations), 6);
     }
 
     #[test]
@@ -669,13 +807,57 @@ mod tests {
     }
 
     #[test]
-    fn unimplemented_writes_are_counted_not_violations() {
+    fn unimplemented_writes_are_counted_and_are_violations() {
         let counters = Arc::new(Counters::default());
         let mut bar0 = Bar0::new(AD102, counters.clone(), None);
         bar0.write(0x140, 4, 1).unwrap();
+        // Two registers, two violations.
         bar0.write(0x110000, 8, 1).unwrap();
         assert_eq!(load(&counters.unimplemented_writes), 2);
+        assert_eq!(load(&counters.violations), 3);
+    }
+
+    #[test]
+    fn a_mistyped_register_offset_is_caught() {
+        // A driver that means NV_PMC_BOOT_42 (0xa00) but reads 0xa04: the value it gets is the
+        // priv decode error, and the access is a violation naming the unit and the offset.
+        let counters = Arc::new(Counters::default());
+        let mut bar0 = Bar0::new(AD102, counters.clone(), None);
+        assert_eq!(bar0.read(0xa00, 4), Ok(0x192a_1000));
         assert_eq!(load(&counters.violations), 0);
+        assert_eq!(bar0.read(0xa04, 4), Ok(u64::from(PRI_ERROR_DECODE)));
+        assert_eq!(load(&counters.violations), 1);
+        assert_eq!(bar0.unit_name(0xa04), "PMC");
+        assert_eq!(bar0.unit_name(0x0020_0000), "BAR0");
+    }
+
+    /// A unit that refuses every access, as one held in reset does.
+    struct Refusing;
+
+    impl Unit for Refusing {
+        fn name(&self) -> &'static str {
+            "REFUSING"
+        }
+        fn ranges(&self) -> Vec<Range<u32>> {
+            std::iter::once(0x2000..0x2004).collect()
+        }
+        fn read(&mut self, _addr: u32, _ctx: &mut Ctx<'_>) -> RegRead {
+            RegRead::Violation(0xbadf_1200, "in reset".into())
+        }
+        fn write(&mut self, _addr: u32, _value: u32, _mask: u32, _ctx: &mut Ctx<'_>) -> RegWrite {
+            RegWrite::Violation("in reset".into())
+        }
+    }
+
+    #[test]
+    fn refused_accesses_are_violations_with_the_unit_s_value() {
+        let counters = Arc::new(Counters::default());
+        let mut bar0 = Bar0::new(AD102, counters.clone(), None);
+        bar0.add_unit(Box::new(Refusing)).unwrap();
+        assert_eq!(bar0.read(0x2000, 4), Ok(0xbadf_1200));
+        bar0.write(0x2000, 4, 1).unwrap();
+        assert_eq!(load(&counters.violations), 2);
+        assert_eq!(load(&counters.unimplemented_reads), 0);
     }
 
     #[test]

@@ -20,6 +20,7 @@ use crate::bar0::{Identity, BAR0_SIZE};
 use crate::chips::{self, Architecture, Chip, CHIPS, NVIDIA_VENDOR_ID};
 use crate::device::BAR3_SIZE;
 use crate::gpu::Faults;
+use crate::timing::Timing;
 use crate::vbios::Corruption;
 
 /// Smallest BAR1 size `--bar1-size` accepts: 32 MiB.
@@ -63,6 +64,10 @@ Options:
                      already exists at power-on, as after a crashed driver)
   --gsp-fault NAME   make GSP-RM misbehave (repeatable; needs --firmware): never-answer,
                      error-status (rpc_result NV_ERR_GENERIC), bad-checksum, no-interrupt
+  --timing MODE      how long the hardware's work takes (scrubbing, falcon programs, FWSEC,
+                     booter, GSP-RM's start and replies): fast (default; small but nonzero),
+                     realistic (the orders of magnitude of real boards), or random:SEED
+                     (random within those bounds, repeatable from SEED)
   --strict           exit with status 3 if any violation was counted
   --log-level LEVEL  error, warn, info (default), debug or trace
                      (the NOVA_SIM_LOG environment variable sets the default)
@@ -116,6 +121,8 @@ pub struct Options {
     pub faults: Faults,
     /// The GSP-RM failures to show (`--gsp-fault`).
     pub gsp_faults: crate::gsp::Faults,
+    /// How long the hardware's work takes (`--timing`).
+    pub timing: Timing,
 }
 
 impl Options {
@@ -299,6 +306,7 @@ const VALUE_OPTIONS: &[&str] = &[
     "--firmware",
     "--fault",
     "--gsp-fault",
+    "--timing",
 ];
 
 /// Parses the arguments (without the program name). `default_log` is the log level when
@@ -321,6 +329,7 @@ where
     let mut firmware = None;
     let mut faults = Faults::default();
     let mut gsp_faults = crate::gsp::Faults::default();
+    let mut timing = Timing::default();
     let mut list = false;
     let mut describe = false;
     let mut help = false;
@@ -400,6 +409,10 @@ where
                         return usage(format!("--gsp-fault: {err}"));
                     }
                 }
+                "--timing" => {
+                    timing = Timing::parse(&value_str()?)
+                        .map_err(|err| UsageError(format!("--timing: {err}")))?
+                }
                 _ => return usage(format!("unknown option '{name}'")),
             }
             continue;
@@ -464,6 +477,7 @@ where
         firmware,
         faults,
         gsp_faults,
+        timing,
     };
     if list && describe {
         return usage("--list-chips and --describe exclude each other");
@@ -692,6 +706,17 @@ mod tests {
         assert!(err.0.contains("needs --firmware"), "{err}");
         let err = run(&["--socket", "s", "--firmware", "/f", "--gsp-fault", "x"]).unwrap_err();
         assert!(err.0.contains("--gsp-fault"), "{err}");
+    }
+
+    #[test]
+    fn timing_option() {
+        assert_eq!(serve(&["--socket", "s"]).timing, Timing::Fast);
+        let o = serve(&["--socket", "s", "--timing", "random:99"]);
+        assert_eq!(o.timing, Timing::Random(99));
+        let o = serve(&["--socket", "s", "--timing=realistic"]);
+        assert_eq!(o.timing, Timing::Realistic);
+        let err = run(&["--socket", "s", "--timing", "instant"]).unwrap_err();
+        assert!(err.0.starts_with("--timing: "), "{err}");
     }
 
     #[test]

@@ -22,11 +22,29 @@
 //! BAR1 is the chip's [`Chip::bar1_size`] unless the caller overrides it (`--bar1-size`, a
 //! board with Resizable BAR). Its memfd is sparse: it is sized with `ftruncate` and mapped
 //! without populating, so even a 256 GiB aperture costs memory only for the pages touched.
+//!
+//! # Time
+//!
+//! The units finish their work at deadlines ([`crate::timing`]). The register model and guest
+//! memory sit behind a lock shared with a ticker thread ([`GpuDevice::start_ticker`]), which
+//! carries out work as it falls due even when the guest does not touch BAR0, as when a driver
+//! polls guest memory for GSP-RM's reply; every BAR0 access also carries out what is due
+//! first. The vfio-user loop itself never waits for the hardware.
+//!
+//! # Bus mastering
+//!
+//! The command register's `PCI_COMMAND_MASTER` gates every DMA the units make (falcon DMA,
+//! booter reading `GspFwWprMeta`, GSP-RM's queues): without it the transfer fails and is a
+//! violation (see [`crate::bar0::Ctx::dma_read`]).
 
 use std::fs::File;
 use std::io;
+use std::ops::Deref;
 use std::os::fd::AsRawFd;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::thread::JoinHandle;
+use std::time::Duration;
 
 use log::{debug, info, warn};
 
@@ -40,6 +58,7 @@ use crate::irq::{Interrupts, IrqSet, IrqType};
 use crate::memory::{GuestMemory, SharedMemory};
 use crate::pci::{Bar, BarKind, ConfigSpace, PciDescription, CONFIG_SPACE_SIZE};
 use crate::stats::{bump, Counters};
+use crate::timing::{Clock, Delays, Timing};
 use crate::vbios::{Corruption, Prom, Vbios};
 use crate::vfio::{
     DeviceError, DeviceLayout, DmaMapRequest, DmaUnmapRequest, IrqDesc, RegionDesc, VfioDevice,
@@ -108,6 +127,8 @@ pub struct EngineSetup {
     pub firmware: FirmwareFiles,
     /// Failures to show (`--fault`).
     pub faults: Faults,
+    /// How long the hardware's work takes (`--timing`).
+    pub timing: Timing,
 }
 
 impl Default for EngineSetup {
@@ -116,7 +137,62 @@ impl Default for EngineSetup {
             core: Box::new(IdleGspCore::new()),
             firmware: FirmwareFiles::default(),
             faults: Faults::default(),
+            timing: Timing::default(),
         }
+    }
+}
+
+/// What the device loop and the ticker thread share.
+#[derive(Debug)]
+struct State {
+    bar0: Bar0,
+    dma: GuestMemory,
+    /// `PCI_COMMAND_MASTER`, mirrored from the configuration space.
+    bus_master: bool,
+}
+
+impl State {
+    /// Runs `f` on BAR0 with a context over the rest of the state.
+    fn with_bar0<R>(
+        &mut self,
+        counters: &Counters,
+        f: impl FnOnce(&mut Bar0, &mut Ctx<'_>) -> R,
+    ) -> R {
+        let State {
+            bar0,
+            dma,
+            bus_master,
+        } = self;
+        let mut ctx = Ctx::new(dma, counters);
+        ctx.bus_master = *bus_master;
+        f(bar0, &mut ctx)
+    }
+}
+
+#[derive(Debug)]
+struct Shared {
+    state: Mutex<State>,
+    wake: Condvar,
+    stop: AtomicBool,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// The longest the ticker sleeps without a deadline in sight.
+const TICKER_IDLE: Duration = Duration::from_millis(50);
+
+/// Guest memory, borrowed from the device (see [`GpuDevice::guest_memory`]).
+pub struct MemoryGuard<'a>(MutexGuard<'a, State>);
+
+impl Deref for MemoryGuard<'_> {
+    type Target = GuestMemory;
+
+    fn deref(&self) -> &GuestMemory {
+        &self.0.dma
     }
 }
 
@@ -125,15 +201,27 @@ impl Default for EngineSetup {
 pub struct GpuDevice {
     chip: &'static Chip,
     config: ConfigSpace,
-    bar0: Bar0,
+    shared: Arc<Shared>,
     vbios: Arc<Vbios>,
     bar1: SharedMemory,
     bar3: Option<SharedMemory>,
     io_bar: bool,
     io_bar_reported: bool,
     irqs: Interrupts,
-    dma: GuestMemory,
     counters: Arc<Counters>,
+    ticker: Option<JoinHandle<()>>,
+}
+
+impl Drop for GpuDevice {
+    fn drop(&mut self) {
+        self.shared.stop.store(true, Ordering::Relaxed);
+        self.shared.wake.notify_all();
+        if let Some(ticker) = self.ticker.take() {
+            if ticker.join().is_err() {
+                warn!("device: the ticker thread panicked");
+            }
+        }
+    }
 }
 
 fn range_error(region: u32, offset: u64, len: usize) -> DeviceError {
@@ -199,7 +287,14 @@ impl GpuDevice {
         let mut bar0 = Bar0::new(identity, counters.clone(), tracer);
         bar0.add_unit(Box::new(Prom::new(vbios.clone())))
             .map_err(|err| io::Error::other(err.to_string()))?;
-        let engines = Engines::new(chip, &vbios, &setup.firmware, setup.core, setup.faults);
+        let engines = Engines::with_delays(
+            chip,
+            &vbios,
+            &setup.firmware,
+            setup.core,
+            setup.faults,
+            Delays::new(setup.timing),
+        );
         bar0.add_unit(Box::new(engines))
             .map_err(|err| io::Error::other(err.to_string()))?;
         let config = ConfigSpace::new(pci_description(chip, bar1_size))
@@ -211,19 +306,81 @@ impl GpuDevice {
         } else {
             None
         };
+        let bus_master = config.bus_master_enabled();
         Ok(GpuDevice {
             chip,
             config,
-            bar0,
+            shared: Arc::new(Shared {
+                state: Mutex::new(State {
+                    bar0,
+                    dma: GuestMemory::new(),
+                    bus_master,
+                }),
+                wake: Condvar::new(),
+                stop: AtomicBool::new(false),
+            }),
             vbios,
             bar1,
             bar3,
             io_bar: chip.is_vga(),
             io_bar_reported: false,
             irqs: Interrupts::new(1, 1),
-            dma: GuestMemory::new(),
             counters,
+            ticker: None,
         })
+    }
+
+    /// Starts the thread that carries out the units' work as it falls due (see the module
+    /// documentation). Without it, work is done only at BAR0 accesses and [`GpuDevice::tick`].
+    pub fn start_ticker(&mut self) -> io::Result<()> {
+        if self.ticker.is_some() {
+            return Ok(());
+        }
+        let shared = Arc::clone(&self.shared);
+        let counters = Arc::clone(&self.counters);
+        let handle = std::thread::Builder::new()
+            .name("nova-sim-ticker".into())
+            .spawn(move || {
+                let mut state = shared.lock();
+                while !shared.stop.load(Ordering::Relaxed) {
+                    state.with_bar0(&counters, |bar0, ctx| bar0.tick_in(ctx));
+                    let now = state.bar0.now();
+                    let wait = state
+                        .bar0
+                        .next_deadline()
+                        .map_or(TICKER_IDLE, |at| at.saturating_sub(now))
+                        .clamp(Duration::from_micros(1), TICKER_IDLE);
+                    state = shared
+                        .wake
+                        .wait_timeout(state, wait)
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .0;
+                }
+            })?;
+        self.ticker = Some(handle);
+        Ok(())
+    }
+
+    /// Carries out the work that is due now.
+    pub fn tick(&self) {
+        self.shared
+            .lock()
+            .with_bar0(&self.counters, |bar0, ctx| bar0.tick_in(ctx));
+    }
+
+    /// Measures the units' deadlines with `clock` (tests use a
+    /// [`crate::timing::ManualClock`]).
+    pub fn set_clock(&self, clock: Arc<dyn Clock>) {
+        self.shared.lock().bar0.set_clock(clock);
+    }
+
+    /// Whether PCI bus mastering is enabled.
+    pub fn bus_master_enabled(&self) -> bool {
+        self.config.bus_master_enabled()
+    }
+
+    fn sync_bus_master(&self) {
+        self.shared.lock().bus_master = self.config.bus_master_enabled();
     }
 
     /// The chip this device simulates.
@@ -238,20 +395,19 @@ impl GpuDevice {
 
     /// Reads BAR0 as the guest does (`size` 1, 2, 4 or 8), with DMA reaching guest memory.
     pub fn mmio_read(&mut self, offset: u64, size: usize) -> Result<u64, AccessError> {
-        let mut ctx = Ctx {
-            dma: &self.dma,
-            counters: &self.counters,
-        };
-        self.bar0.read_in(offset, size, &mut ctx)
+        self.shared
+            .lock()
+            .with_bar0(&self.counters, |bar0, ctx| bar0.read_in(offset, size, ctx))
     }
 
     /// Writes BAR0 as the guest does.
     pub fn mmio_write(&mut self, offset: u64, size: usize, value: u64) -> Result<(), AccessError> {
-        let mut ctx = Ctx {
-            dma: &self.dma,
-            counters: &self.counters,
-        };
-        self.bar0.write_in(offset, size, value, &mut ctx)
+        let result = self.shared.lock().with_bar0(&self.counters, |bar0, ctx| {
+            bar0.write_in(offset, size, value, ctx)
+        });
+        // The write may have started work: let the ticker see its deadline.
+        self.shared.wake.notify_all();
+        result
     }
 
     /// The VBIOS the PROM window shows.
@@ -264,9 +420,10 @@ impl GpuDevice {
         &self.bar1
     }
 
-    /// Guest memory the client made available for DMA.
-    pub fn guest_memory(&self) -> &GuestMemory {
-        &self.dma
+    /// Guest memory the client made available for DMA. The device's units wait while the
+    /// guard is held.
+    pub fn guest_memory(&self) -> MemoryGuard<'_> {
+        MemoryGuard(self.shared.lock())
     }
 
     /// The interrupt lines.
@@ -419,9 +576,12 @@ impl VfioDevice for GpuDevice {
             REGION_BAR5 => self.io_bar_access(offset, data.len()),
             REGION_CONFIG => {
                 bump(&self.counters.config_writes);
-                self.config
+                let result = self
+                    .config
                     .write(offset, data)
-                    .map_err(|_| self.violation(range_error(region, offset, data.len())))
+                    .map_err(|_| self.violation(range_error(region, offset, data.len())));
+                self.sync_bus_master();
+                result
             }
             _ => Err(self.violation(DeviceError::NoSuchRegion(region))),
         }
@@ -435,7 +595,9 @@ impl VfioDevice for GpuDevice {
             request.file_offset,
             request.fd.is_some()
         );
-        self.dma
+        self.shared
+            .lock()
+            .dma
             .map(
                 request.iova,
                 request.size,
@@ -451,10 +613,12 @@ impl VfioDevice for GpuDevice {
 
     fn dma_unmap(&mut self, request: DmaUnmapRequest) -> Result<(), DeviceError> {
         debug!("device: DMA unmap {request:?}");
+        let mut state = self.shared.lock();
         match request {
-            DmaUnmapRequest::All => self.dma.clear(),
+            DmaUnmapRequest::All => state.dma.clear(),
             DmaUnmapRequest::Range { iova, size } => {
-                self.dma
+                state
+                    .dma
                     .unmap(iova, size)
                     .map_err(|err| DeviceError::Invalid(err.to_string()))?;
             }
@@ -476,7 +640,8 @@ impl VfioDevice for GpuDevice {
         info!("device: reset");
         bump(&self.counters.resets);
         self.config.reset();
-        self.bar0.reset();
+        self.shared.lock().bar0.reset();
+        self.sync_bus_master();
         self.irqs.reset();
         Ok(())
     }
@@ -605,8 +770,10 @@ mod tests {
         dev.region_write(REGION_CONFIG, BAR_0 as u64, &[0xff; 4])
             .unwrap();
         assert!(dev.config().bus_master_enabled());
+        assert!(dev.shared.lock().bus_master);
         dev.reset().unwrap();
         assert!(!dev.config().bus_master_enabled());
+        assert!(!dev.shared.lock().bus_master);
         assert_eq!(dev.config().read_u32(BAR_0), 0);
         assert_eq!(counters.resets.load(Ordering::Relaxed), 1);
     }

@@ -28,10 +28,18 @@
 //!   headers; every image the simulator knows fits). `HWCFG` reports both in 256-byte blocks:
 //!   `IMEM_SIZE` in bits 8:0, `DMEM_SIZE` in bits 17:9 (NVIDIA's nvgpu `hw_falcon_gp106.h`,
 //!   `falcon_falcon_hwcfg_dmem_size_v`; nouveau's `nvkm_falcon_oneinit` reads the same bits).
-//! * Memory scrubbing after a reset is instantaneous: `HWCFG2.MEM_SCRUBBING` and
-//!   `DMACTL.{I,D}MEM_SCRUBBING` read done, `HWCFG2.RESET_READY` reads set.
-//! * `CPUCTL.HALTED` is clear after reset and set once a started program has stopped; the
-//!   programs the simulator knows run to completion inside the write that starts them.
+//! * Memory scrubbing starts when the engine reset is released and takes a while
+//!   ([`crate::timing::Work::Scrub`]): until [`Falcon::scrub_done`], `HWCFG2.MEM_SCRUBBING`
+//!   (12:12, `_PENDING`) and `DMACTL.{D,I}MEM_SCRUBBING` (1:1, 2:2, `_PENDING`) read pending
+//!   (`ga102/dev_falcon_v4.h`), and a PIO access to IMEM or DMEM is refused as a violation.
+//!   `HWCFG2.RESET_READY` reads set.
+//! * While `NV_PFALCON_FALCON_ENGINE.RESET` is asserted the falcon's registers are in reset:
+//!   [`crate::gpu`] refuses every access but the one to `ENGINE` itself.
+//! * `CPUCTL.HALTED` is clear after reset and while a started program runs, and set once it
+//!   has stopped; programs run for a while ([`crate::timing`]) after the write that starts
+//!   them.
+//! * A DMA transfer takes a while ([`crate::timing::Work::Dma`]): `DMATRFCMD.IDLE` (1:1) reads
+//!   clear until it is done.
 //! * The interrupt status latches; no interrupt reaches the CPU (see [`crate::gpu`]).
 
 use std::ops::Range;
@@ -117,6 +125,11 @@ pub const RISCV_CPUCTL: u32 = FALCON2_OFFSET + 0x388;
 /// `NV_PRISCV_RISCV_BCR_CTRL` (GA102 and later).
 pub const RISCV_BCR_CTRL: u32 = FALCON2_OFFSET + 0x668;
 
+/// `HWCFG2.MEM_SCRUBBING` (`_PENDING` = 1).
+pub const HWCFG2_MEM_SCRUBBING: u32 = 1 << 12;
+/// `DMACTL.DMEM_SCRUBBING` and `DMACTL.IMEM_SCRUBBING` (`_PENDING` = 1).
+pub const DMACTL_SCRUBBING: u32 = (1 << 1) | (1 << 2);
+
 /// `IRQSTAT.HALT`.
 pub const IRQ_HALT: u32 = 1 << 4;
 /// `IRQSTAT.SWGEN0`.
@@ -159,8 +172,9 @@ pub enum Engine {
 }
 
 impl Engine {
-    /// The BAR0 base of the engine's `NV_PFALCON_FALCON_*` registers (upstream nova-core
-    /// `falcon/gsp.rs` and `falcon/sec2.rs`).
+    /// The BAR0 base of the engine's `NV_PFALCON_FALCON_*` registers: `NV_PGSP_FALCON_ENGINE`
+    /// (0x1103c0, `ampere/ga102/dev_gsp.h`) and `NV_PSEC_FALCON_ENGINE` (0x8403c0,
+    /// `ampere/ga100/dev_sec_pri.h`) less `NV_PFALCON_FALCON_ENGINE`'s offset 0x3c0.
     pub const fn base(self) -> u32 {
         match self {
             Engine::Gsp => 0x0011_0000,
@@ -223,6 +237,8 @@ pub enum Event {
     Start,
     /// `ENGINE.RESET` was asserted.
     Reset,
+    /// `ENGINE.RESET` was released: memory scrubbing starts.
+    ResetReleased,
     /// `DMATRFCMD` was written.
     Dma(DmaRequest),
 }
@@ -280,6 +296,7 @@ pub struct Falcon {
     dma_moffs: u32,
     dma_fboffs: u32,
     dma_cmd: u32,
+    dma_busy: bool,
     imem_ports: [Port; 4],
     dmem_ports: [Port; 8],
     imem: Vec<u8>,
@@ -288,6 +305,7 @@ pub struct Falcon {
     dmem: Vec<u8>,
     imem_written: bool,
     in_reset: bool,
+    scrubbing: bool,
     transcfg: [u32; 8],
     fbif_ctl: u32,
     mod_sel: u32,
@@ -323,6 +341,7 @@ impl Falcon {
             dma_moffs: 0,
             dma_fboffs: 0,
             dma_cmd: 0,
+            dma_busy: false,
             imem_ports: [Port::default(); 4],
             dmem_ports: [Port::default(); 8],
             imem: vec![0; MEM_SIZE],
@@ -331,6 +350,7 @@ impl Falcon {
             dmem: vec![0; MEM_SIZE],
             imem_written: false,
             in_reset: false,
+            scrubbing: false,
             transcfg: [0; 8],
             fbif_ctl: 0,
             mod_sel: 0,
@@ -358,6 +378,36 @@ impl Falcon {
         let in_reset = self.in_reset;
         *self = Falcon::new(self.engine, self.generation);
         self.in_reset = in_reset;
+    }
+
+    /// Whether `ENGINE.RESET` is asserted.
+    pub fn in_reset(&self) -> bool {
+        self.in_reset
+    }
+
+    /// Whether memory scrubbing after a reset is still running.
+    pub fn scrubbing(&self) -> bool {
+        self.scrubbing
+    }
+
+    /// Memory scrubbing has finished.
+    pub fn scrub_done(&mut self) {
+        self.scrubbing = false;
+    }
+
+    /// Whether a DMA transfer is in flight (`DMATRFCMD.IDLE` clear).
+    pub fn dma_busy(&self) -> bool {
+        self.dma_busy
+    }
+
+    /// A DMA transfer starts (`busy`) or ends.
+    pub fn set_dma_busy(&mut self, busy: bool) {
+        self.dma_busy = busy;
+    }
+
+    /// A program starts: `CPUCTL.HALTED` clears until it halts.
+    pub fn set_running(&mut self) {
+        self.halted = false;
     }
 
     /// `MAILBOX0` (`index` 0) or `MAILBOX1` (1); other indices read 0.
@@ -557,7 +607,12 @@ impl Falcon {
                     0
                 };
                 let ready = if ga102 { HWCFG2_RESET_READY } else { 0 };
-                riscv | ready
+                let scrubbing = if self.scrubbing {
+                    HWCFG2_MEM_SCRUBBING
+                } else {
+                    0
+                };
+                riscv | ready | scrubbing
             }
             CPUCTL => {
                 (if self.halted { CPUCTL_HALTED } else { 0 })
@@ -569,10 +624,12 @@ impl Falcon {
             }
             BOOTVEC => self.bootvec,
             HWCFG => HWCFG_VALUE,
-            DMACTL => u32::from(self.require_ctx),
+            DMACTL => {
+                u32::from(self.require_ctx) | if self.scrubbing { DMACTL_SCRUBBING } else { 0 }
+            }
             DMATRFBASE => self.dma_base,
             DMATRFMOFFS => self.dma_moffs,
-            DMATRFCMD => self.dma_cmd | DMATRFCMD_IDLE,
+            DMATRFCMD => self.dma_cmd | if self.dma_busy { 0 } else { DMATRFCMD_IDLE },
             DMATRFFBOFFS => self.dma_fboffs,
             DMATRFBASE1 => self.dma_base1,
             ENGINE => u32::from(self.in_reset),
@@ -597,6 +654,9 @@ impl Falcon {
             _ => {
                 if let Some((i, reg)) = self.imem_port(rel) {
                     let port = self.imem_ports.get_mut(i)?;
+                    if reg == 4 && self.scrubbing {
+                        return Some(0);
+                    }
                     if reg == 8 {
                         let block = port.offset() / BLOCK_SIZE;
                         return Some(self.tags.get(block).copied().flatten().map_or(0, u32::from));
@@ -605,6 +665,9 @@ impl Falcon {
                 }
                 if let Some((i, reg)) = self.dmem_port(rel) {
                     let port = self.dmem_ports.get_mut(i)?;
+                    if reg == 4 && self.scrubbing {
+                        return Some(0);
+                    }
                     return read_pio(port, &self.dmem, reg, locked);
                 }
                 return None;
@@ -673,6 +736,10 @@ impl Falcon {
                         self.reset();
                         return Outcome::Done(Event::Reset);
                     }
+                    if was && !assert {
+                        self.scrubbing = true;
+                        return Outcome::Done(Event::ResetReleased);
+                    }
                 }
             }
             FBIF_CTL => self.fbif_ctl = merge(self.fbif_ctl, value, mask),
@@ -697,7 +764,19 @@ impl Falcon {
         Outcome::Done(Event::None)
     }
 
+    /// Whether `rel` is an IMEMD or DMEMD data port, which scrubbing makes unusable.
+    pub fn is_memory_port(&mut self, rel: u32) -> bool {
+        matches!(self.imem_port(rel), Some((_, 4))) || matches!(self.dmem_port(rel), Some((_, 4)))
+    }
+
     fn write_port(&mut self, rel: u32, value: u32, mask: u32) -> Outcome {
+        if self.scrubbing && self.is_memory_port(rel) {
+            return Outcome::Violation(format!(
+                "{}: IMEM/DMEM PIO write at +{rel:#x} while memory scrubbing is pending \
+                 (HWCFG2.MEM_SCRUBBING / DMACTL.*MEM_SCRUBBING)",
+                self.engine.name()
+            ));
+        }
         if let Some((i, reg)) = self.imem_port(rel) {
             let Some(port) = self.imem_ports.get_mut(i) else {
                 return Outcome::Unimplemented;
@@ -887,15 +966,32 @@ mod tests {
         assert!(f.imem_loaded());
         assert_eq!(f.write(ENGINE, 1, u32::MAX), Outcome::Done(Event::Reset));
         assert_eq!(f.read(ENGINE, false, false), Some(1));
-        assert_eq!(f.write(ENGINE, 0, u32::MAX), Outcome::Done(Event::None));
+        assert_eq!(
+            f.write(ENGINE, 0, u32::MAX),
+            Outcome::Done(Event::ResetReleased)
+        );
         assert_eq!(f.mailbox(0), 0);
         assert!(!f.imem_loaded());
+        // Scrubbing runs once the reset is released, until the engine model says it is done.
+        assert!(f.scrubbing());
+        assert_eq!(
+            f.read(HWCFG2, false, false),
+            Some(HWCFG2_RESET_READY | HWCFG2_RISCV | HWCFG2_MEM_SCRUBBING)
+        );
+        assert_eq!(f.read(DMACTL, false, false), Some(DMACTL_SCRUBBING));
+        assert!(matches!(
+            f.write(IMEMC0 + 4, 1, u32::MAX),
+            Outcome::Violation(_)
+        ));
+        f.scrub_done();
         // Scrubbing done, reset ready, RISC-V present on the GSP.
         assert_eq!(
             f.read(HWCFG2, false, false),
             Some(HWCFG2_RESET_READY | HWCFG2_RISCV)
         );
         assert_eq!(f.read(DMACTL, false, false), Some(0));
+        // Writing 0 again releases nothing.
+        assert_eq!(f.write(ENGINE, 0, u32::MAX), Outcome::Done(Event::None));
     }
 
     #[test]

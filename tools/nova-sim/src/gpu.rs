@@ -14,20 +14,20 @@
 //! | register                                   | address    | source                          |
 //! |--------------------------------------------|------------|---------------------------------|
 //! | `NV_PBUS_SW_SCRATCH(i)`, 64                | 0x001400   | `ad102/dev_bus.h`               |
-//! | `NV_FUSE_STATUS_OPT_DISPLAY` (Turing)      | 0x021c04   | upstream nova-core `regs.rs`    |
+//! | `NV_FUSE_STATUS_OPT_DISPLAY` (Turing)      | 0x021c04   | `maxwell/gm107/dev_fuse.h`      |
 //! | `NV_PFB_NISO_FLUSH_SYSMEM_ADDR`            | 0x100c10   | `ga100/dev_fb.h`                |
 //! | `NV_PFB_NISO_FLUSH_SYSMEM_ADDR_HI` (GA100+)| 0x100c40   | `ga100/dev_fb.h`                |
-//! | `NV_PFB_PRI_MMU_LOCAL_MEMORY_RANGE`        | 0x100ce0   | upstream nova-core `fb/regs.rs` |
+//! | `NV_PFB_PRI_MMU_LOCAL_MEMORY_RANGE`        | 0x100ce0   | `pascal/gp102/dev_fb.h`         |
 //! | GSP falcon, `NV_PGSP_QUEUE_HEAD(i)`        | 0x110000   | `ga102/dev_gsp.h`               |
 //! | `NV_PGC6_BSI_SECURE_SCRATCH_14`            | 0x1180f8   | `ga102/dev_gc6_island.h`        |
 //! | `NV_PGC6_AON_SECURE_SCRATCH_GROUP_05_PRIV_LEVEL_MASK` | 0x118128 | same            |
 //! | `NV_PGC6_AON_SECURE_SCRATCH_GROUP_05(0)`   | 0x118234   | same                            |
 //! | `NV_PGC6_AON_SECURE_SCRATCH_GROUP_42` (GA100+) | 0x1183a4 | same                         |
 //! | `NV_PFB_PRI_MMU_WPR2_ADDR_LO/HI`           | 0x1fa824   | `turing/tu102/dev_fb.h`         |
-//! | `NV_PDISP_VGA_WORKSPACE_BASE`              | 0x625f04   | upstream nova-core `fb/regs.rs` |
+//! | `NV_PDISP_VGA_WORKSPACE_BASE`              | 0x625f04   | `disp/v04_00/dev_disp.h`        |
 //! | `NV_FUSE_STATUS_OPT_DISPLAY` (GA100+)      | 0x820c04   | `ga100/dev_fuse.h`              |
 //! | `NV_FUSE_OPT_FPF_{NVDEC,SEC2,GSP}_UCODE<n>_VERSION` (GA100+) | 0x824100 | `ga100/dev_fuse.h` |
-//! | SEC2 falcon                                | 0x840000   | upstream nova-core `falcon/sec2.rs` |
+//! | SEC2 falcon (`NV_PSEC_FALCON_ENGINE` 0x8403c0) | 0x840000 | `ampere/ga100/dev_sec_pri.h` |
 //!
 //! Values the board presents (modelling choices unless cited):
 //!
@@ -44,12 +44,40 @@
 //! * WPR2 survives a device (function-level) reset: only booter_unload removes it (upstream
 //!   nova-core `gsp/hal/tu102.rs`: "WPR2 region already exists - GPU needs to be reset").
 //!
+//! ## WPR2's upper bound
+//!
+//! `NV_PFB_PRI_MMU_WPR2_ADDR_LO` and `_HI` hold address bits 39:12 in bits 31:4
+//! (`_ALIGNMENT` 0xc, `turing/tu102/dev_fb.h`). HI is the *exclusive* end: Open RM decodes the
+//! pair into the inclusive `NV_RANGE` `[LO << 12, (HI << 12) - 1]` and calls the region empty
+//! when LO equals HI (`kbusGetWprRegions_GH100()`, `src/nvidia/src/kernel/gpu/bus/arch/hopper/
+//! kern_bus_gh100.c`; the same for HUBMMU in `kern_bus_gb100.c`), and calls WPR2 up when HI is
+//! non-zero (`kgspIsWpr2Up_TU102()`, `kernel_gsp_tu102.c`). After FWSEC-FRTS Open RM checks
+//! only that HI is non-zero and LO is `frtsOffset >> 12` (`kgspExecuteFwsec_TU102()`,
+//! `kernel_gsp_frts_tu102.c`), so a driver must not require anything of HI beyond that. The
+//! sibling `NV_PFB_PRI_MMU_LOCK_ADDR_HI` is not read the same way: `memmgrBlockMemLockedMemory_GA100()`
+//! (`mem_mgr_ga100.c`) aligns it up to cover its last page, i.e. it holds the last page. The
+//! model reports HI as FRTS's (or the WPR's) end, exclusive.
+//!
+//! # Time, reset and bus mastering
+//!
+//! Work takes time ([`crate::timing`]): an engine reset's release starts memory scrubbing; a
+//! `CPUCTL.STARTCPU` starts the program, whose effects (below) and halt come at its deadline;
+//! booter launching GSP-RM makes the RISC-V core active at once, and GSP-RM starts
+//! ([`GspCore::start`]) after [`crate::timing::Work::GspInit`]; each doorbell reaches GSP-RM
+//! after [`crate::timing::Work::Rpc`], in order. Until a program halts, its result registers
+//! (the falcon's mailboxes, `WPR2_ADDR_*`, the FRTS error code) read stale and each such read
+//! is a violation. While `ENGINE.RESET` is asserted every other register of that falcon reads
+//! [`PRI_RESET`] and refuses writes, as violations. DMA (falcon transfers, booter's read of
+//! `GspFwWprMeta`, GSP-RM's) fails without PCI bus mastering, as a violation.
+//!
 //! # Firmware effects
 //!
 //! A started falcon's image is identified by [`Catalogue::identify`]; a rejected image halts
 //! the falcon with an error in MAILBOX0 ([`MBOX_ERR_UNKNOWN_IMAGE`], [`MBOX_ERR_REJECTED`];
 //! the values real firmware reports are not public, these are the simulator's) and counts a
-//! violation. Accepted images act at once and halt with MAILBOX0 = 0:
+//! violation, as is every other refusal (FWSEC-FRTS finding WPR2 up or given an unusable
+//! region, booter_load or booter_unload refusing), each logged with the falcon and its `CPUCTL`
+//! offset. Accepted images act when their run ends and halt with MAILBOX0 = 0:
 //!
 //! * FWSEC `FRTS` (`init_cmd` 0x15): sets WPR2 to the command's FB region and clears the
 //!   FRTS error code (`NV_PBUS_SW_SCRATCH(0xe)[31:16]`, upstream `gsp/regs.rs`). If WPR2 is
@@ -58,8 +86,8 @@
 //!   FWSEC); nothing else changes.
 //! * booter_load (SEC2; MAILBOX0/1 = DMA address of `GspFwWprMeta`): WPR2 becomes the WPR
 //!   the structure describes (`gspFwWprStart..gspFwWprEnd`; any WPR2 FWSEC-FRTS made must be
-//!   its end), [`GspCore::load`], then the GSP's RISC-V core is selected and started
-//!   ([`GspCore::start`]).
+//!   its end), [`GspCore::load`], then the GSP's RISC-V core is selected and launched; GSP-RM
+//!   starts on it later ([`GspCore::start`]).
 //! * booter_unload: WPR2 cleared, [`GspCore::unload`].
 //!
 //! A GSP falcon engine reset calls [`GspCore::reset`]; a `NV_PGSP_QUEUE_HEAD(i)` write
@@ -75,10 +103,11 @@
 //! leaf and top registers) is not modelled, so a driver must poll.
 
 use std::ops::Range;
+use std::time::Duration;
 
-use log::{debug, info, warn};
+use log::{debug, info};
 
-use crate::bar0::{Ctx, RegRead, RegWrite, Unit};
+use crate::bar0::{Ctx, RegRead, RegWrite, Unit, PRI_RESET};
 use crate::chips::{Architecture, Chip};
 use crate::falcon::{DmaRequest, Engine, Event, Falcon, Generation, Outcome, IRQ_SWGEN0};
 use crate::firmware::{
@@ -88,6 +117,7 @@ use crate::firmware::{
 use crate::gsp_core::{GspBus, GspCore};
 use crate::memory::GuestMemory;
 use crate::stats::{bump, Counters};
+use crate::timing::{Delays, Work};
 use crate::vbios::Vbios;
 
 /// What a read of a register protected by the priv target mask returns: nova-core's
@@ -113,6 +143,7 @@ pub const FRTS_ERR_BAD_REGION: u32 = 0x2;
 pub const FRTS_ERR_INJECTED: u32 = 0x3;
 
 const SCRATCH_BASE: u32 = 0x0000_1400;
+const SCRATCH_0E: u32 = SCRATCH_BASE + 4 * 0xe;
 const FUSE_DISPLAY_GM107: u32 = 0x0002_1c04;
 const NISO_FLUSH: u32 = 0x0010_0c10;
 const NISO_FLUSH_HI: u32 = 0x0010_0c40;
@@ -171,14 +202,33 @@ struct CoreBus<'a> {
     wpr2: Option<(u64, u64)>,
     dma: &'a GuestMemory,
     counters: &'a Counters,
+    bus_master: bool,
+}
+
+impl CoreBus<'_> {
+    /// GSP-RM's DMA goes out through the GPU's PCI function: without bus mastering it fails.
+    fn dma_allowed(&self, dir: &str, addr: u64, len: usize) -> Result<(), String> {
+        if self.bus_master {
+            return Ok(());
+        }
+        bump(&self.counters.violations);
+        let what = format!(
+            "DMA {dir} of {len:#x} bytes at {addr:#x} with bus mastering disabled \
+             (PCI_COMMAND_MASTER clear)"
+        );
+        log::warn!("violation: GSP-RM: {what}");
+        Err(what)
+    }
 }
 
 impl GspBus for CoreBus<'_> {
     fn dma_read(&self, addr: u64, buf: &mut [u8]) -> Result<(), String> {
+        self.dma_allowed("read", addr, buf.len())?;
         self.dma.read(addr, buf).map_err(|e| e.to_string())
     }
 
     fn dma_write(&self, addr: u64, data: &[u8]) -> Result<(), String> {
+        self.dma_allowed("write", addr, data.len())?;
         self.dma.write(addr, data).map_err(|e| e.to_string())
     }
 
@@ -200,7 +250,7 @@ impl GspBus for CoreBus<'_> {
 
     fn violation(&mut self, what: &str) {
         bump(&self.counters.violations);
-        warn!("violation: GSP-RM: {what}");
+        log::warn!("violation: GSP-RM: {what}");
     }
 
     fn rm_objects(&mut self, allocated: u64, freed: u64) {
@@ -210,6 +260,33 @@ impl GspBus for CoreBus<'_> {
             .fetch_add(allocated, Ordering::Relaxed);
         self.counters.rm_frees.fetch_add(freed, Ordering::Relaxed);
     }
+}
+
+/// Work the engines have started and will finish at a deadline.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Job {
+    /// Memory scrubbing after the engine's reset was released.
+    Scrub(Engine),
+    /// A DMA transfer the driver started with `DMATRFCMD`.
+    Dma(Engine, DmaRequest),
+    /// The program the engine was started on runs to its end.
+    Run(Engine),
+    /// GSP-RM, launched by booter, starts on the RISC-V core.
+    CoreStart,
+    /// GSP-RM reads its command queue after a doorbell.
+    Doorbell {
+        /// `NV_PGSP_QUEUE_HEAD` index.
+        queue: u32,
+        /// The value written.
+        value: u32,
+    },
+}
+
+/// A [`Job`] and when it completes.
+#[derive(Clone, Copy, Debug)]
+struct Pending {
+    at: Duration,
+    job: Job,
 }
 
 /// The engines (see the module docs).
@@ -226,11 +303,29 @@ pub struct Engines {
     niso_flush: [u32; 2],
     vga_workspace: u32,
     queue_head: [u32; 8],
+    delays: Delays,
+    /// Work in progress, in the order it was started.
+    pending: Vec<Pending>,
+    /// The deadline of the last doorbell, so that GSP-RM handles doorbells in order.
+    last_doorbell: Duration,
+    /// Booter launched GSP-RM, which has not started yet ([`Job::CoreStart`]).
+    core_booting: bool,
 }
 
+/// Counts a violation found while the engines do their work. `what` names the unit.
 fn violation(ctx: &Ctx<'_>, what: &str) {
     bump(&ctx.counters.violations);
-    warn!("violation: {what}");
+    log::warn!("violation: {what}");
+}
+
+/// The unit name and register at which a falcon program was started, for violations the
+/// program reports (`GSP 0x110100`: the CPUCTL write that started it).
+fn started_at(engine: Engine) -> String {
+    format!(
+        "{} {:#08x}",
+        engine.name(),
+        engine.base() + crate::falcon::CPUCTL
+    )
 }
 
 impl Engines {
@@ -242,6 +337,18 @@ impl Engines {
         files: &FirmwareFiles,
         core: Box<dyn GspCore>,
         faults: Faults,
+    ) -> Self {
+        Self::with_delays(chip, vbios, files, core, faults, Delays::default())
+    }
+
+    /// Like [`Engines::new`], with work taking the time `delays` says.
+    pub fn with_delays(
+        chip: &'static Chip,
+        vbios: &Vbios,
+        files: &FirmwareFiles,
+        core: Box<dyn GspCore>,
+        faults: Faults,
+        delays: Delays,
     ) -> Self {
         let generation = generation(chip);
         let catalogue = Catalogue::new(chip, generation, vbios, files);
@@ -257,6 +364,10 @@ impl Engines {
             niso_flush: [0; 2],
             vga_workspace: 0,
             queue_head: [0; 8],
+            delays,
+            pending: Vec::new(),
+            last_doorbell: Duration::ZERO,
+            core_booting: false,
         };
         engines.power_on();
         engines
@@ -278,6 +389,8 @@ impl Engines {
         self.scratch = [0; 64];
         self.niso_flush = [0; 2];
         self.queue_head = [0; 8];
+        self.pending.clear();
+        self.core_booting = false;
         self.vga_workspace = if self.chip.is_vga() {
             let base = self.chip.vram_size().saturating_sub(1 << 20);
             // ADDR (31:8) is the base divided by 0x10000; STATUS_VALID is bit 3.
@@ -344,16 +457,89 @@ impl Engines {
             wpr2,
             dma: ctx.dma,
             counters: ctx.counters,
+            bus_master: ctx.bus_master,
         }
     }
 
+    /// Whether GSP-RM runs on the GSP's RISC-V core, or booter has launched it and it is
+    /// starting (`RISCV_CPUCTL.ACTIVE_STAT` reads active in both cases).
+    fn riscv_active(&self) -> bool {
+        self.core.running() || self.core_booting
+    }
+
+    /// The kind of program `engine` is running, if it runs one.
+    fn running(&self, engine: Engine) -> bool {
+        self.pending.iter().any(|p| p.job == Job::Run(engine))
+    }
+
+    /// Schedules `job` to complete after `work` takes its time.
+    fn schedule(&mut self, now: Duration, work: Work, job: Job) {
+        let mut at = now + self.delays.of(work);
+        if let Job::Doorbell { .. } = job {
+            // GSP-RM reads its queue in order: a doorbell is handled after the ones before it.
+            at = at.max(self.last_doorbell);
+            self.last_doorbell = at;
+        }
+        debug!("{job:?} due at {at:?} ({work:?})");
+        self.pending.push(Pending { at, job });
+    }
+
+    /// Cancels the work of `engine` (its reset stops it).
+    fn cancel(&mut self, engine: Engine) {
+        self.pending.retain(|p| match p.job {
+            Job::Scrub(e) | Job::Run(e) | Job::Dma(e, _) => e != engine,
+            Job::CoreStart | Job::Doorbell { .. } => engine != Engine::Gsp,
+        });
+        if engine == Engine::Gsp {
+            self.core_booting = false;
+        }
+    }
+
+    /// A result register of a program still running reads stale: the value before the program
+    /// wrote it. That read is a violation: the driver had not waited for the completion signal
+    /// (`CPUCTL.HALTED`, which Open RM's `kflcnWaitForHalt_HAL()` waits for before
+    /// `kgspExecuteHsFalcon_GA102()` reads the mailboxes).
+    fn stale(&self, engine: Engine, what: &str, value: u32) -> RegRead {
+        RegRead::Violation(
+            value,
+            format!(
+                "{what} read while the {} falcon still runs (CPUCTL.HALTED clear): the \
+                 result is not there yet",
+                engine.name()
+            ),
+        )
+    }
+
     fn falcon_read(&mut self, engine: Engine, rel: u32) -> RegRead {
-        let running = self.core.running();
+        let running = self.riscv_active();
+        let program = self.running(engine);
         let (falcon, riscv, locked) = match engine {
             Engine::Gsp => (&mut self.gsp, running, running),
             Engine::Sec2 => (&mut self.sec2, false, false),
         };
+        if falcon.in_reset() && rel != crate::falcon::ENGINE {
+            return RegRead::Violation(PRI_RESET, in_reset(engine, rel));
+        }
+        if falcon.scrubbing() && falcon.is_memory_port(rel) {
+            return RegRead::Violation(
+                0,
+                format!(
+                    "IMEM/DMEM PIO read at +{rel:#x} while memory scrubbing is pending \
+                     (HWCFG2.MEM_SCRUBBING / DMACTL.*MEM_SCRUBBING)"
+                ),
+            );
+        }
         match falcon.read(rel, riscv, locked) {
+            Some(v)
+                if program && matches!(rel, crate::falcon::MAILBOX0 | crate::falcon::MAILBOX1) =>
+            {
+                let name = if rel == crate::falcon::MAILBOX0 {
+                    "MAILBOX0"
+                } else {
+                    "MAILBOX1"
+                };
+                self.stale(engine, name, v)
+            }
             Some(v) => RegRead::Value(v),
             None => RegRead::Unimplemented,
         }
@@ -367,30 +553,43 @@ impl Engines {
         mask: u32,
         ctx: &mut Ctx<'_>,
     ) -> RegWrite {
-        if engine == Engine::Gsp && self.core.running() && Falcon::protected(rel) {
-            violation(
-                ctx,
-                &format!(
-                    "GSP: write of {value:#x} to protected register +{rel:#x} while GSP-RM runs"
-                ),
-            );
-            return RegWrite::Done;
+        if engine == Engine::Gsp && self.riscv_active() && Falcon::protected(rel) {
+            return RegWrite::Violation(format!(
+                "write of {value:#x} to a register the priv target mask locks while GSP-RM runs"
+            ));
         }
         let falcon = match engine {
             Engine::Gsp => &mut self.gsp,
             Engine::Sec2 => &mut self.sec2,
         };
+        if falcon.in_reset() && rel != crate::falcon::ENGINE {
+            return RegWrite::Violation(format!("write of {value:#x}: {}", in_reset(engine, rel)));
+        }
         match falcon.write(rel, value, mask) {
             Outcome::Done(Event::None) => RegWrite::Done,
             Outcome::Done(Event::Reset) => {
                 debug!("{}: engine reset", engine.name());
+                self.cancel(engine);
                 if engine == Engine::Gsp {
                     self.core.reset();
                 }
                 RegWrite::Done
             }
+            Outcome::Done(Event::ResetReleased) => {
+                self.schedule(ctx.now, Work::Scrub, Job::Scrub(engine));
+                RegWrite::Done
+            }
             Outcome::Done(Event::Dma(req)) => {
-                self.dma(engine, req, ctx);
+                let falcon = self.falcon_mut(engine);
+                if falcon.dma_busy() {
+                    return RegWrite::Violation(
+                        "DMATRFCMD written while the previous transfer still runs \
+                         (DMATRFCMD.IDLE clear); the transfer is dropped"
+                            .into(),
+                    );
+                }
+                falcon.set_dma_busy(true);
+                self.schedule(ctx.now, Work::Dma, Job::Dma(engine, req));
                 RegWrite::Done
             }
             Outcome::Done(Event::Start) => {
@@ -399,10 +598,7 @@ impl Engines {
             }
             Outcome::ReadOnly => RegWrite::ReadOnly,
             Outcome::Unimplemented => RegWrite::Unimplemented,
-            Outcome::Violation(what) => {
-                violation(ctx, &what);
-                RegWrite::Done
-            }
+            Outcome::Violation(what) => RegWrite::Violation(what),
         }
     }
 
@@ -425,6 +621,18 @@ impl Engines {
         } else {
             None
         };
+        let problem = problem
+            .or_else(|| {
+                (!ctx.bus_master).then_some(
+                    "bus mastering is disabled (PCI_COMMAND_MASTER clear): the GPU cannot \
+                     reach system memory",
+                )
+            })
+            .or_else(|| {
+                self.falcon_mut(engine)
+                    .scrubbing()
+                    .then_some("IMEM/DMEM are still being scrubbed after the reset")
+            });
         if let Some(problem) = problem {
             violation(ctx, &format!("{name}: DMA {req:x?}: {problem}"));
             return false;
@@ -436,12 +644,10 @@ impl Engines {
         let result = if req.to_memory {
             falcon
                 .dma_fetch(&req)
-                .and_then(|data| ctx.dma.write(req.address, &data).map_err(|e| e.to_string()))
+                .and_then(|data| ctx.dma_write(name, req.address, &data))
         } else {
             let mut buf = vec![0u8; req.len];
-            ctx.dma
-                .read(req.address, &mut buf)
-                .map_err(|e| e.to_string())
+            ctx.dma_read(name, req.address, &mut buf)
                 .and_then(|()| falcon.dma_store(&req, &buf))
         };
         match result {
@@ -459,9 +665,63 @@ impl Engines {
         }
     }
 
+    /// `engine`'s CPU was started: the program runs until its deadline ([`Job::Run`]).
     fn start(&mut self, engine: Engine, ctx: &mut Ctx<'_>) {
         bump(&ctx.counters.falcon_starts);
-        self.run(engine, ctx, false);
+        if self.running(engine) {
+            violation(
+                ctx,
+                &format!(
+                    "{}: started again while its program still runs",
+                    started_at(engine)
+                ),
+            );
+            return;
+        }
+        let falcon = match engine {
+            Engine::Gsp => &self.gsp,
+            Engine::Sec2 => &self.sec2,
+        };
+        let work = match self.catalogue.identify(falcon) {
+            Verdict::Known { image, .. } => match image.kind {
+                ImageKind::Fwsec | ImageKind::FwsecDebug => Work::Fwsec,
+                ImageKind::BooterLoad | ImageKind::BooterUnload => Work::Booter,
+                ImageKind::GenBootloader => Work::Booter,
+            },
+            _ => Work::FalconRun,
+        };
+        self.falcon_mut(engine).set_running();
+        self.schedule(ctx.now, work, Job::Run(engine));
+    }
+
+    /// Carries out the work due at `ctx.now`, oldest deadline first.
+    fn run_due(&mut self, ctx: &mut Ctx<'_>) {
+        loop {
+            let due = self
+                .pending
+                .iter()
+                .enumerate()
+                .filter(|(_, p)| p.at <= ctx.now)
+                .min_by_key(|(i, p)| (p.at, *i))
+                .map(|(i, _)| i);
+            let Some(i) = due else { break };
+            let Pending { job, .. } = self.pending.remove(i);
+            match job {
+                Job::Scrub(engine) => self.falcon_mut(engine).scrub_done(),
+                Job::Dma(engine, req) => {
+                    self.falcon_mut(engine).set_dma_busy(false);
+                    self.dma(engine, req, ctx);
+                }
+                Job::Run(engine) => self.run(engine, ctx, false),
+                Job::CoreStart => {
+                    self.core_booting = false;
+                    let mut bus = Self::core_bus(&mut self.gsp, self.wpr2, ctx);
+                    self.core.start(&mut bus);
+                    info!("GSP-RM started on the RISC-V core");
+                }
+                Job::Doorbell { queue, value } => self.deliver_doorbell(queue, value, ctx),
+            }
+        }
     }
 
     /// Runs what `engine` holds; `chained` when a bootloader loaded it.
@@ -480,7 +740,10 @@ impl Engines {
             Verdict::Unknown => {
                 violation(
                     ctx,
-                    &format!("{name}: started an image that is no known firmware"),
+                    &format!(
+                        "{}: started an image that is no known firmware",
+                        started_at(engine)
+                    ),
                 );
                 self.finish(engine, MBOX_ERR_UNKNOWN_IMAGE);
                 return;
@@ -488,7 +751,12 @@ impl Engines {
             Verdict::Known { image, problems } if !problems.is_empty() => {
                 violation(
                     ctx,
-                    &format!("{name}: {} rejected: {}", image.kind, problems.join("; ")),
+                    &format!(
+                        "{}: {} refused: {}",
+                        started_at(engine),
+                        image.kind,
+                        problems.join("; ")
+                    ),
                 );
                 self.finish(engine, MBOX_ERR_REJECTED);
                 return;
@@ -607,7 +875,15 @@ impl Engines {
             return 0;
         }
         if let Some((lo, hi)) = self.wpr2 {
-            warn!("FWSEC-FRTS: WPR2 already exists ({lo:#x}..{hi:#x}); nothing done");
+            // A refusal, and the driver's mistake: Open RM checks `kgspIsWpr2Up_HAL()` before
+            // it runs FWSEC-FRTS and stops ("WPR2 already up") instead.
+            violation(
+                ctx,
+                &format!(
+                    "{}: FWSEC-FRTS refused: WPR2 already exists ({lo:#x}..{hi:#x}); nothing done",
+                    started_at(Engine::Gsp)
+                ),
+            );
             self.set_frts_error(FRTS_ERR_WPR2_SET);
             return 0;
         }
@@ -627,7 +903,10 @@ impl Engines {
             _ => {
                 violation(
                     ctx,
-                    &format!("FWSEC-FRTS: unusable FRTS region {region:x?}"),
+                    &format!(
+                        "{}: FWSEC-FRTS refused: unusable FRTS region {region:x?}",
+                        started_at(Engine::Gsp)
+                    ),
                 );
                 self.set_frts_error(FRTS_ERR_BAD_REGION);
             }
@@ -640,15 +919,19 @@ impl Engines {
             info!("booter_load: failing as --fault booter-error asks");
             return MBOX_ERR_INJECTED;
         }
-        if self.core.running() {
-            violation(ctx, "booter_load: GSP-RM is already running");
+        let at = started_at(Engine::Sec2);
+        if self.riscv_active() {
+            violation(
+                ctx,
+                &format!("{at}: booter_load refused: GSP-RM is already running"),
+            );
             return MBOX_ERR_BOOTER;
         }
         let wpr_meta = u64::from(self.sec2.mailbox(0)) | (u64::from(self.sec2.mailbox(1)) << 32);
         let region = match self.wpr_region(wpr_meta, ctx) {
             Ok(region) => region,
             Err(e) => {
-                violation(ctx, &format!("booter_load: {e}"));
+                violation(ctx, &format!("{at}: booter_load refused: {e}"));
                 return MBOX_ERR_BOOTER;
             }
         };
@@ -656,16 +939,19 @@ impl Engines {
         match self.core.load(&mut bus, wpr_meta) {
             Ok(()) => {
                 bus.gsp.select_riscv();
-                self.core.start(&mut bus);
                 self.wpr2 = Some(region);
+                // The RISC-V core runs from here; GSP-RM reads its arguments and queues once it
+                // has initialised.
+                self.core_booting = true;
+                self.schedule(ctx.now, Work::GspInit, Job::CoreStart);
                 info!(
-                    "booter_load: WPR2 = {:#x}..{:#x}, GSP-RM started (WprMeta at {wpr_meta:#x})",
+                    "booter_load: WPR2 = {:#x}..{:#x}, GSP-RM launched (WprMeta at {wpr_meta:#x})",
                     region.0, region.1
                 );
                 0
             }
             Err(e) => {
-                warn!("booter_load: refused: {e}");
+                violation(ctx, &format!("{at}: booter_load refused: {e}"));
                 MBOX_ERR_BOOTER
             }
         }
@@ -679,8 +965,7 @@ impl Engines {
     /// a WPR2 FWSEC-FRTS created must end where the new one does.
     fn wpr_region(&self, wpr_meta: u64, ctx: &Ctx<'_>) -> Result<(u64, u64), String> {
         let mut meta = [0u8; 176];
-        ctx.dma
-            .read(wpr_meta, &mut meta)
+        ctx.dma_read("SEC2", wpr_meta, &mut meta)
             .map_err(|e| format!("GspFwWprMeta at {wpr_meta:#x}: {e}"))?;
         let field = |at: usize| {
             meta.get(at..at + 8)
@@ -705,10 +990,13 @@ impl Engines {
     }
 
     fn booter_unload(&mut self, ctx: &mut Ctx<'_>) -> u32 {
-        if self.core.running() {
+        if self.riscv_active() {
             violation(
                 ctx,
-                "booter_unload: GSP-RM still runs (the GSP falcon was not reset)",
+                &format!(
+                    "{}: booter_unload refused: GSP-RM still runs (the GSP falcon was not reset)",
+                    started_at(Engine::Sec2)
+                ),
             );
             return MBOX_ERR_BOOTER;
         }
@@ -718,11 +1006,41 @@ impl Engines {
         0
     }
 
+    /// A `NV_PGSP_QUEUE_HEAD` write: GSP-RM handles it after [`Work::Rpc`].
     fn doorbell(&mut self, queue: u32, value: u32, ctx: &mut Ctx<'_>) {
         bump(&ctx.counters.gsp_doorbells);
+        self.schedule(ctx.now, Work::Rpc, Job::Doorbell { queue, value });
+    }
+
+    /// GSP-RM reads its queue. A doorbell rung before GSP-RM runs is not lost and not a
+    /// mistake: the commands stay queued, and GSP-RM reads them when it starts (nouveau queues
+    /// `GSP_SET_SYSTEM_INFO` and `SET_REGISTRY` and rings before booter runs, `r535_gsp_init()`;
+    /// the GSP-RM model reads its queue at start).
+    fn deliver_doorbell(&mut self, queue: u32, value: u32, ctx: &mut Ctx<'_>) {
+        if self.core_booting {
+            debug!("doorbell {queue} ({value:#x}) before GSP-RM runs: left for it to read");
+            return;
+        }
         let mut bus = Self::core_bus(&mut self.gsp, self.wpr2, ctx);
         self.core.doorbell(&mut bus, queue, value);
     }
+
+    /// Whether a read of a register FWSEC or booter writes as its result (`WPR2_ADDR_*`, the
+    /// FRTS error code) happens while that program still runs.
+    fn result_pending(&self) -> Option<Engine> {
+        [Engine::Gsp, Engine::Sec2]
+            .into_iter()
+            .find(|e| self.running(*e))
+    }
+}
+
+/// Why a falcon register access is refused while the engine is held in reset.
+fn in_reset(engine: Engine, rel: u32) -> String {
+    format!(
+        "{} register +{rel:#x} accessed while NV_PFALCON_FALCON_ENGINE.RESET is asserted: the \
+         priv ring answers NV_PPRIV_SYS_PRI_ERROR_CODE_FECS_PRI_RESET",
+        engine.name()
+    )
 }
 
 fn in_window(addr: u32, base: u32) -> Option<u32> {
@@ -733,6 +1051,18 @@ fn in_window(addr: u32, base: u32) -> Option<u32> {
 impl Unit for Engines {
     fn name(&self) -> &'static str {
         "ENGINES"
+    }
+
+    fn name_at(&self, addr: u32) -> &'static str {
+        match addr {
+            _ if in_window(addr, Engine::Gsp.base()).is_some() => "GSP",
+            _ if in_window(addr, Engine::Sec2.base()).is_some() => "SEC2",
+            _ if (SCRATCH_BASE..SCRATCH_BASE + 256).contains(&addr) => "PBUS",
+            NISO_FLUSH | NISO_FLUSH_HI | LOCAL_MEMORY_RANGE | WPR2_LO | WPR2_HI => "PFB",
+            BSI_SCRATCH_14 | GROUP_05_PLM | GROUP_05_0 | GROUP_42 => "PGC6",
+            VGA_WORKSPACE => "PDISP",
+            _ => "FUSE",
+        }
     }
 
     fn ranges(&self) -> Vec<Range<u32>> {
@@ -762,7 +1092,44 @@ impl Unit for Engines {
         r
     }
 
-    fn read(&mut self, addr: u32, _ctx: &mut Ctx<'_>) -> RegRead {
+    fn read(&mut self, addr: u32, ctx: &mut Ctx<'_>) -> RegRead {
+        match self.read_register(addr, ctx) {
+            RegRead::Value(v) if matches!(addr, WPR2_LO | WPR2_HI | SCRATCH_0E) => {
+                match self.result_pending() {
+                    Some(engine) => {
+                        let name = match addr {
+                            WPR2_LO => "NV_PFB_PRI_MMU_WPR2_ADDR_LO",
+                            WPR2_HI => "NV_PFB_PRI_MMU_WPR2_ADDR_HI",
+                            _ => "NV_PBUS_SW_SCRATCH(0xe)",
+                        };
+                        self.stale(engine, name, v)
+                    }
+                    None => RegRead::Value(v),
+                }
+            }
+            other => other,
+        }
+    }
+
+    fn write(&mut self, addr: u32, value: u32, mask: u32, ctx: &mut Ctx<'_>) -> RegWrite {
+        self.write_register(addr, value, mask, ctx)
+    }
+
+    fn reset(&mut self) {
+        self.reset_registers();
+    }
+
+    fn tick(&mut self, ctx: &mut Ctx<'_>) {
+        self.run_due(ctx);
+    }
+
+    fn next_deadline(&self) -> Option<Duration> {
+        self.pending.iter().map(|p| p.at).min()
+    }
+}
+
+impl Engines {
+    fn read_register(&mut self, addr: u32, _ctx: &mut Ctx<'_>) -> RegRead {
         if let Some(rel) = in_window(addr, Engine::Gsp.base()) {
             if let Some(q) = queue_index(addr) {
                 return RegRead::Value(self.queue_head.get(q).copied().unwrap_or(0));
@@ -785,6 +1152,7 @@ impl Unit for Engines {
             GROUP_05_0 => 0xff,
             GROUP_42 => (self.chip.vram_size() >> 20) as u32,
             WPR2_LO => self.wpr2.map_or(0, |(lo, _)| ((lo >> 12) as u32) << 4),
+            // The exclusive end: see the module documentation ("WPR2's upper bound").
             WPR2_HI => self.wpr2.map_or(0, |(_, hi)| ((hi >> 12) as u32) << 4),
             VGA_WORKSPACE => self.vga_workspace,
             FUSE_DISPLAY_GM107 | FUSE_DISPLAY_GA100 => u32::from(!self.chip.is_vga()),
@@ -794,7 +1162,7 @@ impl Unit for Engines {
         RegRead::Value(value)
     }
 
-    fn write(&mut self, addr: u32, value: u32, mask: u32, ctx: &mut Ctx<'_>) -> RegWrite {
+    fn write_register(&mut self, addr: u32, value: u32, mask: u32, ctx: &mut Ctx<'_>) -> RegWrite {
         if let Some(rel) = in_window(addr, Engine::Gsp.base()) {
             if let Some(q) = queue_index(addr) {
                 let merged =
@@ -827,10 +1195,6 @@ impl Unit for Engines {
             _ => return RegWrite::ReadOnly,
         }
         RegWrite::Done
-    }
-
-    fn reset(&mut self) {
-        self.reset_registers();
     }
 }
 

@@ -27,5 +27,6 @@ pub mod memory;
 pub mod pci;
 pub mod signals;
 pub mod stats;
+pub mod timing;
 pub mod vbios;
 pub mod vfio;

@@ -229,6 +229,7 @@ fn serve(options: Options) -> i32 {
         core,
         firmware,
         faults: options.faults,
+        timing: options.timing,
     };
     let mut device = match GpuDevice::with_setup(
         chip,
@@ -245,6 +246,10 @@ fn serve(options: Options) -> i32 {
             return EXIT_FAILURE;
         }
     };
+    if let Err(err) = device.start_ticker() {
+        eprintln!("nova-sim: error: cannot start the ticker thread: {err}");
+        return EXIT_FAILURE;
+    }
     let server = match VfioUserServer::bind(&socket, &device.layout()) {
         Ok(server) => server,
         Err(err) => {
@@ -272,7 +277,7 @@ fn serve(options: Options) -> i32 {
     }
     info!(
         "simulating {} ({}, BOOT_0 {:#010x}, BOOT_42 {:#010x}, PCI {:04x}:{:04x}, BAR1 {:#x}, \
-         VBIOS {:#x} bytes, corruption {})",
+         VBIOS {:#x} bytes, corruption {}, timing {})",
         chip.name,
         chip.arch,
         identity.boot0,
@@ -281,7 +286,8 @@ fn serve(options: Options) -> i32 {
         chip.device_id,
         bar1_size,
         device.vbios().bytes().len(),
-        options.vbios_corrupt
+        options.vbios_corrupt,
+        options.timing
     );
     // Printed directly, not logged, so that it appears at every log level.
     eprintln!("nova-sim: listening on {}", socket.display());

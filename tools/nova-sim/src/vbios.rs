@@ -1194,10 +1194,7 @@ mod tests {
         let mut prom = Prom::new(vbios.clone());
         let dma = crate::memory::GuestMemory::new();
         let counters = crate::stats::Counters::default();
-        let ctx = &mut Ctx {
-            dma: &dma,
-            counters: &counters,
-        };
+        let ctx = &mut Ctx::new(&dma, &counters);
         assert_eq!(prom.read(NV_PROM_DATA, ctx), RegRead::Value(0xe908_aa55));
         let end = u32::try_from(vbios.bytes().len()).unwrap();
         assert_eq!(

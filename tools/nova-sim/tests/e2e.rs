@@ -139,7 +139,8 @@ fn client_reads_config_and_boot0_then_server_exits_0() {
     assert_eq!(value_of(&text, "shutdown").as_deref(), Some("disconnect"));
     assert_eq!(value_of(&text, "reads").as_deref(), Some("3"));
     assert_eq!(value_of(&text, "unimplemented_reads").as_deref(), Some("1"));
-    assert_eq!(value_of(&text, "violations").as_deref(), Some("0"));
+    // The read of 0x2000, where no register is.
+    assert_eq!(value_of(&text, "violations").as_deref(), Some("1"));
     assert_eq!(value_of(&text, "dma_maps").as_deref(), Some("1"));
     assert_eq!(value_of(&text, "dma_unmaps").as_deref(), Some("1"));
     assert_eq!(value_of(&text, "resets").as_deref(), Some("1"));
@@ -237,4 +238,19 @@ fn strict_mode_fails_on_a_violation() {
     assert_eq!(value_of(&text, "violations").as_deref(), Some("1"));
     assert_eq!(value_of(&text, "writes").as_deref(), Some("1"));
     assert_eq!(value_of(&text, "exit_status").as_deref(), Some("3"));
+}
+
+#[test]
+fn strict_mode_fails_on_an_unimplemented_register() {
+    // A driver with a mistyped offset (BOOT_42 is 0xa00) in strict mode.
+    let dir = TempDir::new("e2e-strict-unimplemented");
+    let socket = dir.path("gpu.sock");
+    let stats = dir.path("stats");
+    let mut child = spawn_server(&socket, &["--strict", "--stats", stats.to_str().unwrap()]);
+    let mut client = Client::new(&socket).unwrap();
+    assert_eq!(read_u32(&mut client, 0, 0xa04), PRI_ERROR_DECODE);
+    drop(client);
+    assert_eq!(wait_exit(&mut child).code(), Some(3));
+    let text = std::fs::read_to_string(&stats).unwrap();
+    assert_eq!(value_of(&text, "violations").as_deref(), Some("1"));
 }

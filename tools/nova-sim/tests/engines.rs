@@ -11,6 +11,7 @@ mod synth;
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
+use std::time::Duration;
 
 use nova_sim::bar0::Identity;
 use nova_sim::chips;
@@ -23,8 +24,9 @@ use nova_sim::gpu::{
 use nova_sim::idle_gsp::{IdleGspCore, WPR_META_MAGIC, WPR_META_REVISION};
 use nova_sim::memory::SharedMemory;
 use nova_sim::stats::Counters;
+use nova_sim::timing::{ManualClock, Timing, Work};
 use nova_sim::vbios::{Corruption, DescVersion, Vbios, DESC_V3_SIZE, SIGNATURE_SIZE};
-use nova_sim::vfio::{DmaMapRequest, VfioDevice};
+use nova_sim::vfio::{DmaMapRequest, VfioDevice, REGION_CONFIG};
 use nova_tlv::chips::TlvKind;
 
 const GSP: u64 = 0x11_0000;
@@ -53,7 +55,13 @@ struct Board {
     dev: GpuDevice,
     ram: SharedMemory,
     counters: Arc<Counters>,
+    clock: Arc<ManualClock>,
 }
+
+/// How far the test clock moves at every BAR0 access: a driver's polling interval.
+const POLL_STEP: Duration = Duration::from_micros(5);
+/// Polls are given up after this many reads (far beyond the slowest `fast` delay).
+const POLL_LIMIT: usize = 100_000;
 
 fn booter_files() -> FirmwareFiles {
     let load = synth::Booter::ad102().build();
@@ -77,6 +85,12 @@ fn booter_files() -> FirmwareFiles {
 }
 
 fn board(name: &str, faults: Faults) -> Board {
+    board_timed(name, faults, Timing::Fast, ManualClock::stepping(POLL_STEP))
+}
+
+/// A board whose work takes `timing`, measured by `clock`, with the PCI command register
+/// enabling memory space and bus mastering as a driver's `pci_set_master()` leaves it.
+fn board_timed(name: &str, faults: Faults, timing: Timing, clock: Arc<ManualClock>) -> Board {
     let chip = chips::find(name).unwrap();
     let counters = Arc::new(Counters::default());
     let identity = Identity::of(chip);
@@ -85,6 +99,7 @@ fn board(name: &str, faults: Faults) -> Board {
         core: Box::new(IdleGspCore::new()),
         firmware: booter_files(),
         faults,
+        timing,
     };
     let mut dev = GpuDevice::with_setup(
         chip,
@@ -96,6 +111,9 @@ fn board(name: &str, faults: Faults) -> Board {
         setup,
     )
     .unwrap();
+    dev.set_clock(clock.clone());
+    // PCI_COMMAND: memory space (1) and bus master (2).
+    dev.region_write(REGION_CONFIG, 4, &[0x06, 0x00]).unwrap();
     let ram = SharedMemory::new("guest-ram", RAM_SIZE).unwrap();
     dev.dma_map(DmaMapRequest {
         iova: RAM,
@@ -106,7 +124,12 @@ fn board(name: &str, faults: Faults) -> Board {
         fd: Some(ram.file().try_clone().unwrap()),
     })
     .unwrap();
-    Board { dev, ram, counters }
+    Board {
+        dev,
+        ram,
+        counters,
+        clock,
+    }
 }
 
 /// A board for `name` with the one engine fault `enable` sets.
@@ -168,12 +191,25 @@ impl Board {
         self.counters.violations.load(Ordering::Relaxed)
     }
 
+    /// Reads `addr` until `done` holds for its value, as a driver's `read_poll_timeout` does.
+    fn poll(&mut self, addr: u64, what: &str, done: impl Fn(u32) -> bool) -> u32 {
+        for _ in 0..POLL_LIMIT {
+            // A driver's poll interval passes, whether or not the clock also steps at reads.
+            self.clock.advance(POLL_STEP);
+            let v = self.rd(addr);
+            if done(v) {
+                return v;
+            }
+        }
+        panic!("{what}: {addr:#x} never got there");
+    }
+
     /// upstream `Falcon::reset` on GA102: engine reset, core select, scrub wait, RM.
     fn reset(&mut self, base: u64) {
         assert_ne!(self.rd(base + 0xf4) & (1 << 31), 0, "RESET_READY");
         self.wr(base + ENGINE, 1);
         self.wr(base + ENGINE, 0);
-        assert_eq!(self.rd(base + 0xf4) & (1 << 12), 0, "scrubbing done");
+        self.poll(base + 0xf4, "scrubbing", |v| v & (1 << 12) == 0);
         let bcr = self.rd(base + 0x1668);
         assert_eq!(bcr & (1 << 4), 0, "falcon core selected after reset");
         let boot0 = self.rd(0);
@@ -207,7 +243,7 @@ impl Board {
                 self.wr(base + 0x114, seg.dst + pos);
                 self.wr(base + 0x11c, src0 + pos);
                 self.wr(base + 0x118, cmd);
-                assert_ne!(self.rd(base + 0x118) & 2, 0, "DMA idle");
+                self.poll(base + 0x118, "DMA idle", |v| v & 2 != 0);
             }
         }
         self.wr(base + 0x1210, brom[0]);
@@ -222,7 +258,7 @@ impl Board {
         self.wr(base + MAILBOX0, mbox0);
         self.wr(base + MAILBOX1, mbox1);
         self.wr(base + CPUCTL, 1 << 1);
-        assert_ne!(self.rd(base + CPUCTL) & (1 << 4), 0, "halted");
+        self.poll(base + CPUCTL, "halt", |v| v & (1 << 4) != 0);
         (self.rd(base + MAILBOX0), self.rd(base + MAILBOX1))
     }
 
@@ -418,6 +454,8 @@ fn frts_twice_reports_the_existing_wpr2() {
     assert_eq!(b.run_fwsec(0x15, other, false), 0);
     assert_eq!(b.rd(SCRATCH_0E) >> 16, FRTS_ERR_WPR2_SET);
     assert_eq!(b.wpr2(), (FRTS.0, FRTS.0 + FRTS.1));
+    // FWSEC refusing to run is the driver's mistake (it should have seen WPR2 up).
+    assert_eq!(b.violations(), 1);
 }
 
 #[test]
@@ -468,18 +506,19 @@ fn rejected_images_halt_with_an_error_and_count_violations() {
     b.wr(SEC2 + IMEMC0 + 4, 0xdead_beef);
     assert_eq!(b.boot(SEC2, 0, 0).0, MBOX_ERR_UNKNOWN_IMAGE);
     assert_eq!(b.violations(), 3);
-    // GSP-RM refuses a wrong header: booter fails, GSP-RM does not start, WPR2 stays FRTS's.
+    // GSP-RM refuses a wrong header: booter fails (a violation, as every booter refusal is),
+    // GSP-RM does not start, WPR2 stays FRTS's.
     b.write_wpr_meta_with(0x1234, WPR);
     assert_ne!(b.run_booter(&tlv, (WPR_META as u32, 0), None), 0);
     assert_eq!(b.rd(GSP + RISCV_CPUCTL) & (1 << 7), 0);
     assert_eq!(b.wpr2(), (FRTS.0, FRTS.0 + FRTS.1));
-    assert_eq!(b.violations(), 3);
+    assert_eq!(b.violations(), 4);
     // A WPR that does not end with FRTS, and one outside VRAM: violations.
     b.write_wpr_meta_with(WPR_META_MAGIC, (WPR.0, WPR.1 - (1 << 20)));
     assert_ne!(b.run_booter(&tlv, (WPR_META as u32, 0), None), 0);
     b.write_wpr_meta_with(WPR_META_MAGIC, (WPR.0, 32 << 30));
     assert_ne!(b.run_booter(&tlv, (WPR_META as u32, 0), None), 0);
-    assert_eq!(b.violations(), 5);
+    assert_eq!(b.violations(), 6);
     assert_eq!(b.rd(GSP + RISCV_CPUCTL) & (1 << 7), 0);
 }
 
@@ -490,12 +529,14 @@ fn dma_without_physical_permission_is_a_violation() {
     b.wr(GSP + FBIF_TRANSCFG0, 0x5);
     b.wr(GSP + 0x110, (FW_BUF >> 8) as u32);
     b.wr(GSP + 0x118, (6 << 8) | (1 << 4));
+    b.poll(GSP + 0x118, "DMA idle", |v| v & 2 != 0);
     assert_eq!(b.violations(), 1);
     assert_eq!(b.counters.falcon_dma.load(Ordering::Relaxed), 1);
     // From an address the guest never mapped.
     b.wr(GSP + FBIF_CTL, 1 << 7);
     b.wr(GSP + 0x110, 0x10);
     b.wr(GSP + 0x118, (6 << 8) | (1 << 4));
+    b.poll(GSP + 0x118, "DMA idle", |v| v & 2 != 0);
     assert_eq!(b.violations(), 2);
 }
 
@@ -550,7 +591,7 @@ fn run_turing_fwsec(b: &mut Board, frts: (u64, u64)) -> u32 {
     // Turing reset: ENGINE, DMACTL scrubbing.
     b.wr(GSP + ENGINE, 1);
     b.wr(GSP + ENGINE, 0);
-    assert_eq!(b.rd(GSP + DMACTL) & 6, 0);
+    b.poll(GSP + DMACTL, "scrubbing", |v| v & 6 == 0);
     b.wr(GSP + FBIF_CTL, 1 << 7);
     b.wr(GSP + DMACTL, 0);
     let bl = synth::gen_bootloader();
@@ -583,8 +624,204 @@ fn turing_fwsec_runs_through_the_generic_bootloader() {
     assert_eq!(b.rd(SCRATCH_0E) >> 16, 0);
     // The bootloader's transfers went through FBIF context 4.
     assert!(b.counters.falcon_dma.load(Ordering::Relaxed) >= 64);
-    // A second FRTS finds WPR2 set.
+    // A second FRTS finds WPR2 set and refuses: a violation.
     assert_eq!(run_turing_fwsec(&mut b, frts), 0);
     assert_eq!(b.rd(SCRATCH_0E) >> 16, FRTS_ERR_WPR2_SET);
+    assert_eq!(b.violations(), 1);
+}
+
+/// Loads FWSEC-FRTS into the GSP falcon of `b` (reset by hand: `b`'s clock may stand still).
+fn load_fwsec_frts(b: &mut Board, clock: &ManualClock) {
+    let (image, imem, dmem, brom) = b.fwsec(0x15, FRTS, false);
+    b.wr(GSP + ENGINE, 1);
+    b.wr(GSP + ENGINE, 0);
+    clock.advance(Work::Scrub.bounds().1);
+    b.dma_load(
+        GSP,
+        &image,
+        Seg {
+            src: 0,
+            dst: 0,
+            len: imem,
+        },
+        Seg {
+            src: imem,
+            dst: 0,
+            len: dmem,
+        },
+        brom,
+        0,
+    );
+}
+
+#[test]
+fn work_finishes_after_a_delay_never_inside_the_write() {
+    for timing in [Timing::Fast, Timing::Realistic, Timing::Random(3)] {
+        let clock = ManualClock::new();
+        let mut b = board_timed("ad102", Faults::default(), timing, clock.clone());
+        // Scrubbing after the reset.
+        b.wr(GSP + ENGINE, 1);
+        b.wr(GSP + ENGINE, 0);
+        assert_ne!(
+            b.rd(GSP + 0xf4) & (1 << 12),
+            0,
+            "{timing}: scrubbing pending"
+        );
+        assert_ne!(b.rd(GSP + DMACTL) & 6, 0, "{timing}: DMACTL too");
+        clock.advance(Work::Scrub.bounds().1);
+        assert_eq!(b.rd(GSP + 0xf4) & (1 << 12), 0, "{timing}: scrubbing done");
+        // FWSEC-FRTS, waited for properly.
+        load_fwsec_frts(&mut b, &clock);
+        b.wr(GSP + CPUCTL, 1 << 1);
+        assert_eq!(b.rd(GSP + CPUCTL) & (1 << 4), 0, "{timing}: still running");
+        clock.advance(Work::Fwsec.bounds().1);
+        assert_ne!(b.rd(GSP + CPUCTL) & (1 << 4), 0, "{timing}: halted");
+        assert_eq!(b.wpr2(), (FRTS.0, FRTS.0 + FRTS.1));
+        assert_eq!(b.violations(), 0, "{timing}");
+    }
+}
+
+#[test]
+fn a_driver_that_reads_results_before_the_halt_is_caught() {
+    // The buggy sequence: start FWSEC-FRTS, then read WPR2 and MAILBOX0 without waiting for
+    // CPUCTL.HALTED. The values are stale and each read is a violation.
+    let clock = ManualClock::new();
+    let mut b = board_timed("ga102", Faults::default(), Timing::Fast, clock.clone());
+    load_fwsec_frts(&mut b, &clock);
     assert_eq!(b.violations(), 0);
+    b.wr(GSP + MAILBOX0, 0x1234);
+    b.wr(GSP + CPUCTL, 1 << 1);
+    assert_eq!(b.rd(WPR2_HI), 0, "WPR2 is not up yet");
+    assert_eq!(
+        b.rd(GSP + MAILBOX0),
+        0x1234,
+        "the mailbox still holds the driver's value"
+    );
+    assert_eq!(b.rd(SCRATCH_0E), 0);
+    assert_eq!(b.violations(), 3);
+    // Polling CPUCTL (the completion signal) is fine, and then the results are there.
+    clock.advance(Work::Fwsec.bounds().0);
+    assert_ne!(b.rd(GSP + CPUCTL) & (1 << 4), 0);
+    assert_eq!(b.rd(GSP + MAILBOX0), 0);
+    assert_eq!(b.wpr2(), (FRTS.0, FRTS.0 + FRTS.1));
+    assert_eq!(b.violations(), 3);
+}
+
+#[test]
+fn a_driver_that_skips_the_scrub_wait_is_caught() {
+    let clock = ManualClock::new();
+    let mut b = board_timed("tu102", Faults::default(), Timing::Fast, clock.clone());
+    b.wr(SEC2 + ENGINE, 1);
+    b.wr(SEC2 + ENGINE, 0);
+    // PIO into IMEM at once, without polling DMACTL's scrubbing bits.
+    b.wr(SEC2 + IMEMC0, 1 << 24);
+    b.wr(SEC2 + IMEMC0 + 4, 0xdead_beef);
+    assert_eq!(b.violations(), 1);
+    clock.advance(Work::Scrub.bounds().0);
+    b.wr(SEC2 + IMEMC0 + 4, 0xdead_beef);
+    assert_eq!(b.violations(), 1);
+}
+
+#[test]
+fn the_boot_passes_with_random_timing() {
+    for seed in [1, 2, 3, 0xdead] {
+        let mut b = board_timed(
+            "ad102",
+            Faults::default(),
+            Timing::Random(seed),
+            ManualClock::stepping(POLL_STEP),
+        );
+        assert_eq!(b.run_fwsec(0x15, FRTS, false), 0);
+        assert_eq!(b.wpr2(), (FRTS.0, FRTS.0 + FRTS.1));
+        b.reset(GSP);
+        b.boot(GSP, 0x1234_5000, 0);
+        b.write_wpr_meta();
+        let tlv = booter_files().booter_load.unwrap();
+        assert_eq!(b.run_booter(&tlv, (WPR_META as u32, 0), None), 0);
+        assert_ne!(b.rd(GSP + RISCV_CPUCTL) & (1 << 7), 0, "RISC-V active");
+        assert_eq!(b.wpr2(), WPR);
+        assert_eq!(b.violations(), 0, "seed {seed}");
+    }
+}
+
+#[test]
+fn a_falcon_held_in_reset_refuses_access() {
+    let mut b = board("ga102", Faults::default());
+    b.wr(SEC2 + ENGINE, 1);
+    // The buggy sequence: the driver programs the falcon before releasing the reset.
+    assert_eq!(b.rd(SEC2 + MAILBOX0), 0xbadf_1200, "FECS_PRI_RESET");
+    b.wr(SEC2 + MAILBOX0, 1);
+    b.wr(SEC2 + IMEMC0, 0);
+    assert_eq!(b.violations(), 3);
+    // ENGINE itself answers, and releasing the reset brings the falcon back.
+    assert_eq!(b.rd(SEC2 + ENGINE) & 1, 1);
+    b.wr(SEC2 + ENGINE, 0);
+    b.poll(SEC2 + 0xf4, "scrubbing", |v| v & (1 << 12) == 0);
+    assert_eq!(b.rd(SEC2 + MAILBOX0), 0);
+    assert_eq!(b.violations(), 3);
+}
+
+#[test]
+fn dma_without_bus_mastering_fails_and_is_a_violation() {
+    let mut b = board("ad102", Faults::default());
+    b.ram.write(FW_BUF - RAM, &[0xab; 256]).unwrap();
+    b.reset(GSP);
+    b.wr(GSP + FBIF_CTL, 1 << 7);
+    b.wr(GSP + FBIF_TRANSCFG0, 0x5);
+    b.wr(GSP + 0x110, (FW_BUF >> 8) as u32);
+    b.wr(GSP + 0x114, 0);
+    b.wr(GSP + 0x11c, 0);
+    let imem_word0 = |b: &mut Board| {
+        b.wr(GSP + IMEMC0, 1 << 25);
+        b.rd(GSP + IMEMC0 + 4)
+    };
+    // The buggy sequence: the driver never called pci_set_master().
+    b.dev.region_write(REGION_CONFIG, 4, &[0x02, 0x00]).unwrap();
+    b.wr(GSP + 0x118, (6 << 8) | (1 << 4));
+    b.poll(GSP + 0x118, "DMA idle", |v| v & 2 != 0);
+    assert_eq!(b.violations(), 1);
+    assert_eq!(imem_word0(&mut b), 0, "nothing arrived");
+    // With bus mastering the same transfer works.
+    b.dev.region_write(REGION_CONFIG, 4, &[0x06, 0x00]).unwrap();
+    b.wr(GSP + 0x118, (6 << 8) | (1 << 4));
+    b.poll(GSP + 0x118, "DMA idle", |v| v & 2 != 0);
+    assert_eq!(imem_word0(&mut b), 0xabab_abab);
+    assert_eq!(b.violations(), 1);
+}
+
+#[test]
+fn read_only_writes_and_unimplemented_registers_are_violations() {
+    let mut b = board("ad102", Faults::default());
+    // A driver that tries to set WPR2 itself, and one that reads past the WPR2 registers.
+    b.wr(WPR2_LO, 0x1234_5670);
+    assert_eq!(b.rd(WPR2_LO), 0);
+    assert_eq!(b.violations(), 1);
+    assert_eq!(b.rd(WPR2_HI + 4), 0xbadf_1100);
+    assert_eq!(b.violations(), 2);
+}
+
+#[test]
+fn a_driver_that_does_not_wait_for_dma_idle_is_caught() {
+    let clock = ManualClock::new();
+    let mut b = board_timed("ad102", Faults::default(), Timing::Fast, clock.clone());
+    b.ram.write(FW_BUF - RAM, &[0x5a; 512]).unwrap();
+    b.wr(GSP + ENGINE, 1);
+    b.wr(GSP + ENGINE, 0);
+    clock.advance(Work::Scrub.bounds().1);
+    b.wr(GSP + FBIF_CTL, 1 << 7);
+    b.wr(GSP + FBIF_TRANSCFG0, 0x5);
+    b.wr(GSP + 0x110, (FW_BUF >> 8) as u32);
+    b.wr(GSP + 0x114, 0);
+    b.wr(GSP + 0x11c, 0);
+    b.wr(GSP + 0x118, (6 << 8) | (1 << 4));
+    assert_eq!(b.rd(GSP + 0x118) & 2, 0, "busy");
+    // The buggy sequence: the next block without polling DMATRFCMD.IDLE.
+    b.wr(GSP + 0x114, 0x100);
+    b.wr(GSP + 0x11c, 0x100);
+    b.wr(GSP + 0x118, (6 << 8) | (1 << 4));
+    assert_eq!(b.violations(), 1);
+    clock.advance(Work::Dma.bounds().0);
+    assert_ne!(b.rd(GSP + 0x118) & 2, 0, "idle");
+    assert_eq!(b.violations(), 1);
+    assert_eq!(b.counters.falcon_dma.load(Ordering::Relaxed), 1);
 }

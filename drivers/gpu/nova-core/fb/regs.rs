@@ -33,7 +33,9 @@ register! {
         31:4    val;
     }
 
-    /// End of the WPR2 region, address bits 39:12; zero while WPR2 is down.
+    /// End of the WPR2 region, address bits 39:12, exclusive (Open RM's
+    /// `kbusGetWprRegions_GH100()` makes the range `[LO << 12, (HI << 12) - 1]`); zero while
+    /// WPR2 is down (`kgspIsWpr2Up_TU102()`).
     pub(super) NV_PFB_PRI_MMU_WPR2_ADDR_HI(u32) @ 0x001fa828 {
         31:4    val;
     }

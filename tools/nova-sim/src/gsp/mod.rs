@@ -39,7 +39,12 @@
 //! ([`rmserver`]), whose status is the reply's `rpc_result` and its parameters' `status`. Any
 //! other command gets a reply with `NV_ERR_NOT_SUPPORTED`. Commands sent before `GSP_INIT_DONE`
 //! (other than the two GSP-RM waits for) are held and answered after it, as GSP-RM only
-//! reads its queue once initialised. After each message the model raises SWGEN0.
+//! reads its queue once initialised. Commands queued before GSP-RM runs at all, doorbell rung or
+//! not, are read when it starts ([`GspCore::start`]): nouveau queues `GSP_SET_SYSTEM_INFO` and
+//! `SET_REGISTRY` and rings before booter runs (`r535_gsp_init()`), and real boards answer them;
+//! a doorbell before then is not a violation. How long GSP-RM takes to start and to handle each
+//! doorbell is up to the engine side ([`crate::timing`]). After each message the model raises
+//! SWGEN0.
 //!
 //! The LibOS log buffers (LOGINIT, LOGINTR, LOGRM) are validated but left untouched. In
 //! them `u64` 0 is the put pointer (entries written so far) and entries follow from `u64` 1,
@@ -964,6 +969,46 @@ impl GspRm {
     }
 }
 
+impl GspRm {
+    /// GSP-RM reads its command queue and answers; `doorbell` is the value of the
+    /// `NV_PGSP_QUEUE_HEAD` write that woke it, `None` when it looks at its queue on its own
+    /// (at start).
+    fn service(&mut self, bus: &mut dyn GspBus, doorbell: Option<u32>) {
+        let Some(mut run) = self.run.take() else {
+            return;
+        };
+        if run.phase == Phase::Dead {
+            self.run = Some(run);
+            return;
+        }
+        if let Err(e) = run.queues.check_driver(bus) {
+            bus.violation(&e);
+            run.phase = Phase::Dead;
+            self.run = Some(run);
+            return;
+        }
+        run.queues.flush(bus);
+        if doorbell == Some(SEQUENCER_DONE) && run.phase == Phase::Sequencer {
+            self.sequencer_done(&mut run, bus);
+        }
+        match run.queues.receive(bus) {
+            Ok(cmds) => {
+                for cmd in cmds {
+                    self.handle(&mut run, bus, cmd);
+                }
+            }
+            Err(e) => {
+                bus.violation(&e);
+                run.phase = Phase::Dead;
+            }
+        }
+        if run.phase == Phase::Suspended {
+            self.running = false;
+        }
+        self.run = Some(run);
+    }
+}
+
 impl GspCore for GspRm {
     fn load(&mut self, bus: &mut dyn GspBus, wpr_meta: u64) -> Result<(), String> {
         self.layout = None;
@@ -985,6 +1030,10 @@ impl GspCore for GspRm {
             Ok(run) => {
                 self.run = Some(run);
                 self.running = true;
+                // Whatever the driver queued before GSP-RM ran is read now, doorbell or not
+                // (nouveau queues GSP_SET_SYSTEM_INFO and SET_REGISTRY before booter runs,
+                // `r535_gsp_init()` / `r535_gsp_rpc_push()`, and real boards answer them).
+                self.service(bus, None);
             }
             Err(e) => {
                 // GSP-RM cannot come up; the core halts.
@@ -995,39 +1044,12 @@ impl GspCore for GspRm {
     }
 
     fn doorbell(&mut self, bus: &mut dyn GspBus, _queue: u32, value: u32) {
-        let Some(mut run) = self.run.take() else {
-            bus.violation("doorbell rung while GSP-RM is not running");
-            return;
-        };
-        if run.phase == Phase::Dead {
-            self.run = Some(run);
+        if self.run.is_none() {
+            // The command stays in the queue until GSP-RM runs and reads it (see `start`).
+            log::debug!("GSP-RM: doorbell ({value:#x}) before GSP-RM runs");
             return;
         }
-        if let Err(e) = run.queues.check_driver(bus) {
-            bus.violation(&e);
-            run.phase = Phase::Dead;
-            self.run = Some(run);
-            return;
-        }
-        run.queues.flush(bus);
-        if value == SEQUENCER_DONE && run.phase == Phase::Sequencer {
-            self.sequencer_done(&mut run, bus);
-        }
-        match run.queues.receive(bus) {
-            Ok(cmds) => {
-                for cmd in cmds {
-                    self.handle(&mut run, bus, cmd);
-                }
-            }
-            Err(e) => {
-                bus.violation(&e);
-                run.phase = Phase::Dead;
-            }
-        }
-        if run.phase == Phase::Suspended {
-            self.running = false;
-        }
-        self.run = Some(run);
+        self.service(bus, Some(value));
     }
 
     fn reset(&mut self) {

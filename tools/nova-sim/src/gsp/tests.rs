@@ -1173,3 +1173,59 @@ fn static_info_names_gsp_rms_own_objects() {
     );
     assert_eq!(d.call(function::GSP_RM_CONTROL, &ctrl).result, status::OK);
 }
+
+#[test]
+fn commands_queued_before_gsp_rm_runs_are_read_when_it_starts() {
+    // nouveau's order (`r535_gsp_init()`): GSP_SET_SYSTEM_INFO and SET_REGISTRY are queued and
+    // the doorbell rung before booter starts GSP-RM. GSP-RM reads them once it runs.
+    let mut d = Driver::new("ad102", Faults::default());
+    d.prepare_load();
+    d.load().unwrap();
+    d.prepare_start();
+    let info = d.system_info();
+    d.queue_raw(function::GSP_SET_SYSTEM_INFO, &info, |_| {});
+    d.ring(0);
+    d.queue_raw(
+        function::SET_REGISTRY,
+        &registry(&[("RMSecBusResetEnable", 1)]),
+        |_| {},
+    );
+    d.ring(0);
+    assert!(
+        d.recv_all().is_empty(),
+        "nothing runs before the core starts"
+    );
+    d.start();
+    let seen = d.recv_all();
+    assert_eq!(
+        functions(&seen),
+        [
+            function::EVENT_UCODE_LIBOS_PRINT,
+            function::EVENT_GSP_RUN_CPU_SEQUENCER
+        ]
+    );
+    assert_eq!(d.violations(), Vec::<String>::new());
+    assert_eq!(
+        d.gsp.registry(),
+        [("RMSecBusResetEnable".to_string(), Some(1))]
+    );
+}
+
+#[test]
+fn commands_queued_without_a_doorbell_are_read_at_start_too() {
+    let mut d = Driver::new("ga102", Faults::default());
+    d.prepare_load();
+    d.load().unwrap();
+    d.prepare_start();
+    let info = d.system_info();
+    d.queue_raw(function::GSP_SET_SYSTEM_INFO, &info, |_| {});
+    d.start();
+    // SET_REGISTRY after start, with its doorbell: the boot goes on.
+    d.send(
+        function::SET_REGISTRY,
+        &registry(&[("RMSecBusResetEnable", 1)]),
+    );
+    let seen = d.recv_all();
+    assert!(functions(&seen).contains(&function::EVENT_GSP_RUN_CPU_SEQUENCER));
+    assert_eq!(d.violations(), Vec::<String>::new());
+}
