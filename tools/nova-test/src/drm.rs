@@ -457,169 +457,94 @@ mod tests {
     use rustix::ioctl::opcode;
     use std::mem::size_of;
 
-    /// The ioctl number of the driver-specific DRM ioctl `nr`.
-    fn driver_nr(nr: u32) -> u8 {
-        u8::try_from(DRM_COMMAND_BASE + nr).unwrap()
+    // Each ioctl number below comes from the installed headers, as the C compiler evaluates
+    // their macros (nova's in nova_drm.h, the generic ones through uapi.h). These tests check
+    // that the structure the client passes with it, nova's generated one or drm-ffi's, is the
+    // one the number encodes: `_IOWR('d', nr, struct)` (or `_IOW`, `_IOR`) rebuilt with the
+    // number's own `nr` gives the number back. The layouts themselves are the C layout test's
+    // (scripts/nova/uapi/nova_drm_test.c).
+
+    /// `_IOC_NR(request)`.
+    fn nr(request: u32) -> u8 {
+        u8::try_from(request & 0xff).unwrap()
     }
 
-    // The expected numbers are the encoding (`_IOWR('d', nr, type)` and so on) of each ioctl's
-    // structure as this client declares it: nova's generated from nova_drm.h, the generic ones
-    // drm-ffi's. The values come from the installed headers, as the C compiler evaluates their
-    // macros. So these tests check that the structures the client passes have the size and the
-    // direction the kernel's headers give each ioctl; the layouts themselves are the C layout
-    // test's (scripts/nova/uapi/nova_drm_test.c).
-
-    /// The DRM ioctl numbers the client issues: nova's own, then the generic ones from
-    /// uapi.h's enum.
-    fn numbers() -> [(&'static str, u32, usize); 13] {
-        [
-            (
-                "NOVA_GETPARAM",
-                uapi::DRM_IOCTL_NOVA_GETPARAM,
-                size_of::<NovaGetparam>(),
-            ),
-            (
-                "NOVA_GEM_CREATE",
-                uapi::DRM_IOCTL_NOVA_GEM_CREATE,
-                size_of::<NovaGemCreate>(),
-            ),
-            (
-                "NOVA_GEM_INFO",
-                uapi::DRM_IOCTL_NOVA_GEM_INFO,
-                size_of::<NovaGemInfo>(),
-            ),
-            (
-                "NOVA_GPU_NAME",
-                uapi::DRM_IOCTL_NOVA_GPU_NAME,
-                size_of::<uapi::drm_nova_gpu_name>(),
-            ),
-            (
-                "VERSION",
-                uapi::NOVA_TEST_DRM_IOCTL_VERSION,
-                size_of::<drm_version>(),
-            ),
-            (
-                "GEM_CLOSE",
-                uapi::NOVA_TEST_DRM_IOCTL_GEM_CLOSE,
-                size_of::<drm_gem_close>(),
-            ),
-            (
-                "PRIME_HANDLE_TO_FD",
-                uapi::NOVA_TEST_DRM_IOCTL_PRIME_HANDLE_TO_FD,
-                size_of::<drm_prime_handle>(),
-            ),
-            (
-                "PRIME_FD_TO_HANDLE",
-                uapi::NOVA_TEST_DRM_IOCTL_PRIME_FD_TO_HANDLE,
-                size_of::<drm_prime_handle>(),
-            ),
-            (
-                "MODE_CREATE_DUMB",
-                uapi::NOVA_TEST_DRM_IOCTL_MODE_CREATE_DUMB,
-                size_of::<drm_mode_create_dumb>(),
-            ),
-            (
-                "MODE_MAP_DUMB",
-                uapi::NOVA_TEST_DRM_IOCTL_MODE_MAP_DUMB,
-                size_of::<drm_mode_map_dumb>(),
-            ),
-            (
-                "MODE_GETRESOURCES",
-                uapi::NOVA_TEST_DRM_IOCTL_MODE_GETRESOURCES,
-                size_of::<drm_mode_card_res>(),
-            ),
-            // Its argument is a framebuffer id, an unsigned int.
-            (
-                "MODE_RMFB",
-                uapi::NOVA_TEST_DRM_IOCTL_MODE_RMFB,
-                size_of::<u32>(),
-            ),
-            (
-                "MODE_ADDFB2",
-                uapi::NOVA_TEST_DRM_IOCTL_MODE_ADDFB2,
-                size_of::<drm_mode_fb_cmd2>(),
-            ),
-        ]
+    /// `_IOWR('d', _IOC_NR(request), T)`.
+    fn iowr<T>(request: u32) -> u32 {
+        opcode::read_write::<T>(DRM_IOCTL_BASE, nr(request))
     }
 
-    /// The nova ioctl numbers: `DRM_COMMAND_BASE` + `DRM_NOVA_*`, read-write but GPU_NAME
-    /// (read-only: the kernel only writes the name).
+    /// The nova ioctls: `DRM_COMMAND_BASE + DRM_NOVA_*`, read-write but GPU_NAME (read-only:
+    /// the kernel only writes the name).
     #[test]
     fn ioctl_numbers_match_the_kernel_encoding() {
+        let getparam = uapi::DRM_IOCTL_NOVA_GETPARAM;
+        assert_eq!(getparam, iowr::<NovaGetparam>(getparam));
         assert_eq!(
-            uapi::DRM_IOCTL_NOVA_GETPARAM,
-            opcode::read_write::<NovaGetparam>(DRM_IOCTL_BASE, driver_nr(uapi::DRM_NOVA_GETPARAM))
+            u32::from(nr(getparam)),
+            DRM_COMMAND_BASE + uapi::DRM_NOVA_GETPARAM
+        );
+        let name = uapi::DRM_IOCTL_NOVA_GPU_NAME;
+        assert_eq!(
+            name,
+            opcode::read::<uapi::drm_nova_gpu_name>(DRM_IOCTL_BASE, nr(name))
         );
         assert_eq!(
-            uapi::DRM_IOCTL_NOVA_GPU_NAME,
-            opcode::read::<uapi::drm_nova_gpu_name>(
-                DRM_IOCTL_BASE,
-                driver_nr(uapi::DRM_NOVA_GPU_NAME)
-            )
+            u32::from(nr(name)),
+            DRM_COMMAND_BASE + uapi::DRM_NOVA_GPU_NAME
         );
     }
 
-    /// The generic ioctls the client issues itself or through drm-ffi, with drm-ffi's
-    /// structures: version, GEM close (write-only), PRIME, dumb buffers.
+    /// The generic ioctls with drm-ffi's structures: version, GEM close (write-only), PRIME,
+    /// dumb buffers.
     #[test]
     fn core_ioctl_numbers_match_the_kernel_encoding() {
+        use uapi::*;
+        let close = NOVA_TEST_DRM_IOCTL_GEM_CLOSE;
         assert_eq!(
-            uapi::NOVA_TEST_DRM_IOCTL_VERSION,
-            opcode::read_write::<drm_version>(DRM_IOCTL_BASE, 0x00)
+            close,
+            opcode::write::<drm_gem_close>(DRM_IOCTL_BASE, nr(close))
         );
-        assert_eq!(
-            uapi::NOVA_TEST_DRM_IOCTL_GEM_CLOSE,
-            opcode::write::<drm_gem_close>(DRM_IOCTL_BASE, 0x09)
-        );
-        assert_eq!(
-            uapi::NOVA_TEST_DRM_IOCTL_PRIME_HANDLE_TO_FD,
-            opcode::read_write::<drm_prime_handle>(DRM_IOCTL_BASE, 0x2d)
-        );
-        assert_eq!(
-            uapi::NOVA_TEST_DRM_IOCTL_PRIME_FD_TO_HANDLE,
-            opcode::read_write::<drm_prime_handle>(DRM_IOCTL_BASE, 0x2e)
-        );
-        assert_eq!(
-            uapi::NOVA_TEST_DRM_IOCTL_MODE_CREATE_DUMB,
-            opcode::read_write::<drm_mode_create_dumb>(DRM_IOCTL_BASE, 0xb2)
-        );
-        assert_eq!(
-            uapi::NOVA_TEST_DRM_IOCTL_MODE_MAP_DUMB,
-            opcode::read_write::<drm_mode_map_dumb>(DRM_IOCTL_BASE, 0xb3)
-        );
+        let version = NOVA_TEST_DRM_IOCTL_VERSION;
+        assert_eq!(version, iowr::<drm_version>(version));
+        let export = NOVA_TEST_DRM_IOCTL_PRIME_HANDLE_TO_FD;
+        assert_eq!(export, iowr::<drm_prime_handle>(export));
+        let import = NOVA_TEST_DRM_IOCTL_PRIME_FD_TO_HANDLE;
+        assert_eq!(import, iowr::<drm_prime_handle>(import));
+        let create = NOVA_TEST_DRM_IOCTL_MODE_CREATE_DUMB;
+        assert_eq!(create, iowr::<drm_mode_create_dumb>(create));
+        let map = NOVA_TEST_DRM_IOCTL_MODE_MAP_DUMB;
+        assert_eq!(map, iowr::<drm_mode_map_dumb>(map));
     }
 
     /// The mode-setting ioctls and the pixel format of the KMS checks.
     #[test]
     fn kms_ioctl_numbers_match_the_kernel_encoding() {
-        assert_eq!(
-            uapi::NOVA_TEST_DRM_IOCTL_MODE_GETRESOURCES,
-            opcode::read_write::<drm_mode_card_res>(DRM_IOCTL_BASE, 0xa0)
-        );
-        assert_eq!(
-            uapi::NOVA_TEST_DRM_IOCTL_MODE_RMFB,
-            opcode::read_write::<u32>(DRM_IOCTL_BASE, 0xaf)
-        );
-        assert_eq!(
-            uapi::NOVA_TEST_DRM_IOCTL_MODE_ADDFB2,
-            opcode::read_write::<drm_mode_fb_cmd2>(DRM_IOCTL_BASE, 0xb8)
-        );
+        use uapi::*;
+        let res = NOVA_TEST_DRM_IOCTL_MODE_GETRESOURCES;
+        assert_eq!(res, iowr::<drm_mode_card_res>(res));
+        // Its argument is a framebuffer id, an unsigned int.
+        let rmfb = NOVA_TEST_DRM_IOCTL_MODE_RMFB;
+        assert_eq!(rmfb, iowr::<u32>(rmfb));
+        let addfb2 = NOVA_TEST_DRM_IOCTL_MODE_ADDFB2;
+        assert_eq!(addfb2, iowr::<drm_mode_fb_cmd2>(addfb2));
         // drm-fourcc's code and drm_fourcc.h's fourcc_code('X', 'R', '2', '4').
-        assert_eq!(DRM_FORMAT_XRGB8888, uapi::NOVA_TEST_DRM_FORMAT_XRGB8888);
+        assert_eq!(DRM_FORMAT_XRGB8888, NOVA_TEST_DRM_FORMAT_XRGB8888);
     }
 
     #[test]
     fn nova_gem_ioctl_numbers_match_the_kernel_encoding() {
+        let create = uapi::DRM_IOCTL_NOVA_GEM_CREATE;
+        assert_eq!(create, iowr::<NovaGemCreate>(create));
         assert_eq!(
-            uapi::DRM_IOCTL_NOVA_GEM_CREATE,
-            opcode::read_write::<NovaGemCreate>(
-                DRM_IOCTL_BASE,
-                driver_nr(uapi::DRM_NOVA_GEM_CREATE)
-            )
+            u32::from(nr(create)),
+            DRM_COMMAND_BASE + uapi::DRM_NOVA_GEM_CREATE
         );
+        let info = uapi::DRM_IOCTL_NOVA_GEM_INFO;
+        assert_eq!(info, iowr::<NovaGemInfo>(info));
         assert_eq!(
-            uapi::DRM_IOCTL_NOVA_GEM_INFO,
-            opcode::read_write::<NovaGemInfo>(DRM_IOCTL_BASE, driver_nr(uapi::DRM_NOVA_GEM_INFO))
+            u32::from(nr(info)),
+            DRM_COMMAND_BASE + uapi::DRM_NOVA_GEM_INFO
         );
     }
 
@@ -627,9 +552,27 @@ mod tests {
     /// `ioctl()` checks before each call it makes.
     #[test]
     fn struct_layouts_match_the_kernel() {
-        for (name, request, size) in numbers() {
-            assert_eq!(ioc_size(request), size, "DRM_IOCTL_{name}");
+        macro_rules! check {
+            ($($request:ident: $ty:ty),* $(,)?) => {
+                $(assert_eq!(ioc_size(uapi::$request), size_of::<$ty>(), stringify!($request));)*
+            };
         }
+        check!(
+            DRM_IOCTL_NOVA_GETPARAM: NovaGetparam,
+            DRM_IOCTL_NOVA_GEM_CREATE: NovaGemCreate,
+            DRM_IOCTL_NOVA_GEM_INFO: NovaGemInfo,
+            DRM_IOCTL_NOVA_GPU_NAME: uapi::drm_nova_gpu_name,
+            NOVA_TEST_DRM_IOCTL_VERSION: drm_version,
+            NOVA_TEST_DRM_IOCTL_GEM_CLOSE: drm_gem_close,
+            NOVA_TEST_DRM_IOCTL_PRIME_HANDLE_TO_FD: drm_prime_handle,
+            NOVA_TEST_DRM_IOCTL_PRIME_FD_TO_HANDLE: drm_prime_handle,
+            NOVA_TEST_DRM_IOCTL_MODE_CREATE_DUMB: drm_mode_create_dumb,
+            NOVA_TEST_DRM_IOCTL_MODE_MAP_DUMB: drm_mode_map_dumb,
+            NOVA_TEST_DRM_IOCTL_MODE_GETRESOURCES: drm_mode_card_res,
+            // Its argument is a framebuffer id, an unsigned int.
+            NOVA_TEST_DRM_IOCTL_MODE_RMFB: u32,
+            NOVA_TEST_DRM_IOCTL_MODE_ADDFB2: drm_mode_fb_cmd2,
+        );
         let mut arg = NovaGetparam::default();
         let file = File::open("/dev/null").unwrap();
         // SAFETY: the size check refuses the call before any ioctl is made.
