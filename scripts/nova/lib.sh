@@ -103,9 +103,12 @@ nova_cargo_in_root() {
 		cargo "$@"
 		return
 	fi
-	local cargo_home rustup_home v
-	cargo_home=$(realpath "${CARGO_HOME:-$HOME/.cargo}")
-	rustup_home=$(realpath "${RUSTUP_HOME:-$HOME/.rustup}")
+	local cargo_home=${CARGO_HOME:-$HOME/.cargo} rustup_home=${RUSTUP_HOME:-$HOME/.rustup} v
+	[ -x "$cargo_home/bin/cargo" ] && [ -d "$rustup_home/toolchains" ] ||
+		nova_die "nova-test is built in the build root with rustup's toolchain, and there is no" \
+			"$cargo_home/bin/cargo or $rustup_home/toolchains (set CARGO_HOME and RUSTUP_HOME)"
+	cargo_home=$(realpath "$cargo_home")
+	rustup_home=$(realpath "$rustup_home")
 	local env=(PATH="$cargo_home/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 		CARGO_HOME="$cargo_home" RUSTUP_HOME="$rustup_home" CARGO_NET_OFFLINE=true)
 	for v in RUSTFLAGS RUSTDOCFLAGS CARGO_BUILD_JOBS CARGO_TERM_COLOR RUSTUP_TOOLCHAIN \
