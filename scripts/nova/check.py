@@ -6,7 +6,8 @@ Stages, each announced as it starts:
   env        the build root and the base kernel (cached)
   tools      nova-sim, nova-test and nova-tlv: build, cargo test (nova-tlv
              converts every chip's files of the Debian package), rustfmt,
-             clippy and rustdoc, all warning-free
+             clippy and rustdoc, all warning-free; nova-test's in the build
+             root, whose libclang its bindgen step needs
   kernel     the test kernel, nova's crates compiled through clippy
   style      rustfmt and checkpatch on the kernel-side sources; the uAPI
              header installed with headers_install and compiled (-Werror)
