@@ -10,7 +10,7 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-NOVA_TEST=${NOVA_TEST_BIN:-$NOVA_TOP/tools/target/guest/release/nova-test}
+NOVA_TEST=${NOVA_TEST_BIN:-$NOVA_TOP/tools/target/guest/x86_64-unknown-linux-gnu/release/nova-test}
 OUT=${NOVA_INITRAMFS:-$NOVA_CACHE/initramfs.cpio}
 STAGE=$NOVA_CACHE/$(basename "${OUT%.cpio}").d
 IGT_TESTS=$NOVA_TOP/scripts/nova/igt.tests

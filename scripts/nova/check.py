@@ -6,7 +6,8 @@ Stages, each announced as it starts:
   env        the build root and the base kernel (cached)
   tools      nova-sim, nova-test and nova-tlv: build, cargo test (nova-tlv
              converts every chip's files of the Debian package), rustfmt,
-             clippy and rustdoc, all warning-free
+             clippy and rustdoc, all warning-free; nova-test's in the build
+             root, whose libclang its bindgen step needs
   kernel     the test kernel, nova's crates compiled through clippy
   style      rustfmt and checkpatch on the kernel-side sources; the uAPI
              header installed with headers_install and compiled (-Werror)
@@ -111,6 +112,21 @@ def stage_env():
     return ok
 
 
+def tools_cargo(args, log, env=None, after=()):
+    """Runs `cargo ARGS` over the tools workspace (AFTER goes after `--`): on the host for
+    nova-sim and nova-tlv, and in the build root for nova-test, whose build script needs the
+    root's libclang (it runs bindgen on the installed nova_drm.h), with a target directory of
+    its own (programs built in the root need its C library). Returns (ok, output, logs)."""
+    tools = os.path.join(TOP, "tools")
+    tail_args = ["--", *after] if after else []
+    ok1, out1, log1 = run(["cargo", *args, "--workspace", "--exclude", "nova-test", *tail_args],
+                          log, cwd=tools, env=env)
+    ok2, out2, log2 = run(["bash", os.path.join(NOVA, "cargo-in-root.sh"), *args,
+                           "-p", "nova-test", "--target-dir", "target/root", *tail_args],
+                          log + "-nova-test", cwd=tools, env=env)
+    return ok1 and ok2, out1 + out2, f"{log1} and {log2}"
+
+
 def stage_tools():
     stage("tools", "nova-sim and nova-test")
     ok, out, log = run(["bash", os.path.join(NOVA, "build-tools.sh")], "check-tools-build")
@@ -120,8 +136,7 @@ def stage_tools():
     tools = os.path.join(TOP, "tools")
     # nova-tlv's test on the real Debian firmware must run, not skip.
     env = dict(os.environ, NOVA_FIRMWARE=guest._env()["NOVA_FIRMWARE"], NOVA_REQUIRE_FIRMWARE="1")
-    okt, out, log = run(["cargo", "test", "--release", "--locked", "--workspace"],
-                        "check-cargo-test", cwd=tools, env=env)
+    okt, out, log = tools_cargo(["test", "--release", "--locked"], "check-cargo-test", env=env)
     # Each test of each crate counts, as cargo reports them.
     n = 0
     for m in re.finditer(r"^test (\S+) \.\.\. (ok|FAILED|ignored)", out, re.M):
@@ -132,11 +147,11 @@ def stage_tools():
         record("cargo/test", False, f"cargo test failed or ran nothing; see {log}\n{tail(out)}")
     ok, out, log = run(["cargo", "fmt", "--all", "--check"], "check-cargo-fmt", cwd=tools)
     record("tools/rustfmt", ok, f"see {log}\n{tail(out)}")
-    ok, out, log = run(["cargo", "clippy", "--release", "--locked", "--workspace",
-                        "--all-targets", "--", "-D", "warnings"], "check-cargo-clippy", cwd=tools)
+    ok, out, log = tools_cargo(["clippy", "--release", "--locked", "--all-targets"],
+                               "check-cargo-clippy", after=["-D", "warnings"])
     record("tools/clippy", ok, f"see {log}\n{tail(out)}")
-    ok, out, log = run(["cargo", "doc", "--no-deps", "--workspace", "--locked"], "check-cargo-doc",
-                       cwd=tools, env=dict(os.environ, RUSTDOCFLAGS="-D warnings"))
+    ok, out, log = tools_cargo(["doc", "--no-deps", "--locked"], "check-cargo-doc",
+                               env=dict(os.environ, RUSTDOCFLAGS="-D warnings"))
     record("tools/rustdoc", ok, f"see {log}\n{tail(out)}")
     return True
 

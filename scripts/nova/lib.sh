@@ -60,7 +60,8 @@ nova_load_env() {
 }
 
 # Runs a command inside the Debian root ROOT, with the repository, the cache,
-# /dev, /proc, /sys and /tmp visible at the same paths as outside.
+# /dev, /proc, /sys and /tmp visible at the same paths as outside, and the
+# directories NOVA_CHROOT_BINDS lists (space-separated) as well.
 #   nova_chroot ROOT CMD...
 nova_chroot() {
 	local userns=
@@ -68,7 +69,7 @@ nova_chroot() {
 	unshare $userns -m --propagation private -- bash -c '
 		set -e
 		root=$1; shift
-		for p in /dev /proc /sys /tmp "$NOVA_TOP" "$NOVA_CACHE"; do
+		for p in /dev /proc /sys /tmp "$NOVA_TOP" "$NOVA_CACHE" ${NOVA_CHROOT_BINDS:-}; do
 			mkdir -p "$root$p"
 			mount --rbind "$p" "$root$p"
 		done
@@ -86,4 +87,34 @@ nova_in_root() {
 		return
 	fi
 	nova_chroot "$NOVA_ROOT" "$@"
+}
+
+# Runs cargo (in the current directory) inside the build root, with the
+# host's Rust toolchain: rustup's CARGO_HOME and RUSTUP_HOME are bound into
+# the root at the same paths. nova-test's build script runs bindgen, which
+# loads libclang: the root's clang 19 (LIBCLANG_PATH, see nova_chroot); the
+# host has none, and the root's libclang needs the root's C library. Crates
+# must have been fetched on the host first (cargo runs offline here).
+# Without a root (NOVA_HOST_TOOLS=1) this is the host's cargo, and the host
+# needs libclang (Debian: libclang-dev).
+#   nova_cargo_in_root CARGO-ARGS...
+nova_cargo_in_root() {
+	if [ -z "${NOVA_ROOT:-}" ]; then
+		cargo "$@"
+		return
+	fi
+	local cargo_home=${CARGO_HOME:-$HOME/.cargo} rustup_home=${RUSTUP_HOME:-$HOME/.rustup} v
+	[ -x "$cargo_home/bin/cargo" ] && [ -d "$rustup_home/toolchains" ] ||
+		nova_die "nova-test is built in the build root with rustup's toolchain, and there is no" \
+			"$cargo_home/bin/cargo or $rustup_home/toolchains (set CARGO_HOME and RUSTUP_HOME)"
+	cargo_home=$(realpath "$cargo_home")
+	rustup_home=$(realpath "$rustup_home")
+	local env=(PATH="$cargo_home/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+		CARGO_HOME="$cargo_home" RUSTUP_HOME="$rustup_home" CARGO_NET_OFFLINE=true)
+	for v in RUSTFLAGS RUSTDOCFLAGS CARGO_BUILD_JOBS CARGO_TERM_COLOR RUSTUP_TOOLCHAIN \
+		NOVA_UAPI_INCLUDE; do
+		[ -z "${!v:-}" ] || env+=("$v=${!v}")
+	done
+	NOVA_CHROOT_BINDS="$cargo_home $rustup_home" nova_chroot "$NOVA_ROOT" \
+		env -C "$PWD" "${env[@]}" cargo "$@"
 }
