@@ -415,8 +415,10 @@ def boot(chip, mode, expect=None, sim_args=(), timeout=240, echo=None, name=None
         b.sims.append((rc, st, simlog.name))
     shutil.rmtree(run, ignore_errors=True)
     parse_console(b)
-    # isa-debug-exit: QEMU exits with (status << 1) | 1.
-    if b.qemu_rc > 0 and b.qemu_rc & 1 and b.guest_status < 0:
+    # isa-debug-exit: QEMU exits with (status << 1) | 1. A status of 0 would be an exit code
+    # of 1, which is also what QEMU returns when it cannot start (a missing kernel file, say):
+    # a guest status of 0 is taken only from the console line, never from the exit code.
+    if b.qemu_rc > 1 and b.qemu_rc & 1 and b.guest_status < 0:
         b.guest_status = b.qemu_rc >> 1
     return b
 
