@@ -5,18 +5,23 @@
 #
 #   make run       build everything and boot the guest on a simulated GPU
 #                  (CHIP=ad102 by default; see `make chips`)
-#   make check     run every test; ends with "N passed, M failed"
-#   make bench     boot the guest once and print nova's benchmark figures,
-#                  with ratios against vgem and DRM_IOCTL_VERSION
+#   make check     run every test; ends with "N passed, M failed, K skipped"
+#   make bench     boot the guest once and print nova's benchmark figures
+#                  (medians with their spread, ratios against vgem and
+#                  DRM_IOCTL_VERSION taken pair by pair), and write them as
+#                  JSON (BENCH_OUT); BENCH_BASE=<json> compares with a base
 #   make compare   boot our nova and the base tree's upstream nova on the same
-#                  simulated GPUs (COMPARE_CHIPS, default ga102,ad102) and
-#                  print how far each gets, probe-to-ready time and MMIO counts
+#                  simulated GPUs (COMPARE_CHIPS, default ga102,ad102),
+#                  COMPARE_RUNS times (default 3), and print how far each
+#                  gets, the median probe-to-ready time with its spread and
+#                  MMIO counts; COMPARE_ICOUNT=1 counts instructions instead
 #   make kernel    build the test kernel only
 #   make tools     build the simulator and the guest test client
 #   make chips     list the chips the simulator models
 #   make clean     remove the tools' build output (the cache stays)
 #
-# Variables: CHIP, KDIR (build your own kernel tree instead of Debian's
+# Variables: CHIP, BENCH_OUT, BENCH_BASE, COMPARE_CHIPS, COMPARE_RUNS,
+# COMPARE_ICOUNT, KDIR (build your own kernel tree instead of Debian's
 # linux-source-7.3), NOVA_CACHE (default ~/.cache/nova), NOVA_HOST_TOOLS=1
 # (use the host's toolchain and QEMU instead of the cached Debian root),
 # NOVA_CHIPS (the chips `make check` boots).
@@ -25,6 +30,7 @@ CHIP ?= ad102
 S := scripts/nova
 
 COMPARE_CHIPS ?= ga102,ad102
+COMPARE_RUNS ?= 3
 
 .PHONY: run check bench compare kernel upstream-kernel tools initramfs env chips clean
 
@@ -35,10 +41,12 @@ check:
 	@python3 $(S)/check.py
 
 bench: tools kernel initramfs
-	@python3 $(S)/guest.py --chip $(CHIP) --mode bench
+	@python3 $(S)/bench.py --chip $(CHIP) $(if $(BENCH_OUT),--json $(BENCH_OUT)) \
+		$(if $(BENCH_BASE),--base $(BENCH_BASE))
 
 compare: tools kernel upstream-kernel initramfs
-	@python3 $(S)/compare.py --chips $(COMPARE_CHIPS)
+	@python3 $(S)/compare.py --chips $(COMPARE_CHIPS) --runs $(COMPARE_RUNS) \
+		$(if $(filter 1,$(COMPARE_ICOUNT)),--icount)
 
 upstream-kernel:
 	@NOVA_VARIANT=upstream bash $(S)/build-kernel.sh

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0
-"""Runs every nova test and ends with the line `N passed, M failed`.
+"""Runs every nova test and ends with the line `N passed, M failed, K skipped`.
 
 Stages, each announced as it starts:
   env        the build root and the base kernel (cached)
@@ -74,7 +74,7 @@ GUEST_TIMING = {
     "boot/rebind": "realistic",
 }
 
-results = []  # (name, passed, detail)
+results = []  # (name, "pass"|"fail"|"skip", detail)
 t_start = time.monotonic()
 
 
@@ -82,10 +82,14 @@ def stage(name, what):
     print(f"==> [{name}] {what} (t+{time.monotonic() - t_start:.0f}s)", flush=True)
 
 
-def record(name, passed, detail="", note=""):
-    results.append((name, passed, detail))
-    tag = "PASS" if passed else "FAIL"
-    print(f"{tag} {name}" + (f": {detail}" if detail and not passed else "")
+def record(name, passed, detail="", note="", skipped=False):
+    """Records a test: passed or failed, or, with `skipped`, a skip (`detail` says why). A
+    skip is counted apart from passes and failures; a check that may skip only for a known
+    reason records anything else as a failure."""
+    status = "skip" if skipped else "pass" if passed else "fail"
+    results.append((name, status, detail))
+    tag = status.upper()
+    print(f"{tag} {name}" + (f": {detail}" if detail and status != "pass" else "")
           + (f" ({note})" if note else ""), flush=True)
 
 
@@ -298,8 +302,8 @@ def violations_as_expected(label, rc, stats, simlog):
 
 def check_boot(label, b, expect_log=None):
     """Records the tests every boot has."""
-    for name, passed, detail in b.checks:
-        record(f"{label}/{name}", passed, detail)
+    for name, result, detail in b.checks:
+        record(f"{label}/{name}", result == "pass", detail, skipped=result == "skip")
     if not b.checks:
         record(f"{label}/guest-ran", False, f"no guest check ran; see {b.log}")
     record(f"{label}/guest-status", b.guest_status == 0 and not b.timed_out,
@@ -358,8 +362,8 @@ def boot_jobs(upstream=True):
     # IGT first: it is the longest boot. After IGT, the guest checks with nova-test that nova
     # came back as it was at boot.
     def igt_judge(b):
-        for name, passed, detail, note in igt.judge(b):
-            record(f"igt/{name}", passed, detail, note)
+        for name, result, detail in igt.judge(b):
+            record(f"igt/{name}", result == "pass", detail, skipped=result == "skip")
         for line in igt.summary(b):
             print(f"    {line}", flush=True)
     jobs.append(("igt/ad102", lambda: igt.boot("ad102"), r"nova-core .*: NVIDIA AD102", igt_judge))
@@ -478,7 +482,7 @@ def stage_boot(upstream=True):
                 # KUnit runs at every boot; count one boot's results.
                 nova_tests = [(t, p) for t, p in b.kunit if t.startswith("nova")]
                 for t, p in nova_tests:
-                    record(f"kunit/{t}", p, f"see {b.log}")
+                    record(f"kunit/{t}", p == "pass", f"see {b.log}", skipped=p == "skip")
                 if not nova_tests:
                     record("kunit/ran", False, f"no nova KUnit results in {b.log}")
                 kunit_done = True
@@ -493,13 +497,14 @@ def main():
         stage_style()
         if tools_ok and kernel_ok and stage_initramfs():
             stage_boot(upstream_ok)
-    passed = sum(1 for r in results if r[1])
-    failed = len(results) - passed
+    passed = sum(1 for r in results if r[1] == "pass")
+    failed = sum(1 for r in results if r[1] == "fail")
+    skipped = sum(1 for r in results if r[1] == "skip")
     print(f"==> done in {time.monotonic() - t_start:.0f} s; logs in {LOGS}")
-    for name, ok, detail in results:
-        if not ok:
+    for name, status, detail in results:
+        if status == "fail":
             print(f"FAILED {name}: {detail}")
-    print(f"{passed} passed, {failed} failed")
+    print(f"{passed} passed, {failed} failed, {skipped} skipped")
     sys.exit(0 if failed == 0 else 1)
 
 

@@ -35,6 +35,9 @@ KERNEL = os.environ.get("NOVA_KERNEL") or os.path.join(
 INITRD = os.environ.get("NOVA_INITRAMFS") or os.path.join(CACHE, "initramfs.cpio")
 SIM = os.environ.get("NOVA_SIM") or os.path.join(TOP, "tools", "target", "release", "nova-sim")
 TLV = os.path.join(TOP, "tools", "target", "release", "nova-tlv")
+# The static uAPI client; it also runs on the host (`host-tsc-khz`).
+NOVA_TEST = os.path.join(TOP, "tools", "target", "guest", "x86_64-unknown-linux-gnu", "release",
+                         "nova-test")
 # The unmodified base tree's kernel (build-kernel.sh with NOVA_VARIANT=upstream).
 UPSTREAM_KERNEL = os.path.join(CACHE, "obj-upstream", "arch", "x86", "boot", "bzImage")
 IN_ROOT = os.path.join(TOP, "scripts", "nova", "in-root.sh")
@@ -74,8 +77,8 @@ class Boot:
     timed_out: bool = False
     wall: float = 0.0
     console: list = field(default_factory=list)
-    checks: list = field(default_factory=list)   # (name, passed, detail)
-    kunit: list = field(default_factory=list)    # (suite.test, passed)
+    checks: list = field(default_factory=list)   # (name, "pass"|"fail"|"skip", detail)
+    kunit: list = field(default_factory=list)    # (suite.test, "pass"|"fail"|"skip")
     reports: list = field(default_factory=list)
     sims: list = field(default_factory=list)     # per GPU: (exit status, stats, log)
 
@@ -222,6 +225,53 @@ def expectations(desc):
     }
 
 
+_TSC_KHZ = None
+
+
+def host_tsc_khz():
+    """The host's TSC frequency in kHz, measured once (nova-test host-tsc-khz)."""
+    global _TSC_KHZ
+    if _TSC_KHZ is None:
+        out = subprocess.run([NOVA_TEST, "host-tsc-khz"], check=True, capture_output=True,
+                             text=True).stdout
+        _TSC_KHZ = int(out.strip())
+    return _TSC_KHZ
+
+
+def guest_clock():
+    """The guest clock NOVA_GUEST_CLOCK asks for: "tsc" (the default), "jiffies" or "hpet"."""
+    clock = os.environ.get("NOVA_GUEST_CLOCK") or "tsc"
+    if clock not in ("tsc", "jiffies", "hpet"):
+        raise RuntimeError(f"NOVA_GUEST_CLOCK={clock}: not tsc, jiffies or hpet")
+    return clock
+
+
+def clock_args(icount=False):
+    """Kernel arguments that give the guest a real clocksource.
+
+    Under TCG the guest's TSC is the host's (QEMU's cpu_get_ticks() reads the host TSC), but
+    without ACPI the guest has no HPET or PM timer to calibrate it against, and its PIT
+    calibration fails under emulation: the kernel marks the TSC unstable and times everything
+    in jiffies (4 ms here). Telling it the frequency (measured on the host) keeps the TSC:
+    `tsc_early_khz=` sets it, `tsc=reliable` drops the watchdog that has no second clocksource
+    to compare with. With -icount the TSC counts nanoseconds of virtual time, 1 GHz.
+
+    NOVA_GUEST_CLOCK=jiffies leaves the kernel to itself, and NOVA_GUEST_CLOCK=hpet turns ACPI
+    on so that the kernel finds QEMU's HPET (testing.rst compares the three)."""
+    clock = guest_clock()
+    if clock == "jiffies":
+        return []
+    if clock == "hpet":
+        return ["clocksource=hpet"]
+    khz = 1_000_000 if icount else host_tsc_khz()
+    return [f"tsc_early_khz={khz}", "tsc=reliable", "clocksource=tsc"]
+
+
+# -icount: a deterministic guest clock, from the instruction count (one instruction 2^shift
+# ns). With sleep=off the virtual clock jumps over idle time instead of waiting for it.
+ICOUNT = ["-icount", "shift=0,sleep=off"]
+
+
 def parse_console(boot):
     suite = None
     for raw in boot.console:
@@ -234,14 +284,15 @@ def parse_console(boot):
             continue
         m = KUNIT_RESULT_RE.match(line)
         if m and suite and line.startswith((" ", "\t")):
-            passed = m.group(1) == "ok" or "# SKIP" in m.group(3)
-            boot.kunit.append((f"{suite}.{m.group(2)}", passed))
-        m = re.match(r"nova-test: (ok|not ok) (\S+)(: (.*))?$", line)
+            result = ("skip" if "# SKIP" in m.group(3) else
+                      "pass" if m.group(1) == "ok" else "fail")
+            boot.kunit.append((f"{suite}.{m.group(2)}", result))
+        # A check passes (ok), fails (not ok) or skips (skip NAME: REASON); a skip is
+        # counted as a skip, never as a pass.
+        m = re.match(r"nova-(?:test|guest): (ok|not ok|skip) (\S+)(: (.*))?$", line)
         if m:
-            boot.checks.append((m.group(2), m.group(1) == "ok", m.group(4) or ""))
-        m = re.match(r"nova-guest: (ok|not ok) (\S+)(: (.*))?$", line)
-        if m:
-            boot.checks.append((m.group(2), m.group(1) == "ok", m.group(4) or ""))
+            result = {"ok": "pass", "not ok": "fail", "skip": "skip"}[m.group(1)]
+            boot.checks.append((m.group(2), result, m.group(4) or ""))
         m = re.match(r"nova-guest: exit status (\d+)", line)
         if m:
             boot.guest_status = int(m.group(1))
@@ -249,7 +300,7 @@ def parse_console(boot):
 
 def boot(chip, mode, expect=None, sim_args=(), timeout=240, echo=None, name=None,
          firmware=True, fw_omit=None, fw_truncate=None, gpus=None, extra_initrds=(),
-         append=(), kernel=None, timing=None):
+         append=(), kernel=None, timing=None, icount=False):
     """Boots the guest once; returns a Boot. `echo(line)` sees console lines as they come.
 
     `gpus` lists the simulated GPUs as (chip, simulator arguments); by default there is one,
@@ -259,7 +310,8 @@ def boot(chip, mode, expect=None, sim_args=(), timeout=240, echo=None, name=None
     `firmware="tlv"` gives the files as upstream nova-core wants them (tlv_firmware_cpio).
     `append` adds kernel command line arguments; `kernel` boots another bzImage. `timing` is
     the simulated hardware's `--timing` (fast, realistic, random:SEED) for every GPU that does
-    not set its own; nova-sim's default (fast) without it."""
+    not set its own; nova-sim's default (fast) without it. `icount` runs QEMU with -icount, so
+    that the guest's clock counts instructions (see ICOUNT)."""
     os.makedirs(LOGS, exist_ok=True)
     name = name or f"boot-{chip}-{mode}"
     log = os.path.join(LOGS, name + ".log")
@@ -316,13 +368,14 @@ def boot(chip, mode, expect=None, sim_args=(), timeout=240, echo=None, name=None
     # rcu_is_watching() when an interrupt arrives during identify_boot_cpu(), a boot-time
     # problem unrelated to nova that would make the tests flaky.
     cmdline = ["console=ttyS0", "panic=-1", "oops=panic", "loglevel=7",
-               f"nova.mode={mode}", *append]
+               f"nova.mode={mode}", *clock_args(icount), *append]
     cmdline += os.environ.get("NOVA_GUEST_APPEND", "").split()
     if expect:
         cmdline.append("nova.expect=" + ",".join(f"{k}={v}" for k, v in expect.items()))
     qemu = [IN_ROOT, "qemu-system-x86_64",
-            "-machine", "q35,accel=tcg,memory-backend=mem,acpi=off", "-cpu", "max,la57=off",
-            "-smp", "1",
+            "-machine", "q35,accel=tcg,memory-backend=mem,acpi="
+            + ("on" if guest_clock() == "hpet" else "off"), "-cpu", "max,la57=off",
+            "-smp", "1", *(ICOUNT if icount else []),
             "-m", "1G", "-object", "memory-backend-memfd,id=mem,size=1G,share=on",
             "-nodefaults", "-nographic", "-no-reboot", "-serial", "stdio",
             "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
@@ -365,8 +418,10 @@ def boot(chip, mode, expect=None, sim_args=(), timeout=240, echo=None, name=None
         b.sims.append((rc, st, simlog.name))
     shutil.rmtree(run, ignore_errors=True)
     parse_console(b)
-    # isa-debug-exit: QEMU exits with (status << 1) | 1.
-    if b.qemu_rc > 0 and b.qemu_rc & 1 and b.guest_status < 0:
+    # isa-debug-exit: QEMU exits with (status << 1) | 1. A status of 0 would be an exit code
+    # of 1, which is also what QEMU returns when it cannot start (a missing kernel file, say):
+    # a guest status of 0 is taken only from the console line, never from the exit code.
+    if b.qemu_rc > 1 and b.qemu_rc & 1 and b.guest_status < 0:
         b.guest_status = b.qemu_rc >> 1
     return b
 

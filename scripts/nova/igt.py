@@ -5,10 +5,10 @@
 One boot in nova.mode=igt: the guest runs the tests of scripts/nova/igt.tests
 against nova (IGT_FORCE_DRIVER=nova) and prints a line per subtest,
 `nova-igt: TEST/SUBTEST pass|skip|fail[: REASON]`. Here a pass passes, a
-failure fails, and a skip passes only when it is an expected skip: its test
-and its reason match an entry of EXPECTED_SKIPS, which says why that test
-cannot apply to nova (yet). Any other skip fails, so that a test that stops
-running is noticed. check.py's `igt` stage uses this module; as a program it
+failure fails, and a skip is counted as a skip (not a pass) only when it is an
+expected skip: its test and its reason match an entry of EXPECTED_SKIPS, which
+says why that test cannot apply to nova (yet). Any other skip fails, so that a
+test that stops running is noticed. check.py's `igt` stage uses this module; as a program it
 runs the boot and prints the results:
     igt.py [--chip ad102] [--tests core_auth,core_hotunplug]
 """
@@ -87,25 +87,26 @@ def expected_skip(name, reason):
 
 
 def judge(b):
-    """The tests of a boot: [(name, passed, detail, note)]; note marks an expected skip."""
+    """The tests of a boot: [(name, result, detail)], result "pass", "fail" or "skip". A skip
+    is one of EXPECTED_SKIPS, with its reason as the detail; an unexpected skip fails."""
     results, total = parse(b)
     out = []
     for name, result, reason in results:
         if result == "pass":
-            out.append((name, True, "", ""))
+            out.append((name, "pass", ""))
         elif result == "fail":
-            out.append((name, False, f"{reason}; see {b.log}", ""))
+            out.append((name, "fail", f"{reason}; see {b.log}"))
         else:
             why = expected_skip(name, reason)
             if why:
-                out.append((name, True, "", "expected skip"))
+                out.append((name, "skip", f"expected: {why}"))
             else:
-                out.append((name, False, f"unexpected skip: {reason}; see {b.log}", ""))
+                out.append((name, "fail", f"unexpected skip: {reason}; see {b.log}"))
     if total is None:
-        out.append(("complete", False, f"the guest did not finish the IGT run; see {b.log}", ""))
+        out.append(("complete", "fail", f"the guest did not finish the IGT run; see {b.log}"))
     elif total != len(results):
-        out.append(("complete", False, f"the guest reported {total} results, "
-                    f"{len(results)} were read; see {b.log}", ""))
+        out.append(("complete", "fail", f"the guest reported {total} results, "
+                    f"{len(results)} were read; see {b.log}"))
     return out
 
 
@@ -139,8 +140,8 @@ def main():
              if "nova-igt: " in l else None)
     print(f"igt: boot of simulated {args.chip.upper()} took {b.wall:.1f} s; console log {b.log}")
     bad = 0
-    for name, ok, detail, note in judge(b):
-        if not ok:
+    for name, result, detail in judge(b):
+        if result == "fail":
             bad += 1
             print(f"igt: FAIL {name}: {detail}")
     for line in summary(b):

@@ -1,10 +1,28 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! `nova-test bench`: a benchmark of nova's uAPI against the DRM core and vgem, measured in one
-//! run. It only prints, as `nova-bench: NAME VALUE UNIT` lines (ratios have the unit `ratio`,
-//! errors are `nova-bench: error WHAT: WHY`); it never fails on timing. Every measurement stops
-//! after `BUDGET` even if its count is not reached, so a slow (TCG) guest finishes in well under
-//! a minute.
+//! run. It only prints; it never fails on timing.
+//!
+//! Every figure is measured in repeated batches and printed as the median over the batches,
+//! with their minimum and maximum:
+//!
+//! ```text
+//! nova-bench: figure NAME UNIT median=M min=A max=B n=K
+//! ```
+//!
+//! A figure that has a reference (nova's GETPARAM against the DRM core's VERSION, nova's GEM
+//! objects against vgem's) is measured in batches that alternate with the reference's, and the
+//! ratio is computed pair by pair, so that drift of a noisy host cancels out of it:
+//!
+//! ```text
+//! nova-bench: ratio NAME of=FIGURE ref=REFERENCE median=M min=A max=B n=K
+//! ```
+//!
+//! The run starts by measuring the clock it times with (`nova-bench: clock SOURCE
+//! resolution=NS getres=NS`). A latency whose batch took less than `MIN_BATCH_RESOLUTIONS`
+//! times that resolution is not reported: it would be a count of clock ticks, not a time.
+//! Errors are `nova-bench: error WHAT: WHY`. `scripts/nova/bench.py` reads these lines, prints
+//! them as a table and writes them as JSON.
 
 use std::fmt::Display;
 use std::hint::black_box;
@@ -16,32 +34,90 @@ use std::time::{Duration, Instant};
 use crate::drm::{self, param, Mapping, Node};
 use crate::gem::describe;
 
-/// The time any one measurement may take.
-const BUDGET: Duration = Duration::from_secs(3);
-/// Calls per timed batch in the latency measurement.
-const BATCH: usize = 1000;
-/// Calls of each ioctl in the latency measurement.
-const CALLS: usize = 200_000;
-/// Object creations in the create+close measurement.
-const CREATES: usize = 20_000;
-/// The size of the objects mapped in the first-touch measurement.
-const BIG: u64 = 64 << 20;
-/// Objects created in the memory-per-object measurement.
-const OBJECTS: usize = 4096;
+/// The time the batches of any one measurement may take in all.
+const BUDGET: Duration = Duration::from_secs(6);
+/// A batch must take at least this many clock resolutions for its time to count.
+const MIN_BATCH_RESOLUTIONS: u32 = 100;
+/// The fewest calls per latency batch; more are made if the clock needs it.
+const MIN_BATCH: usize = 200;
+/// The most latency batch pairs.
+const MAX_PAIRS: usize = 101;
+/// Create+close calls per batch.
+const CREATE_BATCH: usize = 128;
+/// The most create+close batch pairs.
+const MAX_CREATE_PAIRS: usize = 41;
+/// The size of the objects of the first-touch and memset measurement.
+const BIG: u64 = 16 << 20;
+/// Rounds of the first-touch and memset measurement.
+const TOUCH_ROUNDS: usize = 5;
+/// Objects created per batch of the memory-per-object measurement.
+const OBJECT_BATCH: usize = 1024;
+/// Batches of the memory-per-object measurement.
+const OBJECT_ROUNDS: usize = 4;
 /// The size of small objects.
 const SMALL: u64 = 4096;
 const MIB: f64 = (1u64 << 20) as f64;
 
-fn line(name: &str, value: impl Display, unit: &str) {
-    println!("nova-bench: {name} {value} {unit}");
+/// The median, minimum and maximum of a set of measurements.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Spread {
+    median: f64,
+    min: f64,
+    max: f64,
+    n: usize,
 }
 
-fn ratio(name: &str, a: Option<f64>, b: Option<f64>) {
-    match (a, b) {
-        (Some(a), Some(b)) if b != 0.0 && a.is_finite() && b.is_finite() => {
-            line(name, format!("{:.3}", a / b), "ratio")
+impl Spread {
+    /// The spread of `v` (reordered), or `None` if it is empty or holds a value that is not a
+    /// finite number.
+    fn of(v: &mut [f64]) -> Option<Spread> {
+        if v.is_empty() || v.iter().any(|x| !x.is_finite()) {
+            return None;
         }
-        _ => line(name, "n/a", "ratio"),
+        v.sort_by(f64::total_cmp);
+        let mid = v.len() / 2;
+        let median = if v.len() % 2 == 1 {
+            v[mid]
+        } else {
+            (v[mid - 1] + v[mid]) / 2.0
+        };
+        Some(Spread {
+            median,
+            min: v[0],
+            max: v[v.len() - 1],
+            n: v.len(),
+        })
+    }
+
+    /// The spread of the pair-by-pair ratios `a[i] / b[i]`.
+    fn of_ratios(a: &[f64], b: &[f64]) -> Option<Spread> {
+        let mut r: Vec<f64> = a
+            .iter()
+            .zip(b)
+            .filter(|(_, &b)| b != 0.0)
+            .map(|(a, b)| a / b)
+            .collect();
+        Spread::of(&mut r)
+    }
+}
+
+fn figure(name: &str, unit: &str, s: Option<Spread>, digits: usize) {
+    match s {
+        Some(s) => println!(
+            "nova-bench: figure {name} {unit} median={:.digits$} min={:.digits$} max={:.digits$} n={}",
+            s.median, s.min, s.max, s.n
+        ),
+        None => error(name, "no measurement"),
+    }
+}
+
+fn ratio(name: &str, of: &str, reference: &str, s: Option<Spread>) {
+    match s {
+        Some(s) => println!(
+            "nova-bench: ratio {name} of={of} ref={reference} median={:.3} min={:.3} max={:.3} n={}",
+            s.median, s.min, s.max, s.n
+        ),
+        None => error(name, "no pair of measurements"),
     }
 }
 
@@ -49,17 +125,58 @@ fn error(what: &str, why: impl Display) {
     println!("nova-bench: error {what}: {why}");
 }
 
-fn median(v: &mut [f64]) -> Option<f64> {
-    if v.is_empty() {
-        return None;
+/// The clock every figure is timed with.
+#[derive(Debug, Clone, Copy)]
+struct Clock {
+    /// The smallest nonzero step between two readings of `Instant::now()`.
+    resolution: Duration,
+}
+
+impl Clock {
+    /// Measures the clock: the smallest nonzero difference between consecutive readings, over
+    /// at most 200 ms or 100,000 readings. A clock that never moves in that time has the whole
+    /// time as its resolution.
+    fn measure() -> Clock {
+        let start = Instant::now();
+        let mut last = start;
+        let mut best: Option<Duration> = None;
+        for _ in 0..100_000 {
+            let now = Instant::now();
+            let d = now - last;
+            if !d.is_zero() {
+                best = Some(best.map_or(d, |b| b.min(d)));
+            }
+            last = now;
+            if now - start >= Duration::from_millis(200) {
+                break;
+            }
+        }
+        Clock {
+            resolution: best.unwrap_or_else(|| start.elapsed()),
+        }
     }
-    v.sort_by(f64::total_cmp);
-    let mid = v.len() / 2;
-    Some(if v.len() % 2 == 1 {
-        v[mid]
-    } else {
-        (v[mid - 1] + v[mid]) / 2.0
-    })
+
+    /// Whether a batch that took `t` is long enough to be timed with this clock.
+    fn times(&self, t: Duration) -> bool {
+        t >= self.resolution * MIN_BATCH_RESOLUTIONS
+    }
+}
+
+/// What `clock_getres(CLOCK_MONOTONIC)` claims, in ns.
+fn getres() -> Option<i64> {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid, writable timespec for the call's duration.
+    let r = unsafe { libc::clock_getres(libc::CLOCK_MONOTONIC, &mut ts) };
+    (r == 0).then(|| ts.tv_sec * 1_000_000_000 + ts.tv_nsec)
+}
+
+fn clocksource() -> String {
+    std::fs::read_to_string("/sys/devices/system/clocksource/clocksource0/current_clocksource")
+        .map(|s| s.trim().to_owned())
+        .unwrap_or_else(|_| "unknown".to_owned())
 }
 
 /// Runs the benchmark against the nova render node (and vgem's primary node, if present).
@@ -79,91 +196,130 @@ pub fn run() -> ExitCode {
             "no vgem primary node in /dev/dri; vgem comparisons skipped",
         );
     }
+    let clock = Clock::measure();
+    println!(
+        "nova-bench: clock {} resolution={} getres={}",
+        clocksource(),
+        clock.resolution.as_nanos(),
+        getres().map_or("n/a".to_owned(), |r| r.to_string())
+    );
     let start = Instant::now();
-    ioctl_latency(nova);
-    create_close(nova, vgem);
+    ioctl_latency(&clock, nova);
+    create_close(&clock, nova, vgem);
     first_touch(nova, vgem);
     memory_per_object(nova, vgem);
-    line(
-        "total-time",
-        format!("{:.2}", start.elapsed().as_secs_f64()),
-        "s",
+    println!(
+        "nova-bench: total-time {:.2} s",
+        start.elapsed().as_secs_f64()
     );
     ExitCode::SUCCESS
 }
 
-/// Median ns per call of `op` over batches of `BATCH` calls, alternating with `other` so that
-/// both see the same conditions; returns the medians and the calls made of each.
-fn interleaved_latency(
+/// Batches of `op` alternating with batches of `other`, `batch` calls each, until `pairs` pairs
+/// or `BUDGET`. Returns each batch's time, a pair at a time.
+fn interleaved(
+    batch: usize,
+    pairs: usize,
     mut op: impl FnMut() -> io::Result<()>,
     mut other: impl FnMut() -> io::Result<()>,
-) -> io::Result<(Option<f64>, Option<f64>, usize)> {
-    for _ in 0..BATCH {
-        op()?;
-        other()?;
-    }
+) -> io::Result<Vec<(Duration, Duration)>> {
     let deadline = Instant::now() + BUDGET;
-    let (mut a, mut b) = (Vec::new(), Vec::new());
-    while a.len() * BATCH < CALLS && Instant::now() < deadline {
+    let mut out = Vec::new();
+    while out.len() < pairs && (out.len() < 3 || Instant::now() < deadline) {
         let t = Instant::now();
-        for _ in 0..BATCH {
+        for _ in 0..batch {
             op()?;
         }
-        a.push(t.elapsed().as_nanos() as f64 / BATCH as f64);
+        let a = t.elapsed();
         let t = Instant::now();
-        for _ in 0..BATCH {
+        for _ in 0..batch {
             other()?;
         }
-        b.push(t.elapsed().as_nanos() as f64 / BATCH as f64);
+        out.push((a, t.elapsed()));
     }
-    let calls = a.len() * BATCH;
-    Ok((median(&mut a), median(&mut b), calls))
+    Ok(out)
 }
 
-fn ioctl_latency(nova: &Node) {
-    let r = interleaved_latency(
-        || {
-            nova.getparam(param::CHIPSET).map(|v| {
-                black_box(v);
-            })
-        },
-        || {
-            nova.version_lengths().map(|v| {
-                black_box(v);
-            })
-        },
+/// The calls per batch that make a batch of `op` last at least `MIN_BATCH_RESOLUTIONS`
+/// resolutions of `clock` (twice that, for a margin), and at least `MIN_BATCH`.
+fn batch_size(clock: &Clock, mut op: impl FnMut() -> io::Result<()>) -> io::Result<usize> {
+    let mut n = MIN_BATCH;
+    loop {
+        let t = Instant::now();
+        for _ in 0..n {
+            op()?;
+        }
+        let took = t.elapsed();
+        if clock.times(took / 2) || n >= 1 << 22 {
+            return Ok(n);
+        }
+        n *= 2;
+    }
+}
+
+/// Nanoseconds per call of each batch whose time the clock can measure; the pairs with a batch
+/// too short are dropped (and counted in the second value).
+fn per_call(
+    clock: &Clock,
+    batch: usize,
+    pairs: &[(Duration, Duration)],
+) -> (Vec<(f64, f64)>, usize) {
+    let mut kept = Vec::new();
+    let mut dropped = 0;
+    for &(a, b) in pairs {
+        if clock.times(a) && clock.times(b) {
+            // CAST: batch is at most 1 << 23 calls, exactly representable in an f64.
+            let n = batch as f64;
+            kept.push((a.as_nanos() as f64 / n, b.as_nanos() as f64 / n));
+        } else {
+            dropped += 1;
+        }
+    }
+    (kept, dropped)
+}
+
+fn ioctl_latency(clock: &Clock, nova: &Node) {
+    let getparam = || {
+        nova.getparam(param::CHIPSET).map(|v| {
+            black_box(v);
+        })
+    };
+    let version = || {
+        nova.version_lengths().map(|v| {
+            black_box(v);
+        })
+    };
+    let r = batch_size(clock, getparam).and_then(|batch| {
+        let b = batch_size(clock, version)?.max(batch);
+        Ok((b, interleaved(b, MAX_PAIRS, getparam, version)?))
+    });
+    let (batch, pairs) = match r {
+        Ok(r) => r,
+        Err(e) => return error("ioctl-latency", describe(&e)),
+    };
+    let (kept, dropped) = per_call(clock, batch, &pairs);
+    if dropped > 0 {
+        error(
+            "ioctl-latency",
+            format!(
+                "{dropped} of {} batch pairs of {batch} calls took less than {MIN_BATCH_RESOLUTIONS} \
+                 clock resolutions ({} ns) and are not counted",
+                pairs.len(),
+                clock.resolution.as_nanos()
+            ),
+        );
+    }
+    let g: Vec<f64> = kept.iter().map(|p| p.0).collect();
+    let v: Vec<f64> = kept.iter().map(|p| p.1).collect();
+    println!("nova-bench: latency-batch {batch} calls");
+    figure("getparam-latency", "ns", Spread::of(&mut g.clone()), 1);
+    figure("version-latency", "ns", Spread::of(&mut v.clone()), 1);
+    ratio(
+        "getparam/version-latency",
+        "getparam-latency",
+        "version-latency",
+        Spread::of_ratios(&g, &v),
     );
-    match r {
-        Ok((g, v, calls)) => {
-            line("getparam-latency", fmt(g, 1), "ns");
-            line("version-latency", fmt(v, 1), "ns");
-            line("latency-calls", calls, "calls");
-            ratio("getparam/version-latency", g, v);
-        }
-        Err(e) => error("ioctl-latency", describe(&e)),
-    }
-}
-
-fn fmt(v: Option<f64>, digits: usize) -> String {
-    match v {
-        Some(v) => format!("{v:.digits$}"),
-        None => "n/a".to_owned(),
-    }
-}
-
-/// Runs `op` up to `count` times or for `BUDGET`; returns the calls made and the time taken.
-fn timed(count: usize, mut op: impl FnMut() -> io::Result<()>) -> io::Result<(usize, Duration)> {
-    let start = Instant::now();
-    let deadline = start + BUDGET;
-    let mut n = 0;
-    while n < count {
-        op()?;
-        n += 1;
-        if n % 64 == 0 && Instant::now() >= deadline {
-            break;
-        }
-    }
-    Ok((n, start.elapsed()))
 }
 
 fn nova_create_close(nova: &Node) -> io::Result<()> {
@@ -177,82 +333,89 @@ fn vgem_create_close(vgem: &Node) -> io::Result<()> {
     vgem.gem_close(d.handle)
 }
 
-fn create_close(nova: &Node, vgem: Option<&Node>) {
-    let rate = |name: &str, r: io::Result<(usize, Duration)>| -> Option<(f64, usize)> {
-        match r {
-            Ok((n, t)) => {
-                let per_s = n as f64 / t.as_secs_f64().max(1e-9);
-                line(
-                    &format!("gem-create-close-{name}"),
-                    format!("{per_s:.0}"),
-                    "ops/s",
-                );
-                line(&format!("gem-create-close-{name}-count"), n, "ops");
-                Some((per_s, n))
-            }
-            Err(e) => {
-                error(&format!("gem-create-close-{name}"), describe(&e));
-                None
-            }
-        }
-    };
-    let warm = timed(64, || nova_create_close(nova));
-    let n = match warm {
-        Ok(_) => rate("nova", timed(CREATES, || nova_create_close(nova))),
-        Err(e) => {
-            error("gem-create-close-nova", describe(&e));
-            None
-        }
-    };
+/// Operations per second of each batch of `n` operations that took `t`.
+fn rate(n: usize, t: Duration) -> f64 {
+    // CAST: n is at most CREATE_BATCH, exactly representable in an f64.
+    n as f64 / t.as_secs_f64().max(1e-9)
+}
+
+fn create_close(clock: &Clock, nova: &Node, vgem: Option<&Node>) {
     let Some(vgem) = vgem else {
+        // nova alone: batches of nova's, no reference.
+        match interleaved(
+            CREATE_BATCH,
+            MAX_CREATE_PAIRS,
+            || nova_create_close(nova),
+            || Ok(()),
+        ) {
+            Ok(p) => {
+                let mut n: Vec<f64> = p.iter().map(|p| rate(CREATE_BATCH, p.0)).collect();
+                figure("gem-create-close-nova", "ops/s", Spread::of(&mut n), 0);
+            }
+            Err(e) => error("gem-create-close-nova", describe(&e)),
+        }
         return;
     };
-    // The same count as nova's (which may have been cut short by the time limit).
-    let count = n.map_or(CREATES, |(_, c)| c);
-    let v = match timed(64, || vgem_create_close(vgem)) {
-        Ok(_) => rate("vgem", timed(count, || vgem_create_close(vgem))),
-        Err(e) => {
-            error("gem-create-close-vgem", describe(&e));
-            None
-        }
+    let pairs = interleaved(
+        CREATE_BATCH,
+        MAX_CREATE_PAIRS,
+        || nova_create_close(nova),
+        || vgem_create_close(vgem),
+    );
+    let pairs = match pairs {
+        Ok(p) => p,
+        Err(e) => return error("gem-create-close", describe(&e)),
     };
+    let kept: Vec<_> = pairs
+        .iter()
+        .filter(|(a, b)| clock.times(*a) && clock.times(*b))
+        .collect();
+    if kept.len() < pairs.len() {
+        error(
+            "gem-create-close",
+            format!(
+                "{} of {} batch pairs too short for the clock, not counted",
+                pairs.len() - kept.len(),
+                pairs.len()
+            ),
+        );
+    }
+    let n: Vec<f64> = kept.iter().map(|p| rate(CREATE_BATCH, p.0)).collect();
+    let v: Vec<f64> = kept.iter().map(|p| rate(CREATE_BATCH, p.1)).collect();
+    figure(
+        "gem-create-close-nova",
+        "ops/s",
+        Spread::of(&mut n.clone()),
+        0,
+    );
+    figure(
+        "gem-create-close-vgem",
+        "ops/s",
+        Spread::of(&mut v.clone()),
+        0,
+    );
     ratio(
         "gem-create-close-nova/vgem",
-        n.map(|(r, _)| r),
-        v.map(|(r, _)| r),
+        "gem-create-close-nova",
+        "gem-create-close-vgem",
+        Spread::of_ratios(&n, &v),
     );
 }
 
-/// First-touch and memset bandwidth (MiB/s) through a mapping, each bounded by `BUDGET`.
+/// First-touch and memset bandwidth (MiB/s) through a mapping.
 fn touch_and_fill(m: &Mapping) -> io::Result<(f64, f64)> {
     let ps = drm::page_size();
     let pages = m.len() / ps;
     let start = Instant::now();
-    let deadline = start + BUDGET;
-    let mut touched = 0;
-    while touched < pages {
-        m.touch(touched * ps, 1)?;
-        touched += 1;
-        if touched % 64 == 0 && Instant::now() >= deadline {
-            break;
-        }
+    for p in 0..pages {
+        m.touch(p * ps, 1)?;
     }
-    let touch = (touched * ps) as f64 / MIB / start.elapsed().as_secs_f64().max(1e-9);
-
-    // A memset of the (now populated) mapping, in 1 MiB steps so that it too can stop early.
-    const STEP: usize = 1 << 20;
+    // CAST: a mapping's length is far below 2^53 bytes.
+    let touch = m.len() as f64 / MIB / start.elapsed().as_secs_f64().max(1e-9);
     let start = Instant::now();
-    let deadline = start + BUDGET;
-    let mut filled = 0;
-    while filled < m.len() {
-        let n = STEP.min(m.len() - filled);
-        m.fill(filled, n, 0x5a)?;
-        filled += n;
-        if Instant::now() >= deadline {
-            break;
-        }
-    }
-    let fill = filled as f64 / MIB / start.elapsed().as_secs_f64().max(1e-9);
+    m.fill(0, m.len(), 0x5a)?;
+    // CAST: as above.
+    let fill = m.len() as f64 / MIB / start.elapsed().as_secs_f64().max(1e-9);
     Ok((touch, fill))
 }
 
@@ -271,8 +434,8 @@ fn nova_big(nova: &Node) -> io::Result<(f64, f64)> {
 }
 
 fn vgem_big(vgem: &Node) -> io::Result<(f64, f64)> {
-    // 4096 x 4096 pixels of 32 bits: 64 MiB.
-    let d = vgem.create_dumb(4096, 4096, 32)?;
+    // 2048 x 2048 pixels of 32 bits: 16 MiB.
+    let d = vgem.create_dumb(2048, 2048, 32)?;
     let r = (|| {
         let off = vgem.map_dumb(d.handle)?;
         let len =
@@ -287,30 +450,44 @@ fn vgem_big(vgem: &Node) -> io::Result<(f64, f64)> {
 }
 
 fn first_touch(nova: &Node, vgem: Option<&Node>) {
-    let show = |name: &str, r: io::Result<(f64, f64)>| -> Option<(f64, f64)> {
-        match r {
-            Ok((touch, fill)) => {
-                line(
-                    &format!("first-touch-{name}"),
-                    format!("{touch:.1}"),
-                    "MiB/s",
-                );
-                line(&format!("memset-{name}"), format!("{fill:.1}"), "MiB/s");
-                Some((touch, fill))
+    let (mut nt, mut nf, mut vt, mut vf) = (vec![], vec![], vec![], vec![]);
+    for _ in 0..TOUCH_ROUNDS {
+        match nova_big(nova) {
+            Ok((t, f)) => {
+                nt.push(t);
+                nf.push(f);
             }
-            Err(e) => {
-                error(&format!("first-touch-{name}"), describe(&e));
-                None
+            Err(e) => return error("first-touch-nova", describe(&e)),
+        }
+        if let Some(vgem) = vgem {
+            match vgem_big(vgem) {
+                Ok((t, f)) => {
+                    vt.push(t);
+                    vf.push(f);
+                }
+                Err(e) => return error("first-touch-vgem", describe(&e)),
             }
         }
-    };
-    let n = show("nova", nova_big(nova));
-    let Some(vgem) = vgem else {
+    }
+    figure("first-touch-nova", "MiB/s", Spread::of(&mut nt.clone()), 1);
+    figure("memset-nova", "MiB/s", Spread::of(&mut nf.clone()), 1);
+    if vgem.is_none() {
         return;
-    };
-    let v = show("vgem", vgem_big(vgem));
-    ratio("first-touch-nova/vgem", n.map(|x| x.0), v.map(|x| x.0));
-    ratio("memset-nova/vgem", n.map(|x| x.1), v.map(|x| x.1));
+    }
+    figure("first-touch-vgem", "MiB/s", Spread::of(&mut vt.clone()), 1);
+    figure("memset-vgem", "MiB/s", Spread::of(&mut vf.clone()), 1);
+    ratio(
+        "first-touch-nova/vgem",
+        "first-touch-nova",
+        "first-touch-vgem",
+        Spread::of_ratios(&nt, &vt),
+    );
+    ratio(
+        "memset-nova/vgem",
+        "memset-nova",
+        "memset-vgem",
+        Spread::of_ratios(&nf, &vf),
+    );
 }
 
 /// `Slab:` and `MemAvailable:` from /proc/meminfo, in KiB.
@@ -333,23 +510,16 @@ fn parse_meminfo(text: &str) -> Option<(i64, i64)> {
     Some((field("Slab:")?, field("MemAvailable:")?))
 }
 
-/// Creates up to `OBJECTS` objects (touching no pages) and reports the kernel memory they took.
+/// Creates `OBJECT_BATCH` objects (touching no pages), and returns the slab and the available
+/// memory they took, in bytes per object, then closes them.
 fn per_object(
-    name: &str,
     mut create: impl FnMut() -> io::Result<u32>,
     mut close: impl FnMut(u32) -> io::Result<()>,
-) -> Option<f64> {
-    let before = match meminfo() {
-        Ok(m) => m,
-        Err(e) => {
-            error(&format!("objects-{name}"), describe(&e));
-            return None;
-        }
-    };
-    let mut handles = Vec::with_capacity(OBJECTS);
-    let start = Instant::now();
+) -> io::Result<(f64, f64)> {
+    let before = meminfo()?;
+    let mut handles = Vec::with_capacity(OBJECT_BATCH);
     let mut failure = None;
-    while handles.len() < OBJECTS {
+    while handles.len() < OBJECT_BATCH {
         match create() {
             Ok(h) => handles.push(h),
             Err(e) => {
@@ -357,65 +527,90 @@ fn per_object(
                 break;
             }
         }
-        if handles.len() % 64 == 0 && start.elapsed() >= BUDGET {
-            break;
-        }
     }
     let after = meminfo();
-    let n = handles.len();
-    let mut result = None;
-    if let Some(e) = failure {
-        error(
-            &format!("objects-{name}"),
-            format!("create #{n}: {}", describe(&e)),
-        );
-    }
-    match after {
-        Ok(after) if n > 0 => {
-            let slab = (after.0 - before.0) * 1024 / n as i64;
-            let avail = (before.1 - after.1) * 1024 / n as i64;
-            line(&format!("objects-{name}"), n, "objects");
-            line(&format!("slab-per-object-{name}"), slab, "B/object");
-            line(
-                &format!("memavailable-per-object-{name}"),
-                avail,
-                "B/object",
-            );
-            result = Some(slab as f64);
-        }
-        Ok(_) => {}
-        Err(e) => error(&format!("objects-{name}"), describe(&e)),
-    }
     let mut close_failures = 0;
     for h in handles {
         if close(h).is_err() {
             close_failures += 1;
         }
     }
-    if close_failures > 0 {
-        error(
-            &format!("objects-{name}"),
-            format!("{close_failures} GEM_CLOSE calls failed"),
-        );
+    if let Some(e) = failure {
+        return Err(io::Error::other(format!("create: {}", describe(&e))));
     }
-    result
+    if close_failures > 0 {
+        return Err(io::Error::other(format!(
+            "{close_failures} GEM_CLOSE calls failed"
+        )));
+    }
+    let after = after?;
+    // CAST: OBJECT_BATCH and KiB counts of a guest's memory are exactly representable.
+    let n = OBJECT_BATCH as f64;
+    Ok((
+        (after.0 - before.0) as f64 * 1024.0 / n,
+        (before.1 - after.1) as f64 * 1024.0 / n,
+    ))
 }
 
 fn memory_per_object(nova: &Node, vgem: Option<&Node>) {
-    let n = per_object(
-        "nova",
-        || nova.gem_create(SMALL).map(|(h, _)| h),
-        |h| nova.gem_close(h),
+    let (mut ns, mut na, mut vs, mut va) = (vec![], vec![], vec![], vec![]);
+    for _ in 0..OBJECT_ROUNDS {
+        match per_object(
+            || nova.gem_create(SMALL).map(|(h, _)| h),
+            |h| nova.gem_close(h),
+        ) {
+            Ok((s, a)) => {
+                ns.push(s);
+                na.push(a);
+            }
+            Err(e) => return error("objects-nova", describe(&e)),
+        }
+        if let Some(vgem) = vgem {
+            match per_object(
+                || vgem.create_dumb(1024, 1, 32).map(|d| d.handle),
+                |h| vgem.gem_close(h),
+            ) {
+                Ok((s, a)) => {
+                    vs.push(s);
+                    va.push(a);
+                }
+                Err(e) => return error("objects-vgem", describe(&e)),
+            }
+        }
+    }
+    figure(
+        "slab-per-object-nova",
+        "B/object",
+        Spread::of(&mut ns.clone()),
+        0,
     );
-    let Some(vgem) = vgem else {
+    figure(
+        "memavailable-per-object-nova",
+        "B/object",
+        Spread::of(&mut na),
+        0,
+    );
+    if vgem.is_none() {
         return;
-    };
-    let v = per_object(
-        "vgem",
-        || vgem.create_dumb(1024, 1, 32).map(|d| d.handle),
-        |h| vgem.gem_close(h),
+    }
+    figure(
+        "slab-per-object-vgem",
+        "B/object",
+        Spread::of(&mut vs.clone()),
+        0,
     );
-    ratio("slab-per-object-nova/vgem", n, v);
+    figure(
+        "memavailable-per-object-vgem",
+        "B/object",
+        Spread::of(&mut va),
+        0,
+    );
+    ratio(
+        "slab-per-object-nova/vgem",
+        "slab-per-object-nova",
+        "slab-per-object-vgem",
+        Spread::of_ratios(&ns, &vs),
+    );
 }
 
 #[cfg(test)]
@@ -423,10 +618,50 @@ mod tests {
     use super::*;
 
     #[test]
-    fn medians() {
-        assert_eq!(median(&mut []), None);
-        assert_eq!(median(&mut [3.0, 1.0, 2.0]), Some(2.0));
-        assert_eq!(median(&mut [4.0, 1.0, 3.0, 2.0]), Some(2.5));
+    fn spreads() {
+        assert_eq!(Spread::of(&mut []), None);
+        assert_eq!(Spread::of(&mut [1.0, f64::NAN]), None);
+        let s = Spread::of(&mut [3.0, 1.0, 2.0]).unwrap();
+        assert_eq!((s.median, s.min, s.max, s.n), (2.0, 1.0, 3.0, 3));
+        let s = Spread::of(&mut [4.0, 1.0, 3.0, 2.0]).unwrap();
+        assert_eq!((s.median, s.min, s.max, s.n), (2.5, 1.0, 4.0, 4));
+    }
+
+    #[test]
+    fn ratios_are_taken_pair_by_pair() {
+        // A drift that doubles both figures from the first pair to the last leaves the ratio
+        // alone; a ratio of medians would not see the pairs at all.
+        let a = [10.0, 20.0, 40.0];
+        let b = [5.0, 10.0, 20.0];
+        let s = Spread::of_ratios(&a, &b).unwrap();
+        assert_eq!((s.median, s.min, s.max, s.n), (2.0, 2.0, 2.0, 3));
+        // A reference of zero has no ratio; the pair is left out.
+        let s = Spread::of_ratios(&[1.0, 3.0], &[0.0, 1.0]).unwrap();
+        assert_eq!((s.median, s.n), (3.0, 1));
+        assert_eq!(Spread::of_ratios(&[], &[]), None);
+    }
+
+    #[test]
+    fn short_batches_are_not_timed() {
+        let clock = Clock {
+            resolution: Duration::from_millis(4),
+        };
+        assert!(!clock.times(Duration::from_millis(399)));
+        assert!(clock.times(Duration::from_millis(400)));
+        let pairs = [
+            (Duration::from_millis(500), Duration::from_millis(600)),
+            (Duration::from_millis(100), Duration::from_millis(600)),
+        ];
+        let (kept, dropped) = per_call(&clock, 1000, &pairs);
+        assert_eq!(dropped, 1);
+        assert_eq!(kept, vec![(500_000.0, 600_000.0)]);
+    }
+
+    #[test]
+    fn the_clock_moves() {
+        let c = Clock::measure();
+        assert!(!c.resolution.is_zero());
+        assert!(c.resolution < Duration::from_millis(200));
     }
 
     #[test]
@@ -437,15 +672,20 @@ mod tests {
     }
 
     #[test]
-    fn timed_loops_stop_at_the_count_or_on_error() {
-        let mut calls = 0;
-        let (n, _) = timed(100, || {
-            calls += 1;
+    fn batch_sizes_grow_until_the_clock_can_time_them() {
+        let clock = Clock {
+            resolution: Duration::from_micros(10),
+        };
+        // Each call takes about 5 us: 200 calls (1 ms) are enough for 100 x 10 us only twice
+        // over at 400 calls.
+        let n = batch_size(&clock, || {
+            let t = Instant::now();
+            while t.elapsed() < Duration::from_micros(5) {}
             Ok(())
         })
         .unwrap();
-        assert_eq!((n, calls), (100, 100));
-        let r = timed(100, || Err(io::Error::from_raw_os_error(libc::ENOTTY)));
+        assert!((400..=800).contains(&n), "{n}");
+        let r = batch_size(&clock, || Err(io::Error::from_raw_os_error(libc::ENOTTY)));
         assert_eq!(r.unwrap_err().raw_os_error(), Some(libc::ENOTTY));
     }
 }

@@ -14,6 +14,9 @@
 //!   nova-test bench                    benchmark nova against the DRM core and vgem (prints
 //!                                      `nova-bench: NAME VALUE UNIT` lines; never fails on
 //!                                      timing)
+//!   nova-test host-tsc-khz             print the TSC frequency of the machine it runs on, in
+//!                                      kHz (run on the host: the guest's TSC under TCG is the
+//!                                      host's, so the guest kernel is told this frequency)
 //!   nova-test qemu-exit STATUS         end the guest with STATUS through QEMU's isa-debug-exit
 //!
 //! Every check prints `nova-test: ok NAME` or `nova-test: not ok NAME: REASON`, and the run ends
@@ -21,6 +24,7 @@
 //! `nova-test: skip NAME: REASON` say that a check could not run and are not counted.
 
 mod bench;
+mod clock;
 mod drm;
 mod gem;
 mod kms;
@@ -378,6 +382,7 @@ fn main() -> ExitCode {
         }
         Some("absent") => test_absent(&mut report),
         Some("bench") => return bench::run(),
+        Some("host-tsc-khz") => return clock::print_tsc_khz(),
         Some("qemu-exit") => {
             let status = args.get(1).and_then(|s| s.parse::<u8>().ok()).unwrap_or(1);
             return qemu_exit(status);
