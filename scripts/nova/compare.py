@@ -127,7 +127,7 @@ def summarise(rows):
         counts = {}
         for k in ("bar0_reads", "bar0_writes", "unimplemented", "violations"):
             vals = [r[k] for r in runs]
-            counts[k] = spread(vals)[0]
+            counts[k] = round(spread(vals)[0])
             counts[k + "_varies"] = len(set(vals)) > 1
         summary.append({
             "chip": chip, "driver": driver, "runs": len(runs),
@@ -203,8 +203,8 @@ def main():
                   f"{len(ratios)} pairs); BAR0 accesses nova/upstream = "
                   f"{acc(sa) / max(1, acc(su)):.2f}")
     if args.icount:
-        print("  (icount: guest time is the instruction count, the same on every run of the same "
-              "binaries while the simulator answers at once; see testing.rst)")
+        print("  (icount: guest time is the instruction count; it repeats to within the simulator's "
+              "completion delays, which run on the host's clock; see testing.rst)")
     else:
         print("  (times are guest time under TCG with KASAN; the ratios are what counts)")
     if args.json:
