@@ -12,6 +12,13 @@
 #                  simulated GPUs (COMPARE_CHIPS, default ga102,ad102) and
 #                  print how far each gets, probe-to-ready time and MMIO counts
 #   make kernel    build the test kernel only
+#   make series    write the tree as a patch series against the base tree
+#                  (SERIES_DIR, default $NOVA_CACHE/series), checkpatch it
+#                  and git am it onto a git checkout of the base
+#   make series-check  the same, then build the kernel after each patch
+#                  (bisectable); expensive, not part of `make check`
+#   make docs      kernel-doc, htmldocs of Documentation/gpu and rustdoc,
+#                  as `make check` runs them
 #   make tools     build the simulator and the guest test client
 #   make chips     list the chips the simulator models
 #   make clean     remove the tools' build output (the cache stays)
@@ -26,7 +33,10 @@ S := scripts/nova
 
 COMPARE_CHIPS ?= ga102,ad102
 
-.PHONY: run check bench compare kernel upstream-kernel tools initramfs env chips clean
+.PHONY: run check bench compare kernel upstream-kernel tools initramfs env chips clean \
+	series series-check docs
+
+SERIES_DIR ?= $(or $(NOVA_CACHE),$(HOME)/.cache/nova)/series
 
 run: tools kernel initramfs
 	@python3 $(S)/guest.py --chip $(CHIP) --mode demo
@@ -48,6 +58,21 @@ env:
 
 kernel:
 	@bash $(S)/build-kernel.sh
+
+series:
+	@python3 $(S)/series.py --out $(SERIES_DIR)
+
+series-check:
+	@python3 $(S)/series.py --out $(SERIES_DIR) --build-each
+
+NOVA_LOG_DIR = $(or $(NOVA_LOGS),$(or $(NOVA_CACHE),$(HOME)/.cache/nova)/logs)
+
+docs: series
+	@bash $(S)/build-kernel.sh --rustdoc
+	@if [ -s $(NOVA_LOG_DIR)/kernel-rustdoc.log ]; then \
+		cat $(NOVA_LOG_DIR)/kernel-rustdoc.log; exit 1; fi
+	@echo "rustdoc: no warning from our rust/ files"
+	@bash $(S)/docs.sh
 
 tools:
 	@bash $(S)/build-tools.sh

@@ -10,6 +10,13 @@ Stages, each announced as it starts:
   kernel     the test kernel, nova's crates compiled through clippy
   style      rustfmt and checkpatch on the kernel-side sources; the uAPI
              header installed with headers_install and compiled (-Werror)
+  series     the tree as a patch series against the base tree
+             (scripts/nova/series.py): checkpatch --strict on every patch,
+             git am onto a git checkout of the base
+  docs       the documentation as the kernel builds it: kernel-doc -Wall on
+             the uAPI header and our C files, make htmldocs of gpu/ (the
+             series' end state, Sphinx from Debian), make rustdoc of the
+             kernel crate with our rust/ files; no warning from our files
   initramfs  the guest userspace
   boot       guests on simulated GPUs, NOVA_JOBS (default: the CPUs) at a
              time: IGT's tests (scripts/nova/igt.tests; a skip passes only
@@ -37,6 +44,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import compare  # noqa: E402
 import guest  # noqa: E402
 import igt  # noqa: E402
+import series  # noqa: E402
 
 TOP = guest.TOP
 NOVA = os.path.join(TOP, "scripts", "nova")
@@ -45,12 +53,7 @@ LOGS = guest.LOGS
 CHIPS = os.environ.get("NOVA_CHIPS", "tu102 ga102 gh100 ad102 gb100 gb202").split()
 
 # Reports checkpatch gets wrong for a file's very purpose, each with the reason.
-CHECKPATCH_EXCEPTIONS = [
-    # The export shim exists to declare Rust symbols as externs and export them; the
-    # declarations are generated, so they cannot sit above each EXPORT_SYMBOL by hand.
-    ("drivers/gpu/nova-core/nova_core_exports.c",
-     r"EXPORT_SYMBOL:|AVOID_EXTERNS:|MACRO_ARG_REUSE:"),
-]
+CHECKPATCH_EXCEPTIONS = series.CHECKPATCH_EXCEPTIONS
 
 # The one line each GSP boot failure of boot/gsp-faults must produce.
 GSP_FAULT_LINES = {
@@ -134,7 +137,7 @@ def stage_tools():
 def stage_kernel():
     stage("kernel", "building the test kernel; nova's crates through clippy "
           "(first run: about 10 minutes)")
-    ok, out, log = run(["bash", os.path.join(NOVA, "build-kernel.sh"), "--lint"],
+    ok, out, log = run(["bash", os.path.join(NOVA, "build-kernel.sh"), "--lint", "--rustdoc"],
                        "check-kernel")
     record("kernel/build", ok, f"see {os.path.join(LOGS, 'kernel-build.log')}\n{tail(out)}")
     if not ok:
@@ -142,6 +145,10 @@ def stage_kernel():
     lint = os.path.join(LOGS, "kernel-lint.log")
     text = open(lint).read() if os.path.exists(lint) else ""
     record("kernel/warnings-and-clippy", not text.strip(), f"see {lint}\n{tail(text, 30)}")
+    # make LLVM=1 rustdoc, with our rust/ files in the kernel crate.
+    rdoc = os.path.join(LOGS, "kernel-rustdoc.log")
+    text = open(rdoc).read() if os.path.exists(rdoc) else "no rustdoc log"
+    record("docs/rustdoc", not text.strip(), f"see {rdoc}\n{tail(text, 30)}")
     return True
 
 
@@ -226,6 +233,40 @@ def stage_style():
     # its layout and ioctl numbers asserted.
     ok, out, log = run(["bash", os.path.join(NOVA, "check-uapi.sh")], "check-uapi")
     record("style/uapi-headers-install", ok, f"see {log}\n{tail(out)}")
+
+
+def stage_series():
+    """The tree as a patch series for drm-rust: written, checkpatch'd, applied with git am."""
+    stage("series", "the tree as a patch series against the base tree: checkpatch --strict, "
+          "git am (first run: a git repository of the base, about 2 minutes)")
+    t0 = time.monotonic()
+    try:
+        r = series.write(os.path.join(guest.CACHE, "series"))
+    except series.SeriesError as e:
+        record("series/git-am", False, str(e))
+        return False
+    record("series/git-am", True, note=f"{len(r['patches'])} patches in "
+           f"{time.monotonic() - t0:.0f} s")
+    for p, bad in r["checkpatch"]:
+        record(f"series/checkpatch/{os.path.basename(p)[:4]}", not bad,
+               f"checkpatch --strict on {p}:\n" + "\n".join(bad[:20]))
+    return True
+
+
+def stage_docs(series_ok):
+    """kernel-doc and htmldocs as the kernel runs them (rustdoc runs in the kernel stage)."""
+    stage("docs", "kernel-doc -Wall on the uAPI header and our C files; make SPHINXDIRS=gpu "
+          "htmldocs (first run: the docs root, about a minute, and all of gpu/)")
+    ok, out, log = run(["bash", os.path.join(NOVA, "docs.sh"), "kernel-doc"], "check-kernel-doc")
+    record("docs/kernel-doc", ok, f"see {log}\n{tail(out, 20)}")
+    if not series_ok:
+        record("docs/htmldocs", False, "needs the series' end state (stage series failed)")
+        return
+    ok, out, log = run(["bash", os.path.join(NOVA, "docs.sh"), "htmldocs"], "check-htmldocs")
+    warn = os.path.join(LOGS, "docs-warnings.log")
+    last = (out.strip().splitlines() or [""])[-1].replace("==> [docs] ", "")
+    record("docs/htmldocs", ok, f"see {log} and {warn}\n{tail(out, 20)}",
+           note=last if ok else "")
 
 
 def stage_initramfs():
@@ -410,6 +451,7 @@ def main():
         kernel_ok = stage_kernel()
         upstream_ok = stage_upstream_kernel()
         stage_style()
+        stage_docs(stage_series())
         if tools_ok and kernel_ok and stage_initramfs():
             stage_boot(upstream_ok)
     passed = sum(1 for r in results if r[1])
