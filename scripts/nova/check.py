@@ -435,8 +435,10 @@ def stage_boot(upstream=True):
             if judge:
                 judge(b)
             if not kunit_done and b.kunit:
-                # KUnit runs at every boot; count one boot's results.
-                nova_tests = [(t, p) for t, p in b.kunit if t.startswith("nova")]
+                # KUnit runs at every boot; count one boot's results: nova's suites, and
+                # those of our kernel-crate abstractions (rust/).
+                nova_tests = [(t, p) for t, p in b.kunit
+                              if t.startswith(("nova", "rust_drm_gem_shmem."))]
                 for t, p in nova_tests:
                     record(f"kunit/{t}", p, f"see {b.log}")
                 if not nova_tests:

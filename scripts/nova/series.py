@@ -37,6 +37,7 @@ fails with one line naming the tree and the first failing patch.
 """
 
 import argparse
+import concurrent.futures
 import fcntl
 import fnmatch
 import hashlib
@@ -187,6 +188,8 @@ class Repo:
                 run(["cp", "-a", self.base, tmp])
             run(["rm", "-rf", os.path.join(tmp, ".git")])
             run(["git", "init", "-q", tmp])
+            # No automatic gc: packing the base's ~100000 objects would take minutes.
+            run(["git", "-C", tmp, "config", "gc.auto", "0"])
             self.path, path = tmp, self.path
             self._commit_base(name)
             self.path = path
@@ -453,9 +456,26 @@ def generate(repo, debian, out, tree_name, base_desc, check_end_state):
 
 
 def checkpatch(repo, patches):
-    """checkpatch --strict on each patch: [(patch, [report lines])]."""
-    res = []
-    for p in patches:
+    """checkpatch --strict on each patch: [(patch, [report lines])].
+
+    The patches run side by side, and a patch checked before with the same checkpatch
+    and the same text (but for its first line, the commit id) keeps its result: the
+    report depends on nothing else."""
+    script = read(os.path.join(repo.path, "scripts", "checkpatch.pl")) or b""
+    cache = os.path.join(CACHE, "series-checkpatch")
+    os.makedirs(cache, exist_ok=True)
+    rules = repr((sorted(CHECKPATCH_IGNORE), CHECKPATCH_EXCEPTIONS)).encode()
+
+    def key(p):
+        text = read(p) or b""
+        text = text.split(b"\n", 1)[-1]
+        return hashlib.sha256(script + rules + text).hexdigest()[:24]
+
+    def one(p):
+        stored = os.path.join(cache, key(p))
+        if os.path.exists(stored):
+            os.utime(stored)
+            return [l for l in open(stored).read().splitlines() if l]
         r = in_root(["perl", "scripts/checkpatch.pl", "--strict", "--terse", "--show-types",
                      "--ignore", ",".join(sorted(CHECKPATCH_IGNORE)), p], cwd=repo.path,
                     check=False)
@@ -473,8 +493,19 @@ def checkpatch(repo, patches):
         bad = [l for l in r.stdout.splitlines()
                if re.search(r": (ERROR|WARNING|CHECK):", l) and not excepted(l)]
         if r.returncode != 0 and not re.search(r"^total: ", r.stdout, re.M):
-            bad = [f"checkpatch failed: {r.stdout.strip()[-200:]}"]
-        res.append((p, bad))
+            return [f"checkpatch failed: {r.stdout.strip()[-200:]}"]
+        with open(stored + ".tmp", "w") as f:
+            f.write("".join(l + "\n" for l in bad))
+        os.replace(stored + ".tmp", stored)
+        return bad
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        res = list(zip(patches, pool.map(one, patches)))
+    # Results not used for a week go (several checkouts share the cache).
+    for f in os.listdir(cache):
+        path = os.path.join(cache, f)
+        if time.time() - os.path.getmtime(path) > 7 * 86400:
+            os.unlink(path)
     return res
 
 
@@ -497,37 +528,55 @@ def git_am(repo, patches, tree_name):
                           "from")
 
 
-def build_each(repo, tree_name):
+def build_each(repo, commits, tree_name):
     """Builds the kernel (allnoconfig + guest.config, LLVM=1) after each patch, in a
-    worktree and object tree of its own. Returns [(commit subject, seconds)]."""
-    wt = os.path.join(CACHE, "series-check", "src")
-    obj = os.path.join(CACHE, "series-check", "obj")
+    worktree and object tree of their own, at the lowest CPU priority (the machine is
+    shared). Returns [(commit subject, seconds)]."""
+    top = os.path.join(CACHE, "series-check")
+    wt, obj = os.path.join(top, "src"), os.path.join(top, "obj")
     os.makedirs(obj, exist_ok=True)
-    if not os.path.isdir(wt):
-        print(f"==> [series-check] checking out the base tree into {wt}", flush=True)
-        repo.git("worktree", "add", "-f", "--detach", wt, "nova-base")
-    w = lambda *a, check=True: run(["git", "-C", wt, *a], check=check)  # noqa: E731
+    ready = wt + ".ready"
+    if not os.path.exists(ready):
+        # A worktree of the repository whose files are hard links to the base tree, so
+        # that only what a patch changes is written.
+        print(f"==> [series-check] making the worktree {wt} (hard links to {repo.base})",
+              flush=True)
+        run(["rm", "-rf", wt])
+        repo.git("worktree", "prune")
+        repo.git("worktree", "add", "-f", "--no-checkout", "--detach", wt, "nova-base")
+        for entry in os.listdir(repo.base):
+            if entry != ".git":
+                run(["cp", "-al", os.path.join(repo.base, entry), wt])
+        run(["git", "-C", wt, "reset", "-q"])
+        open(ready, "w").close()
+    w = lambda *a: run(["git", "-C", wt, *a])  # noqa: E731
     frag = os.path.join(NOVA, "guest.config")
     make = ["make", "-C", wt, f"O={obj}", "LLVM=1", f"-j{os.cpu_count() or 1}"]
-    commits = repo.git("rev-list", "--reverse", "nova-base..nova-series").stdout.split()
+    nice = ["nice", "-n", "19", IN_ROOT]
     times = []
     for i, c in enumerate(commits, 1):
         w("checkout", "-q", "-f", "--detach", c)
         w("clean", "-fdqx")
         subject = repo.git("log", "-1", "--format=%s", c).stdout.strip()
-        if not os.path.exists(os.path.join(obj, ".config")):
-            in_root(["bash", "-c", f"{' '.join(make)} rustavailable >/dev/null && "
-                     f"{' '.join(make)} KCONFIG_ALLCONFIG={frag} allnoconfig >/dev/null"])
-        print(f"==> [series-check] {i}/{len(commits)} {subject}", flush=True)
-        t0 = time.monotonic()
         log = os.path.join(LOGS, f"series-check-{i:04d}.log")
+        stamp = os.path.join(obj, ".nova-config-" + hashlib.sha256(
+            open(frag, "rb").read()).hexdigest()[:12])
         with open(log, "w") as f:
-            p = subprocess.run([IN_ROOT, *make, "bzImage"], stdout=f, stderr=subprocess.STDOUT)
+            if not os.path.exists(stamp):
+                for target in (["rustavailable"], [f"KCONFIG_ALLCONFIG={frag}", "allnoconfig"]):
+                    p = subprocess.run([*nice, *make, *target], stdout=f,
+                                       stderr=subprocess.STDOUT)
+                    if p.returncode != 0:
+                        raise SeriesError(f"configuring the kernel failed; see {log}")
+                open(stamp, "w").close()
+            print(f"==> [series-check] {i}/{len(commits)} {subject}", flush=True)
+            t0 = time.monotonic()
+            p = subprocess.run([*nice, *make, "bzImage"], stdout=f, stderr=subprocess.STDOUT)
         dt = time.monotonic() - t0
         if p.returncode != 0:
             raise SeriesError(f"the kernel does not build after patch {i} '{subject}' on "
                               f"{tree_name}; see {log}")
-        print(f"    built in {dt:.0f} s", flush=True)
+        print(f"    built in {dt:.0f} s (log {log})", flush=True)
         times.append((subject, dt))
     return times
 
@@ -556,9 +605,16 @@ def write(out, kdir=None, build=False, keep_applied=True):
         patches = files[1:]
         cp = checkpatch(repo, patches)
         git_am(repo, patches, tree_name)
-        times = build_each(repo, tree_name) if build else None
-        return {"patches": patches, "cover": files[0], "checkpatch": cp, "repo": repo.path,
-                "build": times, "tree": tree_name}
+        commits = repo.git("rev-list", "--reverse", "nova-base..nova-series").stdout.split()
+    times = None
+    if build:
+        # In a worktree of its own, under a lock of its own: the repository is free for
+        # other runs meanwhile (it keeps every commit: there is no gc).
+        lock = open(os.path.join(CACHE, "series-check.lock"), "w")
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        times = build_each(repo, commits, tree_name)
+    return {"patches": patches, "cover": files[0], "checkpatch": cp, "repo": repo.path,
+            "build": times, "tree": tree_name}
 
 
 def main():
