@@ -67,12 +67,13 @@ series-check:
 
 NOVA_LOG_DIR = $(or $(NOVA_LOGS),$(or $(NOVA_CACHE),$(HOME)/.cache/nova)/logs)
 
-docs: series
+docs:
+	@python3 $(S)/series.py --out $(SERIES_DIR) --htmldocs
+	@bash $(S)/docs.sh kernel-doc
 	@bash $(S)/build-kernel.sh --rustdoc
 	@if [ -s $(NOVA_LOG_DIR)/kernel-rustdoc.log ]; then \
 		cat $(NOVA_LOG_DIR)/kernel-rustdoc.log; exit 1; fi
 	@echo "rustdoc: no warning from our rust/ files"
-	@bash $(S)/docs.sh
 
 tools:
 	@bash $(S)/build-tools.sh

@@ -12,11 +12,12 @@ Stages, each announced as it starts:
              header installed with headers_install and compiled (-Werror)
   series     the tree as a patch series against the base tree
              (scripts/nova/series.py): checkpatch --strict on every patch,
-             git am onto a git checkout of the base
-  docs       the documentation as the kernel builds it: kernel-doc -Wall on
-             the uAPI header and our C files, make htmldocs of gpu/ (the
-             series' end state, Sphinx from Debian), make rustdoc of the
-             kernel crate with our rust/ files; no warning from our files
+             git am onto a git checkout of the base, and make htmldocs of
+             gpu/ on its end state (Sphinx from Debian)
+  docs       the documentation as the kernel builds it, without a warning
+             from our files: kernel-doc -Wall on the uAPI header and our C
+             files, the series stage's htmldocs, and the kernel stage's make
+             rustdoc of the kernel crate with our rust/ files
   initramfs  the guest userspace
   boot       guests on simulated GPUs, NOVA_JOBS (default: the CPUs) at a
              time: IGT's tests (scripts/nova/igt.tests; a skip passes only
@@ -238,35 +239,37 @@ def stage_style():
 def stage_series():
     """The tree as a patch series for drm-rust: written, checkpatch'd, applied with git am."""
     stage("series", "the tree as a patch series against the base tree: checkpatch --strict, "
-          "git am (first run: a git repository of the base, about 2 minutes)")
+          "git am, htmldocs of its end state (first run: a git repository of the base and "
+          "the docs root, about 3 minutes, and all of gpu/, about 2.5 minutes)")
     t0 = time.monotonic()
     try:
-        r = series.write(os.path.join(guest.CACHE, "series"))
+        r = series.write(os.path.join(guest.CACHE, "series"), docs=True)
     except series.SeriesError as e:
         record("series/git-am", False, str(e))
-        return False
+        return None
     record("series/git-am", True, note=f"{len(r['patches'])} patches in "
            f"{time.monotonic() - t0:.0f} s")
     for p, bad in r["checkpatch"]:
         record(f"series/checkpatch/{os.path.basename(p)[:4]}", not bad,
                f"checkpatch --strict on {p}:\n" + "\n".join(bad[:20]))
-    return True
+    return r
 
 
-def stage_docs(series_ok):
+def stage_docs(series_result):
     """kernel-doc and htmldocs as the kernel runs them (rustdoc runs in the kernel stage)."""
-    stage("docs", "kernel-doc -Wall on the uAPI header and our C files; make SPHINXDIRS=gpu "
-          "htmldocs (first run: the docs root, about a minute, and all of gpu/)")
+    stage("docs", "kernel-doc -Wall on the uAPI header and our C files; the series stage's "
+          "make SPHINXDIRS=gpu htmldocs")
     ok, out, log = run(["bash", os.path.join(NOVA, "docs.sh"), "kernel-doc"], "check-kernel-doc")
     record("docs/kernel-doc", ok, f"see {log}\n{tail(out, 20)}")
-    if not series_ok:
+    if not series_result:
         record("docs/htmldocs", False, "needs the series' end state (stage series failed)")
         return
-    ok, out, log = run(["bash", os.path.join(NOVA, "docs.sh"), "htmldocs"], "check-htmldocs")
+    # Built by the series stage while it held the series' repository.
+    ok, out = series_result["htmldocs"]
     warn = os.path.join(LOGS, "docs-warnings.log")
     last = (out.strip().splitlines() or [""])[-1].replace("==> [docs] ", "")
-    record("docs/htmldocs", ok, f"see {log} and {warn}\n{tail(out, 20)}",
-           note=last if ok else "")
+    record("docs/htmldocs", ok, f"see {os.path.join(LOGS, 'docs-htmldocs.log')} and "
+           f"{warn}\n{tail(out, 20)}", note=last if ok else "")
 
 
 def stage_initramfs():

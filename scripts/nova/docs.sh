@@ -10,7 +10,9 @@
 #                        Debian's packages (the docs root of docs-root.sh), of
 #                        a kernel tree that holds this tree's nova: by default
 #                        the end state of the patch series (scripts/nova/
-#                        series.py leaves it checked out in its repository)
+#                        series.py leaves it checked out in its repository;
+#                        `series.py --htmldocs` runs this while it holds the
+#                        repository's lock)
 #   docs.sh              both
 #
 # (`make LLVM=1 rustdoc` runs in the kernel's object tree: build-kernel.sh
@@ -43,6 +45,15 @@ fi
 SRC=${2:-$NOVA_CACHE/series-git/$(basename "$NOVA_KSRC_PRISTINE")}
 [ -f "$SRC/Documentation/gpu/nova/index.rst" ] ||
 	nova_die "stage 'docs': no nova documentation in $SRC (run scripts/nova/series.py first)"
+if [ -z "${2:-}" ] && [ -z "${NOVA_SERIES_LOCKED:-}" ]; then
+	# The series' repository is shared: hold its lock, and build only if it holds this
+	# checkout's pages (series.py --htmldocs builds them while it still has the lock).
+	exec 8>"$SRC.lock"
+	flock 8
+	diff -r -q "$NOVA_TOP/Documentation/gpu/nova" "$SRC/Documentation/gpu/nova" >/dev/null &&
+		cmp -s "$NOVA_TOP/include/uapi/drm/nova_drm.h" "$SRC/include/uapi/drm/nova_drm.h" ||
+		nova_die "stage 'docs': $SRC holds another checkout's series (run make series first)"
+fi
 eval "$(bash "$NOVA_TOP/scripts/nova/docs-root.sh")"
 OBJ=$NOVA_CACHE/obj-docs
 mkdir -p "$OBJ"

@@ -7,6 +7,8 @@
                                  onto a git checkout of the base tree
     series.py --build-each       also build the kernel after each patch
                                  (make series-check: the series is bisectable)
+    series.py --htmldocs         also make SPHINXDIRS=gpu htmldocs of the end
+                                 state (scripts/nova/docs.sh; make docs)
 
 The base is Debian's linux-source-7.3 (the tree env.sh extracts) or KDIR. A
 git repository of it is made once under $NOVA_CACHE/series-git/ (hard links
@@ -581,8 +583,19 @@ def build_each(repo, commits, tree_name):
     return times
 
 
-def write(out, kdir=None, build=False, keep_applied=True):
-    """Writes and checks the series. Returns a dict: patches, checkpatch, repo, ..."""
+def htmldocs(repo):
+    """`make SPHINXDIRS=gpu htmldocs` of the series' end state (scripts/nova/docs.sh),
+    while the repository is still locked: (ok, output)."""
+    p = subprocess.run(["bash", os.path.join(NOVA, "docs.sh"), "htmldocs", repo.path],
+                       env=dict(os.environ, NOVA_SERIES_LOCKED="1"), capture_output=True,
+                       text=True, errors="replace")
+    return p.returncode == 0, p.stdout + p.stderr
+
+
+def write(out, kdir=None, build=False, docs=False):
+    """Writes and checks the series (with `docs`, also builds the HTML documentation of its
+    end state; with `build`, the kernel after each patch). Returns a dict: patches,
+    checkpatch, htmldocs, build, ..."""
     kdir = kdir or os.environ.get("KDIR") or None
     if kdir:
         kdir = os.path.abspath(kdir)
@@ -606,6 +619,7 @@ def write(out, kdir=None, build=False, keep_applied=True):
         cp = checkpatch(repo, patches)
         git_am(repo, patches, tree_name)
         commits = repo.git("rev-list", "--reverse", "nova-base..nova-series").stdout.split()
+        html = htmldocs(repo) if docs else None
     times = None
     if build:
         # In a worktree of its own, under a lock of its own: the repository is free for
@@ -614,7 +628,7 @@ def write(out, kdir=None, build=False, keep_applied=True):
         fcntl.flock(lock, fcntl.LOCK_EX)
         times = build_each(repo, commits, tree_name)
     return {"patches": patches, "cover": files[0], "checkpatch": cp, "repo": repo.path,
-            "build": times, "tree": tree_name}
+            "build": times, "tree": tree_name, "htmldocs": html}
 
 
 def main():
@@ -622,12 +636,16 @@ def main():
     ap.add_argument("--out", default=os.path.join(CACHE, "series"))
     ap.add_argument("--build-each", action="store_true",
                     help="build the kernel after each patch (make series-check)")
+    ap.add_argument("--htmldocs", action="store_true",
+                    help="also make SPHINXDIRS=gpu htmldocs of the end state (make docs)")
     a = ap.parse_args()
     t0 = time.monotonic()
     try:
-        r = write(a.out, build=a.build_each)
+        r = write(a.out, build=a.build_each, docs=a.htmldocs)
     except SeriesError as e:
         die(str(e))
+    if r["htmldocs"] is not None:
+        print(r["htmldocs"][1].rstrip())
     bad = [(p, b) for p, b in r["checkpatch"] if b]
     for p, b in r["checkpatch"]:
         print(f"{'ok  ' if not b else 'FAIL'} {os.path.basename(p)}"
@@ -645,6 +663,8 @@ def main():
     if bad:
         die(f"checkpatch --strict reports on {len(bad)} patches; first "
             f"{os.path.basename(bad[0][0])}")
+    if r["htmldocs"] is not None and not r["htmldocs"][0]:
+        die("make htmldocs warns about nova's pages (above)")
 
 
 if __name__ == "__main__":
