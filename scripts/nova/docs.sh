@@ -13,10 +13,10 @@
 #                        series.py leaves it checked out in its repository;
 #                        `series.py --htmldocs` runs this while it holds the
 #                        repository's lock)
-#   docs.sh              both
-#
-# (`make LLVM=1 rustdoc` runs in the kernel's object tree: build-kernel.sh
-# --rustdoc.)
+#   docs.sh rustdoc      reports the warnings from our rust/ files of the
+#                        last `make LLVM=1 rustdoc`, which runs in the
+#                        kernel's object tree (build-kernel.sh --rustdoc)
+#   docs.sh              kernel-doc and htmldocs
 #
 # Output: $NOVA_CACHE/obj-docs/Documentation/output/gpu/ (incremental: Sphinx
 # reads again only the pages, and the sources of their kernel-doc
@@ -29,6 +29,16 @@ set -euo pipefail
 nova_load_env
 
 what=${1:-all}
+if [ "$what" = rustdoc ]; then
+	log=$NOVA_LOGS/kernel-rustdoc.log
+	[ -f "$log" ] || nova_die "stage 'docs': no rustdoc run yet (build-kernel.sh --rustdoc)"
+	if [ -s "$log" ]; then
+		cat "$log" >&2
+		nova_die "stage 'docs': rustdoc warns about our rust/ files; see $log"
+	fi
+	nova_stage docs "rustdoc: no warning from our rust/ files"
+	exit 0
+fi
 if [ "$what" = kernel-doc ] || [ "$what" = all ]; then
 	mapfile -t files < <(cd "$NOVA_TOP" && git ls-files drivers include rust | grep -E '\.[ch]$')
 	nova_stage docs "scripts/kernel-doc -Wall -none on ${#files[@]} files (log: $NOVA_LOGS/docs-kernel-doc.log)"
