@@ -16,6 +16,13 @@
 #                  gets, the median probe-to-ready time with its spread and
 #                  MMIO counts; COMPARE_ICOUNT=1 counts instructions instead
 #   make kernel    build the test kernel only
+#   make series    write the tree as a patch series against the base tree
+#                  (SERIES_DIR, default $NOVA_CACHE/series), checkpatch it
+#                  and git am it onto a git checkout of the base
+#   make series-check  the same, then build the kernel after each patch
+#                  (bisectable); expensive, not part of `make check`
+#   make docs      kernel-doc, htmldocs of Documentation/gpu and rustdoc,
+#                  as `make check` runs them
 #   make tools     build the simulator and the guest test client
 #   make chips     list the chips the simulator models
 #   make clean     remove the tools' build output (the cache stays)
@@ -32,7 +39,10 @@ S := scripts/nova
 COMPARE_CHIPS ?= ga102,ad102
 COMPARE_RUNS ?= 3
 
-.PHONY: run check bench compare kernel upstream-kernel tools initramfs env chips clean
+.PHONY: run check bench compare kernel upstream-kernel tools initramfs env chips clean \
+	series series-check docs
+
+SERIES_OUT = $(if $(SERIES_DIR),--out $(SERIES_DIR))
 
 run: tools kernel initramfs
 	@python3 $(S)/guest.py --chip $(CHIP) --mode demo
@@ -56,6 +66,19 @@ env:
 
 kernel:
 	@bash $(S)/build-kernel.sh
+
+series:
+	@python3 $(S)/series.py $(SERIES_OUT)
+
+series-check:
+	@python3 $(S)/series.py $(SERIES_OUT) --build-each
+
+
+docs:
+	@python3 $(S)/series.py $(SERIES_OUT) --htmldocs
+	@bash $(S)/docs.sh kernel-doc
+	@bash $(S)/build-kernel.sh --rustdoc
+	@bash $(S)/docs.sh rustdoc
 
 tools:
 	@bash $(S)/build-tools.sh

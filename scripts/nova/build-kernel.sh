@@ -7,6 +7,11 @@
 #   build-kernel.sh            configure (if needed) and build bzImage
 #   build-kernel.sh --lint     also write the compiler and clippy warnings
 #                              of nova's sources to $NOVA_LOGS/kernel-lint.log
+#   build-kernel.sh --rustdoc  also run `make LLVM=1 rustdoc` (the kernel
+#                              crate's documentation, with our rust/ files)
+#                              and write the rustdoc warnings from our rust/
+#                              files to $NOVA_LOGS/kernel-rustdoc.log
+#                              (options combine)
 #
 # The kernel is always built with CLIPPY=1 (clippy-driver compiles as rustc
 # does, and lints on the way). Warnings only change when a crate is
@@ -38,7 +43,14 @@ set -euo pipefail
 nova_load_env
 
 LINT=0
-[ "${1:-}" = --lint ] && LINT=1
+RUSTDOC=0
+for arg in "$@"; do
+	case $arg in
+	--lint) LINT=1 ;;
+	--rustdoc) RUSTDOC=1 ;;
+	*) nova_die "stage 'kernel': unknown option '$arg' (--lint, --rustdoc)" ;;
+	esac
+done
 
 # The paths this repository owns in the kernel tree. Directories replace
 # upstream's whole (files not in the repository are deleted).
@@ -167,6 +179,39 @@ if [ "$LINT" = 1 ]; then
 	if [ ! -f "$OBJ/.nova-lint-nova-core" ] || [ ! -f "$OBJ/.nova-lint-drm-nova" ]; then
 		# No record of a compilation through clippy (an older build): compile again.
 		rm -f "$OBJ"/drivers/gpu/nova-core/nova_core.o "$OBJ"/drivers/gpu/drm/nova/nova.o
-		exec "$0" --lint
+		exec "$0" "$@"
 	fi
+fi
+
+# The kernel crate's documentation. rustdoc's targets always run from scratch (the
+# output is removed first), so they run again only when what they read changed: the
+# kernel crate's sources (the base's with ours on top) and the configuration.
+if [ "$RUSTDOC" = 1 ]; then
+	key=$({
+		cat "$OBJ/.config"
+		(cd "$SRC/rust" && find . -type f -print0 | sort -z | xargs -0 sha256sum)
+	} | sha256sum | cut -c1-16)
+	if [ -f "$OBJ/.nova-rustdoc-$key" ]; then
+		nova_stage kernel "rustdoc: the kernel crate and the configuration are unchanged since its last run"
+	else
+		nova_stage kernel "make LLVM=1 rustdoc (log: $NOVA_LOGS/kernel-rustdoc-build.log)"
+		start=$(date +%s)
+		nova_run kernel kernel-rustdoc-build nova_in_root "${MAKE[@]}" rustdoc
+		# rustdoc's warnings: from a "warning"/"error" line to the blank line that
+		# ends it; keep those that point into one of our rust/ files.
+		ours=$(cd "$NOVA_TOP" && find rust -type f -name '*.rs' 2>/dev/null | tr '\n' ' ')
+		awk -v ours="$ours" '
+			BEGIN { n = split(ours, f, " ") }
+			/^(warning|error)/ { block = $0; inblk = 1; next }
+			inblk && /^$/ {
+				for (i = 1; i <= n; i++) if (index(block, f[i])) { print block "\n"; break }
+				inblk = 0; next
+			}
+			inblk { block = block "\n" $0 }
+		' "$NOVA_LOGS/kernel-rustdoc-build.log" >"$OBJ/.nova-rustdoc.log"
+		rm -f "$OBJ"/.nova-rustdoc-*
+		touch "$OBJ/.nova-rustdoc-$key"
+		nova_stage kernel "rustdoc in $(($(date +%s) - start)) s: $OBJ/Documentation/output/rust/rustdoc/kernel/index.html"
+	fi
+	cp "$OBJ/.nova-rustdoc.log" "$NOVA_LOGS/kernel-rustdoc.log"
 fi

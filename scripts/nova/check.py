@@ -11,6 +11,14 @@ Stages, each announced as it starts:
   kernel     the test kernel, nova's crates compiled through clippy
   style      rustfmt and checkpatch on the kernel-side sources; the uAPI
              header installed with headers_install and compiled (-Werror)
+  series     the tree as a patch series against the base tree
+             (scripts/nova/series.py): checkpatch --strict on every patch,
+             git am onto a git checkout of the base, and make htmldocs of
+             gpu/ on its end state (Sphinx from Debian)
+  docs       the documentation as the kernel builds it, without a warning
+             from our files: kernel-doc -Wall on the uAPI header and our C
+             files, the series stage's htmldocs, and the kernel stage's make
+             rustdoc of the kernel crate with our rust/ files
   initramfs  the guest userspace
   boot       guests on simulated GPUs, NOVA_JOBS (default: the CPUs) at a
              time: IGT's tests (scripts/nova/igt.tests; a skip passes only
@@ -38,6 +46,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import compare  # noqa: E402
 import guest  # noqa: E402
 import igt  # noqa: E402
+import series  # noqa: E402
 
 TOP = guest.TOP
 NOVA = os.path.join(TOP, "scripts", "nova")
@@ -46,12 +55,7 @@ LOGS = guest.LOGS
 CHIPS = os.environ.get("NOVA_CHIPS", "tu102 ga102 gh100 ad102 gb100 gb202").split()
 
 # Reports checkpatch gets wrong for a file's very purpose, each with the reason.
-CHECKPATCH_EXCEPTIONS = [
-    # The export shim exists to declare Rust symbols as externs and export them; the
-    # declarations are generated, so they cannot sit above each EXPORT_SYMBOL by hand.
-    ("drivers/gpu/nova-core/nova_core_exports.c",
-     r"EXPORT_SYMBOL:|AVOID_EXTERNS:|MACRO_ARG_REUSE:"),
-]
+CHECKPATCH_EXCEPTIONS = series.CHECKPATCH_EXCEPTIONS
 
 # The one line each GSP boot failure of boot/gsp-faults must produce.
 GSP_FAULT_LINES = {
@@ -163,7 +167,7 @@ def stage_tools():
 def stage_kernel():
     stage("kernel", "building the test kernel; nova's crates through clippy "
           "(first run: about 10 minutes)")
-    ok, out, log = run(["bash", os.path.join(NOVA, "build-kernel.sh"), "--lint"],
+    ok, out, log = run(["bash", os.path.join(NOVA, "build-kernel.sh"), "--lint", "--rustdoc"],
                        "check-kernel")
     record("kernel/build", ok, f"see {os.path.join(LOGS, 'kernel-build.log')}\n{tail(out)}")
     if not ok:
@@ -171,6 +175,10 @@ def stage_kernel():
     lint = os.path.join(LOGS, "kernel-lint.log")
     text = open(lint).read() if os.path.exists(lint) else ""
     record("kernel/warnings-and-clippy", not text.strip(), f"see {lint}\n{tail(text, 30)}")
+    # make LLVM=1 rustdoc, with our rust/ files in the kernel crate.
+    rdoc = os.path.join(LOGS, "kernel-rustdoc.log")
+    text = open(rdoc).read() if os.path.exists(rdoc) else "no rustdoc log"
+    record("docs/rustdoc", not text.strip(), f"see {rdoc}\n{tail(text, 30)}")
     return True
 
 
@@ -255,6 +263,55 @@ def stage_style():
     # its layout and ioctl numbers asserted.
     ok, out, log = run(["bash", os.path.join(NOVA, "check-uapi.sh")], "check-uapi")
     record("style/uapi-headers-install", ok, f"see {log}\n{tail(out)}")
+
+
+def series_job():
+    """Writes and checks the series, and builds the HTML documentation of its end state:
+    (result or error, seconds). It needs neither the tools nor the kernel, so main() runs it
+    beside them (on a first run, most of its time is spent making the git repository of the
+    base and the docs root, which wait on the disk and the network)."""
+    t0 = time.monotonic()
+    try:
+        return series.write(os.path.join(guest.CACHE, "series"), docs=True), \
+            time.monotonic() - t0
+    except series.SeriesError as e:
+        return e, time.monotonic() - t0
+    except Exception as e:  # a bug must fail the stage, not the run
+        return series.SeriesError(f"series.py failed: {e!r}"), time.monotonic() - t0
+
+
+def stage_series(job):
+    """The tree as a patch series for drm-rust: written, checkpatch'd, applied with git am."""
+    stage("series", "the tree as a patch series against the base tree: checkpatch --strict, "
+          "git am, htmldocs of its end state (run beside the stages before; first run: a "
+          "git repository of the base and the docs root, and all of gpu/)")
+    r, dt = job.result()
+    if isinstance(r, Exception):
+        record("series/git-am", False, str(r))
+        return None
+    record("series/git-am", True, note=f"{len(r['patches'])} patches, {dt:.0f} s with "
+           "checkpatch and htmldocs")
+    for p, bad in r["checkpatch"]:
+        record(f"series/checkpatch/{os.path.basename(p)[:4]}", not bad,
+               f"checkpatch --strict on {p}:\n" + "\n".join(bad[:20]))
+    return r
+
+
+def stage_docs(series_result):
+    """kernel-doc and htmldocs as the kernel runs them (rustdoc runs in the kernel stage)."""
+    stage("docs", "kernel-doc -Wall on the uAPI header and our C files; the series stage's "
+          "make SPHINXDIRS=gpu htmldocs")
+    ok, out, log = run(["bash", os.path.join(NOVA, "docs.sh"), "kernel-doc"], "check-kernel-doc")
+    record("docs/kernel-doc", ok, f"see {log}\n{tail(out, 20)}")
+    if not series_result:
+        record("docs/htmldocs", False, "needs the series' end state (stage series failed)")
+        return
+    # Built by the series stage while it held the series' repository.
+    ok, out = series_result["htmldocs"]
+    warn = os.path.join(LOGS, "docs-warnings.log")
+    last = (out.strip().splitlines() or [""])[-1].replace("==> [docs] ", "")
+    record("docs/htmldocs", ok, f"see {os.path.join(LOGS, 'docs-htmldocs.log')} and "
+           f"{warn}\n{tail(out, 20)}", note=last if ok else "")
 
 
 def stage_initramfs():
@@ -479,8 +536,10 @@ def stage_boot(upstream=True):
             if judge:
                 judge(b)
             if not kunit_done and b.kunit:
-                # KUnit runs at every boot; count one boot's results.
-                nova_tests = [(t, p) for t, p in b.kunit if t.startswith("nova")]
+                # KUnit runs at every boot; count one boot's results: nova's suites, and
+                # those of our kernel-crate abstractions (rust/).
+                nova_tests = [(t, p) for t, p in b.kunit
+                              if t.startswith(("nova", "rust_drm_gem_shmem."))]
                 for t, p in nova_tests:
                     record(f"kunit/{t}", p == "pass", f"see {b.log}", skipped=p == "skip")
                 if not nova_tests:
@@ -491,10 +550,13 @@ def stage_boot(upstream=True):
 def main():
     os.makedirs(LOGS, exist_ok=True)
     if stage_env():
-        tools_ok = stage_tools()
-        kernel_ok = stage_kernel()
-        upstream_ok = stage_upstream_kernel()
-        stage_style()
+        with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+            job = pool.submit(series_job)
+            tools_ok = stage_tools()
+            kernel_ok = stage_kernel()
+            upstream_ok = stage_upstream_kernel()
+            stage_style()
+            stage_docs(stage_series(job))
         if tools_ok and kernel_ok and stage_initramfs():
             stage_boot(upstream_ok)
     passed = sum(1 for r in results if r[1] == "pass")
