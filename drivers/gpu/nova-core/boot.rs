@@ -49,7 +49,7 @@ use crate::{
     driver::Bar0,
     falcon::{gsp::Gsp, sec2::Sec2, Falcon, FalconImage},
     fb::{self, FbLayout, SysmemFlush},
-    firmware::{self, gsp::GspImage, riscv::Bootloader, FwFile},
+    firmware::{self, gsp::GspImage, hs::HsLayout, riscv::Bootloader, FwFile},
     gpu::{Architecture, Chipset, Spec},
     gsp::{
         self,
@@ -63,7 +63,7 @@ use crate::{
     vbios::{FwsecCommand, Vbios},
 };
 
-use booter::Booter;
+use booter::{Booter, BooterError};
 use fwsec::FwsecLoad;
 
 /// How long the GSP's RISC-V core may take to become active after booter started it
@@ -628,6 +628,41 @@ impl GpuState {
 
         let name = CString::try_from(dev.name()).map_err(|e| quiet(e.into()))?;
         let prepared = (|| -> Result<(GspRm, FwsecLoad, Booter)> {
+            let fuse = |mask, id| hw.sec2.signature_fuse_version(mask, id);
+            let booter = |file| -> Result<Booter> {
+                let fw = firmware::request_checked(dev, chipset, file)?;
+                // `request_checked` checked the layout; parsing again cannot fail.
+                let layout = HsLayout::parse(fw.data()).map_err(|_| EINVAL)?;
+                Booter::new(fw.data(), layout, fuse).map_err(|e| match e {
+                    BooterError::NoSignature {
+                        fused,
+                        newest,
+                        count,
+                    } => {
+                        dev_err!(
+                            dev,
+                            "firmware file nvidia/{}/gsp/{}-{}.bin has no signature for this \
+                             board's fuse version {} (its {} are for fuse versions {} and below)\n",
+                            chipset.name(),
+                            file.name(),
+                            firmware::VERSION,
+                            fused,
+                            count,
+                            newest
+                        );
+                        EINVAL
+                    }
+                    BooterError::Kernel(e) => e,
+                })
+            };
+            // What stops GSP-RM again is checked and prepared first: if it cannot be, GSP-RM is
+            // not started.
+            let teardown = Teardown {
+                fwsec_sb: FwsecLoad::new(vbios.fwsec_image(FwsecCommand::Sb)?)?,
+                booter_unload: booter(FwFile::BooterUnload)?,
+            };
+            let booter_load = booter(FwFile::BooterLoad)?;
+
             let fw = GspFwImage::new(dev, &image, &bootloader)?;
             let mem = GspMemory::new(dev, abi)?;
             let mut params = fw.wpr_meta_params();
@@ -642,22 +677,10 @@ impl GpuState {
             .inspect_err(|_| dev_err!(dev, "GSP-RM does not fit in VRAM below FRTS\n"))?;
             let wpr_meta = Coherent::from_slice(dev, &abi.wpr_meta(&params)?, GFP_KERNEL)?;
 
-            let fuse = |mask, id| hw.sec2.signature_fuse_version(mask, id);
-            let booter = |file| -> Result<Booter> {
-                let fw = firmware::request_checked(dev, chipset, file)?;
-                Booter::new(fw.data(), fuse).inspect_err(|_| {
-                    dev_err!(dev, "{} is not a usable booter image\n", file.name());
-                })
-            };
             let frts = FwsecLoad::new(vbios.fwsec_image(FwsecCommand::Frts {
                 addr: top.frts.start,
                 size: top.frts.end.checked_sub(top.frts.start).ok_or(EINVAL)?,
             })?)?;
-            let teardown = Teardown {
-                fwsec_sb: FwsecLoad::new(vbios.fwsec_image(FwsecCommand::Sb)?)?,
-                booter_unload: booter(FwFile::BooterUnload)?,
-            };
-            let booter_load = booter(FwFile::BooterLoad)?;
             Ok((
                 GspRm {
                     name,
@@ -682,7 +705,12 @@ impl GpuState {
             Err(e) => {
                 let stopped = rm.stop(&hw, true).is_ok();
                 if !stopped {
-                    dev_err!(dev, "the GSP could not be stopped; the GPU needs a reset\n");
+                    dev_err!(
+                        dev,
+                        "the GSP could not be stopped; the GPU needs a reset \
+                         (echo 1 > /sys/bus/pci/devices/{}/reset)\n",
+                        dev.name()
+                    );
                 }
                 rm.release_keeping_logs(dev, stopped);
                 Err((e, stopped))
@@ -701,8 +729,10 @@ impl GpuState {
                 .inspect_err(|e| {
                     dev_err!(
                         dev,
-                        "stopping GSP-RM failed (error {}); the GPU needs a reset\n",
-                        e.to_errno()
+                        "stopping GSP-RM failed (error {}); the GPU needs a reset \
+                         (echo 1 > /sys/bus/pci/devices/{}/reset)\n",
+                        e.to_errno(),
+                        dev.name()
                     )
                 })
                 .is_ok();
