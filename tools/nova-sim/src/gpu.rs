@@ -41,8 +41,15 @@
 //! * Registers the CPU cannot write on a secured board (`WPR2_ADDR_*`, the secure scratch and
 //!   AON registers, the fuses, `LOCAL_MEMORY_RANGE`) are read-only here: a write is a
 //!   violation.
-//! * WPR2 survives a device (function-level) reset: only booter_unload removes it (upstream
-//!   nova-core `gsp/hal/tu102.rs`: "WPR2 region already exists - GPU needs to be reset").
+//! * A device reset (function-level reset, or the vfio-user reset) clears WPR2 and stops and
+//!   unloads GSP-RM, as a power cycle does; only booter_unload removes WPR2 otherwise. Open RM
+//!   resets a GPU whose state it cannot recover by FLR (`kbifDoFullChipReset_GA100`: "Use
+//!   Function Level Reset(FLR) to reset as much of the chip as possible"), after which the
+//!   VBIOS boots again (`kbifDoFunctionLevelReset_TU102` waits for GFW boot), and it skips
+//!   FWSEC-SB and booter_unload while the GPU is in a full-chip or secondary bus reset
+//!   (`kgspExecuteBooterUnloadIfNeeded_TU102` returns `NV_ERR_GPU_IN_FULLCHIP_RESET` under
+//!   `API_GPU_IN_RESET_SANITY_CHECK`), before booting GSP-RM afresh, which it refuses while
+//!   WPR2 is up (`_kgspBootGspRm`): the reset itself takes WPR2 down.
 //!
 //! # Firmware effects
 //!
@@ -822,7 +829,11 @@ impl Unit for Engines {
     }
 
     fn reset(&mut self) {
+        if let Some((lo, hi)) = self.wpr2.take() {
+            info!("reset: WPR2 {lo:#x}..{hi:#x} cleared");
+        }
         self.reset_registers();
+        self.core.unload();
     }
 }
 
@@ -882,5 +893,25 @@ mod tests {
         let mut f = Faults::default();
         assert!(f.set("wpr2-preset") && !f.set("nope"));
         assert!(f.wpr2_preset);
+    }
+
+    #[test]
+    fn a_device_reset_clears_wpr2() {
+        let chip = crate::chips::find("ad102").unwrap();
+        let vbios = Vbios::build(chip, Corruption::None).unwrap();
+        let faults = Faults {
+            wpr2_preset: true,
+            ..Faults::default()
+        };
+        let mut e = Engines::new(
+            chip,
+            &vbios,
+            &FirmwareFiles::default(),
+            Box::new(crate::idle_gsp::IdleGspCore::new()),
+            faults,
+        );
+        assert!(e.wpr2.is_some());
+        Unit::reset(&mut e);
+        assert_eq!(e.wpr2, None);
     }
 }
