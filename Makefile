@@ -13,6 +13,9 @@
 #                  print how far each gets, probe-to-ready time and MMIO counts
 #   make kernel    build the test kernel only
 #   make tools     build the simulator and the guest test client
+#   make fuzz-firmware  run every variant of the firmware fuzzer (make check
+#                  runs a seeded choice of them; NOVA_FUZZ_COUNT and
+#                  NOVA_FUZZ_SEED choose another)
 #   make chips     list the chips the simulator models
 #   make clean     remove the tools' build output (the cache stays)
 #
@@ -26,7 +29,8 @@ S := scripts/nova
 
 COMPARE_CHIPS ?= ga102,ad102
 
-.PHONY: run check bench compare kernel upstream-kernel tools initramfs env chips clean
+.PHONY: run check bench compare kernel upstream-kernel tools initramfs env chips clean \
+	fuzz-firmware
 
 run: tools kernel initramfs
 	@python3 $(S)/guest.py --chip $(CHIP) --mode demo
@@ -54,6 +58,9 @@ tools:
 
 initramfs: tools
 	@bash $(S)/build-initramfs.sh
+
+fuzz-firmware: tools kernel initramfs
+	@python3 $(S)/fwfuzz.py
 
 chips: tools
 	@tools/target/release/nova-sim --list-chips

@@ -10,8 +10,8 @@ set -euo pipefail
 
 command -v cargo >/dev/null || nova_die "stage 'tools': cargo is not installed"
 cd "$NOVA_TOP/tools"
-nova_stage tools "building nova-sim and nova-tlv (log: $NOVA_LOGS/tools-build.log)"
-nova_run tools tools-build cargo build --release --locked -p nova-sim -p nova-tlv
+nova_stage tools "building nova-sim, nova-tlv and nova-fwfuzz (log: $NOVA_LOGS/tools-build.log)"
+nova_run tools tools-build cargo build --release --locked -p nova-sim -p nova-tlv -p nova-fwfuzz
 nova_stage tools "building nova-test, static (log: $NOVA_LOGS/tools-guest-build.log)"
 RUSTFLAGS="-C target-feature=+crt-static" nova_run tools tools-guest-build \
 	cargo build --release --locked -p nova-test --target-dir target/guest

@@ -16,7 +16,10 @@ Stages, each announced as it starts:
              if igt.py lists it as expected), one chip per architecture
              (KUnit, the uAPI client, drm_info, libdrm), Resizable BAR, 20
              rebinds, a missing and a corrupt firmware file, and the
-             refusal of unsupported chips
+             refusal of unsupported chips; the firmware fuzzer (scripts/nova/
+             fwfuzz.py: a seeded choice of damaged GA102 and AD102 firmware
+             files, each refused with a line naming it or harmless, and the
+             GPU bound again afterwards)
 
 A stage that cannot complete fails its tests and the stages that depend on
 it; the run goes on with the others. Logs are under $NOVA_CACHE/logs.
@@ -35,6 +38,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import compare  # noqa: E402
+import fwfuzz  # noqa: E402
 import guest  # noqa: E402
 import igt  # noqa: E402
 
@@ -362,6 +366,32 @@ def boot_jobs(upstream=True):
                  lambda: guest.boot("ad102", "gspfault", gpus=faults, name="boot-gsp-faults",
                                     append=["nova.gsplogs=5"]),
                  None, lambda b: log_lines("boot/gsp-faults", b, GSP_FAULT_LINES)))
+    # The firmware fuzzer: damaged files of GA102 and AD102, one at a time, in one guest. Each
+    # (chip, file, class of damage) is a test: every variant of it must leave no kernel report,
+    # be refused with a line naming the file (or be harmless), and the GPU must bind again with
+    # the intact file. The simulator counts the damaged images it rejects as violations, so
+    # they are not judged here.
+    def fuzz_judge(b, n):
+        results = fwfuzz.judge(b)
+        record("fuzz/variants-ran", len(results) == n,
+               f"{len(results)} of {n} variants ran; see {b.log}")
+        record("fuzz/guest-status", b.guest_status == 0 and not b.timed_out,
+               f"guest status {b.guest_status}{', timed out' if b.timed_out else ''}; see {b.log}")
+        record("fuzz/no-kernel-reports", not b.reports, "\n".join(b.reports[:10]))
+        groups = {}
+        for r in results:
+            groups.setdefault(f"fuzz/{r[1]}/{r[2]}/{r[3]}", []).append(r)
+        for name, rs in sorted(groups.items()):
+            bad = [r for r in rs if not r[5]]
+            record(name, not bad, "; ".join(f"variant {r[0]} ({r[4]}): {r[6]}" for r in bad[:5]))
+        for line in fwfuzz.summary(results):
+            print(f"    fuzz: {line}", flush=True)
+
+    def fuzz_boot():
+        b, n = fwfuzz.boot()
+        b.fuzz_count = n
+        return b
+    jobs.append(("fuzz/firmware", fuzz_boot, None, lambda b: fuzz_judge(b, b.fuzz_count)))
     # Upstream nova-core, unmodified, on the simulated AD102 with Debian's firmware converted
     # to TLV: the simulator's fidelity check (`make compare` runs more chips, and ours too).
     if upstream:
@@ -390,7 +420,8 @@ def stage_boot(upstream=True):
                 record(f"{label}/started", False, str(e))
                 continue
             print(f"    {label}: {b.wall:.1f} s (log {b.log})", flush=True)
-            check_boot(label, b, expect_log=pattern)
+            if not label.startswith("fuzz/"):
+                check_boot(label, b, expect_log=pattern)
             if judge:
                 judge(b)
             if not kunit_done and b.kunit:
