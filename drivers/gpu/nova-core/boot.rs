@@ -37,6 +37,7 @@ mod sequencer;
 use kernel::{
     device,
     dma::Coherent,
+    firmware::Firmware,
     fmt,
     io::{poll::read_poll_timeout, Io},
     pci,
@@ -617,20 +618,25 @@ impl GpuState {
         let dev: &device::Device<device::Bound> = pdev.as_ref();
         // Nothing touches the hardware until `rm.start`: a failure before is quiet.
         let quiet = |e: Error| (e, true);
-        let hw = Hw::new(dev, bar, chipset, true).map_err(quiet)?;
 
+        // Every file is loaded and checked before the GPU is touched at all.
         let gsp_file = firmware::request_checked(dev, chipset, FwFile::Gsp).map_err(quiet)?;
         let image = GspImage::parse(gsp_file.data(), chipset).map_err(|_| (EINVAL, true))?;
         let abi = gsp::abi_of(dev, &image).map_err(quiet)?;
         let bl_file = firmware::request_checked(dev, chipset, FwFile::Bootloader).map_err(quiet)?;
         let bootloader = Bootloader::parse(bl_file.data()).map_err(|_| (EINVAL, true))?;
         let app_version = bootloader.desc.app_version;
+        let unload_file =
+            firmware::request_checked(dev, chipset, FwFile::BooterUnload).map_err(quiet)?;
+        let load_file =
+            firmware::request_checked(dev, chipset, FwFile::BooterLoad).map_err(quiet)?;
+
+        let hw = Hw::new(dev, bar, chipset, true).map_err(quiet)?;
 
         let name = CString::try_from(dev.name()).map_err(|e| quiet(e.into()))?;
         let prepared = (|| -> Result<(GspRm, FwsecLoad, Booter)> {
             let fuse = |mask, id| hw.sec2.signature_fuse_version(mask, id);
-            let booter = |file| -> Result<Booter> {
-                let fw = firmware::request_checked(dev, chipset, file)?;
+            let booter = |file: FwFile, fw: &Firmware| -> Result<Booter> {
                 // `request_checked` checked the layout; parsing again cannot fail.
                 let layout = HsLayout::parse(fw.data()).map_err(|_| EINVAL)?;
                 Booter::new(fw.data(), layout, fuse).map_err(|e| match e {
@@ -659,9 +665,9 @@ impl GpuState {
             // not started.
             let teardown = Teardown {
                 fwsec_sb: FwsecLoad::new(vbios.fwsec_image(FwsecCommand::Sb)?)?,
-                booter_unload: booter(FwFile::BooterUnload)?,
+                booter_unload: booter(FwFile::BooterUnload, &unload_file)?,
             };
-            let booter_load = booter(FwFile::BooterLoad)?;
+            let booter_load = booter(FwFile::BooterLoad, &load_file)?;
 
             let fw = GspFwImage::new(dev, &image, &bootloader)?;
             let mem = GspMemory::new(dev, abi)?;

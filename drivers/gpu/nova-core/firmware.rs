@@ -85,9 +85,11 @@ impl Region {
         size: u64,
         limit: usize,
     ) -> Result<Self, FwError> {
-        let end = offset
-            .checked_add(size)
-            .ok_or(FwError::field(what, offset, "offset + size overflows"))?;
+        let end = offset.checked_add(size).ok_or(FwError::field(
+            what,
+            offset,
+            "offset + size overflows",
+        ))?;
         match (usize::try_from(offset), usize::try_from(end)) {
             (Ok(start), Ok(end)) if end <= limit => Ok(Self {
                 what,
@@ -127,7 +129,11 @@ pub(crate) fn no_overlaps(regions: &[Region]) -> Result<(), FwError> {
 /// documented upper bound.
 pub(crate) fn at_most(field: &'static str, value: u64, max: u64) -> Result<(), FwError> {
     if value > max {
-        return Err(FwError::field(field, value, "larger than the driver accepts"));
+        return Err(FwError::field(
+            field,
+            value,
+            "larger than the driver accepts",
+        ));
     }
     Ok(())
 }

@@ -64,11 +64,12 @@ impl Booter {
 
         // The payload is at most `hs::MAX_PAYLOAD` bytes, as the layout check made sure.
         let mut bytes = KVVec::new();
-        bytes.extend_from_slice(
-            file.get(layout.payload.clone()).ok_or(EINVAL)?,
-            GFP_KERNEL | __GFP_NOWARN,
-        )
-        .map_err(|_| ENOMEM)?;
+        bytes
+            .extend_from_slice(
+                file.get(layout.payload.clone()).ok_or(EINVAL)?,
+                GFP_KERNEL | __GFP_NOWARN,
+            )
+            .map_err(|_| ENOMEM)?;
         let at = usize::try_from(layout.patch_at).map_err(|_| EINVAL)?;
         let end = at.checked_add(layout.signature_size).ok_or(EINVAL)?;
         bytes
@@ -142,7 +143,14 @@ mod tests {
         {
             put(0x18 + i * 4, v);
         }
-        for (at, v) in [(0x80, 0x310), (0x84, 0), (0x88, 2), (0x90, 5), (0x94, 1), (0x98, 3)] {
+        for (at, v) in [
+            (0x80, 0x310),
+            (0x84, 0),
+            (0x88, 2),
+            (0x90, 5),
+            (0x94, 1),
+            (0x98, 3),
+        ] {
             put(at, v);
         }
         for (i, v) in [0, 0x100, 0x300, 0x100, 1, 0x100, 0x200]

@@ -51,6 +51,14 @@ const MAX_APPS: u32 = 8;
 /// Size of the signature parameters (fuse version, engine id mask, ucode id; Debian: 12).
 const META_SIZE: u32 = 12;
 
+/// The falcons load code and data in blocks of 256 bytes (IMEM tags and DMA transfers are per
+/// block); every part of Debian's HS images starts and ends on a block boundary.
+const BLOCK: u32 = 256;
+
+/// The engine id mask bit of SEC2, which runs every HS image of this format nova loads
+/// (`NV_PFALCON2_FALCON_BROM_ENGIDMASK`; upstream nova-core `falcon/hal/ga102.rs`).
+const ENGINE_SEC2: u16 = 1;
+
 /// The heavy-secure header, version 2, as stored (nouveau `nvfw_hs_header_v2`).
 #[repr(C)]
 #[derive(Clone, Copy)]
@@ -273,11 +281,11 @@ impl HsLayout {
         }
         let engine_id_mask = u16::try_from(u32::from_le(meta.engine_id_mask))
             .ok()
-            .filter(|&m| m != 0)
+            .filter(|&m| m == ENGINE_SEC2)
             .ok_or(FwError::field(
                 "engine_id_mask",
                 u32::from_le(meta.engine_id_mask).into(),
-                "not a mask of 16 engines",
+                "not signed for SEC2",
             ))?;
         let raw_id = u32::from_le(meta.ucode_id);
         let ucode_id = u8::try_from(raw_id)
@@ -327,6 +335,26 @@ impl HsLayout {
         }
         if app0.size == 0 {
             return Err(FwError::field("app0_size", 0, "empty application"));
+        }
+        for (what, part) in [
+            ("os_code_offset", code),
+            ("os_data_offset", data),
+            ("app_offset[0]", app0),
+        ] {
+            if part.offset % BLOCK != 0 {
+                return Err(FwError::field(
+                    what,
+                    part.offset.into(),
+                    "not block-aligned",
+                ));
+            }
+            if part.size % BLOCK != 0 {
+                return Err(FwError::field(
+                    what,
+                    part.size.into(),
+                    "size not whole blocks",
+                ));
+            }
         }
         let parts = [
             code.region("os_code_offset", payload_len)?,
@@ -461,7 +489,7 @@ mod tests {
     /// Each damage the firmware fuzzer found accepted before these checks, and its error.
     #[test]
     fn refuses_damaged_headers() -> Result {
-        let cases: [(usize, u32, &str); 12] = [
+        let cases: [(usize, u32, &str); 14] = [
             // The payload over the headers.
             (0x10, 0, "data_offset"),
             // Signatures over the binary header.
@@ -478,6 +506,9 @@ mod tests {
             (0x88, 17, "num_sig"),
             (0x98, 0, "ucode_id"),
             (0x38, 0xffff_fff0, "header_size"),
+            // Loaded one byte short, and signed for NVDEC rather than SEC2.
+            (0xb8, 0x1ff, "app_offset[0]"),
+            (0x94, 2, "engine_id_mask"),
             // The code over the data.
             (0xa0, 0x300, "os_data_offset"),
         ];

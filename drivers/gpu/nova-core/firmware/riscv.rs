@@ -135,7 +135,11 @@ impl<'a> Bootloader<'a> {
             part(what, offset, size)
         };
         let mut parts = [
-            part("bootloaderOffset", desc.bootloader_offset, desc.bootloader_size)?,
+            part(
+                "bootloaderOffset",
+                desc.bootloader_offset,
+                desc.bootloader_size,
+            )?,
             part(
                 "bootloaderParamOffset",
                 le(raw.bootloader_param_offset),
