@@ -477,14 +477,14 @@ mod tests {
         for len in 0..24 {
             assert!(BinHeader::parse(&header(ok, len)?, 0x40).is_err());
         }
-        let past = FwError::field("data_offset", 0x40, "region runs past the end");
+        let past = FwError::field("data_offset", 0x50, "region runs past the end");
         let cases: [([u32; 6], FwError); 8] = [
             ([0x10df, 1, 0x100, 0x18, 0x40, 0x40], FwError::BadMagic),
             (
                 [0x10de, 2, 0x100, 0x18, 0x40, 0x40],
                 FwError::Malformed("unknown binary header version"),
             ),
-            ([0x10de, 1, 0x100, 0x18, 0x40, 0x41], past),
+            ([0x10de, 1, 0x100, 0x18, 0x50, 0x40], past),
             (
                 [0x10de, 1, 0x100, 0x18, u32::MAX, 2],
                 FwError::field("data_offset", u32::MAX.into(), "region runs past the end"),
