@@ -154,8 +154,10 @@ def stage_upstream_kernel():
     simulator is checked against."""
     stage("upstream-kernel", "building the unmodified base tree, same configuration "
           "(first run: about 5-10 minutes)")
+    # NOVA_KERNEL_OUT names where our kernel's copy goes; the base tree's must not replace it.
+    env = {k: v for k, v in os.environ.items() if k != "NOVA_KERNEL_OUT"}
     ok, out, log = run(["bash", os.path.join(NOVA, "build-kernel.sh")], "check-upstream-kernel",
-                       env=dict(os.environ, NOVA_VARIANT="upstream"))
+                       env=dict(env, NOVA_VARIANT="upstream"))
     record("upstream-kernel/build", ok,
            f"see {os.path.join(LOGS, 'kernel-build-upstream.log')}\n{tail(out)}")
     return ok
