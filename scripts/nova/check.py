@@ -301,6 +301,34 @@ def boot_jobs(upstream=True):
             print(f"    {line}", flush=True)
     jobs.append(("igt/ad102", lambda: igt.boot("ad102"), r"nova-core .*: NVIDIA AD102", igt_judge))
 
+    # The firmware fuzzer, second as the next longest boot: damaged files of GA102 and AD102,
+    # one at a time, in one guest. Each
+    # (chip, file, class of damage) is a test: every variant of it must leave no kernel report,
+    # be refused with a line naming the file (or be harmless), and the GPU must bind again with
+    # the intact file. The simulator counts the damaged images it rejects as violations, so
+    # they are not judged here.
+    def fuzz_judge(b, n):
+        results = fwfuzz.judge(b)
+        record("fuzz/variants-ran", len(results) == n,
+               f"{len(results)} of {n} variants ran; see {b.log}")
+        record("fuzz/guest-status", b.guest_status == 0 and not b.timed_out,
+               f"guest status {b.guest_status}{', timed out' if b.timed_out else ''}; see {b.log}")
+        record("fuzz/no-kernel-reports", not b.reports, "\n".join(b.reports[:10]))
+        groups = {}
+        for r in results:
+            groups.setdefault(f"fuzz/{r[1]}/{r[2]}/{r[3]}", []).append(r)
+        for name, rs in sorted(groups.items()):
+            bad = [r for r in rs if not r[5]]
+            record(name, not bad, "; ".join(f"variant {r[0]} ({r[4]}): {r[6]}" for r in bad[:5]))
+        for line in fwfuzz.summary(results):
+            print(f"    fuzz: {line}", flush=True)
+
+    def fuzz_boot():
+        b, n = fwfuzz.boot()
+        b.fuzz_count = n
+        return b
+    jobs.append(("fuzz/firmware", fuzz_boot, None, lambda b: fuzz_judge(b, b.fuzz_count)))
+
     # One guest with a GPU of every architecture, and an AD102 with a 32 GiB BAR1 (Resizable
     # BAR, whose size GETPARAM must report in full 64 bits): each is identified, checked by its
     # GSP firmware, registered, and seen by libdrm as its PCI device.
@@ -368,32 +396,6 @@ def boot_jobs(upstream=True):
                  lambda: guest.boot("ad102", "gspfault", gpus=faults, name="boot-gsp-faults",
                                     append=["nova.gsplogs=5"]),
                  None, lambda b: log_lines("boot/gsp-faults", b, GSP_FAULT_LINES)))
-    # The firmware fuzzer: damaged files of GA102 and AD102, one at a time, in one guest. Each
-    # (chip, file, class of damage) is a test: every variant of it must leave no kernel report,
-    # be refused with a line naming the file (or be harmless), and the GPU must bind again with
-    # the intact file. The simulator counts the damaged images it rejects as violations, so
-    # they are not judged here.
-    def fuzz_judge(b, n):
-        results = fwfuzz.judge(b)
-        record("fuzz/variants-ran", len(results) == n,
-               f"{len(results)} of {n} variants ran; see {b.log}")
-        record("fuzz/guest-status", b.guest_status == 0 and not b.timed_out,
-               f"guest status {b.guest_status}{', timed out' if b.timed_out else ''}; see {b.log}")
-        record("fuzz/no-kernel-reports", not b.reports, "\n".join(b.reports[:10]))
-        groups = {}
-        for r in results:
-            groups.setdefault(f"fuzz/{r[1]}/{r[2]}/{r[3]}", []).append(r)
-        for name, rs in sorted(groups.items()):
-            bad = [r for r in rs if not r[5]]
-            record(name, not bad, "; ".join(f"variant {r[0]} ({r[4]}): {r[6]}" for r in bad[:5]))
-        for line in fwfuzz.summary(results):
-            print(f"    fuzz: {line}", flush=True)
-
-    def fuzz_boot():
-        b, n = fwfuzz.boot()
-        b.fuzz_count = n
-        return b
-    jobs.append(("fuzz/firmware", fuzz_boot, None, lambda b: fuzz_judge(b, b.fuzz_count)))
     # Upstream nova-core, unmodified, on the simulated AD102 with Debian's firmware converted
     # to TLV: the simulator's fidelity check (`make compare` runs more chips, and ours too).
     if upstream:
