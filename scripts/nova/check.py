@@ -374,7 +374,7 @@ def boot_jobs(upstream=True):
                                          r"firmware-nvidia-graphics",
                      "corrupt-firmware": r"nova-core .*: corrupt firmware file "
                                          r"nvidia/tu102/gsp/gsp-570\.144\.bin "
-                                         r"\(1048576 bytes\): truncated",
+                                         r"\(1048576 bytes\): (truncated|.*runs past the end)",
                      "unknown-chip": r"nova-core .*: unknown GPU chipset 0x1c2 "
                                      r"\(NV_PMC_BOOT_42 = 0x1c2a1000\)",
                      "pre-turing": r"nova-core .*: GPU architecture 0x14 .*predates Turing",

@@ -37,7 +37,7 @@ CHECK_SEED = 20261207
 CHECK_COUNT = 120
 
 BEGIN_RE = re.compile(r"nova-fuzz: begin (\d+) (\S+) (\S+) (\S+): (.*)$")
-EVENT_RE = re.compile(r"nova-fuzz: (probe|reset|end) (\d+)\s*(\S*)")
+EVENT_RE = re.compile(r"nova-fuzz: (probe|reset|end) (\d+)\s*([a-z]*)")
 REBIND_RE = re.compile(r"nova-fuzz: rebind (\S+) (ok|failed)")
 
 # The nova-core lines that name the damaged file: its file name, or for files

@@ -49,7 +49,8 @@
 //!   FWSEC-SB and booter_unload while the GPU is in a full-chip or secondary bus reset
 //!   (`kgspExecuteBooterUnloadIfNeeded_TU102` returns `NV_ERR_GPU_IN_FULLCHIP_RESET` under
 //!   `API_GPU_IN_RESET_SANITY_CHECK`), before booting GSP-RM afresh, which it refuses while
-//!   WPR2 is up (`_kgspBootGspRm`): the reset itself takes WPR2 down.
+//!   WPR2 is up (`_kgspBootGspRm`): the reset itself takes WPR2 down. `--fault wpr2-preset`
+//!   makes a board no reset recovers: WPR2 is up at power-on and after every reset.
 //!
 //! # Firmware effects
 //!
@@ -142,7 +143,8 @@ pub struct Faults {
     pub fwsec_frts_error: bool,
     /// booter_load fails (MAILBOX0 != 0) without starting GSP-RM.
     pub booter_error: bool,
-    /// WPR2 exists at power-on, as a crashed driver leaves it.
+    /// WPR2 exists at power-on, as a crashed driver leaves it, and after every reset (QEMU
+    /// resets the device when the machine starts): a board only a power cycle recovers.
     pub wpr2_preset: bool,
 }
 
@@ -834,6 +836,8 @@ impl Unit for Engines {
         }
         self.reset_registers();
         self.core.unload();
+        // Under `--fault wpr2-preset` the board is one that no reset recovers: WPR2 is back.
+        self.power_on();
     }
 }
 
@@ -911,6 +915,10 @@ mod tests {
             faults,
         );
         assert!(e.wpr2.is_some());
+        // Under `wpr2-preset` it comes back; on a board without the fault it is gone.
+        Unit::reset(&mut e);
+        assert!(e.wpr2.is_some());
+        e.faults.wpr2_preset = false;
         Unit::reset(&mut e);
         assert_eq!(e.wpr2, None);
     }
