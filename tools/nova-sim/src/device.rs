@@ -625,13 +625,15 @@ mod tests {
             .unwrap();
         // DevCtl with Initiate FLR set, as Linux's pcie_flr() writes it.
         let devctl = (crate::pci::PCIE_CAP + 8) as u64;
-        dev.region_write(REGION_CONFIG, devctl, &[0x10, 0xa8]).unwrap();
+        dev.region_write(REGION_CONFIG, devctl, &[0x10, 0xa8])
+            .unwrap();
         assert_eq!(counters.resets.load(Ordering::Relaxed), 1);
         assert!(!dev.config().bus_master_enabled());
         // The bit reads as 0.
         assert_eq!(dev.config().read_u16(crate::pci::PCIE_CAP + 8) & 0x8000, 0);
         // Other DevCtl writes do not reset.
-        dev.region_write(REGION_CONFIG, devctl, &[0x10, 0x28]).unwrap();
+        dev.region_write(REGION_CONFIG, devctl, &[0x10, 0x28])
+            .unwrap();
         assert_eq!(counters.resets.load(Ordering::Relaxed), 1);
     }
 
