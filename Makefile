@@ -24,6 +24,9 @@
 #   make docs      kernel-doc, htmldocs of Documentation/gpu and rustdoc,
 #                  as `make check` runs them
 #   make tools     build the simulator and the guest test client
+#   make fuzz-firmware  run every variant of the firmware fuzzer (make check
+#                  runs a seeded choice of them; NOVA_FUZZ_COUNT and
+#                  NOVA_FUZZ_SEED choose another)
 #   make chips     list the chips the simulator models
 #   make clean     remove the tools' build output (the cache stays)
 #
@@ -40,7 +43,7 @@ COMPARE_CHIPS ?= ga102,ad102
 COMPARE_RUNS ?= 3
 
 .PHONY: run check bench compare kernel upstream-kernel tools initramfs env chips clean \
-	series series-check docs
+	series series-check docs fuzz-firmware
 
 SERIES_OUT = $(if $(SERIES_DIR),--out $(SERIES_DIR))
 
@@ -85,6 +88,9 @@ tools:
 
 initramfs: tools
 	@bash $(S)/build-initramfs.sh
+
+fuzz-firmware: tools kernel initramfs
+	@python3 $(S)/fwfuzz.py
 
 chips: tools
 	@tools/target/release/nova-sim --list-chips

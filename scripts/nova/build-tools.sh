@@ -17,8 +17,8 @@ nova_load_env
 cd "$NOVA_TOP/tools"
 # On the host, which has the network: the root's cargo runs offline.
 nova_run tools tools-fetch cargo fetch --locked
-nova_stage tools "building nova-sim and nova-tlv (log: $NOVA_LOGS/tools-build.log)"
-nova_run tools tools-build cargo build --release --locked -p nova-sim -p nova-tlv
+nova_stage tools "building nova-sim, nova-tlv and nova-fwfuzz (log: $NOVA_LOGS/tools-build.log)"
+nova_run tools tools-build cargo build --release --locked -p nova-sim -p nova-tlv -p nova-fwfuzz
 bash "$NOVA_TOP/scripts/nova/tools-uapi.sh"
 nova_stage tools "building nova-test, static (log: $NOVA_LOGS/tools-guest-build.log)"
 # With --target, RUSTFLAGS reach only the target's code: the build script

@@ -25,7 +25,10 @@ Stages, each announced as it starts:
              if igt.py lists it as expected), one chip per architecture
              (KUnit, the uAPI client, drm_info, libdrm), Resizable BAR, 20
              rebinds, a missing and a corrupt firmware file, and the
-             refusal of unsupported chips
+             refusal of unsupported chips; the firmware fuzzer (scripts/nova/
+             fwfuzz.py: a seeded choice of damaged GA102 and AD102 firmware
+             files, each refused with a line naming it or harmless, and the
+             GPU bound again afterwards)
 
 A stage that cannot complete fails its tests and the stages that depend on
 it; the run goes on with the others. Logs are under $NOVA_CACHE/logs.
@@ -44,6 +47,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import compare  # noqa: E402
+import fwfuzz  # noqa: E402
 import guest  # noqa: E402
 import igt  # noqa: E402
 import series  # noqa: E402
@@ -187,8 +191,10 @@ def stage_upstream_kernel():
     simulator is checked against."""
     stage("upstream-kernel", "building the unmodified base tree, same configuration "
           "(first run: about 5-10 minutes)")
+    # NOVA_KERNEL_OUT names where our kernel's copy goes; the base tree's must not replace it.
+    env = {k: v for k, v in os.environ.items() if k != "NOVA_KERNEL_OUT"}
     ok, out, log = run(["bash", os.path.join(NOVA, "build-kernel.sh")], "check-upstream-kernel",
-                       env=dict(os.environ, NOVA_VARIANT="upstream"))
+                       env=dict(env, NOVA_VARIANT="upstream"))
     record("upstream-kernel/build", ok,
            f"see {os.path.join(LOGS, 'kernel-build-upstream.log')}\n{tail(out)}")
     return ok
@@ -425,6 +431,34 @@ def boot_jobs(upstream=True):
             print(f"    {line}", flush=True)
     jobs.append(("igt/ad102", lambda: igt.boot("ad102"), r"nova-core .*: NVIDIA AD102", igt_judge))
 
+    # The firmware fuzzer, second as the next longest boot: damaged files of GA102 and AD102,
+    # one at a time, in one guest. Each
+    # (chip, file, class of damage) is a test: every variant of it must leave no kernel report,
+    # be refused with a line naming the file (or be harmless), and the GPU must bind again with
+    # the intact file. The simulator counts the damaged images it rejects as violations, so
+    # they are not judged here.
+    def fuzz_judge(b, n):
+        results = fwfuzz.judge(b)
+        record("fuzz/variants-ran", len(results) == n,
+               f"{len(results)} of {n} variants ran; see {b.log}")
+        record("fuzz/guest-status", b.guest_status == 0 and not b.timed_out,
+               f"guest status {b.guest_status}{', timed out' if b.timed_out else ''}; see {b.log}")
+        record("fuzz/no-kernel-reports", not b.reports, "\n".join(b.reports[:10]))
+        groups = {}
+        for r in results:
+            groups.setdefault(f"fuzz/{r[1]}/{r[2]}/{r[3]}", []).append(r)
+        for name, rs in sorted(groups.items()):
+            bad = [r for r in rs if not r[5]]
+            record(name, not bad, "; ".join(f"variant {r[0]} ({r[4]}): {r[6]}" for r in bad[:5]))
+        for line in fwfuzz.summary(results):
+            print(f"    fuzz: {line}", flush=True)
+
+    def fuzz_boot():
+        b, n = fwfuzz.boot()
+        b.fuzz_count = n
+        return b
+    jobs.append(("fuzz/firmware", fuzz_boot, None, lambda b: fuzz_judge(b, b.fuzz_count)))
+
     # One guest with a GPU of every architecture, and an AD102 with a 32 GiB BAR1 (Resizable
     # BAR, whose size GETPARAM must report in full 64 bits): each is identified, checked by its
     # GSP firmware, registered, and seen by libdrm as its PCI device.
@@ -480,7 +514,7 @@ def boot_jobs(upstream=True):
                                          r"firmware-nvidia-graphics",
                      "corrupt-firmware": r"nova-core .*: corrupt firmware file "
                                          r"nvidia/tu102/gsp/gsp-570\.144\.bin "
-                                         r"\(1048576 bytes\): truncated",
+                                         r"\(1048576 bytes\): (truncated|.*runs past the end)",
                      "unknown-chip": r"nova-core .*: unknown GPU chipset 0x1c2 "
                                      r"\(NV_PMC_BOOT_42 = 0x1c2a1000\)",
                      "pre-turing": r"nova-core .*: GPU architecture 0x14 .*predates Turing",
@@ -532,7 +566,8 @@ def stage_boot(upstream=True):
             timing = GUEST_TIMING.get(label)
             print(f"    {label}: {b.wall:.1f} s (log {b.log})"
                   + (f", timing {timing}" if timing else ""), flush=True)
-            check_boot(label, b, expect_log=pattern)
+            if not label.startswith("fuzz/"):
+                check_boot(label, b, expect_log=pattern)
             if judge:
                 judge(b)
             if not kunit_done and b.kunit:

@@ -37,6 +37,8 @@ mod sequencer;
 use kernel::{
     device,
     dma::Coherent,
+    firmware::Firmware,
+    fmt,
     io::{poll::read_poll_timeout, Io},
     pci,
     prelude::*,
@@ -49,7 +51,7 @@ use crate::{
     driver::{Bar0, Bar0Owner},
     falcon::{gsp::Gsp, sec2::Sec2, Falcon, FalconImage},
     fb::{self, FbLayout, SysmemFlush},
-    firmware::{self, gsp::GspImage, riscv::Bootloader, FwFile},
+    firmware::{self, gsp::GspImage, hs::HsLayout, riscv::Bootloader, FwFile},
     gpu::{Architecture, Chipset, Spec},
     gsp::{
         self,
@@ -64,7 +66,7 @@ use crate::{
     vbios::{FwsecCommand, Vbios},
 };
 
-use booter::Booter;
+use booter::{Booter, BooterError};
 use fwsec::FwsecLoad;
 
 /// How long the GSP's RISC-V core may take to become active after booter started it
@@ -560,17 +562,57 @@ impl<'b> GpuState<'b> {
         let bar: Bar0<'_> = bar_owner;
         // Nothing touches the hardware until `rm.start`: a failure before is quiet.
         let quiet = |e: Error| (e, true);
-        let hw = Hw::new(dev, bar, chipset, true).map_err(quiet)?;
 
+        // Every file is loaded and checked before the GPU is touched at all.
         let gsp_file = firmware::request_checked(dev, chipset, FwFile::Gsp).map_err(quiet)?;
         let image = GspImage::parse(gsp_file.data(), chipset).map_err(|_| (EINVAL, true))?;
         let abi = gsp::abi_of(dev, &image).map_err(quiet)?;
         let bl_file = firmware::request_checked(dev, chipset, FwFile::Bootloader).map_err(quiet)?;
         let bootloader = Bootloader::parse(bl_file.data()).map_err(|_| (EINVAL, true))?;
         let app_version = bootloader.desc.app_version;
+        let unload_file =
+            firmware::request_checked(dev, chipset, FwFile::BooterUnload).map_err(quiet)?;
+        let load_file =
+            firmware::request_checked(dev, chipset, FwFile::BooterLoad).map_err(quiet)?;
+
+        let hw = Hw::new(dev, bar, chipset, true).map_err(quiet)?;
 
         let name = CString::try_from(dev.name()).map_err(|e| quiet(e.into()))?;
         let prepared = (|| -> Result<(GspRm<'b>, FwsecLoad, Booter)> {
+            let fuse = |mask, id| hw.sec2.signature_fuse_version(mask, id);
+            let booter = |file: FwFile, fw: &Firmware| -> Result<Booter> {
+                // `request_checked` checked the layout; parsing again cannot fail.
+                let layout = HsLayout::parse(fw.data()).map_err(|_| EINVAL)?;
+                Booter::new(fw.data(), layout, fuse).map_err(|e| match e {
+                    BooterError::NoSignature {
+                        fused,
+                        newest,
+                        count,
+                    } => {
+                        dev_err!(
+                            dev,
+                            "firmware file nvidia/{}/gsp/{}-{}.bin has no signature for this \
+                             board's fuse version {} (its {} are for fuse versions {} and below)\n",
+                            chipset.name(),
+                            file.name(),
+                            firmware::VERSION,
+                            fused,
+                            count,
+                            newest
+                        );
+                        EINVAL
+                    }
+                    BooterError::Kernel(e) => e,
+                })
+            };
+            // What stops GSP-RM again is checked and prepared first: if it cannot be, GSP-RM is
+            // not started.
+            let teardown = Teardown {
+                fwsec_sb: FwsecLoad::new(vbios.fwsec_image(FwsecCommand::Sb)?)?,
+                booter_unload: booter(FwFile::BooterUnload, &unload_file)?,
+            };
+            let booter_load = booter(FwFile::BooterLoad, &load_file)?;
+
             let fw = GspFwImage::new(dev, &image, &bootloader)?;
             let (mem, queues) = GspMemory::new(dev, abi)?;
             let channel = RmChannel::new(dev, bar_owner.clone(), Rpc::new(queues, abi))?;
@@ -587,22 +629,10 @@ impl<'b> GpuState<'b> {
             .inspect_err(|_| dev_err!(dev, "GSP-RM does not fit in VRAM below FRTS\n"))?;
             let wpr_meta = Coherent::from_slice(dev, &abi.wpr_meta(&params)?, GFP_KERNEL)?;
 
-            let fuse = |mask, id| hw.sec2.signature_fuse_version(mask, id);
-            let booter = |file| -> Result<Booter> {
-                let fw = firmware::request_checked(dev, chipset, file)?;
-                Booter::new(fw.data(), fuse).inspect_err(|_| {
-                    dev_err!(dev, "{} is not a usable booter image\n", file.name());
-                })
-            };
             let frts = FwsecLoad::new(vbios.fwsec_image(FwsecCommand::Frts {
                 addr: top.frts.start,
                 size: top.frts.end.checked_sub(top.frts.start).ok_or(EINVAL)?,
             })?)?;
-            let teardown = Teardown {
-                fwsec_sb: FwsecLoad::new(vbios.fwsec_image(FwsecCommand::Sb)?)?,
-                booter_unload: booter(FwFile::BooterUnload)?,
-            };
-            let booter_load = booter(FwFile::BooterLoad)?;
             Ok((
                 GspRm {
                     name,
@@ -629,7 +659,12 @@ impl<'b> GpuState<'b> {
             Err(e) => {
                 let stopped = rm.stop(&hw, true).is_ok();
                 if !stopped {
-                    dev_err!(dev, "the GSP could not be stopped; the GPU needs a reset\n");
+                    dev_err!(
+                        dev,
+                        "the GSP could not be stopped; the GPU needs a reset \
+                         (echo 1 > /sys/bus/pci/devices/{}/reset)\n",
+                        dev.name()
+                    );
                 }
                 rm.release_keeping_logs(dev, stopped);
                 Err((e, stopped))
@@ -648,8 +683,10 @@ impl<'b> GpuState<'b> {
                 .inspect_err(|e| {
                     dev_err!(
                         dev,
-                        "stopping GSP-RM failed (error {}); the GPU needs a reset\n",
-                        e.to_errno()
+                        "stopping GSP-RM failed (error {}); the GPU needs a reset \
+                         (echo 1 > /sys/bus/pci/devices/{}/reset)\n",
+                        e.to_errno(),
+                        dev.name()
                     )
                 })
                 .is_ok();

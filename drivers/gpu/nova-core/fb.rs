@@ -221,11 +221,16 @@ impl FbLayout {
             dev_err!(dev, "{}\n", e);
             EIO
         })? {
+            // A function-level reset takes WPR2 down: Open RM resets such a GPU by FLR
+            // (`kbifDoFullChipReset_GA100`) and skips booter_unload while it does
+            // (`kgspExecuteBooterUnloadIfNeeded_TU102`).
             dev_err!(
                 dev,
-                "WPR2 is already up ({:#x}..{:#x}): the GPU needs a reset\n",
+                "WPR2 is already up ({:#x}..{:#x}): the GPU needs a reset \
+                 (echo 1 > /sys/bus/pci/devices/{}/reset)\n",
                 wpr2.start,
-                wpr2.end
+                wpr2.end,
+                dev.name()
             );
             return Err(EBUSY);
         }

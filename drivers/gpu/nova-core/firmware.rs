@@ -13,12 +13,13 @@
 //!
 //! Nothing in a file is trusted: every offset and size is checked against the file before use.
 
-use kernel::{device, firmware::Firmware, fmt, prelude::*, str::CString};
+use kernel::{device, firmware::Firmware, fmt, prelude::*, str::CString, transmute::FromBytes};
 
 use crate::gpu::{Architecture, Chipset};
 
 pub(crate) mod elf;
 pub(crate) mod gsp;
+pub(crate) mod hs;
 pub(crate) mod riscv;
 
 /// The GSP-RM release whose files (and, later, ABI) nova uses.
@@ -38,6 +39,103 @@ pub(crate) enum FwError {
     MissingSection,
     /// The file is inconsistent in another way, described by the text.
     Malformed(&'static str),
+    /// A field holds a value the driver cannot use: outside the file, past the documented
+    /// upper bound of the field, or otherwise unusable, as `why` says.
+    Field {
+        /// The field, as NVIDIA's structure (or the ELF specification) names it.
+        field: &'static str,
+        /// Its value.
+        value: u64,
+        /// What is wrong with it.
+        why: &'static str,
+    },
+    /// The region a field places (`field` = `value`) overlaps `other`.
+    Overlap {
+        /// The field that places the region.
+        field: &'static str,
+        /// Its value (the start of the region).
+        value: u64,
+        /// What it overlaps.
+        other: &'static str,
+    },
+}
+
+impl FwError {
+    /// A [`FwError::Field`] error.
+    pub(crate) const fn field(field: &'static str, value: u64, why: &'static str) -> Self {
+        Self::Field { field, value, why }
+    }
+}
+
+/// A region of a file or payload that a field places, for the layout checks.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Region {
+    /// What the region is (named after the field that places it).
+    pub(crate) what: &'static str,
+    /// Where it is.
+    pub(crate) range: core::ops::Range<usize>,
+}
+
+impl Region {
+    /// The region `offset..offset + size`, which must lie inside `limit` bytes; `what` names the
+    /// field holding `offset` (and the error).
+    pub(crate) fn new(
+        what: &'static str,
+        offset: u64,
+        size: u64,
+        limit: usize,
+    ) -> Result<Self, FwError> {
+        let end = offset.checked_add(size).ok_or(FwError::field(
+            what,
+            offset,
+            "offset + size overflows",
+        ))?;
+        match (usize::try_from(offset), usize::try_from(end)) {
+            (Ok(start), Ok(end)) if end <= limit => Ok(Self {
+                what,
+                range: start..end,
+            }),
+            _ => Err(FwError::field(what, offset, "region runs past the end")),
+        }
+    }
+
+    /// Whether `self` and `other` share a byte (empty regions share none).
+    pub(crate) fn overlaps(&self, other: &Region) -> bool {
+        self.range.start < other.range.end
+            && other.range.start < self.range.end
+            && !self.range.is_empty()
+            && !other.range.is_empty()
+    }
+}
+
+/// Fails with [`FwError::Overlap`] if any two of `regions` overlap.
+pub(crate) fn no_overlaps(regions: &[Region]) -> Result<(), FwError> {
+    for (i, a) in regions.iter().enumerate() {
+        for b in regions.iter().skip(i + 1) {
+            if a.overlaps(b) {
+                return Err(FwError::Overlap {
+                    field: b.what,
+                    // CAST: `usize` is at most 64 bits wide.
+                    value: b.range.start as u64,
+                    other: a.what,
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Fails with a [`FwError::Field`] error naming `field` if `value` exceeds `max`, the field's
+/// documented upper bound.
+pub(crate) fn at_most(field: &'static str, value: u64, max: u64) -> Result<(), FwError> {
+    if value > max {
+        return Err(FwError::field(
+            field,
+            value,
+            "larger than the driver accepts",
+        ));
+    }
+    Ok(())
 }
 
 impl fmt::Display for FwError {
@@ -47,12 +145,42 @@ impl fmt::Display for FwError {
             Self::Truncated => f.write_str("truncated: an offset or size points past the end"),
             Self::MissingSection => f.write_str("a required section is missing"),
             Self::Malformed(what) => f.write_str(what),
+            Self::Field { field, value, why } => {
+                f.write_fmt(fmt!("{} = {:#x}: {}", field, value, why))
+            }
+            Self::Overlap {
+                field,
+                value,
+                other,
+            } => f.write_fmt(fmt!("{} = {:#x}: overlaps {}", field, value, other)),
         }
     }
 }
 
-/// NVIDIA's binary firmware header (`nvfw_bin_hdr`): six little-endian 32-bit words at the
+/// NVIDIA's binary firmware header as stored (`nvfw_bin_hdr`, nouveau `include/nvfw/fw.h`;
+/// `BINARY_HEADER` in upstream nova-core `firmware.rs`): six little-endian 32-bit words at the
 /// start of the file.
+#[repr(C)]
+#[derive(Clone, Copy)]
+struct RawBinHeader {
+    /// `0x10de`.
+    bin_magic: u32,
+    /// 1.
+    bin_ver: u32,
+    /// Size of the whole image (not used: Debian's files are shorter than it says).
+    bin_size: u32,
+    /// Offset of the format-specific header.
+    header_offset: u32,
+    /// Offset of the payload.
+    data_offset: u32,
+    /// Size of the payload.
+    data_size: u32,
+}
+
+// SAFETY: `RawBinHeader` is plain old data: any bit pattern is valid.
+unsafe impl FromBytes for RawBinHeader {}
+
+/// NVIDIA's binary firmware header, checked against the file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct BinHeader {
     /// Offset of the format-specific header.
@@ -66,40 +194,66 @@ pub(crate) struct BinHeader {
 impl BinHeader {
     const MAGIC: u32 = 0x10de;
     const VERSION: u32 = 1;
-    const SIZE: usize = 24;
+    /// The header's size.
+    pub(crate) const SIZE: usize = core::mem::size_of::<RawBinHeader>();
 
-    /// Parses and checks the header of `data`: magic, version, and that the format header and
-    /// the payload lie inside the file.
-    pub(crate) fn parse(data: &[u8]) -> Result<Self, FwError> {
-        let word = |i: usize| -> Result<u32, FwError> {
-            let b = data.get(i * 4..i * 4 + 4).ok_or(FwError::Truncated)?;
-            Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-        };
-        if word(0)? != Self::MAGIC {
+    /// Parses and checks the header of `data`: magic, version, that the format header and the
+    /// payload lie inside the file, and that the payload (of at most `max_data` bytes) overlaps
+    /// neither this header nor the start of the format header.
+    pub(crate) fn parse(data: &[u8], max_data: usize) -> Result<Self, FwError> {
+        let raw = RawBinHeader::from_bytes_copy(data.get(..Self::SIZE).ok_or(FwError::Truncated)?)
+            .ok_or(FwError::Truncated)?;
+        if u32::from_le(raw.bin_magic) != Self::MAGIC {
             return Err(FwError::BadMagic);
         }
-        if word(1)? != Self::VERSION {
+        if u32::from_le(raw.bin_ver) != Self::VERSION {
             return Err(FwError::Malformed("unknown binary header version"));
         }
-        let to_usize = |v: u32| usize::try_from(v).map_err(|_| FwError::Truncated);
+        let header_offset = u32::from_le(raw.header_offset);
+        let data_offset = u32::from_le(raw.data_offset);
+        let data_size = u32::from_le(raw.data_size);
+        // CAST: `usize` is at least 32 bits wide.
         let hdr = Self {
-            header_offset: to_usize(word(3)?)?,
-            data_offset: to_usize(word(4)?)?,
-            data_size: to_usize(word(5)?)?,
+            header_offset: header_offset as usize,
+            data_offset: data_offset as usize,
+            data_size: data_size as usize,
         };
         if hdr.header_offset < Self::SIZE || hdr.header_offset >= data.len() {
-            return Err(FwError::Malformed("format header outside the file"));
+            return Err(FwError::field(
+                "header_offset",
+                header_offset.into(),
+                "format header outside the file",
+            ));
         }
-        let end = hdr
-            .data_offset
-            .checked_add(hdr.data_size)
-            .ok_or(FwError::Truncated)?;
-        if hdr.data_size == 0 || end > data.len() {
-            return Err(FwError::Truncated);
+        if data_size == 0 {
+            return Err(FwError::field("data_size", 0, "empty payload"));
+        }
+        at_most("data_size", data_size.into(), max_data as u64)?;
+        let payload = Region::new(
+            "data_offset",
+            data_offset.into(),
+            data_size.into(),
+            data.len(),
+        )?;
+        if payload.range.start <= hdr.header_offset {
+            return Err(FwError::Overlap {
+                field: "data_offset",
+                value: data_offset.into(),
+                other: "the binary and format headers",
+            });
         }
         Ok(hdr)
     }
+
+    /// The payload's bytes in the file (inside it, as [`BinHeader::parse`] checked).
+    pub(crate) fn payload(self) -> core::ops::Range<usize> {
+        self.data_offset..self.data_offset + self.data_size
+    }
 }
+
+/// Largest payload of `gen_bootloader`: Debian's is 0x300 bytes; the generic bootloader runs from
+/// a few KiB of the falcon's IMEM.
+const MAX_GEN_BOOTLOADER: usize = 64 << 10;
 
 /// A file of the GSP firmware set.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -212,12 +366,16 @@ pub(crate) fn validate(file: FwFile, chipset: Chipset, data: &[u8]) -> Result<()
         FwFile::Bootloader => {
             riscv::Bootloader::parse(data)?;
         }
+        FwFile::BooterLoad | FwFile::BooterUnload | FwFile::Scrubber => {
+            hs::HsLayout::parse(data)?;
+        }
+        FwFile::GenBootloader => {
+            BinHeader::parse(data, MAX_GEN_BOOTLOADER)?;
+        }
         FwFile::Fmc => {
+            elf::check_layout(data, elf::FMC_LIMITS)?;
             elf::section(data, "image")?;
             elf::section(data, "signature")?;
-        }
-        _ => {
-            BinHeader::parse(data)?;
         }
     }
     Ok(())
@@ -301,7 +459,7 @@ mod tests {
         // The layout of AD102's booter_load-570.144.bin: header at 0x18, payload at 0x378.
         let f = header([0x10de, 1, 0xe200, 0x18, 0x378, 0xde00], 0xe178)?;
         assert_eq!(
-            BinHeader::parse(&f),
+            BinHeader::parse(&f, 0x10000),
             Ok(BinHeader {
                 header_offset: 0x18,
                 data_offset: 0x378,
@@ -314,27 +472,47 @@ mod tests {
     #[test]
     fn bin_header_refusals() -> Result<(), AllocError> {
         let ok = [0x10de, 1, 0x100, 0x18, 0x40, 0x40];
-        assert!(BinHeader::parse(&header(ok, 0x80)?).is_ok());
+        assert!(BinHeader::parse(&header(ok, 0x80)?, 0x40).is_ok());
         // Every truncation of the header itself.
         for len in 0..24 {
-            assert!(BinHeader::parse(&header(ok, len)?).is_err());
+            assert!(BinHeader::parse(&header(ok, len)?, 0x40).is_err());
         }
-        let cases: [([u32; 6], FwError); 6] = [
+        let past = FwError::field("data_offset", 0x50, "region runs past the end");
+        let cases: [([u32; 6], FwError); 8] = [
             ([0x10df, 1, 0x100, 0x18, 0x40, 0x40], FwError::BadMagic),
             (
                 [0x10de, 2, 0x100, 0x18, 0x40, 0x40],
                 FwError::Malformed("unknown binary header version"),
             ),
-            ([0x10de, 1, 0x100, 0x18, 0x40, 0x41], FwError::Truncated),
-            ([0x10de, 1, 0x100, 0x18, u32::MAX, 2], FwError::Truncated),
-            ([0x10de, 1, 0x100, 0x18, 0x40, 0], FwError::Truncated),
+            ([0x10de, 1, 0x100, 0x18, 0x50, 0x40], past),
+            (
+                [0x10de, 1, 0x100, 0x18, u32::MAX, 2],
+                FwError::field("data_offset", u32::MAX.into(), "region runs past the end"),
+            ),
+            (
+                [0x10de, 1, 0x100, 0x18, 0x40, 0],
+                FwError::field("data_size", 0, "empty payload"),
+            ),
             (
                 [0x10de, 1, 0x100, 0x80, 0x40, 0x40],
-                FwError::Malformed("format header outside the file"),
+                FwError::field("header_offset", 0x80, "format header outside the file"),
+            ),
+            // The payload over the headers, and larger than the format allows.
+            (
+                [0x10de, 1, 0x100, 0x18, 0x10, 0x40],
+                FwError::Overlap {
+                    field: "data_offset",
+                    value: 0x10,
+                    other: "the binary and format headers",
+                },
+            ),
+            (
+                [0x10de, 1, 0x100, 0x18, 0x20, 0x48],
+                FwError::field("data_size", 0x48, "larger than the driver accepts"),
             ),
         ];
         for (words, err) in cases {
-            assert_eq!(BinHeader::parse(&header(words, 0x80)?), Err(err));
+            assert_eq!(BinHeader::parse(&header(words, 0x80)?, 0x40), Err(err));
         }
         Ok(())
     }

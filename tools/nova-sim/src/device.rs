@@ -581,7 +581,12 @@ impl VfioDevice for GpuDevice {
                     .write(offset, data)
                     .map_err(|_| self.violation(range_error(region, offset, data.len())));
                 self.sync_bus_master();
-                result
+                result?;
+                if ConfigSpace::initiates_flr(offset, data) {
+                    info!("device: function level reset");
+                    self.reset()?;
+                }
+                Ok(())
             }
             _ => Err(self.violation(DeviceError::NoSuchRegion(region))),
         }
@@ -775,6 +780,27 @@ mod tests {
         assert!(!dev.config().bus_master_enabled());
         assert!(!dev.shared.lock().bus_master);
         assert_eq!(dev.config().read_u32(BAR_0), 0);
+        assert_eq!(counters.resets.load(Ordering::Relaxed), 1);
+    }
+
+    #[test]
+    fn initiating_flr_resets_the_device() {
+        let (mut dev, counters) = device("ad102");
+        let devcap = dev.config().read_u32(crate::pci::PCIE_CAP + 4);
+        assert_ne!(devcap & crate::pci::DEVCAP_FLR, 0);
+        dev.region_write(REGION_CONFIG, COMMAND as u64, &[0x06, 0x00])
+            .unwrap();
+        // DevCtl with Initiate FLR set, as Linux's pcie_flr() writes it.
+        let devctl = (crate::pci::PCIE_CAP + 8) as u64;
+        dev.region_write(REGION_CONFIG, devctl, &[0x10, 0xa8])
+            .unwrap();
+        assert_eq!(counters.resets.load(Ordering::Relaxed), 1);
+        assert!(!dev.config().bus_master_enabled());
+        // The bit reads as 0.
+        assert_eq!(dev.config().read_u16(crate::pci::PCIE_CAP + 8) & 0x8000, 0);
+        // Other DevCtl writes do not reset.
+        dev.region_write(REGION_CONFIG, devctl, &[0x10, 0x28])
+            .unwrap();
         assert_eq!(counters.resets.load(Ordering::Relaxed), 1);
     }
 

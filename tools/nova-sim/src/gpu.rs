@@ -41,8 +41,16 @@
 //! * Registers the CPU cannot write on a secured board (`WPR2_ADDR_*`, the secure scratch and
 //!   AON registers, the fuses, `LOCAL_MEMORY_RANGE`) are read-only here: a write is a
 //!   violation.
-//! * WPR2 survives a device (function-level) reset: only booter_unload removes it (upstream
-//!   nova-core `gsp/hal/tu102.rs`: "WPR2 region already exists - GPU needs to be reset").
+//! * A device reset (function-level reset, or the vfio-user reset) clears WPR2 and stops and
+//!   unloads GSP-RM, as a power cycle does; only booter_unload removes WPR2 otherwise. Open RM
+//!   resets a GPU whose state it cannot recover by FLR (`kbifDoFullChipReset_GA100`: "Use
+//!   Function Level Reset(FLR) to reset as much of the chip as possible"), after which the
+//!   VBIOS boots again (`kbifDoFunctionLevelReset_TU102` waits for GFW boot), and it skips
+//!   FWSEC-SB and booter_unload while the GPU is in a full-chip or secondary bus reset
+//!   (`kgspExecuteBooterUnloadIfNeeded_TU102` returns `NV_ERR_GPU_IN_FULLCHIP_RESET` under
+//!   `API_GPU_IN_RESET_SANITY_CHECK`), before booting GSP-RM afresh, which it refuses while
+//!   WPR2 is up (`_kgspBootGspRm`): the reset itself takes WPR2 down. `--fault wpr2-preset`
+//!   makes a board no reset recovers: WPR2 is up at power-on and after every reset.
 //!
 //! ## WPR2's upper bound
 //!
@@ -166,7 +174,8 @@ pub struct Faults {
     pub fwsec_frts_error: bool,
     /// booter_load fails (MAILBOX0 != 0) without starting GSP-RM.
     pub booter_error: bool,
-    /// WPR2 exists at power-on, as a crashed driver leaves it.
+    /// WPR2 exists at power-on, as a crashed driver leaves it, and after every reset (QEMU
+    /// resets the device when the machine starts): a board only a power cycle recovers.
     pub wpr2_preset: bool,
 }
 
@@ -1116,7 +1125,13 @@ impl Unit for Engines {
     }
 
     fn reset(&mut self) {
+        if let Some((lo, hi)) = self.wpr2.take() {
+            info!("reset: WPR2 {lo:#x}..{hi:#x} cleared");
+        }
         self.reset_registers();
+        self.core.unload();
+        // Under `--fault wpr2-preset` the board is one that no reset recovers: WPR2 is back.
+        self.power_on();
     }
 
     fn tick(&mut self, ctx: &mut Ctx<'_>) {
@@ -1254,5 +1269,29 @@ mod tests {
         let mut f = Faults::default();
         assert!(f.set("wpr2-preset") && !f.set("nope"));
         assert!(f.wpr2_preset);
+    }
+
+    #[test]
+    fn a_device_reset_clears_wpr2() {
+        let chip = crate::chips::find("ad102").unwrap();
+        let vbios = Vbios::build(chip, Corruption::None).unwrap();
+        let faults = Faults {
+            wpr2_preset: true,
+            ..Faults::default()
+        };
+        let mut e = Engines::new(
+            chip,
+            &vbios,
+            &FirmwareFiles::default(),
+            Box::new(crate::idle_gsp::IdleGspCore::new()),
+            faults,
+        );
+        assert!(e.wpr2.is_some());
+        // Under `wpr2-preset` it comes back; on a board without the fault it is gone.
+        Unit::reset(&mut e);
+        assert!(e.wpr2.is_some());
+        e.faults.wpr2_preset = false;
+        Unit::reset(&mut e);
+        assert_eq!(e.wpr2, None);
     }
 }

@@ -57,6 +57,8 @@ pub const PM_CAP: usize = 0x60;
 pub const MSI_CAP: usize = 0x68;
 /// Offset of the PCI Express capability.
 pub const PCIE_CAP: usize = 0x78;
+/// DevCap's Function Level Reset Capability bit.
+pub const DEVCAP_FLR: u32 = 1 << 28;
 
 /// Capability ID of Power Management.
 pub const CAP_ID_PM: u8 = 0x01;
@@ -345,13 +347,16 @@ fn power_on_layout(desc: &PciDescription) -> Layout {
     l.set8(p, CAP_ID_PCIE, 0);
     l.set8(p + 1, 0, 0);
     l.set16(p + 0x02, 0x0002, 0);
-    // DevCap: MPS 256 B, extended tags, L0s latency unlimited, L1 < 64 us, role-based errors.
+    // DevCap: MPS 256 B, extended tags, L0s latency unlimited, L1 < 64 us, role-based errors,
+    // Function Level Reset (bit 28; Open RM's `kbifCacheFlrSupport_TU102` reads it from
+    // `NV_XVE_DEVICE_CAPABILITY`, and resets the GPU by FLR where it is set).
     l.set32(
         p + 0x04,
-        0x1 | (1 << 5) | (7 << 6) | (6 << 9) | (1 << 15),
+        0x1 | (1 << 5) | (7 << 6) | (6 << 9) | (1 << 15) | DEVCAP_FLR,
         0,
     );
-    // DevCtl: relaxed ordering and no-snoop enabled, MRRS 512 B (the reset defaults).
+    // DevCtl: relaxed ordering and no-snoop enabled, MRRS 512 B (the reset defaults). Bit 15,
+    // Initiate Function Level Reset, always reads 0: see [`ConfigSpace::initiates_flr`].
     l.set16(p + 0x08, 0x2810, 0x7fff);
     // DevSta: error-detected bits are write-one-to-clear.
     l.set16(p + 0x0a, 0, 0);
@@ -435,6 +440,17 @@ impl ConfigSpace {
             l.data[i] &= !(byte & l.w1cmask[i]);
         }
         Ok(())
+    }
+
+    /// Whether a write of `data` at `offset` sets DevCtl's Initiate Function Level Reset bit
+    /// (PCI Express Base Specification, Device Control register, bit 15).
+    pub fn initiates_flr(offset: u64, data: &[u8]) -> bool {
+        let at = (PCIE_CAP + 0x09) as u64;
+        offset <= at
+            && at < offset + data.len() as u64
+            && data
+                .get((at - offset) as usize)
+                .is_some_and(|b| b & 0x80 != 0)
     }
 
     /// Reads a byte (0xff outside the space).

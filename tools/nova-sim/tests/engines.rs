@@ -477,7 +477,8 @@ fn faults_fail_frts_and_booter_and_preset_wpr2() {
 
     let mut b = board_with_fault("ad102", |f| f.wpr2_preset = true);
     assert_ne!(b.rd(WPR2_HI), 0);
-    // A device reset does not remove it.
+    // Under this fault no reset removes it (without it, a reset does: see
+    // `gpu::tests::a_device_reset_clears_wpr2`).
     b.dev.reset().unwrap();
     assert_ne!(b.rd(WPR2_HI), 0);
     assert_eq!(b.violations(), 0);

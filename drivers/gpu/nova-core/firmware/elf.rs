@@ -8,9 +8,9 @@
 //! `publickey` sections. Only the section table is read; every offset and size in it is
 //! untrusted and checked against the file.
 
-use kernel::prelude::*;
+use kernel::{prelude::*, transmute::FromBytes};
 
-use super::FwError;
+use super::{at_most, FwError, Region};
 
 const ELF_MAGIC: [u8; 4] = *b"\x7fELF";
 const ELFCLASS32: u8 = 1;
@@ -62,15 +62,27 @@ impl Layout {
             shnum: field(rest + 2)?,
             shstrndx: field(rest + 4)?,
         };
-        let min_entsize = if is64 { 0x40 } else { 0x28 };
-        if layout.shentsize < min_entsize {
-            return Err(FwError::Malformed("ELF section headers are too small"));
+        // `Elf64_Shdr` and `Elf32_Shdr` are 64 and 40 bytes (the ELF specification).
+        let entsize = if is64 { 0x40 } else { 0x28 };
+        if layout.shentsize != entsize {
+            return Err(FwError::field(
+                "e_shentsize",
+                layout.shentsize,
+                "not the size of an ELF section header",
+            ));
+        }
+        if layout.shnum == 0 || layout.shstrndx >= layout.shnum {
+            return Err(FwError::field(
+                "e_shstrndx",
+                layout.shstrndx,
+                "no such section",
+            ));
         }
         Ok(layout)
     }
 
-    /// Returns (name offset, file offset, size) of section `index`.
-    fn section(&self, data: &[u8], index: u64) -> Result<(u64, u64, u64), FwError> {
+    /// Returns the header of section `index`.
+    fn header(&self, data: &[u8], index: u64) -> Result<SectionHeader, FwError> {
         if index >= self.shnum {
             return Err(FwError::Malformed("ELF section index out of range"));
         }
@@ -79,25 +91,172 @@ impl Layout {
             .and_then(|o| o.checked_add(self.shoff))
             .and_then(|o| usize::try_from(o).ok())
             .ok_or(FwError::Truncated)?;
-        let at = |off: usize| base.checked_add(off).ok_or(FwError::Truncated);
-        let (name, offset, size) = if self.is64 {
-            (
-                read_le::<4>(data, at(0)?),
-                read_le::<8>(data, at(0x18)?),
-                read_le::<8>(data, at(0x20)?),
-            )
+        let bytes = data.get(base..).ok_or(FwError::Truncated)?;
+        if self.is64 {
+            let sh = bytes
+                .get(..core::mem::size_of::<Elf64Shdr>())
+                .and_then(Elf64Shdr::from_bytes_copy)
+                .ok_or(FwError::Truncated)?;
+            Ok(SectionHeader {
+                name: u32::from_le(sh.sh_name).into(),
+                kind: u32::from_le(sh.sh_type),
+                offset: u64::from_le(sh.sh_offset),
+                size: u64::from_le(sh.sh_size),
+            })
         } else {
-            (
-                read_le::<4>(data, at(0)?),
-                read_le::<4>(data, at(0x10)?),
-                read_le::<4>(data, at(0x14)?),
-            )
-        };
-        match (name, offset, size) {
-            (Some(n), Some(o), Some(s)) => Ok((n, o, s)),
-            _ => Err(FwError::Truncated),
+            let sh = bytes
+                .get(..core::mem::size_of::<Elf32Shdr>())
+                .and_then(Elf32Shdr::from_bytes_copy)
+                .ok_or(FwError::Truncated)?;
+            Ok(SectionHeader {
+                name: u32::from_le(sh.sh_name).into(),
+                kind: u32::from_le(sh.sh_type),
+                offset: u32::from_le(sh.sh_offset).into(),
+                size: u32::from_le(sh.sh_size).into(),
+            })
         }
     }
+
+    /// Returns (name offset, file offset, size) of section `index`.
+    fn section(&self, data: &[u8], index: u64) -> Result<(u64, u64, u64), FwError> {
+        let sh = self.header(data, index)?;
+        Ok((sh.name, sh.offset, sh.size))
+    }
+}
+
+/// An ELF64 section header as stored (`Elf64_Shdr`).
+#[repr(C)]
+#[derive(Clone, Copy)]
+struct Elf64Shdr {
+    sh_name: u32,
+    sh_type: u32,
+    sh_flags: u64,
+    sh_addr: u64,
+    sh_offset: u64,
+    sh_size: u64,
+    sh_link: u32,
+    sh_info: u32,
+    sh_addralign: u64,
+    sh_entsize: u64,
+}
+
+/// An ELF32 section header as stored (`Elf32_Shdr`).
+#[repr(C)]
+#[derive(Clone, Copy)]
+struct Elf32Shdr {
+    sh_name: u32,
+    sh_type: u32,
+    sh_flags: u32,
+    sh_addr: u32,
+    sh_offset: u32,
+    sh_size: u32,
+    sh_link: u32,
+    sh_info: u32,
+    sh_addralign: u32,
+    sh_entsize: u32,
+}
+
+// SAFETY: Both are plain old data: any bit pattern is valid.
+unsafe impl FromBytes for Elf64Shdr {}
+// SAFETY: As above.
+unsafe impl FromBytes for Elf32Shdr {}
+
+/// The fields of a section header nova uses.
+struct SectionHeader {
+    /// Offset of the name in the section name table.
+    name: u64,
+    /// `sh_type`.
+    kind: u32,
+    /// File offset of the contents.
+    offset: u64,
+    /// Size of the contents.
+    size: u64,
+}
+
+/// Upper bounds for the ELF objects of one firmware file.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Limits {
+    /// Most sections.
+    pub(crate) shnum: u64,
+    /// Largest section.
+    pub(crate) section_size: u64,
+    /// Largest section name table.
+    pub(crate) shstrtab_size: u64,
+}
+
+/// Bounds for `gsp-*.bin`: Debian's 570.144 files have 14 sections, the largest (`.fwimage`
+/// of GA102 and later) 0x3c99000 bytes, and a 0xcd-byte name table.
+pub(crate) const GSP_LIMITS: Limits = Limits {
+    shnum: 64,
+    section_size: 128 << 20,
+    shstrtab_size: 4 << 10,
+};
+
+/// Bounds for `fmc-*.bin`: Debian's have 6 sections, the largest 0x30a48 bytes, and a
+/// 0x2a-byte name table.
+pub(crate) const FMC_LIMITS: Limits = Limits {
+    shnum: 64,
+    section_size: 4 << 20,
+    shstrtab_size: 4 << 10,
+};
+
+/// `SHT_NOBITS`: a section that takes no room in the file.
+const SHT_NOBITS: u32 = 8;
+
+/// Checks the layout of the ELF object `data` as a whole: the section table lies inside the file
+/// after the ELF header, every section with contents lies inside the file and overlaps neither
+/// the ELF header, the section table nor another section, and the counts and sizes stay within
+/// `limits`.
+pub(crate) fn check_layout(data: &[u8], limits: Limits) -> Result<(), FwError> {
+    let layout = Layout::parse(data)?;
+    at_most("e_shnum", layout.shnum, limits.shnum)?;
+    let ehsize: u64 = if layout.is64 { 0x40 } else { 0x34 };
+    let table_size = layout.shnum * layout.shentsize;
+    let table = Region::new("e_shoff", layout.shoff, table_size, data.len())?;
+    let header = Region::new("ELF header", 0, ehsize, data.len())?;
+    if table.overlaps(&header) {
+        return Err(FwError::Overlap {
+            field: "e_shoff",
+            value: layout.shoff,
+            other: "the ELF header",
+        });
+    }
+    let (_, _, str_size) = layout.section(data, layout.shstrndx)?;
+    at_most("sh_size of .shstrtab", str_size, limits.shstrtab_size)?;
+
+    for index in 0..layout.shnum {
+        let sh = layout.header(data, index)?;
+        if sh.kind == SHT_NOBITS || sh.size == 0 {
+            continue;
+        }
+        at_most("sh_size", sh.size, limits.section_size)?;
+        let r = Region::new("sh_offset", sh.offset, sh.size, data.len())?;
+        for (other, what) in [(&header, "the ELF header"), (&table, "the section table")] {
+            if r.overlaps(other) {
+                return Err(FwError::Overlap {
+                    field: "sh_offset",
+                    value: sh.offset,
+                    other: what,
+                });
+            }
+        }
+        // Against every other section: at most 64 * 64 comparisons.
+        for j in 0..index {
+            let o = layout.header(data, j)?;
+            if o.kind == SHT_NOBITS || o.size == 0 {
+                continue;
+            }
+            let other = Region::new("sh_offset", o.offset, o.size, data.len())?;
+            if r.overlaps(&other) {
+                return Err(FwError::Overlap {
+                    field: "sh_offset",
+                    value: sh.offset,
+                    other: "another section",
+                });
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Returns the bytes `offset..offset + size` of `data`, if they are all inside it.

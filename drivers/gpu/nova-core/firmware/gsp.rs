@@ -9,7 +9,13 @@
 
 use kernel::prelude::*;
 
-use super::{elf, signature_section, FwError};
+use super::{at_most, elf, signature_section, FwError};
+
+/// Largest `.fwversion` section: Debian's is 8 bytes ("570.144" and a NUL).
+const MAX_VERSION_SIZE: u64 = 64;
+
+/// Largest signature section: Debian's are 0x1000 bytes each.
+const MAX_SIGNATURE_SIZE: u64 = 0x2000;
 use crate::gpu::Chipset;
 
 /// The parts of a GSP-RM image file one chip needs.
@@ -26,11 +32,17 @@ pub(crate) struct GspImage<'a> {
 impl<'a> GspImage<'a> {
     /// Finds the image, version and `chipset`'s signature in `data`; every offset is checked.
     pub(crate) fn parse(data: &'a [u8], chipset: Chipset) -> Result<Self, FwError> {
+        elf::check_layout(data, elf::GSP_LIMITS)?;
         let image = elf::section(data, ".fwimage")?;
         if image.is_empty() {
             return Err(FwError::Malformed("empty GSP-RM image"));
         }
         let raw_version = elf::section(data, ".fwversion")?;
+        at_most(
+            "sh_size of .fwversion",
+            raw_version.len() as u64,
+            MAX_VERSION_SIZE,
+        )?;
         let end = raw_version
             .iter()
             .position(|&b| b == 0)
@@ -45,6 +57,11 @@ impl<'a> GspImage<'a> {
         if signature.is_empty() {
             return Err(FwError::Malformed("empty signature"));
         }
+        at_most(
+            "sh_size of the signature section",
+            signature.len() as u64,
+            MAX_SIGNATURE_SIZE,
+        )?;
         Ok(Self {
             image,
             version,
@@ -104,6 +121,33 @@ mod tests {
         assert_eq!(g.image, b"RISC-V image");
         assert_eq!(g.version, b"570.144");
         assert_eq!(g.signature, &[0x5a; 64][..]);
+        Ok(())
+    }
+
+    #[test]
+    fn refuses_a_signature_laid_over_the_image() -> Result {
+        // The fuzzer's reproducer: `.fwsignature_ad10x` moved over `.fwimage`, as large as it,
+        // once reached the DMA allocator unchecked.
+        let mut f = build(&[0x11; 0x3000], b"570.144\0")?;
+        let sig_header = f.len() - 0x40;
+        put(&mut f, sig_header + 0x18, (0x40 + NAMES.len()) as u64, 8);
+        put(&mut f, sig_header + 0x20, 0x3000, 8);
+        assert!(matches!(
+            GspImage::parse(&f, Chipset::AD102),
+            Err(FwError::Overlap {
+                field: "sh_offset",
+                ..
+            })
+        ));
+        // Over the section table, and over the ELF header.
+        for offset in [(f.len() - 0x100) as u64, 0] {
+            put(&mut f, sig_header + 0x18, offset, 8);
+            put(&mut f, sig_header + 0x20, 0x40, 8);
+            assert!(matches!(
+                GspImage::parse(&f, Chipset::AD102),
+                Err(FwError::Overlap { .. })
+            ));
+        }
         Ok(())
     }
 

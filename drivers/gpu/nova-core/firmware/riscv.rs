@@ -9,9 +9,9 @@
 //! manifest offsets go into `GspFwWprMeta`). The payload is what the driver hands the GSP
 //! (`GspFwWprMeta.sysmemAddrOfBootloader`).
 
-use kernel::prelude::*;
+use kernel::{prelude::*, transmute::FromBytes};
 
-use super::{BinHeader, FwError};
+use super::{no_overlaps, BinHeader, FwError, Region};
 
 /// The descriptor fields nova uses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -47,69 +47,118 @@ pub(crate) struct Bootloader<'a> {
     pub(crate) payload: &'a [u8],
 }
 
-/// The words of `RM_RISCV_UCODE_DESC` nova reads: versions 4 and 5 agree on them.
-const DESC_WORDS: usize = 15;
+/// The leading fields of `RM_RISCV_UCODE_DESC` as stored, which versions 4 and 5 share.
+#[repr(C)]
+#[derive(Clone, Copy)]
+struct RawRiscvDesc {
+    version: u32,
+    bootloader_offset: u32,
+    bootloader_size: u32,
+    bootloader_param_offset: u32,
+    bootloader_param_size: u32,
+    riscv_elf_offset: u32,
+    riscv_elf_size: u32,
+    app_version: u32,
+    manifest_offset: u32,
+    manifest_size: u32,
+    monitor_data_offset: u32,
+    monitor_data_size: u32,
+    monitor_code_offset: u32,
+    monitor_code_size: u32,
+    is_monitor_enabled: u32,
+}
 
-// Word indices in `RM_RISCV_UCODE_DESC`.
-const W_VERSION: usize = 0;
-const W_BOOTLOADER_OFFSET: usize = 1;
-const W_BOOTLOADER_SIZE: usize = 2;
-const W_APP_VERSION: usize = 7;
-const W_MANIFEST_OFFSET: usize = 8;
-const W_MANIFEST_SIZE: usize = 9;
-const W_DATA_OFFSET: usize = 10;
-const W_DATA_SIZE: usize = 11;
-const W_CODE_OFFSET: usize = 12;
-const W_CODE_SIZE: usize = 13;
-const W_MONITOR_ENABLED: usize = 14;
+// SAFETY: `RawRiscvDesc` is plain old data: any bit pattern is valid.
+unsafe impl FromBytes for RawRiscvDesc {}
+
+/// Size of the whole descriptor: 19 words in version 4, 21 in version 5.
+const fn desc_size(version: u32) -> Option<usize> {
+    match version {
+        4 => Some(19 * 4),
+        5 => Some(21 * 4),
+        _ => None,
+    }
+}
+
+/// Largest payload: Debian's largest bootloader (Blackwell's) is 0x31000 bytes, GA102's and
+/// AD102's 0x6000 and 0x9000.
+const MAX_PAYLOAD: usize = 1 << 20;
 
 impl<'a> Bootloader<'a> {
-    /// Parses `data`: the binary header, the descriptor, and that every part the descriptor
-    /// names lies inside the payload.
+    /// Parses `data`: the binary header, the descriptor (which must end before the payload),
+    /// and that every part the descriptor names lies inside the payload without overlapping
+    /// another.
     pub(crate) fn parse(data: &'a [u8]) -> Result<Self, FwError> {
-        let hdr = BinHeader::parse(data)?;
-        let desc_end = hdr
-            .header_offset
-            .checked_add(DESC_WORDS * 4)
-            .ok_or(FwError::Truncated)?;
+        let hdr = BinHeader::parse(data, MAX_PAYLOAD)?;
+        let fixed = core::mem::size_of::<RawRiscvDesc>();
         let raw = data
-            .get(hdr.header_offset..desc_end)
+            .get(hdr.header_offset..)
+            .and_then(|d| d.get(..fixed))
+            .and_then(RawRiscvDesc::from_bytes_copy)
             .ok_or(FwError::Truncated)?;
-        let word = |i: usize| -> Result<u32, FwError> {
-            let b = raw.get(i * 4..i * 4 + 4).ok_or(FwError::Truncated)?;
-            Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-        };
-        let payload = data
-            .get(hdr.data_offset..hdr.data_offset + hdr.data_size)
-            .ok_or(FwError::Truncated)?;
+        let version = u32::from_le(raw.version);
+        let size = desc_size(version).ok_or(FwError::field(
+            "version",
+            version.into(),
+            "unknown RISC-V descriptor version",
+        ))?;
+        if hdr.header_offset + size > hdr.data_offset {
+            return Err(FwError::Overlap {
+                field: "data_offset",
+                // CAST: a 32-bit field.
+                value: hdr.data_offset as u64,
+                other: "the RISC-V descriptor",
+            });
+        }
+        let payload = data.get(hdr.payload()).ok_or(FwError::Truncated)?;
 
+        let le = u32::from_le;
         let desc = RiscvDesc {
-            version: word(W_VERSION)?,
-            bootloader_offset: word(W_BOOTLOADER_OFFSET)?,
-            bootloader_size: word(W_BOOTLOADER_SIZE)?,
-            monitor: word(W_MONITOR_ENABLED)? != 0,
-            manifest_offset: word(W_MANIFEST_OFFSET)?,
-            data_offset: word(W_DATA_OFFSET)?,
-            data_size: word(W_DATA_SIZE)?,
-            code_offset: word(W_CODE_OFFSET)?,
-            code_size: word(W_CODE_SIZE)?,
-            app_version: word(W_APP_VERSION)?,
+            version,
+            bootloader_offset: le(raw.bootloader_offset),
+            bootloader_size: le(raw.bootloader_size),
+            monitor: le(raw.is_monitor_enabled) != 0,
+            manifest_offset: le(raw.manifest_offset),
+            data_offset: le(raw.monitor_data_offset),
+            data_size: le(raw.monitor_data_size),
+            code_offset: le(raw.monitor_code_offset),
+            code_size: le(raw.monitor_code_size),
+            app_version: le(raw.app_version),
         };
-        if !matches!(desc.version, 4 | 5) {
-            return Err(FwError::Malformed("unknown RISC-V descriptor version"));
-        }
-        let inside = |off: u32, size: u32| {
-            size != 0 && u64::from(off) + u64::from(size) <= payload.len() as u64
+        let part = |what, offset: u32, size: u32| {
+            Region::new(what, offset.into(), size.into(), payload.len())
         };
-        let bootloader_ok =
-            desc.bootloader_size == 0 || inside(desc.bootloader_offset, desc.bootloader_size);
-        let monitor_ok = !desc.monitor
-            || (inside(desc.manifest_offset, word(W_MANIFEST_SIZE)?)
-                && inside(desc.data_offset, desc.data_size)
-                && inside(desc.code_offset, desc.code_size));
-        if !bootloader_ok || !monitor_ok {
-            return Err(FwError::Malformed("bootloader part outside its payload"));
+        let nonempty = |what, offset: u32, size: u32| {
+            if size == 0 {
+                return Err(FwError::field(what, offset.into(), "empty part"));
+            }
+            part(what, offset, size)
+        };
+        let mut parts = [
+            part(
+                "bootloaderOffset",
+                desc.bootloader_offset,
+                desc.bootloader_size,
+            )?,
+            part(
+                "bootloaderParamOffset",
+                le(raw.bootloader_param_offset),
+                le(raw.bootloader_param_size),
+            )?,
+            part("manifestOffset", 0, 0)?,
+            part("monitorDataOffset", 0, 0)?,
+            part("monitorCodeOffset", 0, 0)?,
+        ];
+        if desc.monitor {
+            parts[2] = nonempty(
+                "manifestOffset",
+                desc.manifest_offset,
+                le(raw.manifest_size),
+            )?;
+            parts[3] = nonempty("monitorDataOffset", desc.data_offset, desc.data_size)?;
+            parts[4] = nonempty("monitorCodeOffset", desc.code_offset, desc.code_size)?;
         }
+        no_overlaps(&parts)?;
         Ok(Self { desc, payload })
     }
 }
@@ -189,10 +238,28 @@ mod tests {
         // Code past the payload's end.
         let mut f = ad102_like()?;
         f[0x18 + 12 * 4..0x18 + 13 * 4].copy_from_slice(&0x8000u32.to_le_bytes());
-        assert_eq!(
+        assert!(matches!(
             Bootloader::parse(&f),
-            Err(FwError::Malformed("bootloader part outside its payload"))
-        );
+            Err(FwError::Field {
+                field: "monitorCodeOffset",
+                ..
+            })
+        ));
+        // The monitor's code over its data.
+        let mut f = ad102_like()?;
+        f[0x18 + 12 * 4..0x18 + 13 * 4].copy_from_slice(&0x4000u32.to_le_bytes());
+        assert!(matches!(
+            Bootloader::parse(&f),
+            Err(FwError::Overlap {
+                field: "monitorCodeOffset",
+                other: "monitorDataOffset",
+                ..
+            })
+        ));
+        // The payload over the descriptor.
+        let mut f = ad102_like()?;
+        f[16..20].copy_from_slice(&0x60u32.to_le_bytes());
+        assert!(Bootloader::parse(&f).is_err());
         // Offset + size overflowing 32 bits.
         let mut f = ad102_like()?;
         f[0x18 + 10 * 4..0x18 + 11 * 4].copy_from_slice(&u32::MAX.to_le_bytes());

@@ -16,7 +16,7 @@ use core::ptr;
 
 use kernel::{
     device,
-    dma::{Coherent, DataDirection},
+    dma::{attrs::DMA_ATTR_NO_WARN, Coherent, DataDirection},
     prelude::*,
     scatterlist::{Owned, SGTable},
     sync::Arc,
@@ -249,17 +249,20 @@ impl GspFwImage {
         image: &GspImage<'_>,
         bootloader: &Bootloader<'_>,
     ) -> Result<Self> {
+        // The sizes come from the file: `GspImage::parse` and `Bootloader::parse` bounded them,
+        // and a failure to allocate is reported by the caller, not by the allocator.
+        let gfp = GFP_KERNEL | __GFP_NOWARN;
         let layout = Radix3Layout::new(image.image.len())?;
-        let mut pages = VVec::with_capacity(layout.data_pages * GSP_PAGE_SIZE, GFP_KERNEL)?;
-        pages.extend_from_slice(image.image, GFP_KERNEL)?;
-        pages.resize(layout.data_pages * GSP_PAGE_SIZE, 0, GFP_KERNEL)?;
+        let mut pages = VVec::with_capacity(layout.data_pages * GSP_PAGE_SIZE, gfp)?;
+        pages.extend_from_slice(image.image, gfp)?;
+        pages.resize(layout.data_pages * GSP_PAGE_SIZE, 0, gfp)?;
         let sgt = KBox::pin_init(
             SGTable::new(dev, pages, DataDirection::ToDevice, GFP_KERNEL),
             GFP_KERNEL,
         )?;
 
-        let bl = Coherent::from_slice(dev, bootloader.payload, GFP_KERNEL)?;
-        let sig = Coherent::from_slice(dev, image.signature, GFP_KERNEL)?;
+        let bl = Coherent::from_slice_with_attrs(dev, bootloader.payload, gfp, DMA_ATTR_NO_WARN)?;
+        let sig = Coherent::from_slice_with_attrs(dev, image.signature, gfp, DMA_ATTR_NO_WARN)?;
         let params = WprMetaParams {
             // CAST: usize is at most 64 bits wide on every kernel target: lossless.
             image_size: image.image.len() as u64,

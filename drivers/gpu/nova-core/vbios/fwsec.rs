@@ -31,6 +31,14 @@ use super::{le_u16, le_u32, le_u8, Source, VbiosError};
 /// Size of one FWSEC signature (`BCRT30_RSA3K_SIG_SIZE`).
 pub(crate) const SIGNATURE_SIZE: usize = 384;
 
+/// Largest IMEM or DMEM image of a FWSEC ucode the driver copies out of the ROM. The falcon
+/// loader checks the images against the memory sizes the falcon reports; this bound keeps the
+/// copies, whose sizes come from the ROM, small before that.
+const MAX_UCODE_PART: u32 = 256 << 10;
+
+/// Most signatures of a V3 descriptor: one per bit of its 16-bit version mask.
+const MAX_SIGNATURES: u8 = 16;
+
 /// Header word fields.
 const HDR_VERSION_AVAILABLE: u32 = 1;
 const DESC_V2_SIZE: usize = 60;
@@ -318,6 +326,9 @@ impl Fwsec {
         let dmem_offset = usize::try_from(word(10)?).unwrap_or(usize::MAX);
         let dmem_phys_base = word(11)?;
         let dmem_load_size = word(12)?;
+        if imem_load_size > MAX_UCODE_PART || dmem_load_size > MAX_UCODE_PART {
+            return Err(bad("IMEM or DMEM image larger than a falcon's memory"));
+        }
 
         let sec_start = imem_sec_base
             .checked_sub(imem_virt_base)
@@ -374,6 +385,12 @@ impl Fwsec {
         let ucode_id = le_u8(desc, 38).ok_or(bad("descriptor truncated"))?;
         let count = le_u8(desc, 39).ok_or(bad("descriptor truncated"))?;
         let versions = le_u16(desc, 40).ok_or(bad("descriptor truncated"))?;
+        if imem_load_size > MAX_UCODE_PART || dmem_load_size > MAX_UCODE_PART {
+            return Err(bad("IMEM or DMEM image larger than a falcon's memory"));
+        }
+        if count > MAX_SIGNATURES {
+            return Err(bad("more signatures than signature versions"));
+        }
 
         // The signatures follow the fixed fields, inside the descriptor.
         let sigs_len = usize::from(count) * SIGNATURE_SIZE;
