@@ -38,7 +38,6 @@ use kernel::{
     device,
     dma::Coherent,
     firmware::Firmware,
-    fmt,
     io::{poll::read_poll_timeout, Io},
     pci,
     prelude::*,
