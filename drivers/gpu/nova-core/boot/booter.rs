@@ -125,44 +125,7 @@ impl FalconImage for Booter {
 mod tests {
     use super::*;
 
-    /// An HS file as in `firmware::hs`'s tests: two 16-byte signatures at 0x40 for fuse
-    /// versions 5 and 4, a 0x400-byte payload at 0x200 with application 0 at 0x100 and data at
-    /// 0x300, the signature patched at 0x310.
-    fn file() -> Result<KVec<u8>> {
-        let mut f = KVec::from_elem(0u8, 0x600, GFP_KERNEL)?;
-        let mut put = |at: usize, v: u32| f[at..at + 4].copy_from_slice(&v.to_le_bytes());
-        for (i, v) in [0x10de, 1, 0x600, 0x18, 0x200, 0x400]
-            .into_iter()
-            .enumerate()
-        {
-            put(i * 4, v);
-        }
-        for (i, v) in [0x40, 0x20, 0x80, 0x84, 0x90, 12, 0x88, 0xa0, 0x1c]
-            .into_iter()
-            .enumerate()
-        {
-            put(0x18 + i * 4, v);
-        }
-        for (at, v) in [
-            (0x80, 0x310),
-            (0x84, 0),
-            (0x88, 2),
-            (0x90, 5),
-            (0x94, 1),
-            (0x98, 3),
-        ] {
-            put(at, v);
-        }
-        for (i, v) in [0, 0x100, 0x300, 0x100, 1, 0x100, 0x200]
-            .into_iter()
-            .enumerate()
-        {
-            put(0xa0 + i * 4, v);
-        }
-        f[0x40..0x50].fill(0xa1);
-        f[0x50..0x60].fill(0xb2);
-        Ok(f)
-    }
+    use crate::firmware::hs::test_file as file;
 
     #[test]
     fn patches_the_fused_signature() -> Result {

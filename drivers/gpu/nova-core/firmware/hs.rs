@@ -418,48 +418,51 @@ impl HsLayout {
     }
 }
 
+/// Builds an HS file for the KUnit tests, here and in `boot::booter`: binary header, HS header,
+/// two 16-byte signatures (for fuse versions 5 and 4), the indirect words, signature parameters,
+/// load header, then a 0x400-byte payload at 0x200 with code at 0, application 0 at 0x100 and
+/// data at 0x300 (signature patched at 0x310). The layout of Debian's files, smaller.
+#[cfg(CONFIG_KUNIT = "y")]
+pub(crate) fn test_file() -> Result<KVec<u8>> {
+    let mut f = KVec::from_elem(0u8, 0x600, GFP_KERNEL)?;
+    let mut put = |at: usize, v: u32| f[at..at + 4].copy_from_slice(&v.to_le_bytes());
+    // nvfw_bin_hdr: magic, version, size, header offset, data offset, data size.
+    for (i, v) in [0x10de, 1, 0x600, 0x18, 0x200, 0x400]
+        .into_iter()
+        .enumerate()
+    {
+        put(i * 4, v);
+    }
+    // HS header v2 at 0x18: signatures at 0x40 (0x20 bytes), patch_loc word at 0x80,
+    // patch_sig at 0x84, meta at 0x90 (12), num_sig at 0x88, load header at 0xa0 (0x1c).
+    for (i, v) in [0x40, 0x20, 0x80, 0x84, 0x90, 12, 0x88, 0xa0, 0x1c]
+        .into_iter()
+        .enumerate()
+    {
+        put(0x18 + i * 4, v);
+    }
+    put(0x80, 0x310); // patch location
+    put(0x84, 0); // signature offset adjustment
+    put(0x88, 2); // two signatures
+    put(0x90, 5); // fuse version of the newest
+    put(0x94, 1); // SEC2
+    put(0x98, 3); // ucode id
+    for (i, v) in [0, 0x100, 0x300, 0x100, 1, 0x100, 0x200]
+        .into_iter()
+        .enumerate()
+    {
+        put(0xa0 + i * 4, v);
+    }
+    f[0x40..0x50].fill(0xa1);
+    f[0x50..0x60].fill(0xb2);
+    Ok(f)
+}
+
 #[kunit_tests(nova_core_firmware_hs)]
 mod tests {
     use super::*;
 
-    /// Builds an HS file: binary header, HS header, two 16-byte signatures, the indirect words,
-    /// signature parameters, load header, then a 0x400-byte payload at 0x200 with code at 0,
-    /// application 0 at 0x100 and data at 0x300 (signature patched at 0x310). The layout of
-    /// Debian's files, smaller.
-    fn file() -> Result<KVec<u8>> {
-        let mut f = KVec::from_elem(0u8, 0x600, GFP_KERNEL)?;
-        let mut put = |at: usize, v: u32| f[at..at + 4].copy_from_slice(&v.to_le_bytes());
-        // nvfw_bin_hdr: magic, version, size, header offset, data offset, data size.
-        for (i, v) in [0x10de, 1, 0x600, 0x18, 0x200, 0x400]
-            .into_iter()
-            .enumerate()
-        {
-            put(i * 4, v);
-        }
-        // HS header v2 at 0x18: signatures at 0x40 (0x20 bytes), patch_loc word at 0x80,
-        // patch_sig at 0x84, meta at 0x90 (12), num_sig at 0x88, load header at 0xa0 (0x1c).
-        for (i, v) in [0x40, 0x20, 0x80, 0x84, 0x90, 12, 0x88, 0xa0, 0x1c]
-            .into_iter()
-            .enumerate()
-        {
-            put(0x18 + i * 4, v);
-        }
-        put(0x80, 0x310); // patch location
-        put(0x84, 0); // signature offset adjustment
-        put(0x88, 2); // two signatures
-        put(0x90, 5); // fuse version of the newest
-        put(0x94, 1); // SEC2
-        put(0x98, 3); // ucode id
-        for (i, v) in [0, 0x100, 0x300, 0x100, 1, 0x100, 0x200]
-            .into_iter()
-            .enumerate()
-        {
-            put(0xa0 + i * 4, v);
-        }
-        f[0x40..0x50].fill(0xa1);
-        f[0x50..0x60].fill(0xb2);
-        Ok(f)
-    }
+    use super::test_file as file;
 
     fn set(f: &mut [u8], at: usize, v: u32) {
         f[at..at + 4].copy_from_slice(&v.to_le_bytes());
