@@ -39,6 +39,7 @@ use kernel::{
     dma::Coherent,
     firmware::Firmware,
     io::{poll::read_poll_timeout, Io},
+    num::casts::FromSafeCast,
     pci,
     prelude::*,
     str::CString,
@@ -62,6 +63,7 @@ use crate::{
         rpc::{self, Incoming, Rpc},
     },
     interface::GspInfo,
+    num,
     vbios::{FwsecCommand, Vbios},
 };
 
@@ -175,8 +177,7 @@ impl<'a> Hw<'a> {
 
 /// Splits a bus address into the values of two 32-bit mailboxes.
 fn split(addr: u64) -> (u32, u32) {
-    // CAST: the low and the high half.
-    (addr as u32, (addr >> 32) as u32)
+    (num::lower_32(addr), num::upper_32(addr))
 }
 
 /// What stops GSP-RM and lowers WPR2, prepared before anything is started.
@@ -616,8 +617,7 @@ impl<'b> GpuState<'b> {
             let (mem, queues) = GspMemory::new(dev, abi)?;
             let channel = RmChannel::new(dev, bar_owner.clone(), Rpc::new(queues, abi))?;
             let mut params = fw.wpr_meta_params();
-            // CAST: usize is at most 64 bits wide on every kernel target: lossless.
-            let meta_size = abi.wpr_meta(&params)?.len() as u64;
+            let meta_size = u64::from_safe_cast(abi.wpr_meta(&params)?.len());
             params.fb = layout::gsp_layout(
                 chipset,
                 top,

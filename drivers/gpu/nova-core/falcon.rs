@@ -27,7 +27,7 @@ use kernel::{
     time::Delta,
 };
 
-use crate::{driver::Bar0, gpu::Chipset, regs};
+use crate::{driver::Bar0, gpu::Chipset, num, regs};
 
 pub(crate) mod gsp;
 mod hal;
@@ -490,15 +490,16 @@ impl<'a, E: FalconEngine> Falcon<'a, E> {
             );
             return Err(EINVAL);
         }
-        // CAST: bits 39:8 of the address go into DMATRFBASE, bits 48:40 into DMATRFBASE1; the
-        // check above keeps the latter within its nine bits.
+        // Bits 39:8 of the address go into DMATRFBASE, bits 48:40 into DMATRFBASE1; the check
+        // above keeps the latter within its nine bits (and `>> 40` leaves 24 bits of a `u64`).
         self.bar.write(
             WithBase::of::<E>(),
-            regs::NV_PFALCON_FALCON_DMATRFBASE::zeroed().with_base((base >> 8) as u32),
+            regs::NV_PFALCON_FALCON_DMATRFBASE::zeroed().with_base(num::lower_32(base >> 8)),
         );
         self.bar.write(
             WithBase::of::<E>(),
-            regs::NV_PFALCON_FALCON_DMATRFBASE1::zeroed().try_with_base((base >> 40) as u32)?,
+            regs::NV_PFALCON_FALCON_DMATRFBASE1::zeroed()
+                .try_with_base(num::lower_32(base >> 40))?,
         );
 
         let cmd = regs::NV_PFALCON_FALCON_DMATRFCMD::zeroed()

@@ -28,7 +28,7 @@ use kernel::{
     fmt,
     io::Io,
     prelude::*,
-    sizes::{SizeConstants, SZ_128K},
+    sizes::SizeConstants,
 };
 
 use crate::{driver::Bar0, gpu::Chipset, regs::is_pri_error};
@@ -46,7 +46,7 @@ const VBIOS_WORKSPACE_SIZE: u64 = u64::SZ_128K;
 
 /// Alignment of the end of the GSP's write-protected region, which FRTS ends
 /// (`WPR_ALIGNMENT` in open-gpu-kernel-modules `gsp_init_args.h`).
-const WPR_ALIGNMENT: u64 = SZ_128K as u64;
+const WPR_ALIGNMENT: u64 = u64::SZ_128K;
 
 /// FRTS size on chips that have one: `NV_PGC6_AON_FRTS_INPUT_WPR_SIZE_SECURE_SCRATCH_GROUP_03_0_
 /// WPR_SIZE_1MB_IN_4K` (0x100) 4 KiB pages, from `kgspGetFrtsSize_TU102`.

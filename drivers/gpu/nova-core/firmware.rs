@@ -13,7 +13,10 @@
 //!
 //! Nothing in a file is trusted: every offset and size is checked against the file before use.
 
-use kernel::{device, firmware::Firmware, fmt, prelude::*, str::CString, transmute::FromBytes};
+use kernel::{
+    device, firmware::Firmware, fmt, num::casts::FromSafeCast, prelude::*, str::CString,
+    transmute::FromBytes,
+};
 
 use crate::gpu::{Architecture, Chipset};
 
@@ -115,8 +118,7 @@ pub(crate) fn no_overlaps(regions: &[Region]) -> Result<(), FwError> {
             if a.overlaps(b) {
                 return Err(FwError::Overlap {
                     field: b.what,
-                    // CAST: `usize` is at most 64 bits wide.
-                    value: b.range.start as u64,
+                    value: u64::from_safe_cast(b.range.start),
                     other: a.what,
                 });
             }
@@ -212,11 +214,10 @@ impl BinHeader {
         let header_offset = u32::from_le(raw.header_offset);
         let data_offset = u32::from_le(raw.data_offset);
         let data_size = u32::from_le(raw.data_size);
-        // CAST: `usize` is at least 32 bits wide.
         let hdr = Self {
-            header_offset: header_offset as usize,
-            data_offset: data_offset as usize,
-            data_size: data_size as usize,
+            header_offset: usize::from_safe_cast(header_offset),
+            data_offset: usize::from_safe_cast(data_offset),
+            data_size: usize::from_safe_cast(data_size),
         };
         if hdr.header_offset < Self::SIZE || hdr.header_offset >= data.len() {
             return Err(FwError::field(
@@ -228,7 +229,7 @@ impl BinHeader {
         if data_size == 0 {
             return Err(FwError::field("data_size", 0, "empty payload"));
         }
-        at_most("data_size", data_size.into(), max_data as u64)?;
+        at_most("data_size", data_size.into(), u64::from_safe_cast(max_data))?;
         let payload = Region::new(
             "data_offset",
             data_offset.into(),

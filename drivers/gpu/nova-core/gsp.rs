@@ -22,7 +22,7 @@ pub(crate) mod regs;
 pub(crate) mod rm;
 pub(crate) mod rpc;
 
-use kernel::{device, page::PAGE_SIZE, pci, prelude::*};
+use kernel::{device, num::casts::FromSafeCast, page::PAGE_SIZE, pci, prelude::*};
 
 use crate::{firmware::gsp::GspImage, gpu::Architecture};
 
@@ -74,8 +74,7 @@ pub(crate) fn system_info(
         config_mirror_base,
         config_mirror_size,
         max_user_va,
-        // CAST: the page size is a small power of two.
-        host_page_size: PAGE_SIZE as u64,
+        host_page_size: u64::from_safe_cast(PAGE_SIZE),
         // Whether the GPU is the boot display is not detected yet.
         is_primary: false,
     })

@@ -16,6 +16,7 @@ mod firmware;
 mod gpu;
 mod gsp;
 pub mod interface;
+mod num;
 mod regs;
 mod vbios;
 

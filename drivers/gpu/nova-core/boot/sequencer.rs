@@ -19,6 +19,7 @@ use crate::{
     driver::Bar0,
     falcon::{gsp::Gsp, sec2::Sec2, Falcon},
     gsp::{fw::SeqOp, rpc::SequencerExecutor},
+    num,
 };
 
 /// How long a register poll may take when GSP-RM gives no timeout (upstream nova-core
@@ -63,10 +64,10 @@ impl Sequencer<'_> {
     /// (upstream nova-core `gsp/sequencer.rs`).
     fn resume(&mut self) -> Result {
         self.gsp.reset()?;
-        // CAST: the two halves of the 64-bit address.
+        // The two halves of the 64-bit address.
         self.gsp.write_mailboxes(
-            Some(self.libos_addr as u32),
-            Some((self.libos_addr >> 32) as u32),
+            Some(num::lower_32(self.libos_addr)),
+            Some(num::upper_32(self.libos_addr)),
         );
         self.sec2.start();
         read_poll_timeout(

@@ -8,6 +8,7 @@ use crate::{
     driver::Bar0,
     fb::{local_memory_range_size, regs, usable_fb_size, FbError, FRTS_SIZE},
     gpu::{Architecture, Chipset},
+    num,
     regs::is_pri_error,
 };
 
@@ -76,10 +77,10 @@ pub(super) fn flush_addr_regs_ga100(addr: u64) -> Option<(u32, u32)> {
     if addr % (1 << FLUSH_ADDR_SHIFT) != 0 || (addr >> FLUSH_ADDR_HI_SHIFT) & !HI_MASK != 0 {
         return None;
     }
-    // CAST: bits 39:8 and 46:40, masked above.
+    // Bits 39:8, and bits 46:40, which the check above keeps within the mask.
     Some((
-        (addr >> FLUSH_ADDR_SHIFT) as u32,
-        (addr >> FLUSH_ADDR_HI_SHIFT) as u32,
+        num::lower_32(addr >> FLUSH_ADDR_SHIFT),
+        num::lower_32(addr >> FLUSH_ADDR_HI_SHIFT),
     ))
 }
 

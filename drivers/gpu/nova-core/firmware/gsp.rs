@@ -7,7 +7,7 @@
 //! per chip family. Only references into the file are kept: the image (60 MiB on GA102) is
 //! copied once, into the DMA pages the GSP reads.
 
-use kernel::prelude::*;
+use kernel::{num::casts::FromSafeCast, prelude::*};
 
 use super::{at_most, elf, signature_section, FwError};
 
@@ -40,7 +40,7 @@ impl<'a> GspImage<'a> {
         let raw_version = elf::section(data, ".fwversion")?;
         at_most(
             "sh_size of .fwversion",
-            raw_version.len() as u64,
+            u64::from_safe_cast(raw_version.len()),
             MAX_VERSION_SIZE,
         )?;
         let end = raw_version
@@ -59,7 +59,7 @@ impl<'a> GspImage<'a> {
         }
         at_most(
             "sh_size of the signature section",
-            signature.len() as u64,
+            u64::from_safe_cast(signature.len()),
             MAX_SIGNATURE_SIZE,
         )?;
         Ok(Self {

@@ -22,7 +22,7 @@
 
 use core::ops::Range;
 
-use kernel::{prelude::*, transmute::FromBytes};
+use kernel::{num::casts::FromSafeCast, prelude::*, transmute::FromBytes};
 
 use super::{at_most, no_overlaps, BinHeader, FwError, Region};
 
@@ -127,7 +127,7 @@ fn read<T: FromBytes>(file: &[u8], field: &'static str, offset: u32) -> Result<T
     let region = Region::new(
         field,
         offset.into(),
-        core::mem::size_of::<T>() as u64,
+        u64::from_safe_cast(core::mem::size_of::<T>()),
         file.len(),
     )?;
     file.get(region.range)
@@ -183,9 +183,11 @@ impl HsLayout {
     /// Parses and checks `file`; see the module documentation for the rules.
     pub(crate) fn parse(file: &[u8]) -> Result<Self, FwError> {
         let bin = BinHeader::parse(file, MAX_PAYLOAD)?;
-        // CAST: `parse` checked that the offsets lie inside the file, whose length a 32-bit
-        // field describes; they fit in `u32`.
-        let hs_offset = bin.header_offset as u32;
+        // `parse` checked that the offsets lie inside the file, whose length a 32-bit field
+        // describes, so this cannot fail.
+        let hs_offset = u32::try_from(bin.header_offset).map_err(|_| {
+            FwError::field("header_offset", u64::from_safe_cast(bin.header_offset), "beyond 4 GiB")
+        })?;
         let hs = read::<RawHsHeader>(file, "header_offset", hs_offset)?;
         let hs_end = bin.header_offset + core::mem::size_of::<RawHsHeader>();
         if hs_end > bin.data_offset {
@@ -379,8 +381,7 @@ impl HsLayout {
         Ok(Self {
             payload: bin.payload(),
             signatures: signatures.range,
-            // CAST: at most `MAX_SIGNATURE_SIZE`.
-            signature_size: one_sig as usize,
+            signature_size: usize::from_safe_cast(one_sig),
             patch_at,
             fuse_version,
             engine_id_mask,

@@ -9,7 +9,7 @@
 //! manifest offsets go into `GspFwWprMeta`). The payload is what the driver hands the GSP
 //! (`GspFwWprMeta.sysmemAddrOfBootloader`).
 
-use kernel::{prelude::*, transmute::FromBytes};
+use kernel::{num::casts::FromSafeCast, prelude::*, transmute::FromBytes};
 
 use super::{no_overlaps, BinHeader, FwError, Region};
 
@@ -105,8 +105,7 @@ impl<'a> Bootloader<'a> {
         if hdr.header_offset + size > hdr.data_offset {
             return Err(FwError::Overlap {
                 field: "data_offset",
-                // CAST: a 32-bit field.
-                value: hdr.data_offset as u64,
+                value: u64::from_safe_cast(hdr.data_offset),
                 other: "the RISC-V descriptor",
             });
         }

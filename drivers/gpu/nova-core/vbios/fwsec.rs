@@ -24,7 +24,10 @@
 
 use core::ops::Range;
 
-use kernel::prelude::*;
+use kernel::{
+    num::casts::{usize_into_u32, FromSafeCast},
+    prelude::*,
+};
 
 use super::{le_u16, le_u32, le_u8, Source, VbiosError};
 
@@ -134,7 +137,7 @@ impl Signatures {
             return Err(none);
         }
         // At most 15.
-        Ok(index as usize)
+        Ok(usize::from_safe_cast(index))
     }
 }
 
@@ -279,8 +282,9 @@ impl Fwsec {
         if hdr & HDR_VERSION_AVAILABLE == 0 {
             return Err(bad("descriptor has no version"));
         }
-        let number = ((hdr >> 8) & 0xff) as u8;
-        let size = (hdr >> 16) as usize;
+        // Little-endian: byte 1 is the version (15:8), bytes 2-3 the size (31:16).
+        let [_, number, size_lo, size_hi] = hdr.to_le_bytes();
+        let size = usize::from(u16::from_le_bytes([size_lo, size_hi]));
         let version = match number {
             2 if size >= DESC_V2_SIZE => DescVersion::V2,
             3 if size >= DESC_V3_SIZE => DescVersion::V3,
@@ -333,7 +337,11 @@ impl Fwsec {
         let sec_start = imem_sec_base
             .checked_sub(imem_virt_base)
             .ok_or(bad("secure IMEM below the IMEM virtual base"))?;
-        let imem_sec = range(sec_start as usize, imem_sec_size, imem_load_size as usize)
+        let imem_sec = range(
+            usize::from_safe_cast(sec_start),
+            imem_sec_size,
+            usize::from_safe_cast(imem_load_size),
+        )
             .ok_or(bad("secure IMEM outside IMEM"))?;
 
         let mut data = KVVec::new();
@@ -399,9 +407,9 @@ impl Fwsec {
         }
         if count > 0
             && range(
-                pkc_data_offset as usize,
-                SIGNATURE_SIZE as u32,
-                dmem_load_size as usize,
+                usize::from_safe_cast(pkc_data_offset),
+                usize_into_u32::<SIGNATURE_SIZE>(),
+                usize::from_safe_cast(dmem_load_size),
             )
             .is_none()
         {
@@ -413,7 +421,7 @@ impl Fwsec {
             &mut data,
             rom,
             offset + DESC_V3_SIZE,
-            sigs_len as u32,
+            u32::try_from(sigs_len).map_err(|_| bad("signatures run past the descriptor"))?,
             bad("signatures run past the descriptor"),
         )?;
         // V3 keeps DMEM right after IMEM.
@@ -495,7 +503,7 @@ impl Fwsec {
         }
         let cmd_in = le_u32(mapper, DMAP_CMD_IN_OFFSET).ok_or(bad("DMEM mapper truncated"))?;
         let cmd_in_size = le_u32(mapper, DMAP_CMD_IN_SIZE).ok_or(bad("DMEM mapper truncated"))?;
-        if (cmd_in_size as usize) < FRTS_CMD_SIZE {
+        if usize::from_safe_cast(cmd_in_size) < FRTS_CMD_SIZE {
             return Err(bad("command input buffer too small"));
         }
         let cmd_in = usize::try_from(cmd_in).unwrap_or(usize::MAX);
@@ -568,13 +576,14 @@ impl Fwsec {
                 .ok_or(VbiosError::Command(
                     "signature index outside the signatures",
                 ))?;
-            put(out, brom.pkc_data_offset as usize, sig)?;
+            put(out, usize::from_safe_cast(brom.pkc_data_offset), sig)?;
         }
 
         let imem_len = imem.len();
         let sec = self.imem_sec.clone();
         // Offsets inside IMEM, which came from 32-bit fields: they fit in `u32`.
-        let sec_start = sec.start as u32;
+        let sec_start = u32::try_from(sec.start)
+            .map_err(|_| VbiosError::Command("secure IMEM offset beyond 4 GiB"))?;
         let imem_ns = (self.version == DescVersion::V2).then(|| Segment {
             src: 0..imem_len - sec.len(),
             dst: self.imem_phys_base,
@@ -611,7 +620,7 @@ struct CommandInput {
 /// for SB, followed by the FRTS region for FRTS (`s_prepareForFwsec_TU102`).
 fn encode_command(cmd: FwsecCommand) -> Result<(u32, CommandInput), VbiosError> {
     // READ_VBIOS: version 1, its size, image offset (64 bits) and size 0, flags.
-    let read_vbios = [1, READ_VBIOS_SIZE as u32, 0, 0, 0, READ_VBIOS_FLAGS];
+    let read_vbios = [1, usize_into_u32::<READ_VBIOS_SIZE>(), 0, 0, 0, READ_VBIOS_FLAGS];
     let (id, region, len) = match cmd {
         FwsecCommand::Sb => (CMD_SB, [0; 5], READ_VBIOS_SIZE),
         FwsecCommand::Frts { addr, size } => {
@@ -628,7 +637,7 @@ fn encode_command(cmd: FwsecCommand) -> Result<(u32, CommandInput), VbiosError> 
             // FRTS_REGION: version 1, its size, offset and size in 4 KiB units, media type.
             let region = [
                 1,
-                FRTS_REGION_SIZE as u32,
+                usize_into_u32::<FRTS_REGION_SIZE>(),
                 to_units(addr)?,
                 to_units(size)?,
                 FRTS_MEDIA_FB,

@@ -18,7 +18,7 @@
 //! flag take precedence (open-gpu-kernel-modules `src/nvidia/inc/kernel/platform/pci_exp_table.h`
 //! and `s_locateExpansionRoms`).
 
-use kernel::prelude::*;
+use kernel::{num::casts::FromSafeCast, prelude::*};
 
 use core::ops::Range;
 
@@ -188,12 +188,12 @@ impl<R: WordReader> Prom<R> {
         let offset = match version {
             1 | 2 => {
                 // Bits 30:16: at most 0x7fff.
-                let fixed_size = ((fixed1 >> 16) & 0x7fff) as usize;
+                let fixed_size = usize::from_safe_cast((fixed1 >> 16) & 0x7fff);
                 self.u32_at(fixed_size + IFR_ROM_ADDR_AFTER_FIXED, "IFR extended data")?
             }
             3 => {
                 // Bits 19:0: below the window size.
-                let total_size = (self.u32_at(8, "IFR header")? & 0xf_ffff) as usize;
+                let total_size = usize::from_safe_cast(self.u32_at(8, "IFR header")? & 0xf_ffff);
                 let status = self.u32_at(total_size, "IFR flash status pointer")?;
                 let directory = usize::try_from(status)
                     .ok()
