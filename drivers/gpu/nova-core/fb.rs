@@ -22,14 +22,7 @@
 
 use core::ops::Range;
 
-use kernel::{
-    device,
-    dma::CoherentHandle,
-    fmt,
-    io::Io,
-    prelude::*,
-    sizes::SizeConstants,
-};
+use kernel::{device, dma::CoherentHandle, fmt, io::Io, prelude::*, sizes::SizeConstants};
 
 use crate::{driver::Bar0, gpu::Chipset, regs::is_pri_error};
 

@@ -26,10 +26,7 @@ mod tests {
         let v = 0x0123_4567_89ab_cdef_u64;
         assert_eq!(lower_32(v), 0x89ab_cdef);
         assert_eq!(upper_32(v), 0x0123_4567);
-        assert_eq!(
-            (u64::from(upper_32(v)) << 32) | u64::from(lower_32(v)),
-            v
-        );
+        assert_eq!((u64::from(upper_32(v)) << 32) | u64::from(lower_32(v)), v);
         assert_eq!((lower_32(u64::MAX), upper_32(0)), (u32::MAX, 0));
         Ok(())
     }

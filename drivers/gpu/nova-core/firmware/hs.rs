@@ -186,7 +186,11 @@ impl HsLayout {
         // `parse` checked that the offsets lie inside the file, whose length a 32-bit field
         // describes, so this cannot fail.
         let hs_offset = u32::try_from(bin.header_offset).map_err(|_| {
-            FwError::field("header_offset", u64::from_safe_cast(bin.header_offset), "beyond 4 GiB")
+            FwError::field(
+                "header_offset",
+                u64::from_safe_cast(bin.header_offset),
+                "beyond 4 GiB",
+            )
         })?;
         let hs = read::<RawHsHeader>(file, "header_offset", hs_offset)?;
         let hs_end = bin.header_offset + core::mem::size_of::<RawHsHeader>();

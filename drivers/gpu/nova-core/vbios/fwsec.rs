@@ -342,7 +342,7 @@ impl Fwsec {
             imem_sec_size,
             usize::from_safe_cast(imem_load_size),
         )
-            .ok_or(bad("secure IMEM outside IMEM"))?;
+        .ok_or(bad("secure IMEM outside IMEM"))?;
 
         let mut data = KVVec::new();
         let (imem, dmem) = append_ucode(
@@ -620,7 +620,14 @@ struct CommandInput {
 /// for SB, followed by the FRTS region for FRTS (`s_prepareForFwsec_TU102`).
 fn encode_command(cmd: FwsecCommand) -> Result<(u32, CommandInput), VbiosError> {
     // READ_VBIOS: version 1, its size, image offset (64 bits) and size 0, flags.
-    let read_vbios = [1, usize_into_u32::<READ_VBIOS_SIZE>(), 0, 0, 0, READ_VBIOS_FLAGS];
+    let read_vbios = [
+        1,
+        usize_into_u32::<READ_VBIOS_SIZE>(),
+        0,
+        0,
+        0,
+        READ_VBIOS_FLAGS,
+    ];
     let (id, region, len) = match cmd {
         FwsecCommand::Sb => (CMD_SB, [0; 5], READ_VBIOS_SIZE),
         FwsecCommand::Frts { addr, size } => {
