@@ -12,7 +12,7 @@
 //! ROM is trusted: every offset is checked against what was read, with checked arithmetic, and
 //! a malformed ROM gives [`VbiosError`], which names what was wrong and where.
 
-use kernel::{device, fmt, io::register::Array, io::Io, prelude::*};
+use kernel::{device, fmt, io::register::Array, io::Io, prelude::*, transmute::FromBytes};
 
 use crate::{
     driver::Bar0,
@@ -29,6 +29,11 @@ pub(crate) use fwsec::{BromParams, DescVersion, FwsecCommand, FwsecImage, Segmen
 use bit::{BiosVersion, Bit};
 use fwsec::Fwsec;
 use rom::{Rom, WordReader};
+
+/// Reads the `T` at `offset` of `data`, as a copy: ROM structures are not aligned.
+fn read<T: FromBytes>(data: &[u8], offset: usize) -> Option<T> {
+    T::from_bytes_copy(data.get(offset..offset.checked_add(size_of::<T>())?)?)
+}
 
 /// Reads the byte at `offset` of `data`.
 fn le_u8(data: &[u8], offset: usize) -> Option<u8> {
@@ -54,6 +59,12 @@ pub(crate) trait Source {
     /// Returns the `len` bytes at ROM offset `offset`, or [`VbiosError::Truncated`] naming
     /// `what` when they are not all inside the ROM.
     fn get(&mut self, offset: usize, len: usize, what: &'static str) -> Result<&[u8], VbiosError>;
+
+    /// Returns the `T` at ROM offset `offset`, or [`VbiosError::Truncated`] naming `what`.
+    fn read<T: FromBytes>(&mut self, offset: usize, what: &'static str) -> Result<T, VbiosError> {
+        let bytes = self.get(offset, size_of::<T>(), what)?;
+        T::from_bytes_copy(bytes).ok_or(VbiosError::Truncated { what, offset })
+    }
 
     /// Returns the little-endian `u32` at ROM offset `offset`.
     fn u32_at(&mut self, offset: usize, what: &'static str) -> Result<u32, VbiosError> {

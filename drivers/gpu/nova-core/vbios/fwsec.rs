@@ -22,14 +22,16 @@
 //!   and the signature is the one counted by the set bits below it (`s_prepareForFwsec_TU102`).
 //!   The boot vector of a V3 FWSEC is its IMEM virtual base (`kernel_gsp_falcon_ga102.c`).
 
-use core::ops::Range;
+use core::{mem::offset_of, ops::Range};
 
 use kernel::{
     num::casts::{usize_into_u32, FromSafeCast},
     prelude::*,
+    static_assert,
+    transmute::{AsBytes, FromBytes},
 };
 
-use super::{le_u16, le_u32, le_u8, Source, VbiosError};
+use super::{read, Source, VbiosError};
 
 /// Size of one FWSEC signature (`BCRT30_RSA3K_SIG_SIZE`).
 pub(crate) const SIGNATURE_SIZE: usize = 384;
@@ -42,10 +44,10 @@ const MAX_UCODE_PART: u32 = 256 << 10;
 /// Most signatures of a V3 descriptor: one per bit of its 16-bit version mask.
 const MAX_SIGNATURES: u8 = 16;
 
-/// Header word fields.
-const HDR_VERSION_AVAILABLE: u32 = 1;
-const DESC_V2_SIZE: usize = 60;
-const DESC_V3_SIZE: usize = 44;
+/// [`DescHeader::flags`]: the descriptor has a version.
+const HDR_VERSION_AVAILABLE: u8 = 1;
+const DESC_V2_SIZE: usize = size_of::<DescV2>();
+const DESC_V3_SIZE: usize = size_of::<DescV3>();
 
 /// Application interface table: version 1, header and entry sizes, the DMEM mapper's id.
 const APPIF_VERSION: u8 = 1;
@@ -53,26 +55,20 @@ const APPIF_MIN_HEADER: u8 = 4;
 const APPIF_MIN_ENTRY: u8 = 8;
 const APPIF_ID_DMEMMAPPER: u32 = 4;
 
-/// DMEM mapper V3: signature, version, size and the fields nova uses.
+/// DMEM mapper V3: its signature and version.
 const DMAP_SIGNATURE: [u8; 4] = *b"DMAP";
 const DMAP_VERSION: u16 = 3;
-const DMAP_SIZE: usize = 64;
-const DMAP_CMD_IN_OFFSET: usize = 8;
-const DMAP_CMD_IN_SIZE: usize = 12;
-const DMAP_INIT_CMD: usize = 44;
 
 /// DMEM mapper commands.
 const CMD_FRTS: u32 = 0x15;
 const CMD_SB: u32 = 0x19;
 
-/// `FWSECLIC_READ_VBIOS_DESC`: version, size, image offset (64 bits), image size, flags.
-const READ_VBIOS_SIZE: usize = 24;
+/// [`ReadVbiosDesc::flags`]: `FWSECLIC_READ_VBIOS_STRUCT_FLAGS` (2).
 const READ_VBIOS_FLAGS: u32 = 2;
-/// `FWSECLIC_FRTS_REGION_DESC`: version, size, offset and size in 4 KiB units, media type.
-const FRTS_REGION_SIZE: usize = 20;
+/// [`FrtsRegionDesc::media_type`]: `FWSECLIC_FRTS_REGION_MEDIA_FB`.
 const FRTS_MEDIA_FB: u32 = 2;
 /// The FRTS command input: the two descriptors back to back.
-const FRTS_CMD_SIZE: usize = READ_VBIOS_SIZE + FRTS_REGION_SIZE;
+const FRTS_CMD_SIZE: usize = size_of::<FrtsCmd>();
 
 /// Unit of the FRTS region's offset and size.
 const FRTS_UNIT_SHIFT: u32 = 12;
@@ -80,6 +76,166 @@ const FRTS_UNIT_SHIFT: u32 = 12;
 /// The GSP's bit in a V3 descriptor's engine id mask (upstream nova-core `falcon/hal/ga102.rs`,
 /// `signature_reg_fuse_version_ga102`).
 pub(crate) const ENGINE_ID_MASK_GSP: u16 = 0x0400;
+
+/// The word every FWSEC descriptor starts with (`FALCON_UCODE_DESC_HEADER`, little-endian):
+/// flags in bits 7:0 (bit 0: the version is valid), the version in 15:8, the descriptor's size
+/// in 31:16.
+#[repr(C)]
+#[derive(Clone, Copy)]
+struct DescHeader {
+    /// Bit 0: [`HDR_VERSION_AVAILABLE`].
+    flags: u8,
+    /// 2 or 3.
+    version: u8,
+    /// Size of the whole descriptor, signatures included.
+    size: u16,
+}
+
+/// `FALCON_UCODE_DESC_V2` (Turing, GA100). All fields little-endian.
+#[repr(C)]
+#[derive(Clone, Copy)]
+struct DescV2 {
+    hdr: DescHeader,
+    stored_size: u32,
+    uncompressed_size: u32,
+    virtual_entry: u32,
+    interface_offset: u32,
+    imem_phys_base: u32,
+    imem_load_size: u32,
+    imem_virt_base: u32,
+    imem_sec_base: u32,
+    imem_sec_size: u32,
+    dmem_offset: u32,
+    dmem_phys_base: u32,
+    dmem_load_size: u32,
+    alt_imem_load_size: u32,
+    alt_dmem_load_size: u32,
+}
+
+/// `FALCON_UCODE_DESC_V3` (GA102 and later), followed by its signatures. All fields
+/// little-endian.
+#[repr(C)]
+#[derive(Clone, Copy)]
+struct DescV3 {
+    hdr: DescHeader,
+    stored_size: u32,
+    pkc_data_offset: u32,
+    interface_offset: u32,
+    imem_phys_base: u32,
+    imem_load_size: u32,
+    imem_virt_base: u32,
+    dmem_phys_base: u32,
+    dmem_load_size: u32,
+    engine_id_mask: u16,
+    ucode_id: u8,
+    signature_count: u8,
+    signature_versions: u16,
+    reserved: u16,
+}
+
+/// `FALCON_APPLICATION_INTERFACE_HEADER_V1`.
+#[repr(C)]
+#[derive(Clone, Copy)]
+struct AppIfHeader {
+    version: u8,
+    header_size: u8,
+    entry_size: u8,
+    entry_count: u8,
+}
+
+/// `FALCON_APPLICATION_INTERFACE_ENTRY_V1` (little-endian).
+#[repr(C)]
+#[derive(Clone, Copy)]
+struct AppIfEntry {
+    id: u32,
+    dmem_offset: u32,
+}
+
+/// `FALCON_APPLICATION_INTERFACE_DMEM_MAPPER_V3` (little-endian). The driver reads the
+/// command input buffer's place and writes `init_cmd`.
+#[repr(C)]
+#[derive(Clone, Copy)]
+struct DmemMapperV3 {
+    signature: [u8; 4],
+    version: u16,
+    size: u16,
+    cmd_in_buffer_offset: u32,
+    cmd_in_buffer_size: u32,
+    cmd_out_buffer_offset: u32,
+    cmd_out_buffer_size: u32,
+    nvf_img_data_buffer_offset: u32,
+    nvf_img_data_buffer_size: u32,
+    printf_buffer_hdr: u32,
+    ucode_build_time_stamp: u32,
+    ucode_signature: u32,
+    init_cmd: u32,
+    ucode_feature: u32,
+    ucode_cmd_mask0: u32,
+    ucode_cmd_mask1: u32,
+    multi_tgt_tbl: u32,
+}
+
+/// `FWSECLIC_READ_VBIOS_DESC`: where FWSEC reads the VBIOS image from (nothing: it uses its
+/// own copy). Little-endian.
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+struct ReadVbiosDesc {
+    version: u32,
+    size: u32,
+    gfw_image_offset: u64,
+    gfw_image_size: u32,
+    flags: u32,
+}
+
+/// `FWSECLIC_FRTS_REGION_DESC`: the FRTS region, in 4 KiB units. Little-endian.
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+struct FrtsRegionDesc {
+    version: u32,
+    size: u32,
+    offset_4k: u32,
+    size_4k: u32,
+    media_type: u32,
+}
+
+/// `FWSECLIC_FRTS_CMD`: the input of the FRTS command; SB takes only its first part.
+#[repr(C, packed)]
+#[derive(Clone, Copy, Default)]
+struct FrtsCmd {
+    read_vbios: ReadVbiosDesc,
+    frts_region: FrtsRegionDesc,
+}
+
+static_assert!(size_of::<DescHeader>() == 4);
+static_assert!(size_of::<DescV2>() == 60);
+static_assert!(size_of::<DescV3>() == 44);
+static_assert!(size_of::<AppIfHeader>() == 4);
+static_assert!(size_of::<AppIfEntry>() == 8);
+static_assert!(size_of::<DmemMapperV3>() == 64);
+static_assert!(offset_of!(DmemMapperV3, init_cmd) == 44);
+static_assert!(size_of::<ReadVbiosDesc>() == 24);
+static_assert!(size_of::<FrtsRegionDesc>() == 20);
+static_assert!(size_of::<FrtsCmd>() == 44);
+
+// SAFETY: the structures below are plain integers and byte arrays without padding (their sizes
+// are asserted above), so every bit pattern is a valid value.
+unsafe impl FromBytes for DescHeader {}
+// SAFETY: as above.
+unsafe impl FromBytes for DescV2 {}
+// SAFETY: as above.
+unsafe impl FromBytes for DescV3 {}
+// SAFETY: as above.
+unsafe impl FromBytes for AppIfHeader {}
+// SAFETY: as above.
+unsafe impl FromBytes for AppIfEntry {}
+// SAFETY: as above.
+unsafe impl FromBytes for DmemMapperV3 {}
+// SAFETY: plain integers without padding (sizes asserted above): every byte is initialised.
+unsafe impl AsBytes for ReadVbiosDesc {}
+// SAFETY: as above.
+unsafe impl AsBytes for FrtsRegionDesc {}
+// SAFETY: packed, of two structures without padding: every byte is initialised.
+unsafe impl AsBytes for FrtsCmd {}
 
 /// The format of a FWSEC descriptor.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -222,14 +378,6 @@ pub(crate) struct FwsecImage {
     pub(crate) signature: Option<usize>,
 }
 
-/// Field `i` (a 32-bit word) of the descriptor at ROM offset `offset`.
-fn word(desc: &[u8], offset: usize, i: usize) -> Result<u32, VbiosError> {
-    le_u32(desc, i * 4).ok_or(VbiosError::Descriptor {
-        offset,
-        what: "descriptor truncated",
-    })
-}
-
 /// `start..start + len`, if it fits in `limit`.
 fn range(start: usize, len: u32, limit: usize) -> Option<Range<usize>> {
     let end = start.checked_add(usize::try_from(len).ok()?)?;
@@ -277,36 +425,32 @@ fn append_ucode(
 impl Fwsec {
     /// Parses the descriptor at ROM offset `offset` and the ucode after it.
     pub(crate) fn parse(rom: &mut impl Source, offset: usize) -> Result<Fwsec, VbiosError> {
-        let hdr = rom.u32_at(offset, "FWSEC descriptor")?;
+        let hdr: DescHeader = rom.read(offset, "FWSEC descriptor")?;
         let bad = |what| VbiosError::Descriptor { offset, what };
-        if hdr & HDR_VERSION_AVAILABLE == 0 {
+        if hdr.flags & HDR_VERSION_AVAILABLE == 0 {
             return Err(bad("descriptor has no version"));
         }
-        // Little-endian: byte 1 is the version (15:8), bytes 2-3 the size (31:16).
-        let [_, number, size_lo, size_hi] = hdr.to_le_bytes();
-        let size = usize::from(u16::from_le_bytes([size_lo, size_hi]));
-        let version = match number {
+        let size = usize::from(u16::from_le(hdr.size));
+        let version = match hdr.version {
             2 if size >= DESC_V2_SIZE => DescVersion::V2,
             3 if size >= DESC_V3_SIZE => DescVersion::V3,
             2 | 3 => return Err(bad("descriptor size too small")),
-            _ => return Err(VbiosError::DescriptorVersion(number)),
+            n => return Err(VbiosError::DescriptorVersion(n)),
         };
-        // The fixed fields; the whole descriptor must be inside the ROM.
-        let mut desc = [0u8; DESC_V2_SIZE];
-        let fixed = match version {
-            DescVersion::V2 => DESC_V2_SIZE,
-            DescVersion::V3 => DESC_V3_SIZE,
-        };
+        // The whole descriptor must be inside the ROM.
         let bytes = rom.get(offset, size, "FWSEC descriptor")?;
-        desc.get_mut(..fixed)
-            .zip(bytes.get(..fixed))
-            .ok_or(bad("descriptor truncated"))
-            .map(|(d, b)| d.copy_from_slice(b))?;
+        let truncated = bad("descriptor truncated");
         // The ucode follows the descriptor, which is inside the ROM: no overflow.
         let ucode = offset + size;
         let mut fwsec = match version {
-            DescVersion::V2 => Self::parse_v2(rom, &desc, offset, ucode)?,
-            DescVersion::V3 => Self::parse_v3(rom, &desc, offset, size, ucode)?,
+            DescVersion::V2 => {
+                let desc: DescV2 = read(bytes, 0).ok_or(truncated)?;
+                Self::parse_v2(rom, &desc, offset, ucode)?
+            }
+            DescVersion::V3 => {
+                let desc: DescV3 = read(bytes, 0).ok_or(truncated)?;
+                Self::parse_v3(rom, &desc, offset, size, ucode)?
+            }
         };
         fwsec.find_dmem_mapper()?;
         Ok(fwsec)
@@ -314,22 +458,21 @@ impl Fwsec {
 
     fn parse_v2(
         rom: &mut impl Source,
-        desc: &[u8],
+        desc: &DescV2,
         offset: usize,
         ucode: usize,
     ) -> Result<Fwsec, VbiosError> {
         let bad = |what| VbiosError::Descriptor { offset, what };
-        let word = |i| word(desc, offset, i);
-        let virtual_entry = word(3)?;
-        let interface_offset = word(4)?;
-        let imem_phys_base = word(5)?;
-        let imem_load_size = word(6)?;
-        let imem_virt_base = word(7)?;
-        let imem_sec_base = word(8)?;
-        let imem_sec_size = word(9)?;
-        let dmem_offset = usize::try_from(word(10)?).unwrap_or(usize::MAX);
-        let dmem_phys_base = word(11)?;
-        let dmem_load_size = word(12)?;
+        let virtual_entry = u32::from_le(desc.virtual_entry);
+        let interface_offset = u32::from_le(desc.interface_offset);
+        let imem_phys_base = u32::from_le(desc.imem_phys_base);
+        let imem_load_size = u32::from_le(desc.imem_load_size);
+        let imem_virt_base = u32::from_le(desc.imem_virt_base);
+        let imem_sec_base = u32::from_le(desc.imem_sec_base);
+        let imem_sec_size = u32::from_le(desc.imem_sec_size);
+        let dmem_offset = usize::from_safe_cast(u32::from_le(desc.dmem_offset));
+        let dmem_phys_base = u32::from_le(desc.dmem_phys_base);
+        let dmem_load_size = u32::from_le(desc.dmem_load_size);
         if imem_load_size > MAX_UCODE_PART || dmem_load_size > MAX_UCODE_PART {
             return Err(bad("IMEM or DMEM image larger than a falcon's memory"));
         }
@@ -367,7 +510,7 @@ impl Fwsec {
             boot_vector: virtual_entry,
             brom: None,
             signatures: None,
-            interface: usize::try_from(interface_offset).unwrap_or(usize::MAX),
+            interface: usize::from_safe_cast(interface_offset),
             dmap: 0,
             cmd_in: 0,
         })
@@ -375,24 +518,23 @@ impl Fwsec {
 
     fn parse_v3(
         rom: &mut impl Source,
-        desc: &[u8],
+        desc: &DescV3,
         offset: usize,
         size: usize,
         ucode: usize,
     ) -> Result<Fwsec, VbiosError> {
         let bad = |what| VbiosError::Descriptor { offset, what };
-        let word = |i| word(desc, offset, i);
-        let pkc_data_offset = word(2)?;
-        let interface_offset = word(3)?;
-        let imem_phys_base = word(4)?;
-        let imem_load_size = word(5)?;
-        let imem_virt_base = word(6)?;
-        let dmem_phys_base = word(7)?;
-        let dmem_load_size = word(8)?;
-        let engine_id_mask = le_u16(desc, 36).ok_or(bad("descriptor truncated"))?;
-        let ucode_id = le_u8(desc, 38).ok_or(bad("descriptor truncated"))?;
-        let count = le_u8(desc, 39).ok_or(bad("descriptor truncated"))?;
-        let versions = le_u16(desc, 40).ok_or(bad("descriptor truncated"))?;
+        let pkc_data_offset = u32::from_le(desc.pkc_data_offset);
+        let interface_offset = u32::from_le(desc.interface_offset);
+        let imem_phys_base = u32::from_le(desc.imem_phys_base);
+        let imem_load_size = u32::from_le(desc.imem_load_size);
+        let imem_virt_base = u32::from_le(desc.imem_virt_base);
+        let dmem_phys_base = u32::from_le(desc.dmem_phys_base);
+        let dmem_load_size = u32::from_le(desc.dmem_load_size);
+        let engine_id_mask = u16::from_le(desc.engine_id_mask);
+        let ucode_id = desc.ucode_id;
+        let count = desc.signature_count;
+        let versions = u16::from_le(desc.signature_versions);
         if imem_load_size > MAX_UCODE_PART || dmem_load_size > MAX_UCODE_PART {
             return Err(bad("IMEM or DMEM image larger than a falcon's memory"));
         }
@@ -431,7 +573,7 @@ impl Fwsec {
             offset,
             ucode,
             imem_load_size,
-            usize::try_from(imem_load_size).unwrap_or(usize::MAX),
+            usize::from_safe_cast(imem_load_size),
             dmem_load_size,
         )?;
         let imem_len = imem.len();
@@ -452,7 +594,7 @@ impl Fwsec {
                 ucode_id,
             }),
             signatures: (count > 0).then_some(Signatures { versions, count }),
-            interface: usize::try_from(interface_offset).unwrap_or(usize::MAX),
+            interface: usize::from_safe_cast(interface_offset),
             dmap: 0,
             cmd_in: 0,
         })
@@ -469,10 +611,12 @@ impl Fwsec {
         let dmem = self.dmem();
         let table = self.interface;
         let bad = VbiosError::Interface;
-        let header = le_u32(dmem, table)
-            .ok_or(bad("interface table outside DMEM"))?
-            .to_le_bytes();
-        let [version, header_size, entry_size, count] = header;
+        let AppIfHeader {
+            version,
+            header_size,
+            entry_size,
+            entry_count,
+        } = read(dmem, table).ok_or(bad("interface table outside DMEM"))?;
         if version != APPIF_VERSION {
             return Err(bad("unknown interface table version"));
         }
@@ -480,33 +624,28 @@ impl Fwsec {
             return Err(bad("interface table header or entry too small"));
         }
         let mut mapper = None;
-        for i in 0..usize::from(count) {
+        for i in 0..usize::from(entry_count) {
             // `table` is inside DMEM; the rest is at most 0xff + 0xff * 0xff.
             let at = table + usize::from(header_size) + i * usize::from(entry_size);
-            let id = le_u32(dmem, at).ok_or(bad("interface entries run past DMEM"))?;
-            let offset = le_u32(dmem, at + 4).ok_or(bad("interface entries run past DMEM"))?;
-            if id == APPIF_ID_DMEMMAPPER {
-                mapper = Some(usize::try_from(offset).unwrap_or(usize::MAX));
+            let entry: AppIfEntry = read(dmem, at).ok_or(bad("interface entries run past DMEM"))?;
+            if u32::from_le(entry.id) == APPIF_ID_DMEMMAPPER {
+                mapper = Some(usize::from_safe_cast(u32::from_le(entry.dmem_offset)));
                 break;
             }
         }
         let dmap = mapper.ok_or(bad("no DMEM mapper interface"))?;
-        let end = dmap
-            .checked_add(DMAP_SIZE)
-            .ok_or(bad("DMEM mapper outside DMEM"))?;
-        let mapper = dmem.get(dmap..end).ok_or(bad("DMEM mapper outside DMEM"))?;
-        if mapper.get(..4) != Some(&DMAP_SIGNATURE[..]) {
+        let mapper: DmemMapperV3 = read(dmem, dmap).ok_or(bad("DMEM mapper outside DMEM"))?;
+        if mapper.signature != DMAP_SIGNATURE {
             return Err(bad("DMEM mapper signature is not DMAP"));
         }
-        if le_u16(mapper, 4) != Some(DMAP_VERSION) {
+        if u16::from_le(mapper.version) != DMAP_VERSION {
             return Err(bad("DMEM mapper version is not 3"));
         }
-        let cmd_in = le_u32(mapper, DMAP_CMD_IN_OFFSET).ok_or(bad("DMEM mapper truncated"))?;
-        let cmd_in_size = le_u32(mapper, DMAP_CMD_IN_SIZE).ok_or(bad("DMEM mapper truncated"))?;
+        let cmd_in_size = u32::from_le(mapper.cmd_in_buffer_size);
         if usize::from_safe_cast(cmd_in_size) < FRTS_CMD_SIZE {
             return Err(bad("command input buffer too small"));
         }
-        let cmd_in = usize::try_from(cmd_in).unwrap_or(usize::MAX);
+        let cmd_in = usize::from_safe_cast(u32::from_le(mapper.cmd_in_buffer_offset));
         if range(cmd_in, cmd_in_size, dmem.len()).is_none() {
             return Err(bad("command input buffer outside DMEM"));
         }
@@ -560,12 +699,12 @@ impl Fwsec {
 
         // The command, then its input.
         let (id, input) = encode_command(cmd)?;
-        put(out, self.dmap + DMAP_INIT_CMD, &id.to_le_bytes())?;
         put(
             out,
-            self.cmd_in,
-            input.bytes.get(..input.len).unwrap_or(&[]),
+            self.dmap + offset_of!(DmemMapperV3, init_cmd),
+            &id.to_le_bytes(),
         )?;
+        put(out, self.cmd_in, &input)?;
 
         // The signature, where the boot ROM looks for it.
         if let (Some(index), Some(brom)) = (signature, self.brom) {
@@ -610,26 +749,36 @@ impl Fwsec {
     }
 }
 
-/// The input buffer of a DMEM mapper command.
-struct CommandInput {
-    bytes: [u8; FRTS_CMD_SIZE],
-    len: usize,
+/// The input of a DMEM mapper command: the READ_VBIOS descriptor alone for SB, followed by the
+/// FRTS region for FRTS (`s_prepareForFwsec_TU102`).
+enum CommandInput {
+    Sb(ReadVbiosDesc),
+    Frts(FrtsCmd),
 }
 
-/// Returns the DMEM mapper command id of `cmd` and its input: the READ_VBIOS descriptor alone
-/// for SB, followed by the FRTS region for FRTS (`s_prepareForFwsec_TU102`).
+impl core::ops::Deref for CommandInput {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        match self {
+            Self::Sb(read_vbios) => read_vbios.as_bytes(),
+            Self::Frts(cmd) => cmd.as_bytes(),
+        }
+    }
+}
+
+/// Returns the DMEM mapper command id of `cmd` and its input.
 fn encode_command(cmd: FwsecCommand) -> Result<(u32, CommandInput), VbiosError> {
-    // READ_VBIOS: version 1, its size, image offset (64 bits) and size 0, flags.
-    let read_vbios = [
-        1,
-        usize_into_u32::<READ_VBIOS_SIZE>(),
-        0,
-        0,
-        0,
-        READ_VBIOS_FLAGS,
-    ];
-    let (id, region, len) = match cmd {
-        FwsecCommand::Sb => (CMD_SB, [0; 5], READ_VBIOS_SIZE),
+    // Version 1; no image: FWSEC reads its own copy of the VBIOS.
+    let read_vbios = ReadVbiosDesc {
+        version: 1u32.to_le(),
+        size: usize_into_u32::<{ size_of::<ReadVbiosDesc>() }>().to_le(),
+        gfw_image_offset: 0,
+        gfw_image_size: 0,
+        flags: READ_VBIOS_FLAGS.to_le(),
+    };
+    match cmd {
+        FwsecCommand::Sb => Ok((CMD_SB, CommandInput::Sb(read_vbios))),
         FwsecCommand::Frts { addr, size } => {
             let unit = (1u64 << FRTS_UNIT_SHIFT) - 1;
             if addr & unit != 0 || size & unit != 0 || size == 0 {
@@ -641,29 +790,22 @@ fn encode_command(cmd: FwsecCommand) -> Result<(u32, CommandInput), VbiosError> 
                 u32::try_from(v >> FRTS_UNIT_SHIFT)
                     .map_err(|_| VbiosError::Command("FRTS region beyond 16 TiB"))
             };
-            // FRTS_REGION: version 1, its size, offset and size in 4 KiB units, media type.
-            let region = [
-                1,
-                usize_into_u32::<FRTS_REGION_SIZE>(),
-                to_units(addr)?,
-                to_units(size)?,
-                FRTS_MEDIA_FB,
-            ];
-            (CMD_FRTS, region, FRTS_CMD_SIZE)
+            let frts_region = FrtsRegionDesc {
+                version: 1u32.to_le(),
+                size: usize_into_u32::<{ size_of::<FrtsRegionDesc>() }>().to_le(),
+                offset_4k: to_units(addr)?.to_le(),
+                size_4k: to_units(size)?.to_le(),
+                media_type: FRTS_MEDIA_FB.to_le(),
+            };
+            Ok((
+                CMD_FRTS,
+                CommandInput::Frts(FrtsCmd {
+                    read_vbios,
+                    frts_region,
+                }),
+            ))
         }
-    };
-    let mut input = CommandInput {
-        bytes: [0u8; FRTS_CMD_SIZE],
-        len,
-    };
-    for (chunk, w) in input
-        .bytes
-        .chunks_exact_mut(4)
-        .zip(Iterator::chain(read_vbios.into_iter(), region))
-    {
-        chunk.copy_from_slice(&w.to_le_bytes());
     }
-    Ok((id, input))
 }
 
 /// Copies `src` into `dst` at `at`, refusing to write outside it.
