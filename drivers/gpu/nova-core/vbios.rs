@@ -35,25 +35,6 @@ fn read<T: FromBytes>(data: &[u8], offset: usize) -> Option<T> {
     T::from_bytes_copy(data.get(offset..offset.checked_add(size_of::<T>())?)?)
 }
 
-/// Reads the byte at `offset` of `data`.
-fn le_u8(data: &[u8], offset: usize) -> Option<u8> {
-    data.get(offset).copied()
-}
-
-/// Reads the little-endian `u16` at `offset` of `data`.
-fn le_u16(data: &[u8], offset: usize) -> Option<u16> {
-    let b = data.get(offset..offset.checked_add(2)?)?;
-    Some(u16::from_le_bytes([*b.first()?, *b.get(1)?]))
-}
-
-/// Reads the little-endian `u32` at `offset` of `data`.
-fn le_u32(data: &[u8], offset: usize) -> Option<u32> {
-    let b = data.get(offset..offset.checked_add(4)?)?;
-    let mut word = [0u8; 4];
-    word.copy_from_slice(b);
-    Some(u32::from_le_bytes(word))
-}
-
 /// The bytes of the expansion ROM, read when first asked for.
 pub(crate) trait Source {
     /// Returns the `len` bytes at ROM offset `offset`, or [`VbiosError::Truncated`] naming
@@ -68,8 +49,7 @@ pub(crate) trait Source {
 
     /// Returns the little-endian `u32` at ROM offset `offset`.
     fn u32_at(&mut self, offset: usize, what: &'static str) -> Result<u32, VbiosError> {
-        let bytes = self.get(offset, 4, what)?;
-        le_u32(bytes, 0).ok_or(VbiosError::Truncated { what, offset })
+        self.read::<u32>(offset, what).map(u32::from_le)
     }
 
     /// Like [`Source::get`], but a read past the ROM's end fails with `past` instead of
@@ -494,6 +474,13 @@ fn read_fuse_version(bar: Bar0<'_>, brom: BromParams) -> Result<u32, VbiosError>
 #[kunit_tests(nova_core_vbios)]
 mod tests {
     use super::*;
+
+    /// Reads the little-endian `u32` at `offset` of `data`: the tests check the bytes the
+    /// driver wrote without its structures.
+    fn le_u32(data: &[u8], offset: usize) -> Option<u32> {
+        let b = data.get(offset..offset.checked_add(4)?)?;
+        Some(u32::from_le_bytes(b.try_into().ok()?))
+    }
 
     /// Reads a ROM image held in memory; past its end the window reads erased flash (0xff).
     struct SliceReader<'a>(&'a [u8]);

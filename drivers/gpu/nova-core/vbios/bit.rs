@@ -9,22 +9,24 @@
 
 use core::ops::Range;
 
-use kernel::{fmt, prelude::*};
+use kernel::{
+    fmt,
+    num::casts::{u16_as_usize, u8_as_usize},
+    prelude::*,
+    static_assert,
+    transmute::FromBytes,
+};
 
-use super::{le_u16, le_u32, le_u8, Source, VbiosError};
+use super::{read, Source, VbiosError};
 
 /// BIT header: id 0xb8ff followed by "BIT\0" (`BIT_HEADER_ID`, `BIT_HEADER_SIGNATURE`).
 const BIT_MAGIC: [u8; 6] = [0xff, 0xb8, b'B', b'I', b'T', 0];
-/// Offsets in the BIT header of the header size, token size and token count.
-const BIT_HEADER_SIZE: usize = 8;
-const BIT_TOKEN_SIZE: usize = 9;
-const BIT_TOKEN_COUNT: usize = 10;
 /// Size of `BIT_HEADER_V1_00`.
-const BIT_HEADER_MIN_SIZE: usize = 12;
+const BIT_HEADER_MIN_SIZE: usize = size_of::<BitHeader>();
 /// Token sizes: six bytes with a 16-bit data pointer, eight or more with a 32-bit one
 /// (`BIT_TOKEN_V1_00_SIZE_6`, `BIT_TOKEN_V1_00_SIZE_8`).
-const BIT_TOKEN_SIZE_6: usize = 6;
-const BIT_TOKEN_SIZE_8: usize = 8;
+const BIT_TOKEN_SIZE_6: usize = size_of::<BitToken>();
+const BIT_TOKEN_SIZE_8: usize = size_of::<BitToken32>();
 
 /// BIT token id of BIOSDATA (`BIT_TOKEN_BIOSDATA`), its versions and the size of the version
 /// fields at its start (`BIT_DATA_BIOSDATA_BINVER`).
@@ -41,6 +43,89 @@ const FALCON_DATA_SIZE: u16 = 4;
 const UCODE_TABLE_VERSION: u8 = 1;
 const UCODE_TABLE_MIN_HEADER: u8 = 6;
 const UCODE_TABLE_MIN_ENTRY: u8 = 6;
+
+/// `BIT_HEADER_V1_00` (little-endian).
+#[repr(C)]
+#[derive(Clone, Copy)]
+struct BitHeader {
+    id: u16,
+    signature: [u8; 4],
+    bcd_version: u16,
+    header_size: u8,
+    token_size: u8,
+    token_entries: u8,
+    checksum: u8,
+}
+
+/// `BIT_TOKEN_V1_00` (little-endian), with a 16-bit data pointer.
+#[repr(C)]
+#[derive(Clone, Copy)]
+struct BitToken {
+    id: u8,
+    data_version: u8,
+    data_size: u16,
+    data_pointer: u16,
+}
+
+/// A BIT token of 8 bytes or more, whose data pointer is 32 bits wide.
+#[repr(C)]
+#[derive(Clone, Copy)]
+struct BitToken32 {
+    id: u8,
+    data_version: u8,
+    data_size: u16,
+    data_pointer: u32,
+}
+
+/// `BIT_DATA_BIOSDATA_BINVER` (little-endian).
+#[repr(C, packed)]
+#[derive(Clone, Copy)]
+struct BiosDataBinVer {
+    version: u32,
+    oem: u8,
+}
+
+/// `FALCON_UCODE_TABLE_HDR_V1`.
+#[repr(C)]
+#[derive(Clone, Copy)]
+struct UcodeTableHeader {
+    version: u8,
+    header_size: u8,
+    entry_size: u8,
+    entry_count: u8,
+    desc_version: u8,
+    desc_size: u8,
+}
+
+/// `FALCON_UCODE_TABLE_ENTRY_V1` (little-endian).
+#[repr(C, packed)]
+#[derive(Clone, Copy)]
+struct UcodeTableEntry {
+    application_id: u8,
+    target_id: u8,
+    desc_pointer: u32,
+}
+
+static_assert!(size_of::<BitHeader>() == 12);
+static_assert!(size_of::<BitToken>() == 6);
+static_assert!(size_of::<BitToken32>() == 8);
+static_assert!(size_of::<BiosDataBinVer>() == u16_as_usize(BIOSDATA_BINVER_SIZE));
+static_assert!(size_of::<UcodeTableHeader>() == u8_as_usize(UCODE_TABLE_MIN_HEADER));
+static_assert!(size_of::<UcodeTableEntry>() == u8_as_usize(UCODE_TABLE_MIN_ENTRY));
+
+// SAFETY: the structures below are integers and byte arrays without padding (their sizes are
+// asserted above), so every bit pattern is a valid value.
+unsafe impl FromBytes for BitHeader {}
+// SAFETY: as above.
+unsafe impl FromBytes for BitToken {}
+// SAFETY: as above.
+unsafe impl FromBytes for BitToken32 {}
+// SAFETY: as above.
+unsafe impl FromBytes for BiosDataBinVer {}
+// SAFETY: as above.
+unsafe impl FromBytes for UcodeTableHeader {}
+// SAFETY: as above.
+unsafe impl FromBytes for UcodeTableEntry {}
 
 /// Falcon ucode table application id of the production FWSEC
 /// (`FALCON_UCODE_ENTRY_APPID_FWSEC_PROD`). Boards fused for debugging need the debug FWSEC
@@ -98,7 +183,7 @@ fn find(rom: &[u8]) -> Option<usize> {
     while let Some(rest) = rom.get(start..) {
         let pos = rest.windows(BIT_MAGIC.len()).position(|w| w == BIT_MAGIC)?;
         let at = start.checked_add(pos)?;
-        let size = usize::from(le_u8(rom, at + BIT_HEADER_SIZE).unwrap_or(0));
+        let size = read::<BitHeader>(rom, at).map_or(0, |h| usize::from(h.header_size));
         if size >= BIT_HEADER_MIN_SIZE {
             if let Some(header) = rom.get(at..at + size) {
                 if header.iter().fold(0u8, |sum, &b| sum.wrapping_add(b)) == 0 {
@@ -125,11 +210,10 @@ impl Bit {
     pub(crate) fn parse(rom: &mut impl Source, scan: Range<usize>) -> Result<Bit, VbiosError> {
         let area = rom.get(scan.start, scan.len(), "PC-AT image")?;
         let offset = scan.start + find(area).ok_or(VbiosError::NoBit)?;
-        let header = rom.get(offset, BIT_HEADER_MIN_SIZE, "BIT header")?;
-        let byte = |i| le_u8(header, i).ok_or(VbiosError::NoBit);
-        let header_size = usize::from(byte(BIT_HEADER_SIZE)?);
-        let token_size = usize::from(byte(BIT_TOKEN_SIZE)?);
-        let count = usize::from(byte(BIT_TOKEN_COUNT)?);
+        let header: BitHeader = rom.read(offset, "BIT header")?;
+        let header_size = usize::from(header.header_size);
+        let token_size = usize::from(header.token_size);
+        let count = usize::from(header.token_entries);
         if token_size < BIT_TOKEN_SIZE_6 {
             return Err(VbiosError::BitTokenSize(token_size));
         }
@@ -151,12 +235,11 @@ impl Bit {
                         && BIOSDATA_VERSIONS.contains(&token.version)
                         && token.size >= BIOSDATA_BINVER_SIZE =>
                 {
-                    let binver = rom
-                        .get(data, usize::from(BIOSDATA_BINVER_SIZE), "BIOSDATA")
-                        .map_err(|e| outside(e, &token))?;
+                    let binver: BiosDataBinVer =
+                        rom.read(data, "BIOSDATA").map_err(|e| outside(e, &token))?;
                     version = Some(BiosVersion {
-                        version: le_u32(binver, 0).ok_or(VbiosError::NoBit)?,
-                        oem: le_u8(binver, 4).ok_or(VbiosError::NoBit)?,
+                        version: u32::from_le(binver.version),
+                        oem: binver.oem,
                     });
                 }
                 TOKEN_FALCON_DATA
@@ -182,17 +265,23 @@ impl Bit {
 
 /// Decodes a token from its bytes.
 fn read_token(bytes: &[u8]) -> Option<Token> {
-    let pointer = if bytes.len() >= BIT_TOKEN_SIZE_8 {
-        le_u32(bytes, 4)?
+    if bytes.len() >= BIT_TOKEN_SIZE_8 {
+        let t: BitToken32 = read(bytes, 0)?;
+        Some(Token {
+            id: t.id,
+            version: t.data_version,
+            size: u16::from_le(t.data_size),
+            pointer: u32::from_le(t.data_pointer),
+        })
     } else {
-        u32::from(le_u16(bytes, 4)?)
-    };
-    Some(Token {
-        id: le_u8(bytes, 0)?,
-        version: le_u8(bytes, 1)?,
-        size: le_u16(bytes, 2)?,
-        pointer,
-    })
+        let t: BitToken = read(bytes, 0)?;
+        Some(Token {
+            id: t.id,
+            version: t.data_version,
+            size: u16::from_le(t.data_size),
+            pointer: u32::from(u16::from_le(t.data_pointer)),
+        })
+    }
 }
 
 /// Looks `app_id` up in the falcon ucode table at ROM offset `table` and returns its
@@ -212,10 +301,13 @@ pub(crate) fn find_ucode(
         "falcon ucode table",
         bad("outside the ROM"),
     )?;
-    let (version, header_size, entry_size, count) = match *header {
-        [v, h, e, c, ..] => (v, h, e, c),
-        _ => return Err(bad("outside the ROM")),
-    };
+    let UcodeTableHeader {
+        version,
+        header_size,
+        entry_size,
+        entry_count: count,
+        ..
+    } = read(header, 0).ok_or(bad("outside the ROM"))?;
     if version != UCODE_TABLE_VERSION {
         return Err(bad("unknown version"));
     }
@@ -231,10 +323,9 @@ pub(crate) fn find_ucode(
             "falcon ucode table entry",
             bad("entries run past the ROM"),
         )?;
-        let id = le_u8(entry, 0).ok_or(bad("entries run past the ROM"))?;
-        let pointer = le_u32(entry, 2).ok_or(bad("entries run past the ROM"))?;
-        if id == app_id {
-            return Ok(pointer);
+        let entry: UcodeTableEntry = read(entry, 0).ok_or(bad("entries run past the ROM"))?;
+        if entry.application_id == app_id {
+            return Ok(u32::from_le(entry.desc_pointer));
         }
     }
     Err(VbiosError::NoFwsec { table })

@@ -18,7 +18,7 @@
 //! flag take precedence (open-gpu-kernel-modules `src/nvidia/inc/kernel/platform/pci_exp_table.h`
 //! and `s_locateExpansionRoms`).
 
-use kernel::{num::casts::FromSafeCast, prelude::*};
+use kernel::{num::casts::FromSafeCast, prelude::*, static_assert, transmute::FromBytes};
 
 use core::ops::Range;
 
@@ -34,45 +34,103 @@ const ROM_BLOCK_SIZE: usize = 512;
 /// `IS_VALID_PCI_ROM_SIG`).
 const ROM_SIGNATURES: [u16; 3] = [0xaa55, 0x4e56, 0xbb77];
 
-/// Offset in the ROM header of the pointer to the PCI data structure.
-const ROM_HEADER_PCIR_POINTER: usize = 0x18;
-
 /// Valid PCI data structure signatures: "PCIR", "NPDS" and "RGIS" (`pci_exp_table.h`,
 /// `IS_VALID_PCI_DATA_SIG`).
 const PCIR_SIGNATURES: [[u8; 4]; 3] = [*b"PCIR", *b"NPDS", *b"RGIS"];
 
-/// The fields of the PCI data structure that are used (`PCI_DATA_STRUCT`).
-const PCIR_LEN: usize = 0x0a;
-const PCIR_IMAGE_LEN: usize = 0x10;
-const PCIR_CODE_TYPE: usize = 0x14;
-const PCIR_LAST_IMAGE: usize = 0x15;
-/// Bytes of the PCI data structure that must be readable.
-const PCIR_SIZE: usize = 0x18;
-
 /// The last-image bit, in the PCI data structure and the NPDE (`PCI_LAST_IMAGE`).
 const LAST_IMAGE: u8 = 0x80;
 
-/// NVIDIA PCI data extension (`NV_PCI_DATA_EXT_STRUCT`): signature, accepted revisions and
-/// fields.
+/// NVIDIA PCI data extension (`NV_PCI_DATA_EXT_STRUCT`): signature and accepted revisions.
 const NPDE_SIGNATURE: [u8; 4] = *b"NPDE";
 const NPDE_REVISIONS: [u16; 2] = [0x100, 0x101];
-const NPDE_REVISION: usize = 0x04;
-const NPDE_LEN: usize = 0x06;
-const NPDE_SUBIMAGE_LEN: usize = 0x08;
-const NPDE_LAST_IMAGE: usize = 0x0a;
 /// Bytes of the NPDE up to and including the last-image byte.
-const NPDE_SIZE_WITH_LAST: usize = 0x0b;
+const NPDE_SIZE_WITH_LAST: usize = size_of::<NpdeHeader>() + 1;
 
-/// IFR header (`dev_bus.h`): "NVGI" at offset 0, version in bits 15:8 and fixed data size in
-/// bits 30:16 of the word at 4, total data size in bits 19:0 of the word at 8.
+/// IFR header signature (`dev_bus.h`).
 const IFR_SIGNATURE: [u8; 4] = *b"NVGI";
 /// Offset of the expansion ROM's address after the fixed IFR data, for IFR versions 1 and 2.
 const IFR_ROM_ADDR_AFTER_FIXED: usize = 4;
 /// Size of the flash status area before the ROM directory (IFR version 3).
 const IFR_FLASH_STATUS_SIZE: usize = 4096;
-/// ROM directory signature "RFRD" and the offset in it of the expansion ROM's address.
+/// ROM directory signature.
 const ROM_DIRECTORY_SIGNATURE: [u8; 4] = *b"RFRD";
-const ROM_DIRECTORY_PCI_ROM: usize = 8;
+
+/// The start of an image: its signature and the offset of its PCI data structure
+/// (`PCI_EXP_ROM_STANDARD`, little-endian).
+#[repr(C)]
+#[derive(Clone, Copy)]
+struct RomHeader {
+    signature: u16,
+    reserved: [u8; 0x16],
+    pci_data_offset: u16,
+}
+
+/// The PCI data structure (`PCI_DATA_STRUCT`, PCI Firmware Specification 3.0), little-endian.
+#[repr(C)]
+#[derive(Clone, Copy)]
+struct PciData {
+    signature: [u8; 4],
+    vendor_id: u16,
+    device_id: u16,
+    device_list: u16,
+    len: u16,
+    revision: u8,
+    class_code: [u8; 3],
+    image_len: u16,
+    code_revision: u16,
+    code_type: u8,
+    indicator: u8,
+    max_runtime_image_len: u16,
+}
+
+/// The NVIDIA PCI data extension before its flags byte (`NV_PCI_DATA_EXT_STRUCT`),
+/// little-endian. The flags byte (with [`LAST_IMAGE`]) follows when `len` covers it.
+#[repr(C)]
+#[derive(Clone, Copy)]
+struct NpdeHeader {
+    signature: [u8; 4],
+    revision: u16,
+    len: u16,
+    subimage_len: u16,
+}
+
+/// The IFR header (`dev_bus.h`, little-endian): the version in bits 15:8 and the fixed data size
+/// in bits 30:16 of `fixed_data`, the total data size in bits 19:0 of `total_data`.
+#[repr(C)]
+#[derive(Clone, Copy)]
+struct IfrHeader {
+    signature: [u8; 4],
+    fixed_data: u32,
+    total_data: u32,
+}
+
+/// The ROM directory of IFR version 3 (little-endian).
+#[repr(C)]
+#[derive(Clone, Copy)]
+struct RomDirectory {
+    signature: [u8; 4],
+    version: u32,
+    pci_rom_offset: u32,
+}
+
+static_assert!(size_of::<RomHeader>() == 0x1a);
+static_assert!(size_of::<PciData>() == 0x18);
+static_assert!(size_of::<NpdeHeader>() == 0x0a);
+static_assert!(size_of::<IfrHeader>() == 0x0c);
+static_assert!(size_of::<RomDirectory>() == 0x0c);
+
+// SAFETY: the structures below are integers and byte arrays without padding (their sizes are
+// asserted above), so every bit pattern is a valid value.
+unsafe impl FromBytes for RomHeader {}
+// SAFETY: as above.
+unsafe impl FromBytes for PciData {}
+// SAFETY: as above.
+unsafe impl FromBytes for NpdeHeader {}
+// SAFETY: as above.
+unsafe impl FromBytes for IfrHeader {}
+// SAFETY: as above.
+unsafe impl FromBytes for RomDirectory {}
 
 /// PCI code type of the x86 (PC-AT) image, which holds the BIT.
 pub(crate) const CODE_TYPE_PCAT: u8 = 0x00;
@@ -144,46 +202,34 @@ impl<R: WordReader> Prom<R> {
         Ok(())
     }
 
-    /// Returns the `N` bytes at `offset`, reading them if needed.
-    fn bytes<const N: usize>(
-        &mut self,
-        offset: usize,
-        what: &'static str,
-    ) -> Result<[u8; N], VbiosError> {
-        let end = offset.checked_add(N).ok_or(VbiosError::OutsideWindow {
-            what,
-            end: usize::MAX,
-        })?;
+    /// Returns the `T` at `offset`, reading its bytes if needed.
+    fn read<T: FromBytes>(&mut self, offset: usize, what: &'static str) -> Result<T, VbiosError> {
+        let end = offset
+            .checked_add(size_of::<T>())
+            .ok_or(VbiosError::OutsideWindow {
+                what,
+                end: usize::MAX,
+            })?;
         self.fill(offset, end, what)?;
-        let mut out = [0u8; N];
-        out.copy_from_slice(
-            self.data
-                .get(offset..end)
-                .ok_or(VbiosError::OutsideWindow { what, end })?,
-        );
-        Ok(out)
+        self.data
+            .get(offset..end)
+            .and_then(T::from_bytes_copy)
+            .ok_or(VbiosError::OutsideWindow { what, end })
     }
 
-    fn u8_at(&mut self, offset: usize, what: &'static str) -> Result<u8, VbiosError> {
-        let [b] = self.bytes::<1>(offset, what)?;
-        Ok(b)
-    }
-
-    fn u16_at(&mut self, offset: usize, what: &'static str) -> Result<u16, VbiosError> {
-        self.bytes::<2>(offset, what).map(u16::from_le_bytes)
-    }
-
+    /// Returns the little-endian `u32` at `offset`.
     fn u32_at(&mut self, offset: usize, what: &'static str) -> Result<u32, VbiosError> {
-        self.bytes::<4>(offset, what).map(u32::from_le_bytes)
+        self.read::<u32>(offset, what).map(u32::from_le)
     }
 
     /// Returns where the PCI expansion ROM starts in the window: after the IFR header when the
     /// window shows one, else at 0 (`s_romImgFindPciHeader_TU102`).
     fn pci_rom_offset(&mut self) -> Result<usize, VbiosError> {
-        if self.bytes::<4>(0, "IFR header")? != IFR_SIGNATURE {
+        if self.read::<[u8; 4]>(0, "IFR header")? != IFR_SIGNATURE {
             return Ok(0);
         }
-        let fixed1 = self.u32_at(4, "IFR header")?;
+        let ifr: IfrHeader = self.read(0, "IFR header")?;
+        let fixed1 = u32::from_le(ifr.fixed_data);
         let version = (fixed1 >> 8) & 0xff;
         let offset = match version {
             1 | 2 => {
@@ -193,19 +239,17 @@ impl<R: WordReader> Prom<R> {
             }
             3 => {
                 // Bits 19:0: below the window size.
-                let total_size = usize::from_safe_cast(self.u32_at(8, "IFR header")? & 0xf_ffff);
+                let total_size = usize::from_safe_cast(u32::from_le(ifr.total_data) & 0xf_ffff);
                 let status = self.u32_at(total_size, "IFR flash status pointer")?;
                 let directory = usize::try_from(status)
                     .ok()
                     .and_then(|s| s.checked_add(IFR_FLASH_STATUS_SIZE))
                     .ok_or(VbiosError::Ifr("ROM directory pointer overflows"))?;
-                if self.bytes::<4>(directory, "IFR ROM directory")? != ROM_DIRECTORY_SIGNATURE {
+                let dir: RomDirectory = self.read(directory, "IFR ROM directory")?;
+                if dir.signature != ROM_DIRECTORY_SIGNATURE {
                     return Err(VbiosError::Ifr("ROM directory signature is not RFRD"));
                 }
-                let at = directory
-                    .checked_add(ROM_DIRECTORY_PCI_ROM)
-                    .ok_or(VbiosError::Ifr("ROM directory pointer overflows"))?;
-                self.u32_at(at, "IFR ROM directory")?
+                u32::from_le(dir.pci_rom_offset)
             }
             _ => return Err(VbiosError::IfrVersion(version)),
         };
@@ -252,6 +296,18 @@ impl<R: WordReader> Prom<R> {
         }
     }
 
+    /// Returns the NVIDIA PCI data extension at window offset `npde`, if there is one of a
+    /// revision nova knows. Only its signature is read when there is none.
+    fn npde_at(&mut self, npde: usize) -> Result<Option<NpdeHeader>, VbiosError> {
+        if self.read::<[u8; 4]>(npde, "NPDE")? != NPDE_SIGNATURE {
+            return Ok(None);
+        }
+        let ext: NpdeHeader = self.read(npde, "NPDE")?;
+        Ok(NPDE_REVISIONS
+            .contains(&u16::from_le(ext.revision))
+            .then_some(ext))
+    }
+
     /// Parses the headers of image `index` at window offset `offset`. The returned image's
     /// offset is `offset`; the caller rebases it.
     fn image_at(&mut self, index: usize, offset: usize) -> Result<Image, VbiosError> {
@@ -260,7 +316,8 @@ impl<R: WordReader> Prom<R> {
                 .checked_add(rel)
                 .ok_or(VbiosError::ImageOutside { index, offset })
         };
-        let signature = self.u16_at(at(0)?, "ROM header")?;
+        // The signature alone first: a bad one is reported as such even at the window's end.
+        let signature = u16::from_le(self.read(at(0)?, "ROM header")?);
         if !ROM_SIGNATURES.contains(&signature) {
             return Err(VbiosError::RomSignature {
                 index,
@@ -268,32 +325,31 @@ impl<R: WordReader> Prom<R> {
                 signature,
             });
         }
-        let pcir_rel = usize::from(self.u16_at(at(ROM_HEADER_PCIR_POINTER)?, "ROM header")?);
+        let header: RomHeader = self.read(offset, "ROM header")?;
+        let pcir_rel = usize::from(u16::from_le(header.pci_data_offset));
         let pcir = at(pcir_rel)?;
-        self.fill(pcir, at(pcir_rel + PCIR_SIZE)?, "PCI data structure")?;
-        let signature = self.bytes::<4>(pcir, "PCI data structure")?;
-        if !PCIR_SIGNATURES.contains(&signature) {
+        let data: PciData = self.read(pcir, "PCI data structure")?;
+        if !PCIR_SIGNATURES.contains(&data.signature) {
             return Err(VbiosError::PcirSignature {
                 index,
                 offset,
-                signature: u32::from_le_bytes(signature),
+                signature: u32::from_le_bytes(data.signature),
             });
         }
-        let pcir_len = usize::from(self.u16_at(pcir + PCIR_LEN, "PCI data structure")?);
-        let mut blocks = self.u16_at(pcir + PCIR_IMAGE_LEN, "PCI data structure")?;
-        let code_type = self.u8_at(pcir + PCIR_CODE_TYPE, "PCI data structure")?;
-        let mut last = self.u8_at(pcir + PCIR_LAST_IMAGE, "PCI data structure")? & LAST_IMAGE != 0;
+        let pcir_len = usize::from(u16::from_le(data.len));
+        let mut blocks = u16::from_le(data.image_len);
+        let code_type = data.code_type;
+        let mut last = data.indicator & LAST_IMAGE != 0;
 
         // The NPDE follows the PCI data structure at the next 16-byte boundary of the image.
         let npde_rel = (pcir_rel + pcir_len).next_multiple_of(16);
         let npde = at(npde_rel)?;
-        if self.bytes::<4>(npde, "NPDE")? == NPDE_SIGNATURE
-            && NPDE_REVISIONS.contains(&self.u16_at(npde + NPDE_REVISION, "NPDE")?)
-        {
-            let npde_len = usize::from(self.u16_at(npde + NPDE_LEN, "NPDE")?);
-            let sub_blocks = self.u16_at(npde + NPDE_SUBIMAGE_LEN, "NPDE")?;
+        if let Some(ext) = self.npde_at(npde)? {
+            let npde_len = usize::from(u16::from_le(ext.len));
+            let sub_blocks = u16::from_le(ext.subimage_len);
             if npde_len >= NPDE_SIZE_WITH_LAST {
-                last = self.u8_at(npde + NPDE_LAST_IMAGE, "NPDE")? & LAST_IMAGE != 0;
+                let flags: u8 = self.read(npde + size_of::<NpdeHeader>(), "NPDE")?;
+                last = flags & LAST_IMAGE != 0;
             } else if sub_blocks < blocks {
                 // An NPDE without the flag that shortens the image leaves more images after it.
                 last = false;
