@@ -252,6 +252,11 @@ def stage_style():
            and not any(l.startswith(os.path.join(TOP, f) + ":") and re.search(t, l)
                        for f, t in CHECKPATCH_EXCEPTIONS)]
     record("style/checkpatch", not bad, f"see {log}\n" + "\n".join(bad[:20]))
+    # Integer `as` casts: each with a CAST reason, and no more than upstream nova-core has.
+    ok, out, log = run([sys.executable, os.path.join(NOVA, "casts.py"), "--base",
+                        os.path.join(ksrc, "drivers", "gpu", "nova-core"),
+                        os.path.join(TOP, "drivers", "gpu", "nova-core")], "check-casts")
+    record("style/casts", ok, f"see {log}\n{tail(out)}")
     crate = [f for f in all_files if f.startswith("rust/")]
     if crate:
         patch = os.path.join(LOGS, "kernel-crate.patch")
