@@ -23,29 +23,7 @@ nova_in_guest_root() {
 	nova_chroot "$NOVA_GUEST_ROOT" "$@"
 }
 
-make_guest_root() {
-	local root=$1 mirror tmp t0
-	command -v mmdebstrap >/dev/null ||
-		nova_die "stage 'guest-root': mmdebstrap is missing (apt-get install mmdebstrap)"
-	. "$GUEST_RECIPE"
-	mirror=$(nova_debian_mirror)
-	tmp=$root.tmp
-	rm -rf "$tmp"
-	nova_stage guest-root "creating the Debian $GUEST_SUITE guest root (IGT) in $root (about 30 s)"
-	t0=$SECONDS
-	# sid's Release file can look expired to a machine whose clock is off.
-	nova_run guest-root guest-root-mmdebstrap \
-		mmdebstrap --variant=minbase --mode=root --components=main \
-		--aptopt='Acquire::Check-Valid-Until "false"' \
-		--aptopt='APT::Install-Recommends "false"' \
-		--include="$(echo $GUEST_PKGS | tr ' ' ,)" \
-		"$GUEST_SUITE" "$tmp" "deb $mirror $GUEST_SUITE main"
-	mv "$tmp" "$root"
-	nova_stage guest-root "$(du -sh "$root" | cut -f1) in $((SECONDS - t0)) s"
-}
-
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then
-	root=$NOVA_CACHE/guest-root-$(nova_recipe_hash "$GUEST_RECIPE")
-	[ -d "$root" ] || make_guest_root "$root"
+	root=$(nova_debian_root guest-root "$GUEST_RECIPE" GUEST "guest root (IGT; about 30 s)")
 	echo "NOVA_GUEST_ROOT=$root"
 fi

@@ -36,6 +36,40 @@ nova_recipe_hash() {
 	cat "$@" | sha256sum | cut -c1-12
 }
 
+# Creates (once) a Debian root with mmdebstrap (minbase, main, no recommends),
+# under $NOVA_CACHE/<name>-<hash of the recipe>, and prints its directory on
+# stdout:
+#   nova_debian_root NAME RECIPE PREFIX WHAT
+# The recipe sets <PREFIX>_SUITE and <PREFIX>_PKGS. WHAT says what the root
+# holds and how long it takes, for the progress line. A root is made in
+# <dir>.tmp and renamed when whole, so an interrupted run leaves no half root.
+nova_debian_root() {
+	local name=$1 recipe=$2 prefix=$3 what=$4 root mirror tmp t0 suite_var pkgs_var
+	root=$NOVA_CACHE/$name-$(nova_recipe_hash "$recipe")
+	if [ ! -d "$root" ]; then
+		command -v mmdebstrap >/dev/null ||
+			nova_die "stage '$name': mmdebstrap is missing (apt-get install mmdebstrap)"
+		. "$recipe"
+		suite_var=${prefix}_SUITE pkgs_var=${prefix}_PKGS
+		local SUITE=${!suite_var} PKGS=${!pkgs_var}
+		mirror=$(nova_debian_mirror)
+		tmp=$root.tmp
+		rm -rf "$tmp"
+		nova_stage "$name" "creating the Debian $SUITE $what in $root"
+		t0=$SECONDS
+		# sid's Release file can look expired to a machine whose clock is off.
+		nova_run "$name" "$name-mmdebstrap" \
+			mmdebstrap --variant=minbase --mode=root --components=main \
+			--aptopt='Acquire::Check-Valid-Until "false"' \
+			--aptopt='APT::Install-Recommends "false"' \
+			--include="$(echo $PKGS | tr ' ' ,)" \
+			"$SUITE" "$tmp" "deb $mirror $SUITE main" >&2
+		mv "$tmp" "$root"
+		nova_stage "$name" "$(du -sh "$root" | cut -f1) in $((SECONDS - t0)) s"
+	fi
+	echo "$root"
+}
+
 # The Debian mirror for mmdebstrap: NOVA_DEBIAN_MIRROR, or the host's own
 # apt source for the main archive (so that no mirror is written into a file).
 nova_debian_mirror() {
