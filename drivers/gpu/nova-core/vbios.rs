@@ -16,6 +16,7 @@ use kernel::{device, fmt, io::register::Array, io::Io, prelude::*, transmute::Fr
 
 use crate::{
     driver::Bar0,
+    falcon::BromParams,
     gpu::{Architecture, Chipset},
     regs,
 };
@@ -24,7 +25,7 @@ mod bit;
 mod fwsec;
 mod rom;
 
-pub(crate) use fwsec::{BromParams, DescVersion, FwsecCommand, FwsecImage, Segment};
+pub(crate) use fwsec::{DescVersion, FwsecCommand, FwsecImage, Segment};
 
 use bit::{BiosVersion, Bit};
 use fwsec::Fwsec;

@@ -36,11 +36,7 @@ impl FwsecLoad {
             imem_ns: image.imem_ns.as_ref().map(section).transpose()?,
             imem_sec: section(&image.imem_sec)?,
             dmem: section(&image.dmem)?,
-            brom: image.brom.map(|b| BromParams {
-                pkc_data_offset: b.pkc_data_offset,
-                engine_id_mask: b.engine_id_mask,
-                ucode_id: b.ucode_id,
-            }),
+            brom: image.brom,
             image,
         })
     }

@@ -32,6 +32,7 @@ use kernel::{
 };
 
 use super::{read, Source, VbiosError};
+use crate::falcon::BromParams;
 
 /// Size of one FWSEC signature (`BCRT30_RSA3K_SIG_SIZE`).
 pub(crate) const SIGNATURE_SIZE: usize = 384;
@@ -254,17 +255,6 @@ impl DescVersion {
             Self::V3 => 3,
         }
     }
-}
-
-/// What the secure boot ROM needs to verify a V3 FWSEC (`NV_PFALCON2_FALCON_BROM_*`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct BromParams {
-    /// DMEM offset of the signature.
-    pub(crate) pkc_data_offset: u32,
-    /// Engines the ucode may run on.
-    pub(crate) engine_id_mask: u16,
-    /// Ucode id, which selects the fuse register holding the version.
-    pub(crate) ucode_id: u8,
 }
 
 /// The signatures of a V3 FWSEC.
