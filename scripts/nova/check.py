@@ -59,7 +59,8 @@ LOGS = guest.LOGS
 CHIPS = os.environ.get("NOVA_CHIPS", "tu102 ga102 gh100 ad102 gb100 gb202").split()
 # The other chips nova-core boots GSP-RM on (GA10x but GA100, AD10x), each with the simulator's
 # GSP-RM profile of its board: they join the boot/archs guest unless NOVA_CHIPS picks chips.
-BOARDS = [] if "NOVA_CHIPS" in os.environ else "ga103 ga104 ga106 ga107 ad103 ad104 ad106 ad107".split()
+BOARDS = ([] if "NOVA_CHIPS" in os.environ
+          else "ga103 ga104 ga106 ga107 ad103 ad104 ad106 ad107".split())
 
 # Reports checkpatch gets wrong for a file's very purpose, each with the reason.
 CHECKPATCH_EXCEPTIONS = series.CHECKPATCH_EXCEPTIONS
@@ -555,7 +556,8 @@ def boot_jobs(upstream=True):
 
 def stage_boot(upstream=True):
     n = int(os.environ.get("NOVA_JOBS") or os.cpu_count() or 1)
-    stage("boot", f"guests: IGT; {', '.join(c.upper() for c in CHIPS + BOARDS)} and Resizable BAR in "
+    stage("boot", f"guests: IGT; {', '.join(c.upper() for c in CHIPS + BOARDS)} and "
+          f"Resizable BAR in "
           f"one; 20 rebinds; bad firmware and unsupported chips in one; "
           f"{'upstream nova on AD102; ' if upstream else ''}({n} at a time)")
     kunit_done = False

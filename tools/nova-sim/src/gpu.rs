@@ -20,7 +20,7 @@
 //! | `NV_PFB_PRI_MMU_LOCAL_MEMORY_RANGE`        | 0x100ce0   | `pascal/gp102/dev_fb.h`         |
 //! | GSP falcon, `NV_PGSP_QUEUE_HEAD(i)`        | 0x110000   | `ga102/dev_gsp.h`               |
 //! | `NV_PGC6_BSI_SECURE_SCRATCH_14`            | 0x1180f8   | `ga102/dev_gc6_island.h`        |
-//! | `NV_PGC6_BSI_VPR_SECURE_SCRATCH_15` (Ada)  | 0x1180fc   | `ad102/dev_gc6_island{,_addendum}.h` |
+//! | `NV_PGC6_BSI_VPR_SECURE_SCRATCH_15` (Ada)  | 0x1180fc   | `ad102/dev_gc6_island_addendum.h` |
 //! | `NV_PGC6_AON_SECURE_SCRATCH_GROUP_05_PRIV_LEVEL_MASK` | 0x118128 | same            |
 //! | `NV_PGC6_AON_SECURE_SCRATCH_GROUP_05(0)`   | 0x118234   | same                            |
 //! | `NV_PGC6_AON_SECURE_SCRATCH_GROUP_42` (GA100+) | 0x1183a4 | same                         |
