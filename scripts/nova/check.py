@@ -57,6 +57,10 @@ NOVA = os.path.join(TOP, "scripts", "nova")
 LOGS = guest.LOGS
 # One chip per architecture; GB100 stands for Blackwell GB10x, GB202 for GB20x.
 CHIPS = os.environ.get("NOVA_CHIPS", "tu102 ga102 gh100 ad102 gb100 gb202").split()
+# The other chips nova-core boots GSP-RM on (GA10x but GA100, AD10x), each with the simulator's
+# GSP-RM profile of its board: they join the boot/archs guest unless NOVA_CHIPS picks chips.
+BOARDS = ([] if "NOVA_CHIPS" in os.environ
+          else "ga103 ga104 ga106 ga107 ad103 ad104 ad106 ad107".split())
 
 # Reports checkpatch gets wrong for a file's very purpose, each with the reason.
 CHECKPATCH_EXCEPTIONS = series.CHECKPATCH_EXCEPTIONS
@@ -468,7 +472,7 @@ def boot_jobs(upstream=True):
     # BAR, whose size GETPARAM must report in full 64 bits): each is identified, checked by its
     # GSP firmware, registered, and seen by libdrm as its PCI device.
     rebar = ["--bar1-size", "32G"]
-    gpus = [(c, []) for c in CHIPS] + [("ad102", rebar)]
+    gpus = [(c, []) for c in CHIPS + BOARDS] + [("ad102", rebar)]
     groups, patterns = [], {}
     for i, (chip, args) in enumerate(gpus):
         desc = guest.describe(chip, args)
@@ -481,6 +485,7 @@ def boot_jobs(upstream=True):
     jobs.append(("boot/archs",
                  lambda: guest.boot(gpus[0][0], "identity", gpus=gpus, name="boot-archs",
                                     append=["nova.groups=" + ";".join(groups)],
+                                    mem="2G" if BOARDS else "1G",
                                     timing=GUEST_TIMING["boot/archs"]),
                  None, lambda b: log_lines("boot/archs", b, patterns)))
 
@@ -556,7 +561,8 @@ def boot_jobs(upstream=True):
 
 def stage_boot(upstream=True):
     n = int(os.environ.get("NOVA_JOBS") or os.cpu_count() or 1)
-    stage("boot", f"guests: IGT; {', '.join(c.upper() for c in CHIPS)} and Resizable BAR in "
+    stage("boot", f"guests: IGT; {', '.join(c.upper() for c in CHIPS + BOARDS)} and "
+          f"Resizable BAR in "
           f"one; 20 rebinds; bad firmware and unsupported chips in one; "
           f"{'upstream nova on AD102; ' if upstream else ''}({n} at a time)")
     kunit_done = False

@@ -109,6 +109,7 @@ def firmware_cpio(chips, out, omit=None, truncate=None):
     root = os.environ.get("NOVA_FIRMWARE") or _env()["NOVA_FIRMWARE"]
     omit, truncate = omit or {}, truncate or {}
     entries = {}  # path under lib/ -> ("file", data) | ("link", target); dirs implied
+    inodes = {}   # (st_dev, st_ino) -> the first path under the root that was included
 
     def add_file(rel, data):
         entries[f"firmware/{rel}"] = ("file", data)
@@ -138,9 +139,19 @@ def firmware_cpio(chips, out, omit=None, truncate=None):
                 entries[f"firmware/{rel}"] = ("link", target.encode())
                 path = os.path.normpath(os.path.join(os.path.dirname(path), target))
                 rel = os.path.relpath(path, root)
-            if f"firmware/{rel}" not in entries:
-                with open(path, "rb") as fw:
-                    add_file(rel, fw.read())
+            if f"firmware/{rel}" in entries:
+                continue
+            # A hard link to a file already included (this root installs GA103-GA107's gsp
+            # file as hard links to GA102's) becomes a link to it, as linux-firmware's WHENCE
+            # has it, rather than a second 64 MB copy in the guest.
+            st = os.stat(path)
+            first = inodes.setdefault((st.st_dev, st.st_ino), rel)
+            if first != rel:
+                target = os.path.relpath(first, os.path.dirname(rel))
+                entries[f"firmware/{rel}"] = ("link", target.encode())
+                continue
+            with open(path, "rb") as fw:
+                add_file(rel, fw.read())
     _write_cpio(entries, out)
 
 
@@ -300,7 +311,7 @@ def parse_console(boot):
 
 def boot(chip, mode, expect=None, sim_args=(), timeout=240, echo=None, name=None,
          firmware=True, fw_omit=None, fw_truncate=None, gpus=None, extra_initrds=(),
-         append=(), kernel=None, timing=None, icount=False):
+         append=(), kernel=None, timing=None, icount=False, mem="1G"):
     """Boots the guest once; returns a Boot. `echo(line)` sees console lines as they come.
 
     `gpus` lists the simulated GPUs as (chip, simulator arguments); by default there is one,
@@ -311,7 +322,8 @@ def boot(chip, mode, expect=None, sim_args=(), timeout=240, echo=None, name=None
     `append` adds kernel command line arguments; `kernel` boots another bzImage. `timing` is
     the simulated hardware's `--timing` (fast, realistic, random:SEED) for every GPU that does
     not set its own; nova-sim's default (fast) without it. `icount` runs QEMU with -icount, so
-    that the guest's clock counts instructions (see ICOUNT)."""
+    that the guest's clock counts instructions (see ICOUNT). `mem` is the guest's RAM (every
+    GPU nova-core boots GSP-RM on keeps its ~64 MB GSP-RM image in system memory)."""
     os.makedirs(LOGS, exist_ok=True)
     name = name or f"boot-{chip}-{mode}"
     log = os.path.join(LOGS, name + ".log")
@@ -376,7 +388,7 @@ def boot(chip, mode, expect=None, sim_args=(), timeout=240, echo=None, name=None
             "-machine", "q35,accel=tcg,memory-backend=mem,acpi="
             + ("on" if guest_clock() == "hpet" else "off"), "-cpu", "max,la57=off",
             "-smp", "1", *(ICOUNT if icount else []),
-            "-m", "1G", "-object", "memory-backend-memfd,id=mem,size=1G,share=on",
+            "-m", mem, "-object", f"memory-backend-memfd,id=mem,size={mem},share=on",
             "-nodefaults", "-nographic", "-no-reboot", "-serial", "stdio",
             "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
             # Room above 4 GiB for the largest BAR1 the simulator offers (Resizable BAR).

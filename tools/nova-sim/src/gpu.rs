@@ -20,6 +20,7 @@
 //! | `NV_PFB_PRI_MMU_LOCAL_MEMORY_RANGE`        | 0x100ce0   | `pascal/gp102/dev_fb.h`         |
 //! | GSP falcon, `NV_PGSP_QUEUE_HEAD(i)`        | 0x110000   | `ga102/dev_gsp.h`               |
 //! | `NV_PGC6_BSI_SECURE_SCRATCH_14`            | 0x1180f8   | `ga102/dev_gc6_island.h`        |
+//! | `NV_PGC6_BSI_VPR_SECURE_SCRATCH_15` (Ada)  | 0x1180fc   | `ad102/dev_gc6_island_addendum.h` |
 //! | `NV_PGC6_AON_SECURE_SCRATCH_GROUP_05_PRIV_LEVEL_MASK` | 0x118128 | same            |
 //! | `NV_PGC6_AON_SECURE_SCRATCH_GROUP_05(0)`   | 0x118234   | same                            |
 //! | `NV_PGC6_AON_SECURE_SCRATCH_GROUP_42` (GA100+) | 0x1183a4 | same                         |
@@ -37,6 +38,14 @@
 //! * GFW boot has completed: `GROUP_05(0)` reads 0xff (`..._GFW_BOOT_PROGRESS_COMPLETED`,
 //!   `ga102/dev_gc6_island_addendum.h`) and the priv level mask reads `LEVEL0` enabled, as
 //!   after FWSEC lowered it (upstream nova-core `gpu/hal/tu102.rs`).
+//! * Ada: the FB scrubber has run (`NV_PGC6_BSI_VPR_SECURE_SCRATCH_15_SCRUBBER_HANDOFF`,
+//!   bits 31:29, reads `_DONE` = 3), on every AD10x alike. Open RM runs the `scrubber` ucode on
+//!   SEC2 only when that field is below `_DONE` and skips it otherwise ("skipping executing
+//!   Scrubber as it already ran", `kgspExecuteScrubberIfNeeded_AD102()`,
+//!   `src/nvidia/src/kernel/gpu/gsp/arch/ada/kernel_gsp_ad102.c`); on a board the VBIOS has
+//!   booted (`GROUP_05(0)` above), the scrubbing is done, so a driver that follows Open RM
+//!   reads the register and skips the ucode. The register is read-only here like the other
+//!   secure scratch registers, and absent (an unimplemented register) before Ada.
 //! * The VGA workspace (boards with a display) is the top 1 MiB of VRAM, valid.
 //! * Registers the CPU cannot write on a secured board (`WPR2_ADDR_*`, the secure scratch and
 //!   AON registers, the fuses, `LOCAL_MEMORY_RANGE`) are read-only here: a write is a
@@ -158,6 +167,9 @@ const NISO_FLUSH_HI: u32 = 0x0010_0c40;
 const LOCAL_MEMORY_RANGE: u32 = 0x0010_0ce0;
 const QUEUE_HEAD0: u32 = 0x0011_0c00;
 const BSI_SCRATCH_14: u32 = 0x0011_80f8;
+const BSI_SCRATCH_15: u32 = 0x0011_80fc;
+/// `NV_PGC6_BSI_VPR_SECURE_SCRATCH_15_SCRUBBER_HANDOFF_DONE` in bits 31:29.
+pub const SCRUBBER_HANDOFF_DONE: u32 = 3 << 29;
 const GROUP_05_PLM: u32 = 0x0011_8128;
 const GROUP_05_0: u32 = 0x0011_8234;
 const GROUP_42: u32 = 0x0011_83a4;
@@ -1068,7 +1080,7 @@ impl Unit for Engines {
             _ if in_window(addr, Engine::Sec2.base()).is_some() => "SEC2",
             _ if (SCRATCH_BASE..SCRATCH_BASE + 256).contains(&addr) => "PBUS",
             NISO_FLUSH | NISO_FLUSH_HI | LOCAL_MEMORY_RANGE | WPR2_LO | WPR2_HI => "PFB",
-            BSI_SCRATCH_14 | GROUP_05_PLM | GROUP_05_0 | GROUP_42 => "PGC6",
+            BSI_SCRATCH_14 | BSI_SCRATCH_15 | GROUP_05_PLM | GROUP_05_0 | GROUP_42 => "PGC6",
             VGA_WORKSPACE => "PDISP",
             _ => "FUSE",
         }
@@ -1097,6 +1109,9 @@ impl Unit for Engines {
             ]);
         } else {
             r.push(one(FUSE_DISPLAY_GM107));
+        }
+        if self.chip.arch == Architecture::Ada {
+            r.push(one(BSI_SCRATCH_15));
         }
         r
     }
@@ -1163,6 +1178,7 @@ impl Engines {
             NISO_FLUSH_HI => self.niso_flush[1],
             LOCAL_MEMORY_RANGE => self.local_memory_range(),
             BSI_SCRATCH_14 => 0,
+            BSI_SCRATCH_15 if self.chip.arch == Architecture::Ada => SCRUBBER_HANDOFF_DONE,
             GROUP_05_PLM => 1,
             GROUP_05_0 => 0xff,
             GROUP_42 => (self.chip.vram_size() >> 20) as u32,
@@ -1245,6 +1261,20 @@ mod tests {
             let mib = u64::from((v >> 4) & 0x3f) << (v & 0xf);
             assert_eq!(mib << 20, chip.vram_size(), "{}", chip.name);
         }
+    }
+
+    #[test]
+    fn every_ada_board_reports_the_scrubber_done_and_only_ada_has_the_register() {
+        for chip in CHIPS {
+            let e = engines(chip.name);
+            let has = e.ranges().iter().any(|r| r.contains(&BSI_SCRATCH_15));
+            assert_eq!(has, chip.arch == Architecture::Ada, "{}", chip.name);
+            if has {
+                assert_eq!(e.name_at(BSI_SCRATCH_15), "PGC6");
+            }
+        }
+        // `_SCRUBBER_HANDOFF` 31:29 reads `_DONE` (3): Open RM then skips the scrubber.
+        assert_eq!(SCRUBBER_HANDOFF_DONE >> 29, 3);
     }
 
     #[test]

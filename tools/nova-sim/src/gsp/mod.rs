@@ -907,16 +907,9 @@ impl GspRm {
         } else {
             p.vram_size
         };
-        // Two regions: the VRAM below the firmware's reservation, usable by the driver, and the
-        // reservation itself up to the end of VRAM (heaps, WPR2, VGA workspace), reserved and
-        // protected. A model choice; GSP-RM's own carve-outs are finer-grained.
-        let mut regions = Vec::new();
-        if layout.rsvd_start > 0 {
-            regions.push((0, layout.rsvd_start - 1, false));
-            regions.push((layout.rsvd_start, fb.saturating_sub(1), true));
-        } else {
-            regions.push((0, fb.saturating_sub(1), false));
-        }
+        // The VRAM below the firmware's reservation, usable by the driver, and the reservation
+        // itself up to the end of VRAM (heaps, WPR2, VGA workspace), reserved and protected.
+        let regions = profile::fb_regions(fb, layout.rsvd_start);
         put_u32(&mut b, s::NUM_FB_REGIONS, regions.len() as u32);
         for (i, (base, limit, reserved)) in regions.iter().enumerate() {
             let r = s::FB_REGIONS + i * s::FB_REGION_SIZE;

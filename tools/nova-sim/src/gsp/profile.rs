@@ -5,24 +5,48 @@
 //!
 //! # Sources
 //!
-//! * Marketing names: NVIDIA's product pages for the GeForce RTX 3090 (GA102) and GeForce RTX
-//!   4090 (AD102); GSP-RM reports the full name with the "NVIDIA " prefix, as `nvidia-smi`
-//!   shows it. The short name is the chip name (a model choice; GSP-RM fills
-//!   `gpuShortNameString` from its own product table, which is not public).
-//! * Memory size, bus width and L2 size: NVIDIA's "NVIDIA Ampere GA102 GPU Architecture"
-//!   whitepaper (2020), GeForce RTX 3090 column: 24 GB GDDR6X, 384-bit, 6144 KB L2; and "NVIDIA
-//!   Ada GPU Architecture" whitepaper (2022), GeForce RTX 4090 column: 24 GB GDDR6X, 384-bit,
-//!   73728 KB L2.
-//! * RAM type: `NV2080_CTRL_FB_INFO_RAM_TYPE_GDDR6X` = 0x12, open-gpu-kernel-modules 570.144
-//!   `src/common/sdk/nvidia/inc/ctrl/ctrl2080/ctrl2080fb.h`.
+//! One profile per chip nova-core boots GSP-RM on (GA102, GA103, GA104, GA106, GA107 and
+//! AD102 to AD107), each the flagship board of that chip, which is also the board
+//! [`crate::chips::CHIPS`] names next to the chip's PCI device id. Every value cites NVIDIA's
+//! own documents next to the profile; where NVIDIA publishes no number the derivation is
+//! given. Why only these: GSP-RM's image and its `.fwsignature_ga10x` / `.fwsignature_ad10x`
+//! sections are in Debian's `firmware-nvidia-graphics` as `nvidia/<chip>/gsp/gsp-570.144.bin`
+//! for every one of them (GA103 to GA107 carry the GA102 file, AD10x link to it), with each
+//! chip's own `bootloader-570.144.bin` (shared by GA10x, and by AD10x); Turing and GA100 boot
+//! through `gen_bootloader` and LibOS 2, Hopper and Blackwell through the FSP, neither of
+//! which the model speaks yet.
+//!
+//! * Marketing names: NVIDIA's product pages of each board; GSP-RM reports the full name with
+//!   the "NVIDIA " prefix, as `nvidia-smi` shows it. The short name is the chip name (a model
+//!   choice; GSP-RM fills `gpuShortNameString` from its own product table, which is not
+//!   public).
+//! * Memory size, type, bus width and L2 size: "NVIDIA Ampere GA102 GPU Architecture"
+//!   whitepaper (2020), appendix table "GeForce RTX 3090 / 3080 / 3070" (GA102 and GA104
+//!   columns), "NVIDIA Ada GPU Architecture" whitepaper (2022, v2.01), appendix tables for the
+//!   RTX 4090, RTX 4080 16 GB and RTX 4080 12 GB (AD104, the configuration NVIDIA launched as
+//!   the RTX 4070 Ti), and the "Specs" tabs of NVIDIA's product pages (geforce.com
+//!   "GeForce RTX 3060 Family", "RTX 3050 Family", "RTX 4060 Family": memory size, type and
+//!   interface width; the RTX 4060 Family page also lists the L2 cache of the RTX 4060 Ti
+//!   (32 MB) and RTX 4060 (24 MB)). Ampere product pages give no L2 size: the GA102
+//!   whitepaper gives 6144 KB for 384 bits and 4096 KB for GA104's 256 bits, i.e. 512 KB of L2
+//!   per 32-bit memory controller ("each memory controller ... 512 KB of L2"), which the
+//!   profiles of GA103, GA106 and GA107 apply to their bus widths.
+//! * The VRAM size equals the chip table's ([`crate::chips::Chip::vram_size`]), which is what
+//!   the board reports in its registers; the profiles test checks they agree.
+//! * RAM type: `NV2080_CTRL_FB_INFO_RAM_TYPE_GDDR6` = 0x11 and `_GDDR6X` = 0x12,
+//!   open-gpu-kernel-modules 570.144 `src/common/sdk/nvidia/inc/ctrl/ctrl2080/ctrl2080fb.h`.
+//! * FB regions: GSP-RM reports them in `fbRegionInfoParams` of `GspStaticConfigInfo_t`; the
+//!   model derives them from the profile's VRAM and the WPR layout the driver chose
+//!   ([`fb_regions`]): the VRAM below `gspFwRsvdStart` usable, the rest up to the end of VRAM
+//!   reserved and protected. Together they cover the board's VRAM exactly.
 //! * Signature sections: nouveau's `sig_section` per chip (`nvkm/subdev/gsp/ga102.c`:
 //!   `.fwsignature_ga10x`, `ad102.c`: `.fwsignature_ad10x`), listed in
-//!   `Documentation/gpu/nova/tlv-converter.rst`.
+//!   `Documentation/gpu/nova/tlv-converter.rst`; open-gpu-kernel-modules selects the same
+//!   families (`kgspGetSignatureSectionNamePrefix_GA102()` / `_AD102()`).
 //! * WPR2 heap limits: `GSP_FW_HEAP_SIZE_OVERRIDE_LIBOS3_BAREMETAL_MIN_MB` (88) and `_MAX_MB`
 //!   (280) for LibOS 3 (GA102 and later), `GSP_FW_HEAP_SIZE_OVERRIDE_LIBOS2_MIN_MB` (64) and
 //!   `_MAX_MB` (256) for LibOS 2 (Turing, GA100): open-gpu-kernel-modules 570.144
-//!   `src/nvidia/inc/kernel/gpu/gsp/gsp_fw_heap.h`; upstream nova-core `gsp/fw.rs`
-//!   `LibosParams` uses the same bounds.
+//!   `src/nvidia/inc/kernel/gpu/gsp/gsp_fw_heap.h`.
 
 const MIB: u64 = 1 << 20;
 const GIB: u64 = 1 << 30;
@@ -50,31 +74,171 @@ pub struct GspProfile {
     pub heap_size: (u64, u64),
 }
 
+/// `NV2080_CTRL_FB_INFO_RAM_TYPE_GDDR6`.
+const GDDR6: u32 = 0x11;
+/// `NV2080_CTRL_FB_INFO_RAM_TYPE_GDDR6X`.
+const GDDR6X: u32 = 0x12;
+/// LibOS 3 heap bounds (see the module docs).
+const LIBOS3_HEAP: (u64, u64) = (88 * MIB, 280 * MIB);
+const KIB: u32 = 1 << 10;
+
+/// A board whose GSP-RM uses LibOS 3 and the `.fwsignature_<family>` section.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one positional fact per column of the whitepapers' tables"
+)]
+const fn board(
+    chip: &'static str,
+    short_name: &'static str,
+    name: &'static str,
+    vram_gib: u64,
+    ram_type: u32,
+    bus_width: u32,
+    l2_kib: u32,
+    signature_family: &'static str,
+) -> GspProfile {
+    GspProfile {
+        chip,
+        name,
+        short_name,
+        vram_size: vram_gib * GIB,
+        bus_width,
+        ram_type,
+        l2_cache_size: l2_kib * KIB,
+        signature_family,
+        heap_size: LIBOS3_HEAP,
+    }
+}
+
 /// Every board the model knows.
 pub const PROFILES: &[GspProfile] = &[
-    GspProfile {
-        chip: "ga102",
-        name: "NVIDIA GeForce RTX 3090",
-        short_name: "GA102",
-        vram_size: 24 * GIB,
-        bus_width: 384,
-        ram_type: 0x12,
-        l2_cache_size: 6144 * 1024,
-        signature_family: "ga10x",
-        heap_size: (88 * MIB, 280 * MIB),
-    },
-    GspProfile {
-        chip: "ad102",
-        name: "NVIDIA GeForce RTX 4090",
-        short_name: "AD102",
-        vram_size: 24 * GIB,
-        bus_width: 384,
-        ram_type: 0x12,
-        l2_cache_size: 73728 * 1024,
-        signature_family: "ad10x",
-        heap_size: (88 * MIB, 280 * MIB),
-    },
+    // GA102 whitepaper, RTX 3090: 24 GB GDDR6X, 384-bit, 6144 KB L2.
+    board(
+        "ga102",
+        "GA102",
+        "NVIDIA GeForce RTX 3090",
+        24,
+        GDDR6X,
+        384,
+        6144,
+        "ga10x",
+    ),
+    // RTX 3060 Family page, RTX 3060 Ti GDDR6X (the GA103 board, pci.ids 2414): 8 GB GDDR6X,
+    // 256-bit; L2 512 KB per 32-bit controller (GA102 whitepaper) = 4096 KB.
+    board(
+        "ga103",
+        "GA103",
+        "NVIDIA GeForce RTX 3060 Ti",
+        8,
+        GDDR6X,
+        256,
+        4096,
+        "ga10x",
+    ),
+    // GA102 whitepaper, RTX 3070 (GA104) column: 8 GB GDDR6, 256-bit, 4096 KB L2.
+    board(
+        "ga104",
+        "GA104",
+        "NVIDIA GeForce RTX 3070",
+        8,
+        GDDR6,
+        256,
+        4096,
+        "ga10x",
+    ),
+    // RTX 3060 Family page, RTX 3060: 12 GB GDDR6, 192-bit; L2 512 KB per 32-bit controller
+    // = 3072 KB.
+    board(
+        "ga106",
+        "GA106",
+        "NVIDIA GeForce RTX 3060",
+        12,
+        GDDR6,
+        192,
+        3072,
+        "ga10x",
+    ),
+    // RTX 3050 Family page, RTX 3050 8 GB: 8 GB GDDR6, 128-bit; L2 512 KB per 32-bit
+    // controller = 2048 KB.
+    board(
+        "ga107",
+        "GA107",
+        "NVIDIA GeForce RTX 3050",
+        8,
+        GDDR6,
+        128,
+        2048,
+        "ga10x",
+    ),
+    // Ada whitepaper, RTX 4090: 24 GB GDDR6X, 384-bit, 73728 KB L2.
+    board(
+        "ad102",
+        "AD102",
+        "NVIDIA GeForce RTX 4090",
+        24,
+        GDDR6X,
+        384,
+        73728,
+        "ad10x",
+    ),
+    // Ada whitepaper, RTX 4080 16 GB: 16 GB GDDR6X, 256-bit, 65536 KB L2.
+    board(
+        "ad103",
+        "AD103",
+        "NVIDIA GeForce RTX 4080",
+        16,
+        GDDR6X,
+        256,
+        65536,
+        "ad10x",
+    ),
+    // Ada whitepaper, RTX 4080 12 GB (AD104, launched as RTX 4070 Ti; RTX 4070 Family page
+    // agrees): 12 GB GDDR6X, 192-bit, 49152 KB L2.
+    board(
+        "ad104",
+        "AD104",
+        "NVIDIA GeForce RTX 4070 Ti",
+        12,
+        GDDR6X,
+        192,
+        49152,
+        "ad10x",
+    ),
+    // RTX 4060 Family page, RTX 4060 Ti 8 GB: 8 GB GDDR6, 128-bit, 32 MB L2.
+    board(
+        "ad106",
+        "AD106",
+        "NVIDIA GeForce RTX 4060 Ti",
+        8,
+        GDDR6,
+        128,
+        32768,
+        "ad10x",
+    ),
+    // RTX 4060 Family page, RTX 4060: 8 GB GDDR6, 128-bit, 24 MB L2.
+    board(
+        "ad107",
+        "AD107",
+        "NVIDIA GeForce RTX 4060",
+        8,
+        GDDR6,
+        128,
+        24576,
+        "ad10x",
+    ),
 ];
+
+/// The FB regions GSP-RM reports for a board with `fb_size` bytes of VRAM whose firmware
+/// reservation starts at `rsvd_start` (0: none yet): `(base, inclusive limit, reserved)`.
+/// The usable region ends below the reservation; the reserved one runs to the end of VRAM.
+/// A model choice; GSP-RM's own carve-outs are finer-grained.
+pub fn fb_regions(fb_size: u64, rsvd_start: u64) -> Vec<(u64, u64, bool)> {
+    if rsvd_start > 0 && rsvd_start < fb_size {
+        vec![(0, rsvd_start - 1, false), (rsvd_start, fb_size - 1, true)]
+    } else {
+        vec![(0, fb_size.saturating_sub(1), false)]
+    }
+}
 
 /// The profile of chip `chip` (case-insensitive), if the model knows it.
 pub fn find(chip: &str) -> Option<&'static GspProfile> {
@@ -84,6 +248,36 @@ pub fn find(chip: &str) -> Option<&'static GspProfile> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::chips::{Architecture, CHIPS};
+
+    /// The chips nova-core boots GSP-RM on: GA10x but GA100, and AD10x.
+    fn boots_gsp_rm(chip: &crate::chips::Chip) -> bool {
+        (chip.arch == Architecture::Ampere && chip.chipset != 0x170)
+            || chip.arch == Architecture::Ada
+    }
+
+    #[test]
+    fn every_ga10x_and_ad10x_chip_has_a_profile() {
+        let mut n = 0;
+        for chip in CHIPS.iter().filter(|c| boots_gsp_rm(c)) {
+            let p = find(chip.name).unwrap_or_else(|| panic!("no profile for {}", chip.name));
+            assert_eq!(p.short_name, chip.name.to_ascii_uppercase());
+            n += 1;
+        }
+        assert_eq!(n, 10);
+        assert_eq!(
+            PROFILES.len(),
+            n,
+            "a profile for a chip nova-core does not boot"
+        );
+        for (i, p) in PROFILES.iter().enumerate() {
+            assert!(
+                PROFILES[i + 1..].iter().all(|o| o.chip != p.chip),
+                "{}",
+                p.chip
+            );
+        }
+    }
 
     #[test]
     fn profiles_are_consistent() {
@@ -92,13 +286,66 @@ mod tests {
             assert!(chip.supported);
             // The name must fit `gpuNameString[64]` with its NUL.
             assert!(p.name.len() < 64 && p.short_name.len() < 64);
+            assert!(p.name.starts_with("NVIDIA GeForce RTX "), "{}", p.name);
             assert!(p.heap_size.0 < p.heap_size.1);
             assert_eq!(p.vram_size % MIB, 0);
+            // The board reports the same VRAM in its registers as GSP-RM in static info.
+            assert_eq!(p.vram_size, chip.vram_size(), "{}", p.chip);
+            // GDDR6/6X devices are 32 bits wide and at least 1 GiB each on these boards.
+            assert_eq!(p.bus_width % 32, 0, "{}", p.chip);
+            assert!(
+                p.vram_size >= u64::from(p.bus_width / 32) * GIB,
+                "{}",
+                p.chip
+            );
+            assert!(matches!(p.ram_type, GDDR6 | GDDR6X), "{}", p.chip);
+            let family = if chip.arch == Architecture::Ada {
+                "ad10x"
+            } else {
+                "ga10x"
+            };
+            assert_eq!(p.signature_family, family, "{}", p.chip);
+            // Ampere: 512 KB of L2 per 32-bit memory controller (GA102 whitepaper).
+            if chip.arch == Architecture::Ampere {
+                assert_eq!(p.l2_cache_size, p.bus_width / 32 * 512 * KIB, "{}", p.chip);
+            } else {
+                assert!(p.l2_cache_size >= 24 << 20, "{}", p.chip);
+            }
         }
         assert_eq!(
             find("AD102").map(|p| p.name),
             Some("NVIDIA GeForce RTX 4090")
         );
+        assert_eq!(find("ga104").map(|p| p.bus_width), Some(256));
         assert!(find("tu102").is_none());
+        assert!(find("ga100").is_none());
+    }
+
+    #[test]
+    fn fb_regions_cover_the_vram() {
+        for p in PROFILES {
+            for rsvd in [0, p.vram_size - 512 * MIB, p.vram_size / 2] {
+                let regions = fb_regions(p.vram_size, rsvd);
+                assert_eq!(regions.first().map(|r| r.0), Some(0), "{}", p.chip);
+                assert_eq!(
+                    regions.last().map(|r| r.1),
+                    Some(p.vram_size - 1),
+                    "{}",
+                    p.chip
+                );
+                for w in regions.windows(2) {
+                    assert_eq!(w[0].1 + 1, w[1].0, "{}: regions not contiguous", p.chip);
+                }
+                let total: u64 = regions.iter().map(|r| r.1 - r.0 + 1).sum();
+                assert_eq!(total, p.vram_size, "{}", p.chip);
+                let usable: u64 = regions.iter().filter(|r| !r.2).map(|r| r.1 - r.0 + 1).sum();
+                assert_eq!(
+                    usable,
+                    if rsvd == 0 { p.vram_size } else { rsvd },
+                    "{}",
+                    p.chip
+                );
+            }
+        }
     }
 }
