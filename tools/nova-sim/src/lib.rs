@@ -30,3 +30,4 @@ pub mod stats;
 pub mod timing;
 pub mod vbios;
 pub mod vfio;
+pub mod vfn;
