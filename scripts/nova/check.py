@@ -46,6 +46,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import chips  # noqa: E402
 import compare  # noqa: E402
 import fwfuzz  # noqa: E402
 import guest  # noqa: E402
@@ -169,6 +170,10 @@ def stage_tools():
     ok, out, log = tools_cargo(["doc", "--no-deps", "--locked"], "check-cargo-doc",
                                env=dict(os.environ, RUSTDOCFLAGS="-D warnings"))
     record("tools/rustdoc", ok, f"see {log}\n{tail(out)}")
+    # The harness states its expectations for every chip the simulator models, and only those.
+    missing, extra = chips.coverage(guest.SIM)
+    record("harness/chip-table", not missing and not extra,
+           f"scripts/nova/chips.py lacks {missing} or has chips nova-sim does not list: {extra}")
     return True
 
 

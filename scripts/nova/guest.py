@@ -24,6 +24,9 @@ import threading
 import time
 from dataclasses import dataclass, field
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import chips  # noqa: E402
+
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 CACHE = os.environ.get("NOVA_CACHE") or os.path.join(
     os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "nova")
@@ -215,16 +218,11 @@ def describe(chip, sim_args=(), sim=SIM):
     return dict(l.split("=", 1) for l in out.splitlines() if "=" in l)
 
 
-def boots_gsp(desc):
-    """Whether nova-core boots GSP-RM on this chip: Ampere GA10x (not GA100) and Ada."""
-    arch, chipset = int(desc["arch_code"], 0), int(desc["chipset"], 0)
-    return (arch == 0x17 and chipset != 0x170) or arch == 0x19
-
-
 def expectations(desc):
     """GETPARAM expectations (nova-test KEY=VALUE) from a chip description. `vram` is the
     VRAM size GSP-RM reports, or 0 where nova-core does not boot GSP-RM (GETPARAM and
-    GPU_NAME must then fail with ENODEV)."""
+    GPU_NAME must then fail with ENODEV). Which chips boot GSP-RM is the harness's own table
+    (chips.py), not the driver's policy nor the simulator's."""
     boot42 = int(desc["boot42"], 0)
     return {
         "chipset": desc["chipset"],
@@ -232,7 +230,7 @@ def expectations(desc):
         "revision": hex((boot42 >> 12) & 0xff),
         "bar1": desc["bar1_size"],
         "device": desc["device_id"],
-        "vram": desc["vram_size"] if boots_gsp(desc) else "0",
+        "vram": desc["vram_size"] if chips.expect(desc["name"]).boots_gsp else "0",
     }
 
 

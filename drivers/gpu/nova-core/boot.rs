@@ -52,12 +52,13 @@ use crate::{
     falcon::{gsp::Gsp, sec2::Sec2, Falcon, FalconImage},
     fb::{self, FbLayout, SysmemFlush},
     firmware::{self, gsp::GspImage, hs::HsLayout, riscv::Bootloader, FwFile},
-    gpu::{Architecture, Chipset, Spec},
+    gpu::{Chipset, Spec},
     gsp::{
         self,
         boot::{GspFwImage, GspMemory},
         commands::{GetGspStaticInfo, InitDone, SetRegistry, SetSystemInfo, UnloadingGuestDriver},
         fw::{Abi, StaticInfo, UnloadParams},
+        hal::GspHal,
         logs,
         rm::{RmChannel, RmObjects, RM_TIMEOUT},
         rpc::{self, Incoming, Rpc},
@@ -96,18 +97,6 @@ const REGISTRY: [(&str, u32); 3] = [
     ("RMForcePcieConfigSave", 1),
     ("RMDevidCheckIgnore", 1),
 ];
-
-/// Returns whether nova boots GSP-RM on `chipset`.
-fn boots_gsp(chipset: Chipset) -> bool {
-    match chipset.arch() {
-        Architecture::Ampere => chipset != Chipset::GA100,
-        Architecture::Ada => true,
-        Architecture::Turing
-        | Architecture::Hopper
-        | Architecture::BlackwellGB10x
-        | Architecture::BlackwellGB20x => false,
-    }
-}
 
 /// The engines a boot step uses.
 struct Hw<'a> {
@@ -276,7 +265,7 @@ impl<'b> GspRm<'b> {
         app_version: u32,
     ) -> Result<KBox<StaticInfo>> {
         let dev = hw.dev;
-        let info = gsp::system_info(pdev, hw.chipset.arch(), MAX_USER_VA)?;
+        let info = gsp::system_info(pdev, hw.chipset, MAX_USER_VA)?;
         let mut seq = sequencer::Sequencer {
             dev,
             bar: hw.bar,
@@ -476,17 +465,9 @@ pub(crate) struct GpuState<'b> {
 impl<'b> GpuState<'b> {
     /// Returns the firmware files [`GpuState::boot`] loads and checks itself on `chipset`, which
     /// the probe-time check of the files can leave out rather than load them twice.
+    /// The list is the GSP HAL's ([`GspHal::loads`]).
     pub(crate) fn loads(chipset: Chipset) -> &'static [FwFile] {
-        if boots_gsp(chipset) {
-            &[
-                FwFile::Gsp,
-                FwFile::Bootloader,
-                FwFile::BooterLoad,
-                FwFile::BooterUnload,
-            ]
-        } else {
-            &[]
-        }
+        GspHal::of(chipset).loads()
     }
 
     /// Boots GSP-RM on the GPU, where nova does that, and returns the state to stop it with and
@@ -508,7 +489,7 @@ impl<'b> GpuState<'b> {
             flush: None,
             rm: None,
         };
-        if !boots_gsp(chipset) {
+        if !GspHal::of(chipset).boots {
             dev_info!(dev, "GSP boot on {} not supported yet\n", chipset);
             return Ok((idle, None));
         }

@@ -26,7 +26,7 @@ use kernel::{device, dma::CoherentHandle, fmt, io::Io, prelude::*, sizes::SizeCo
 
 use crate::{driver::Bar0, gpu::Chipset, regs::is_pri_error};
 
-mod hal;
+pub(crate) mod hal;
 mod regs;
 
 /// Size of the PRAMIN window, which the VGA workspace defaults to at the end of VRAM

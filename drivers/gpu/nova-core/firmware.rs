@@ -18,7 +18,10 @@ use kernel::{
     transmute::FromBytes,
 };
 
-use crate::gpu::{Architecture, Chipset};
+use crate::{
+    gpu::{Architecture, Chipset},
+    gsp::hal::GspHal,
+};
 
 pub(crate) mod elf;
 pub(crate) mod gsp;
@@ -289,20 +292,10 @@ impl FwFile {
         }
     }
 
-    /// The files `chipset` needs, as the firmware package provides them.
+    /// The files `chipset` needs, as the firmware package provides them (the GSP HAL's
+    /// [`GspHal::files`]).
     pub(crate) const fn required(chipset: Chipset) -> &'static [FwFile] {
-        use FwFile::*;
-        match chipset.arch() {
-            Architecture::Turing => &[Gsp, Bootloader, BooterLoad, BooterUnload, GenBootloader],
-            Architecture::Ampere if matches!(chipset, Chipset::GA100) => {
-                &[Gsp, Bootloader, BooterLoad, BooterUnload, GenBootloader]
-            }
-            Architecture::Ampere => &[Gsp, Bootloader, BooterLoad, BooterUnload],
-            Architecture::Ada => &[Gsp, Bootloader, BooterLoad, BooterUnload, Scrubber],
-            Architecture::Hopper | Architecture::BlackwellGB10x | Architecture::BlackwellGB20x => {
-                &[Gsp, Bootloader, Fmc]
-            }
-        }
+        GspHal::of(chipset).files
     }
 }
 

@@ -14,6 +14,7 @@
 pub(crate) mod boot;
 pub(crate) mod commands;
 pub(crate) mod fw;
+pub(crate) mod hal;
 pub(crate) mod logs;
 pub(crate) mod nvstatus;
 pub(crate) mod queue;
@@ -24,7 +25,7 @@ pub(crate) mod rpc;
 
 use kernel::{device, num::casts::FromSafeCast, page::PAGE_SIZE, pci, prelude::*};
 
-use crate::{firmware::gsp::GspImage, gpu::Architecture};
+use crate::{firmware::gsp::GspImage, gpu::Chipset};
 
 /// Selects the ABI of the GSP-RM release in `image`, or fails with `ENOTSUPP` after one log line
 /// naming the release if nova does not speak its ABI.
@@ -39,28 +40,16 @@ pub(crate) fn abi_of(dev: &device::Device, image: &GspImage<'_>) -> Result<fw::A
     })
 }
 
-/// Returns where BAR0 mirrors the PCI configuration space on `arch`, as (offset, size): 0x88000
-/// up to Ada (nouveau `subdev/pci/gp100.c`), `NV_EP_PCFGM` at 0x92000 from Hopper on (nouveau
-/// `subdev/pci/gh100.c`, `nvhw/ref/gh100/dev_xtl_ep_pri.h`).
-pub(crate) fn config_mirror(arch: Architecture) -> (u32, u32) {
-    match arch {
-        Architecture::Turing | Architecture::Ampere | Architecture::Ada => (0x88000, 0x1000),
-        Architecture::Hopper | Architecture::BlackwellGB10x | Architecture::BlackwellGB20x => {
-            (0x92000, 0x1000)
-        }
-    }
-}
-
 /// Describes `pdev` for `GSP_SET_SYSTEM_INFO` (the fields nouveau's `r535_gsp_set_system_info`
 /// fills): the bus addresses of BAR0, BAR1 and BAR3, the IDs, the bus position and the
-/// configuration space mirror. `max_user_va` is the top of user address space (`TASK_SIZE`),
-/// which the caller knows.
+/// configuration space mirror of `chipset` ([`hal::GspHal::config_mirror`]). `max_user_va` is
+/// the top of user address space (`TASK_SIZE`), which the caller knows.
 pub(crate) fn system_info(
     pdev: &pci::Device,
-    arch: Architecture,
+    chipset: Chipset,
     max_user_va: u64,
 ) -> Result<fw::SystemInfo> {
-    let (config_mirror_base, config_mirror_size) = config_mirror(arch);
+    let mirror = hal::GspHal::of(chipset).config_mirror;
     Ok(fw::SystemInfo {
         bar0_addr: pdev.resource_start(0)?,
         bar1_addr: pdev.resource_start(1)?,
@@ -71,8 +60,8 @@ pub(crate) fn system_info(
         subsystem_vendor_id: pdev.subsystem_vendor_id(),
         subsystem_id: pdev.subsystem_device_id(),
         revision_id: pdev.revision_id(),
-        config_mirror_base,
-        config_mirror_size,
+        config_mirror_base: mirror.base,
+        config_mirror_size: mirror.size,
         max_user_va,
         host_page_size: u64::from_safe_cast(PAGE_SIZE),
         // Whether the GPU is the boot display is not detected yet.

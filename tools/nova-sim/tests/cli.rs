@@ -148,7 +148,8 @@ fn describe_prints_the_expectations() {
     assert_eq!(out.status.code(), Some(0));
     let text = stdout(&out);
     assert_eq!(value_of(&text, "chipset").as_deref(), Some("0x1c2"));
-    assert_eq!(value_of(&text, "supported").as_deref(), Some("false"));
+    // Hardware only: whether a driver supports the chip is not the simulator's to say.
+    assert_eq!(value_of(&text, "supported"), None);
 }
 
 #[test]

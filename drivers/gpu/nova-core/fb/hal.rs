@@ -7,13 +7,14 @@ use kernel::{io::Io, prelude::*};
 use crate::{
     driver::Bar0,
     fb::{local_memory_range_size, regs, usable_fb_size, FbError, FRTS_SIZE},
-    gpu::{Architecture, Chipset},
+    gpu::Chipset,
+    gsp::hal::GspHal,
     num,
     regs::is_pri_error,
 };
 
 /// Chip-specific FB operations.
-pub(super) trait FbHal: Sync {
+pub(crate) trait FbHal: Sync {
     /// Reads the VRAM size in bytes.
     fn vram_size(&self, bar: Bar0<'_>) -> Result<u64, FbError>;
 
@@ -32,14 +33,9 @@ pub(super) trait FbHal: Sync {
 
 /// Returns the FB HAL of `chipset`, or `None` for chips whose FB this driver cannot lay out
 /// yet (Hopper and Blackwell, which boot GSP-RM through the FSP and flush through other
-/// registers).
+/// registers). Which chip uses which is the GSP HAL's policy ([`GspHal::fb`]).
 pub(super) fn fb_hal(chipset: Chipset) -> Option<&'static dyn FbHal> {
-    match chipset.arch() {
-        Architecture::Turing => Some(&Tu102),
-        Architecture::Ampere if chipset == Chipset::GA100 => Some(&Ga100),
-        Architecture::Ampere | Architecture::Ada => Some(&Ga102),
-        Architecture::Hopper | Architecture::BlackwellGB10x | Architecture::BlackwellGB20x => None,
-    }
+    GspHal::of(chipset).fb
 }
 
 /// The flush address registers hold address bits 39:8 (and, from GA100 on, 63:40 in the HI
@@ -113,7 +109,7 @@ fn read_sysmem_flush_ga100(bar: Bar0<'_>) -> u64 {
 }
 
 /// Turing.
-struct Tu102;
+pub(crate) struct Tu102;
 
 impl FbHal for Tu102 {
     fn vram_size(&self, bar: Bar0<'_>) -> Result<u64, FbError> {
@@ -148,7 +144,7 @@ impl FbHal for Tu102 {
 /// GA100: sized like Turing, flushed like GA102, and without FRTS data (its `kgspGetFrtsSize`
 /// is a stub returning zero in open-gpu-kernel-modules `g_kernel_gsp_nvoc.c`; the region is
 /// still placed).
-struct Ga100;
+pub(crate) struct Ga100;
 
 impl FbHal for Ga100 {
     fn vram_size(&self, bar: Bar0<'_>) -> Result<u64, FbError> {
@@ -174,7 +170,7 @@ impl FbHal for Ga100 {
 
 /// GA102 and Ada: the VBIOS reports the usable FB size in a GC6 scratch register
 /// (open-gpu-kernel-modules `kern_mem_sys_ga102.c`).
-struct Ga102;
+pub(crate) struct Ga102;
 
 impl FbHal for Ga102 {
     fn vram_size(&self, bar: Bar0<'_>) -> Result<u64, FbError> {

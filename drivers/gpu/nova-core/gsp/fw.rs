@@ -8,7 +8,6 @@
 //! version string in the `gsp` image, that converts between the two. Adding a release means adding
 //! a sibling module and one arm in each `match` below; no caller changes.
 
-use core::mem::size_of;
 
 use kernel::{
     prelude::*,
@@ -18,13 +17,6 @@ use kernel::{
 mod r570_144;
 
 use r570_144 as v570;
-
-/// A GSP-RM release whose ABI nova speaks.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Abi {
-    /// GSP-RM 570.144.
-    R570_144,
-}
 
 /// A range of FB (VRAM) addresses, in bytes from the start of FB.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -204,7 +196,9 @@ pub(crate) struct FbRegion {
 }
 
 /// The maximum number of FB regions GSP-RM reports.
-pub(crate) const MAX_FB_REGIONS: usize = v570::MAX_FB_REGIONS;
+/// The most FB regions nova keeps from GSP-RM's static information; each release checks
+/// that its own table fits.
+pub(crate) const MAX_FB_REGIONS: usize = 16;
 
 /// What nova uses of the reply to `GET_GSP_STATIC_INFO`.
 #[derive(Clone, Debug)]
@@ -552,7 +546,203 @@ fn push<T: AsBytes>(out: &mut KVec<u8>, v: &T) -> Result {
     Ok(())
 }
 
+/// The ABI of one GSP-RM release: every layout, number and size that release gives the
+/// structures and messages nova exchanges with it, converted from and to the version-neutral
+/// values of this module.
+///
+/// Each release implements it in its own module (`r570_144`); nothing outside that module
+/// knows an offset or a size of the release. The trait is used through [`Abi`], a
+/// `&'static dyn GspAbi` chosen at run time by [`Abi::from_version`].
+pub(crate) trait GspAbi: Sync {
+    /// Returns the release's version string.
+    fn version(&self) -> &'static str;
+
+    /// Returns the number GSP-RM gives `function`.
+    fn function(&self, function: Function) -> u32;
+
+    /// Returns the event GSP-RM numbers `raw`, or `None` for a number that is not one of the
+    /// events nova handles.
+    fn event(&self, raw: u32) -> Option<EventKind>;
+
+    /// Returns the raw number of `event` (the inverse of [`GspAbi::event`]).
+    fn event_number(&self, event: EventKind) -> u32;
+
+    /// Encodes `GspFwWprMeta`, after checking the FB layout ([`FbLayout::validate`]).
+    fn wpr_meta(&self, p: &WprMetaParams) -> Result<KVec<u8>>;
+
+    /// Encodes the LibOS region array: one page, `regions` first, the rest zero.
+    fn libos_args(&self, regions: &[LibosRegion]) -> Result<KVec<u8>>;
+
+    /// Encodes `GSP_ARGUMENTS_CACHED` for a cold boot.
+    fn rm_args(&self, q: &MsgqInitParams) -> Result<KVec<u8>>;
+
+    /// Returns the size of a queue element's header before the RPC header.
+    fn element_header_size(&self) -> usize;
+
+    /// Returns the size of the RPC header.
+    fn rpc_header_size(&self) -> usize;
+
+    /// Writes the element and RPC headers of a request into the start of `buf`, with a zero
+    /// checksum: `rpc_length` includes the RPC header, and the RPC's sequence number is the
+    /// element's.
+    fn write_request_headers(
+        &self,
+        buf: &mut [u8],
+        seq: u32,
+        elem_count: u32,
+        function: u32,
+        rpc_length: u32,
+    ) -> Result;
+
+    /// Writes the element and RPC headers `h` into the start of `buf` (the private result
+    /// field is set to the result).
+    fn write_headers(&self, buf: &mut [u8], h: &ElementHeader) -> Result;
+
+    /// Writes a queue's `msgqTxHeader` into the start of `buf`.
+    fn write_queue_header(&self, buf: &mut [u8], h: &QueueHeader) -> Result;
+
+    /// Reads a queue's `msgqTxHeader` from the start of `buf`; `BadLength` if its version
+    /// or flags are not the release's.
+    fn read_queue_header(&self, buf: &[u8]) -> Result<QueueHeader, DecodeError>;
+
+    /// Returns the size of a queue's `msgqTxHeader`.
+    fn queue_header_size(&self) -> usize;
+
+    /// Returns the offset of the write pointer in a queue's header.
+    fn write_ptr_offset(&self) -> usize;
+
+    /// Returns the offset of the read pointer in a queue (its `msgqRxHeader`).
+    fn read_ptr_offset(&self) -> usize;
+
+    /// Returns the size of the fixed part of a `GSP_RM_ALLOC` request or reply.
+    fn rm_alloc_size(&self) -> usize;
+
+    /// Returns the number of `class`.
+    fn class(&self, class: RmClass) -> u32;
+
+    /// Writes the fixed part of a `GSP_RM_ALLOC` request into the start of `buf`.
+    fn write_rm_alloc(&self, buf: &mut [u8], h: &RmAllocHeader) -> Result;
+
+    /// Reads the status of a `GSP_RM_ALLOC` reply.
+    fn rm_alloc_status(&self, payload: &[u8]) -> Result<u32, DecodeError>;
+
+    /// Returns the size of the fixed part of a `GSP_RM_CONTROL` request or reply.
+    fn rm_control_size(&self) -> usize;
+
+    /// Returns the number of `cmd`.
+    fn control(&self, cmd: RmControlCmd) -> u32;
+
+    /// Writes the fixed part of a `GSP_RM_CONTROL` request into the start of `buf`.
+    fn write_rm_control(
+        &self,
+        buf: &mut [u8],
+        client: u32,
+        object: u32,
+        cmd: RmControlCmd,
+        params_size: u32,
+    ) -> Result;
+
+    /// Reads a `GSP_RM_CONTROL` reply: its status and the parameters GSP-RM wrote back.
+    fn rm_control_reply<'a>(&self, payload: &'a [u8]) -> Result<(u32, &'a [u8]), DecodeError>;
+
+    /// Returns the size of a `FREE` request or reply.
+    fn rm_free_size(&self) -> usize;
+
+    /// Writes a `FREE` request for `object` of `client` into the start of `buf`.
+    fn write_rm_free(&self, buf: &mut [u8], client: u32, object: u32) -> Result;
+
+    /// Reads the status of a `FREE` reply.
+    fn rm_free_status(&self, payload: &[u8]) -> Result<u32, DecodeError>;
+
+    /// Returns the size of `class`'s allocation parameters.
+    fn alloc_params_size(&self, class: RmClass) -> usize;
+
+    /// Writes `NV0000_ALLOC_PARAMETERS` for client `client` into the start of `buf`: no
+    /// process (`processID` ~0, as nouveau's `r535_gsp_client_ctor` sends).
+    fn write_root_params(&self, buf: &mut [u8], client: u32) -> Result;
+
+    /// Writes `NV0080_ALLOC_PARAMETERS` for device 0 shared with `client_share` (nouveau's
+    /// `r535_gsp_device_ctor`) into the start of `buf`.
+    fn write_device_params(&self, buf: &mut [u8], client_share: u32) -> Result;
+
+    /// Writes `NV2080_ALLOC_PARAMETERS` for subdevice `id` into the start of `buf`.
+    fn write_subdevice_params(&self, buf: &mut [u8], id: u32) -> Result;
+
+    /// Returns the size of `cmd`'s parameters.
+    fn control_params_size(&self, cmd: RmControlCmd) -> usize;
+
+    /// Writes the parameters of `NV2080_CTRL_CMD_GPU_GET_NAME_STRING`, asking for the ASCII
+    /// name, into the start of `buf`.
+    fn write_gpu_name_string_params(&self, buf: &mut [u8]) -> Result;
+
+    /// Reads the ASCII name GSP-RM wrote back for `NV2080_CTRL_CMD_GPU_GET_NAME_STRING`.
+    fn read_gpu_name_string(&self, params: &[u8]) -> Result<[u8; 64], DecodeError>;
+
+    /// Stores `checksum` into the element header at the start of `buf`.
+    fn set_checksum(&self, buf: &mut [u8], checksum: u32) -> Result;
+
+    /// Reads the element and RPC headers at the start of `buf`. Only the layout is decoded;
+    /// the values are untrusted and checked by the caller.
+    fn read_headers(&self, buf: &[u8]) -> Result<ElementHeader, DecodeError>;
+
+    /// Returns the size of the payload of `GSP_SET_SYSTEM_INFO`.
+    fn system_info_size(&self) -> usize;
+
+    /// Writes the payload of `GSP_SET_SYSTEM_INFO` into the start of `buf`.
+    fn write_system_info(&self, buf: &mut [u8], s: &SystemInfo) -> Result;
+
+    /// Returns the size of the payload of `SET_REGISTRY` with `entries`, or 0 if they do not
+    /// fit one (then [`GspAbi::write_registry`] fails).
+    fn registry_size(&self, entries: &[(&str, u32)]) -> usize;
+
+    /// Writes the payload of `SET_REGISTRY` into `buf` ([`GspAbi::registry_size`] bytes): a packed
+    /// table of 32-bit values, each entry pointing at its NUL-terminated name stored after the
+    /// entries.
+    fn write_registry(&self, buf: &mut [u8], entries: &[(&str, u32)]) -> Result;
+
+    /// Returns the size of the payload of `UNLOADING_GUEST_DRIVER`.
+    fn unloading_guest_driver_size(&self) -> usize;
+
+    /// Writes the payload of `UNLOADING_GUEST_DRIVER` into the start of `buf`.
+    fn write_unloading_guest_driver(&self, buf: &mut [u8], p: &UnloadParams) -> Result;
+
+    /// Returns the size of the reply to `GET_GSP_STATIC_INFO` (`GspStaticConfigInfo`).
+    fn static_info_size(&self) -> usize;
+
+    /// Decodes the reply to `GET_GSP_STATIC_INFO`.
+    fn static_info(&self, payload: &[u8]) -> Result<StaticInfo, DecodeError>;
+
+    /// Decodes the operations of a `GSP_RUN_CPU_SEQUENCER` message, in order, into `ops`.
+    ///
+    /// The command buffer's length (`cmdIndex` words) is checked against the buffer size GSP-RM
+    /// states and against the payload; every operation must lie entirely inside it.
+    fn sequencer_ops(&self, payload: &[u8], ops: &mut KVec<SeqOp>) -> Result;
+
+    /// Decodes `OS_ERROR_LOG`.
+    fn os_error_log(&self, payload: &[u8]) -> Result<OsErrorLog, DecodeError>;
+
+    /// Decodes `UCODE_LIBOS_PRINT`: the engine and the printed bytes.
+    fn libos_print<'a>(&self, payload: &'a [u8]) -> Result<(u32, &'a [u8]), DecodeError>;
+
+    /// Decodes `POST_EVENT`, checking that the event data lies inside the payload.
+    fn post_event(&self, payload: &[u8]) -> Result<PostEvent, DecodeError>;
+
+    /// Decodes `RC_TRIGGERED`.
+    fn rc_triggered(&self, payload: &[u8]) -> Result<RcTriggered, DecodeError>;
+}
+
+/// The releases whose ABI nova speaks. Adding a release means adding its module and one line
+/// here.
+const RELEASES: &[Abi] = &[Abi::R570_144];
+
+/// A GSP-RM release whose ABI nova speaks: a handle on its [`GspAbi`] implementation.
+#[derive(Clone, Copy)]
+pub(crate) struct Abi(&'static dyn GspAbi);
+
 impl Abi {
+    /// GSP-RM 570.144.
+    pub(crate) const R570_144: Self = Self(&r570_144::R570_144);
+
     /// Selects the ABI of the release whose `.fwversion` section reads `version` (with or
     /// without trailing NULs).
     pub(crate) fn from_version(version: &[u8]) -> Option<Self> {
@@ -560,799 +750,33 @@ impl Abi {
             .iter()
             .position(|&b| b == 0)
             .unwrap_or(version.len());
-        match version.get(..end)? {
-            b"570.144" => Some(Self::R570_144),
-            _ => None,
-        }
+        let version = version.get(..end)?;
+        RELEASES
+            .iter()
+            .copied()
+            .find(|abi| abi.version().as_bytes() == version)
     }
+}
 
-    /// Returns the release's version string.
-    pub(crate) fn version(self) -> &'static str {
-        match self {
-            Self::R570_144 => "570.144",
-        }
+impl core::ops::Deref for Abi {
+    type Target = dyn GspAbi;
+
+    fn deref(&self) -> &Self::Target {
+        self.0
     }
+}
 
-    /// Returns the number GSP-RM gives `function`.
-    pub(crate) fn function(self, function: Function) -> u32 {
-        match self {
-            Self::R570_144 => match function {
-                Function::SetSystemInfo => v570::FN_GSP_SET_SYSTEM_INFO,
-                Function::SetRegistry => v570::FN_SET_REGISTRY,
-                Function::GetGspStaticInfo => v570::FN_GET_GSP_STATIC_INFO,
-                Function::UnloadingGuestDriver => v570::FN_UNLOADING_GUEST_DRIVER,
-                Function::ContinuationRecord => v570::FN_CONTINUATION_RECORD,
-                Function::RmAlloc => v570::FN_GSP_RM_ALLOC,
-                Function::RmControl => v570::FN_GSP_RM_CONTROL,
-                Function::Free => v570::FN_FREE,
-            },
-        }
+impl PartialEq for Abi {
+    fn eq(&self, other: &Self) -> bool {
+        self.version() == other.version()
     }
+}
 
-    /// Returns the event GSP-RM numbers `raw`, or `None` for a number that is not one of the
-    /// events nova handles.
-    pub(crate) fn event(self, raw: u32) -> Option<EventKind> {
-        match self {
-            Self::R570_144 => Some(match raw {
-                v570::EV_GSP_INIT_DONE => EventKind::InitDone,
-                v570::EV_GSP_RUN_CPU_SEQUENCER => EventKind::RunCpuSequencer,
-                v570::EV_POST_EVENT => EventKind::PostEvent,
-                v570::EV_RC_TRIGGERED => EventKind::RcTriggered,
-                v570::EV_MMU_FAULT_QUEUED => EventKind::MmuFaultQueued,
-                v570::EV_OS_ERROR_LOG => EventKind::OsErrorLog,
-                v570::EV_UCODE_LIBOS_PRINT => EventKind::LibosPrint,
-                _ => return None,
-            }),
-        }
-    }
+impl Eq for Abi {}
 
-    /// Returns the raw number of `event` (the inverse of [`Abi::event`]).
-    pub(crate) fn event_number(self, event: EventKind) -> u32 {
-        match self {
-            Self::R570_144 => match event {
-                EventKind::InitDone => v570::EV_GSP_INIT_DONE,
-                EventKind::RunCpuSequencer => v570::EV_GSP_RUN_CPU_SEQUENCER,
-                EventKind::PostEvent => v570::EV_POST_EVENT,
-                EventKind::RcTriggered => v570::EV_RC_TRIGGERED,
-                EventKind::MmuFaultQueued => v570::EV_MMU_FAULT_QUEUED,
-                EventKind::OsErrorLog => v570::EV_OS_ERROR_LOG,
-                EventKind::LibosPrint => v570::EV_UCODE_LIBOS_PRINT,
-            },
-        }
-    }
-
-    /// Encodes `GspFwWprMeta`, after checking the FB layout ([`FbLayout::validate`]).
-    pub(crate) fn wpr_meta(self, p: &WprMetaParams) -> Result<KVec<u8>> {
-        p.fb.validate()?;
-        let mut out = KVec::new();
-        match self {
-            Self::R570_144 => push(&mut out, &v570::GspFwWprMeta::new(p))?,
-        }
-        Ok(out)
-    }
-
-    /// Encodes the LibOS region array: one page, `regions` first, the rest zero.
-    pub(crate) fn libos_args(self, regions: &[LibosRegion]) -> Result<KVec<u8>> {
-        match self {
-            Self::R570_144 => {
-                let entry = size_of::<v570::LibosMemoryRegionInitArgument>();
-                if regions.len() > v570::LIBOS_ARGS_SIZE / entry {
-                    return Err(EINVAL);
-                }
-                let mut out = KVec::with_capacity(v570::LIBOS_ARGS_SIZE, GFP_KERNEL)?;
-                for r in regions {
-                    push(&mut out, &v570::LibosMemoryRegionInitArgument::new(r))?;
-                }
-                out.resize(v570::LIBOS_ARGS_SIZE, 0, GFP_KERNEL)?;
-                Ok(out)
-            }
-        }
-    }
-
-    /// Encodes `GSP_ARGUMENTS_CACHED` for a cold boot.
-    pub(crate) fn rm_args(self, q: &MsgqInitParams) -> Result<KVec<u8>> {
-        let mut out = KVec::new();
-        match self {
-            Self::R570_144 => push(&mut out, &v570::GspArgumentsCached::new(q))?,
-        }
-        Ok(out)
-    }
-
-    /// Returns the size of a queue element's header before the RPC header.
-    pub(crate) fn element_header_size(self) -> usize {
-        match self {
-            Self::R570_144 => size_of::<v570::MsgQueueElementHeader>(),
-        }
-    }
-
-    /// Returns the size of the RPC header.
-    pub(crate) fn rpc_header_size(self) -> usize {
-        match self {
-            Self::R570_144 => size_of::<v570::RpcHeader>(),
-        }
-    }
-
-    /// Writes the element and RPC headers of a request into the start of `buf`, with a zero
-    /// checksum: `rpc_length` includes the RPC header, and the RPC's sequence number is the
-    /// element's.
-    pub(crate) fn write_request_headers(
-        self,
-        buf: &mut [u8],
-        seq: u32,
-        elem_count: u32,
-        function: u32,
-        rpc_length: u32,
-    ) -> Result {
-        let result = match self {
-            Self::R570_144 => v570::RPC_RESULT_PENDING,
-        };
-        self.write_headers(
-            buf,
-            &ElementHeader {
-                checksum: 0,
-                seq,
-                elem_count,
-                function,
-                rpc_length,
-                rpc_result: result,
-                rpc_sequence: seq,
-            },
-        )
-    }
-
-    /// Writes the element and RPC headers `h` into the start of `buf` (the private result
-    /// field is set to the result).
-    pub(crate) fn write_headers(self, buf: &mut [u8], h: &ElementHeader) -> Result {
-        match self {
-            Self::R570_144 => {
-                let elem = v570::MsgQueueElementHeader {
-                    checksum: h.checksum,
-                    seq_num: h.seq,
-                    elem_count: h.elem_count,
-                    ..Default::default()
-                };
-                let rpc = v570::RpcHeader {
-                    header_version: v570::RPC_HEADER_VERSION,
-                    signature: v570::RPC_SIGNATURE,
-                    length: h.rpc_length,
-                    function: h.function,
-                    rpc_result: h.rpc_result,
-                    rpc_result_private: h.rpc_result,
-                    sequence: h.rpc_sequence,
-                    spare: 0,
-                };
-                let rest = put(buf, &elem)?;
-                put(rest, &rpc)?;
-                Ok(())
-            }
-        }
-    }
-
-    /// Writes a queue's `msgqTxHeader` into the start of `buf`.
-    pub(crate) fn write_queue_header(self, buf: &mut [u8], h: &QueueHeader) -> Result {
-        match self {
-            Self::R570_144 => {
-                put(
-                    buf,
-                    &v570::MsgqTxHeader {
-                        version: v570::MSGQ_VERSION,
-                        size: h.size,
-                        msg_size: h.msg_size,
-                        msg_count: h.msg_count,
-                        write_ptr: h.write_ptr,
-                        flags: v570::MSGQ_FLAGS_SWAP_RX,
-                        rx_hdr_off: h.rx_hdr_off,
-                        entry_off: h.entry_off,
-                    },
-                )?;
-                Ok(())
-            }
-        }
-    }
-
-    /// Reads a queue's `msgqTxHeader` from the start of `buf`; `BadLength` if its version
-    /// or flags are not the release's.
-    pub(crate) fn read_queue_header(self, buf: &[u8]) -> Result<QueueHeader, DecodeError> {
-        match self {
-            Self::R570_144 => {
-                let h: v570::MsgqTxHeader = read(buf)?;
-                if h.version != v570::MSGQ_VERSION || h.flags != v570::MSGQ_FLAGS_SWAP_RX {
-                    return Err(DecodeError::BadLength);
-                }
-                Ok(QueueHeader {
-                    size: h.size,
-                    msg_size: h.msg_size,
-                    msg_count: h.msg_count,
-                    write_ptr: h.write_ptr,
-                    rx_hdr_off: h.rx_hdr_off,
-                    entry_off: h.entry_off,
-                })
-            }
-        }
-    }
-
-    /// Returns the size of a queue's `msgqTxHeader`.
-    pub(crate) fn queue_header_size(self) -> usize {
-        match self {
-            Self::R570_144 => size_of::<v570::MsgqTxHeader>(),
-        }
-    }
-
-    /// Returns the offset of the write pointer in a queue's header.
-    pub(crate) fn write_ptr_offset(self) -> usize {
-        match self {
-            Self::R570_144 => core::mem::offset_of!(v570::MsgqTxHeader, write_ptr),
-        }
-    }
-
-    /// Returns the offset of the read pointer in a queue (its `msgqRxHeader`).
-    pub(crate) fn read_ptr_offset(self) -> usize {
-        match self {
-            Self::R570_144 => {
-                v570::MSGQ_RX_HDR_OFFSET + core::mem::offset_of!(v570::MsgqRxHeader, read_ptr)
-            }
-        }
-    }
-
-    /// Returns the size of the fixed part of a `GSP_RM_ALLOC` request or reply.
-    pub(crate) fn rm_alloc_size(self) -> usize {
-        match self {
-            Self::R570_144 => size_of::<v570::RpcGspRmAlloc>(),
-        }
-    }
-
-    /// Returns the number of `class`.
-    pub(crate) fn class(self, class: RmClass) -> u32 {
-        match self {
-            Self::R570_144 => match class {
-                RmClass::Root => v570::NV01_ROOT,
-                RmClass::Device => v570::NV01_DEVICE_0,
-                RmClass::Subdevice => v570::NV20_SUBDEVICE_0,
-            },
-        }
-    }
-
-    /// Writes the fixed part of a `GSP_RM_ALLOC` request into the start of `buf`.
-    pub(crate) fn write_rm_alloc(self, buf: &mut [u8], h: &RmAllocHeader) -> Result {
-        match self {
-            Self::R570_144 => {
-                put(
-                    buf,
-                    &v570::RpcGspRmAlloc {
-                        h_client: h.client,
-                        h_parent: h.parent,
-                        h_object: h.object,
-                        h_class: self.class(h.class),
-                        params_size: h.params_size,
-                        ..Default::default()
-                    },
-                )?;
-                Ok(())
-            }
-        }
-    }
-
-    /// Reads the status of a `GSP_RM_ALLOC` reply.
-    pub(crate) fn rm_alloc_status(self, payload: &[u8]) -> Result<u32, DecodeError> {
-        match self {
-            Self::R570_144 => Ok(read::<v570::RpcGspRmAlloc>(payload)?.status),
-        }
-    }
-
-    /// Returns the size of the fixed part of a `GSP_RM_CONTROL` request or reply.
-    pub(crate) fn rm_control_size(self) -> usize {
-        match self {
-            Self::R570_144 => size_of::<v570::RpcGspRmControl>(),
-        }
-    }
-
-    /// Returns the number of `cmd`.
-    pub(crate) fn control(self, cmd: RmControlCmd) -> u32 {
-        match self {
-            Self::R570_144 => match cmd {
-                RmControlCmd::GpuGetNameString => v570::NV2080_CTRL_CMD_GPU_GET_NAME_STRING,
-            },
-        }
-    }
-
-    /// Writes the fixed part of a `GSP_RM_CONTROL` request into the start of `buf`.
-    pub(crate) fn write_rm_control(
-        self,
-        buf: &mut [u8],
-        client: u32,
-        object: u32,
-        cmd: RmControlCmd,
-        params_size: u32,
-    ) -> Result {
-        match self {
-            Self::R570_144 => {
-                put(
-                    buf,
-                    &v570::RpcGspRmControl {
-                        h_client: client,
-                        h_object: object,
-                        cmd: self.control(cmd),
-                        params_size,
-                        ..Default::default()
-                    },
-                )?;
-                Ok(())
-            }
-        }
-    }
-
-    /// Reads a `GSP_RM_CONTROL` reply: its status and the parameters GSP-RM wrote back.
-    pub(crate) fn rm_control_reply(self, payload: &[u8]) -> Result<(u32, &[u8]), DecodeError> {
-        match self {
-            Self::R570_144 => {
-                let h: v570::RpcGspRmControl = read(payload)?;
-                let len = usize::try_from(h.params_size).map_err(|_| DecodeError::BadLength)?;
-                let params = payload
-                    .get(size_of::<v570::RpcGspRmControl>()..)
-                    .and_then(|p| p.get(..len))
-                    .ok_or(DecodeError::BadLength)?;
-                Ok((h.status, params))
-            }
-        }
-    }
-
-    /// Returns the size of a `FREE` request or reply.
-    pub(crate) fn rm_free_size(self) -> usize {
-        match self {
-            Self::R570_144 => size_of::<v570::RpcFree>(),
-        }
-    }
-
-    /// Writes a `FREE` request for `object` of `client` into the start of `buf`.
-    pub(crate) fn write_rm_free(self, buf: &mut [u8], client: u32, object: u32) -> Result {
-        match self {
-            Self::R570_144 => {
-                put(
-                    buf,
-                    &v570::RpcFree {
-                        h_root: client,
-                        h_object_parent: 0,
-                        h_object_old: object,
-                        status: 0,
-                    },
-                )?;
-                Ok(())
-            }
-        }
-    }
-
-    /// Reads the status of a `FREE` reply.
-    pub(crate) fn rm_free_status(self, payload: &[u8]) -> Result<u32, DecodeError> {
-        match self {
-            Self::R570_144 => Ok(read::<v570::RpcFree>(payload)?.status),
-        }
-    }
-
-    /// Returns the size of `class`'s allocation parameters.
-    pub(crate) fn alloc_params_size(self, class: RmClass) -> usize {
-        match self {
-            Self::R570_144 => match class {
-                RmClass::Root => size_of::<v570::Nv0000AllocParameters>(),
-                RmClass::Device => size_of::<v570::Nv0080AllocParameters>(),
-                RmClass::Subdevice => size_of::<v570::Nv2080AllocParameters>(),
-            },
-        }
-    }
-
-    /// Writes `NV0000_ALLOC_PARAMETERS` for client `client` into the start of `buf`: no
-    /// process (`processID` ~0, as nouveau's `r535_gsp_client_ctor` sends).
-    pub(crate) fn write_root_params(self, buf: &mut [u8], client: u32) -> Result {
-        match self {
-            Self::R570_144 => {
-                put(
-                    buf,
-                    &v570::Nv0000AllocParameters {
-                        h_client: client,
-                        process_id: u32::MAX,
-                        process_name: [0; 100],
-                        _pad: [0; 4],
-                        p_os_pid_info: 0,
-                    },
-                )?;
-                Ok(())
-            }
-        }
-    }
-
-    /// Writes `NV0080_ALLOC_PARAMETERS` for device 0 shared with `client_share` (nouveau's
-    /// `r535_gsp_device_ctor`) into the start of `buf`.
-    pub(crate) fn write_device_params(self, buf: &mut [u8], client_share: u32) -> Result {
-        match self {
-            Self::R570_144 => {
-                put(
-                    buf,
-                    &v570::Nv0080AllocParameters {
-                        h_client_share: client_share,
-                        ..Default::default()
-                    },
-                )?;
-                Ok(())
-            }
-        }
-    }
-
-    /// Writes `NV2080_ALLOC_PARAMETERS` for subdevice `id` into the start of `buf`.
-    pub(crate) fn write_subdevice_params(self, buf: &mut [u8], id: u32) -> Result {
-        match self {
-            Self::R570_144 => {
-                put(buf, &v570::Nv2080AllocParameters { sub_device_id: id })?;
-                Ok(())
-            }
-        }
-    }
-
-    /// Returns the size of `cmd`'s parameters.
-    pub(crate) fn control_params_size(self, cmd: RmControlCmd) -> usize {
-        match self {
-            Self::R570_144 => match cmd {
-                RmControlCmd::GpuGetNameString => {
-                    size_of::<v570::Nv2080CtrlGpuGetNameStringParams>()
-                }
-            },
-        }
-    }
-
-    /// Writes the parameters of `NV2080_CTRL_CMD_GPU_GET_NAME_STRING`, asking for the ASCII
-    /// name, into the start of `buf`.
-    pub(crate) fn write_gpu_name_string_params(self, buf: &mut [u8]) -> Result {
-        match self {
-            Self::R570_144 => {
-                put(
-                    buf,
-                    &v570::Nv2080CtrlGpuGetNameStringParams {
-                        gpu_name_string_flags:
-                            v570::NV2080_CTRL_GPU_GET_NAME_STRING_FLAGS_TYPE_ASCII,
-                        gpu_name_string: [0; 2 * v570::NV2080_GPU_MAX_NAME_STRING_LENGTH],
-                    },
-                )?;
-                Ok(())
-            }
-        }
-    }
-
-    /// Reads the ASCII name GSP-RM wrote back for `NV2080_CTRL_CMD_GPU_GET_NAME_STRING`.
-    pub(crate) fn read_gpu_name_string(self, params: &[u8]) -> Result<[u8; 64], DecodeError> {
-        match self {
-            Self::R570_144 => {
-                let p: v570::Nv2080CtrlGpuGetNameStringParams = read(params)?;
-                let mut name = [0u8; 64];
-                name.copy_from_slice(
-                    p.gpu_name_string
-                        .get(..v570::NV2080_GPU_MAX_NAME_STRING_LENGTH)
-                        .ok_or(DecodeError::Short)?,
-                );
-                Ok(name)
-            }
-        }
-    }
-
-    /// Stores `checksum` into the element header at the start of `buf`.
-    pub(crate) fn set_checksum(self, buf: &mut [u8], checksum: u32) -> Result {
-        match self {
-            Self::R570_144 => {
-                let off = core::mem::offset_of!(v570::MsgQueueElementHeader, checksum);
-                buf.get_mut(off..off + 4)
-                    .ok_or(EINVAL)?
-                    .copy_from_slice(&checksum.to_le_bytes());
-                Ok(())
-            }
-        }
-    }
-
-    /// Reads the element and RPC headers at the start of `buf`. Only the layout is decoded;
-    /// the values are untrusted and checked by the caller.
-    pub(crate) fn read_headers(self, buf: &[u8]) -> Result<ElementHeader, DecodeError> {
-        match self {
-            Self::R570_144 => {
-                let elem: v570::MsgQueueElementHeader = read(buf)?;
-                let rest = buf
-                    .get(size_of::<v570::MsgQueueElementHeader>()..)
-                    .ok_or(DecodeError::Short)?;
-                let rpc: v570::RpcHeader = read(rest)?;
-                Ok(ElementHeader {
-                    checksum: elem.checksum,
-                    seq: elem.seq_num,
-                    elem_count: elem.elem_count,
-                    function: rpc.function,
-                    rpc_length: rpc.length,
-                    rpc_result: rpc.rpc_result,
-                    rpc_sequence: rpc.sequence,
-                })
-            }
-        }
-    }
-
-    /// Returns the size of the payload of `GSP_SET_SYSTEM_INFO`.
-    pub(crate) fn system_info_size(self) -> usize {
-        match self {
-            Self::R570_144 => size_of::<v570::GspSystemInfo>(),
-        }
-    }
-
-    /// Writes the payload of `GSP_SET_SYSTEM_INFO` into the start of `buf`.
-    pub(crate) fn write_system_info(self, buf: &mut [u8], s: &SystemInfo) -> Result {
-        match self {
-            Self::R570_144 => {
-                put(buf, &v570::GspSystemInfo::new(s))?;
-                Ok(())
-            }
-        }
-    }
-
-    /// Returns the size of the payload of `SET_REGISTRY` with `entries`, or 0 if they do not
-    /// fit one (then [`Abi::write_registry`] fails).
-    pub(crate) fn registry_size(self, entries: &[(&str, u32)]) -> usize {
-        match self {
-            Self::R570_144 => {
-                let head = size_of::<v570::PackedRegistryTable>();
-                let entry = size_of::<v570::PackedRegistryEntry>();
-                entries
-                    .iter()
-                    .try_fold(0usize, |acc, (name, _)| {
-                        acc.checked_add(name.len())?.checked_add(1)
-                    })
-                    .and_then(|names| {
-                        entries
-                            .len()
-                            .checked_mul(entry)?
-                            .checked_add(head)?
-                            .checked_add(names)
-                    })
-                    .filter(|total| u32::try_from(*total).is_ok())
-                    .unwrap_or(0)
-            }
-        }
-    }
-
-    /// Writes the payload of `SET_REGISTRY` into `buf` ([`Abi::registry_size`] bytes): a packed
-    /// table of 32-bit values, each entry pointing at its NUL-terminated name stored after the
-    /// entries.
-    pub(crate) fn write_registry(self, buf: &mut [u8], entries: &[(&str, u32)]) -> Result {
-        match self {
-            Self::R570_144 => {
-                let total = self.registry_size(entries);
-                if total == 0 || buf.len() != total {
-                    return Err(EINVAL);
-                }
-                let head = size_of::<v570::PackedRegistryTable>();
-                let entry = size_of::<v570::PackedRegistryEntry>();
-                let mut rest = put(
-                    buf,
-                    &v570::PackedRegistryTable {
-                        size: u32::try_from(total).map_err(|_| EINVAL)?,
-                        num_entries: u32::try_from(entries.len()).map_err(|_| EINVAL)?,
-                    },
-                )?;
-                // Names start after the last entry; offsets are from the start of the table.
-                let mut name_off = head + entries.len() * entry;
-                for (name, value) in entries {
-                    if name.as_bytes().contains(&0) {
-                        return Err(EINVAL);
-                    }
-                    rest = put(
-                        rest,
-                        &v570::PackedRegistryEntry {
-                            name_offset: u32::try_from(name_off).map_err(|_| EINVAL)?,
-                            kind: v570::REGISTRY_TYPE_DWORD,
-                            _pad: [0; 3],
-                            data: *value,
-                            length: 4,
-                        },
-                    )?;
-                    name_off += name.len() + 1;
-                }
-                for (name, _) in entries {
-                    let (dst, tail) = rest.split_at_mut_checked(name.len() + 1).ok_or(EINVAL)?;
-                    let (text, nul) = dst.split_at_mut(name.len());
-                    text.copy_from_slice(name.as_bytes());
-                    nul.fill(0);
-                    rest = tail;
-                }
-                Ok(())
-            }
-        }
-    }
-
-    /// Returns the size of the payload of `UNLOADING_GUEST_DRIVER`.
-    pub(crate) fn unloading_guest_driver_size(self) -> usize {
-        match self {
-            Self::R570_144 => size_of::<v570::UnloadingGuestDriver>(),
-        }
-    }
-
-    /// Writes the payload of `UNLOADING_GUEST_DRIVER` into the start of `buf`.
-    pub(crate) fn write_unloading_guest_driver(self, buf: &mut [u8], p: &UnloadParams) -> Result {
-        match self {
-            Self::R570_144 => {
-                put(buf, &v570::UnloadingGuestDriver::new(p))?;
-                Ok(())
-            }
-        }
-    }
-
-    /// Returns the size of the reply to `GET_GSP_STATIC_INFO` (`GspStaticConfigInfo`).
-    pub(crate) fn static_info_size(self) -> usize {
-        match self {
-            Self::R570_144 => size_of::<v570::GspStaticConfigInfo>(),
-        }
-    }
-
-    /// Decodes the reply to `GET_GSP_STATIC_INFO`.
-    pub(crate) fn static_info(self, payload: &[u8]) -> Result<StaticInfo, DecodeError> {
-        match self {
-            Self::R570_144 => {
-                let raw: v570::GspStaticConfigInfo = read(payload)?;
-                let count = usize::try_from(raw.num_fb_regions).unwrap_or(usize::MAX);
-                if count > MAX_FB_REGIONS {
-                    return Err(DecodeError::BadLength);
-                }
-                let mut fb_regions = [FbRegion::default(); MAX_FB_REGIONS];
-                for (dst, src) in fb_regions.iter_mut().zip(raw.fb_regions.iter()) {
-                    *dst = src.to_neutral();
-                }
-                Ok(StaticInfo {
-                    name: raw.gpu_name,
-                    vram_size: raw.fb_length,
-                    fb_regions,
-                    fb_region_count: count,
-                    bar1_pde_base: raw.bar1_pde_base,
-                    bar2_pde_base: raw.bar2_pde_base,
-                    internal: InternalHandles {
-                        client: raw.h_internal_client,
-                        device: raw.h_internal_device,
-                        subdevice: raw.h_internal_subdevice,
-                    },
-                })
-            }
-        }
-    }
-
-    /// Decodes the operations of a `GSP_RUN_CPU_SEQUENCER` message, in order, into `ops`.
-    ///
-    /// The command buffer's length (`cmdIndex` words) is checked against the buffer size GSP-RM
-    /// states and against the payload; every operation must lie entirely inside it.
-    pub(crate) fn sequencer_ops(self, payload: &[u8], ops: &mut KVec<SeqOp>) -> Result {
-        match self {
-            Self::R570_144 => {
-                let head: v570::RunCpuSequencer = read(payload)?;
-                let words = payload
-                    .get(size_of::<v570::RunCpuSequencer>()..)
-                    .ok_or(DecodeError::Short)?;
-                let used = usize::try_from(head.cmd_index).map_err(|_| DecodeError::BadLength)?;
-                let declared =
-                    usize::try_from(head.buffer_size_dword).map_err(|_| DecodeError::BadLength)?;
-                if used > declared || used > words.len() / 4 {
-                    return Err(DecodeError::BadLength.into());
-                }
-                let word = |i: usize| -> Result<u32, DecodeError> {
-                    let b = words.get(i * 4..i * 4 + 4).ok_or(DecodeError::BadLength)?;
-                    Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-                };
-                let mut i = 0;
-                while i < used {
-                    let opcode = word(i)?;
-                    let nargs = match opcode {
-                        v570::seq_op::REG_WRITE | v570::seq_op::REG_STORE => 2,
-                        v570::seq_op::REG_MODIFY => 3,
-                        v570::seq_op::REG_POLL => 5,
-                        v570::seq_op::DELAY_US => 1,
-                        v570::seq_op::CORE_RESET
-                        | v570::seq_op::CORE_START
-                        | v570::seq_op::CORE_WAIT_FOR_HALT
-                        | v570::seq_op::CORE_RESUME => 0,
-                        other => return Err(DecodeError::UnknownOpcode(other).into()),
-                    };
-                    if i + 1 + nargs > used {
-                        return Err(DecodeError::BadLength.into());
-                    }
-                    let a = |k: usize| word(i + 1 + k);
-                    let op = match opcode {
-                        v570::seq_op::REG_WRITE => SeqOp::RegWrite {
-                            addr: a(0)?,
-                            val: a(1)?,
-                        },
-                        v570::seq_op::REG_MODIFY => SeqOp::RegModify {
-                            addr: a(0)?,
-                            mask: a(1)?,
-                            val: a(2)?,
-                        },
-                        v570::seq_op::REG_POLL => SeqOp::RegPoll {
-                            addr: a(0)?,
-                            mask: a(1)?,
-                            val: a(2)?,
-                            timeout_us: a(3)?,
-                            error: a(4)?,
-                        },
-                        v570::seq_op::DELAY_US => SeqOp::DelayUs(a(0)?),
-                        v570::seq_op::REG_STORE => SeqOp::RegStore {
-                            addr: a(0)?,
-                            index: a(1)?,
-                        },
-                        v570::seq_op::CORE_RESET => SeqOp::CoreReset,
-                        v570::seq_op::CORE_START => SeqOp::CoreStart,
-                        v570::seq_op::CORE_WAIT_FOR_HALT => SeqOp::CoreWaitForHalt,
-                        _ => SeqOp::CoreResume,
-                    };
-                    ops.push(op, GFP_KERNEL)?;
-                    i += 1 + nargs;
-                }
-                Ok(())
-            }
-        }
-    }
-
-    /// Decodes `OS_ERROR_LOG`.
-    pub(crate) fn os_error_log(self, payload: &[u8]) -> Result<OsErrorLog, DecodeError> {
-        match self {
-            Self::R570_144 => {
-                let m: v570::OsErrorLog = read(payload)?;
-                Ok(OsErrorLog {
-                    xid: m.except_type,
-                    chid: m.chid,
-                    text: m.err_string,
-                })
-            }
-        }
-    }
-
-    /// Decodes `UCODE_LIBOS_PRINT`: the engine and the printed bytes.
-    pub(crate) fn libos_print(self, payload: &[u8]) -> Result<(u32, &[u8]), DecodeError> {
-        match self {
-            Self::R570_144 => {
-                let m: v570::LibosPrint = read(payload)?;
-                let len =
-                    usize::try_from(m.libos_print_buf_size).map_err(|_| DecodeError::BadLength)?;
-                let text = payload
-                    .get(size_of::<v570::LibosPrint>()..)
-                    .and_then(|t| t.get(..len))
-                    .ok_or(DecodeError::BadLength)?;
-                Ok((m.ucode_eng_desc, text))
-            }
-        }
-    }
-
-    /// Decodes `POST_EVENT`, checking that the event data lies inside the payload.
-    pub(crate) fn post_event(self, payload: &[u8]) -> Result<PostEvent, DecodeError> {
-        match self {
-            Self::R570_144 => {
-                let fixed = payload
-                    .get(..v570::POST_EVENT_DATA_OFFSET)
-                    .ok_or(DecodeError::Short)?;
-                // The C structure's tail padding overlaps the event data; decode from a copy.
-                let mut padded = [0u8; size_of::<v570::PostEvent>()];
-                padded
-                    .get_mut(..fixed.len())
-                    .ok_or(DecodeError::Short)?
-                    .copy_from_slice(fixed);
-                let m: v570::PostEvent = read(&padded)?;
-                let data_end = usize::try_from(m.event_data_size)
-                    .ok()
-                    .and_then(|n| n.checked_add(v570::POST_EVENT_DATA_OFFSET))
-                    .ok_or(DecodeError::BadLength)?;
-                if data_end > payload.len() {
-                    return Err(DecodeError::BadLength);
-                }
-                Ok(PostEvent {
-                    client: m.h_client,
-                    event: m.h_event,
-                    notify_index: m.notify_index,
-                    status: m.status,
-                    data_size: m.event_data_size,
-                })
-            }
-        }
-    }
-
-    /// Decodes `RC_TRIGGERED`.
-    pub(crate) fn rc_triggered(self, payload: &[u8]) -> Result<RcTriggered, DecodeError> {
-        match self {
-            Self::R570_144 => Ok(read::<v570::RcTriggeredMsg>(payload)?.to_neutral()),
-        }
+impl core::fmt::Debug for Abi {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_fmt(format_args!("Abi({})", self.version()))
     }
 }
 
