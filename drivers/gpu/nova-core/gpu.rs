@@ -33,7 +33,7 @@ pub enum Architecture {
 
 impl Architecture {
     /// The architecture code of the first chips nova drives (Turing); anything older is refused.
-    pub const FIRST_SUPPORTED: u8 = Architecture::Turing as u8;
+    pub const FIRST_SUPPORTED: u8 = Architecture::Turing.as_raw();
 
     /// Decodes an `NV_PMC_BOOT_42` architecture code.
     pub const fn from_raw(code: u8) -> Option<Self> {
@@ -50,6 +50,7 @@ impl Architecture {
 
     /// Returns the architecture code, as the uAPI reports it.
     pub const fn as_raw(self) -> u8 {
+        // CAST: the enum is `repr(u8)`: its discriminant is the code.
         self as u8
     }
 
@@ -159,11 +160,13 @@ chipsets! {
 impl Chipset {
     /// Returns the chipset code (architecture << 4 | implementation).
     pub const fn as_raw(self) -> u16 {
+        // CAST: the enum is `repr(u16)`: its discriminant is the code.
         self as u16
     }
 
     /// Returns the chip's architecture.
     pub const fn arch(self) -> Architecture {
+        // CAST: chipset codes have ten bits, so six are left after the shift.
         match Architecture::from_raw((self.as_raw() >> 4) as u8) {
             Some(arch) => arch,
             // Every variant's code has an architecture in the table: the KUnit test
@@ -299,21 +302,20 @@ impl Spec {
             return Err(IdentifyError::NoResponse { boot0 });
         }
         let boot42 = regs::NV_PMC_BOOT_42::from(raw42);
-        // The field is six bits wide, so the cast is lossless.
-        let arch = boot42.architecture().get() as u8;
+        let arch = u8::from(boot42.architecture());
         if arch < Architecture::FIRST_SUPPORTED {
             return Err(IdentifyError::PreTuring { boot42: raw42 });
         }
         // Six bits of architecture and four of implementation: at most ten bits.
-        let code = ((boot42.architecture().get() << 4) | boot42.implementation().get()) as u16;
+        let code = (u16::from(boot42.architecture()) << 4) | u16::from(boot42.implementation());
         let chipset = Chipset::from_raw(code).ok_or(IdentifyError::Unknown { boot42: raw42 })?;
 
         Ok(Spec {
             chipset,
             revision: Revision {
                 // Four-bit fields.
-                major: boot42.major_revision().get() as u8,
-                minor: boot42.minor_revision().get() as u8,
+                major: u8::from(boot42.major_revision()),
+                minor: u8::from(boot42.minor_revision()),
             },
         })
     }

@@ -17,6 +17,7 @@ use core::ptr;
 use kernel::{
     device,
     dma::{attrs::DMA_ATTR_NO_WARN, Coherent, DataDirection},
+    num::casts::{usize_as_u64, usize_into_u32, FromSafeCast},
     prelude::*,
     scatterlist::{Owned, SGTable},
     sync::Arc,
@@ -47,7 +48,7 @@ pub(crate) fn fill_log_ptes(buf: &mut [u8], bus_addr: u64) -> Result {
     for i in 0..pages {
         let addr = bus_addr
             // CAST: usize is at most 64 bits wide on every kernel target: lossless.
-            .checked_add((i * GSP_PAGE_SIZE) as u64)
+            .checked_add(u64::from_safe_cast(i * GSP_PAGE_SIZE))
             .ok_or(EOVERFLOW)?;
         let off = 8 + i * 8;
         buf.get_mut(off..off + 8)
@@ -62,9 +63,9 @@ pub(crate) fn msgq_params(bus_addr: u64) -> MsgqInitParams {
     // CAST: small constants (129 pages, offsets below 1 MiB).
     MsgqInitParams {
         shared_mem_addr: bus_addr,
-        pte_count: queue::PTE_COUNT as u32,
-        cmd_queue_offset: queue::CMD_QUEUE_OFFSET as u64,
-        stat_queue_offset: queue::STAT_QUEUE_OFFSET as u64,
+        pte_count: usize_into_u32::<{ queue::PTE_COUNT }>(),
+        cmd_queue_offset: usize_as_u64(queue::CMD_QUEUE_OFFSET),
+        stat_queue_offset: usize_as_u64(queue::STAT_QUEUE_OFFSET),
     }
 }
 
@@ -201,7 +202,7 @@ impl GspMemory {
             name,
             addr: c.dma_address(),
             // CAST: usize is at most 64 bits wide on every kernel target: lossless.
-            size: c.size() as u64,
+            size: u64::from_safe_cast(c.size()),
         };
         let libos = coherent_from(
             dev,
@@ -265,16 +266,16 @@ impl GspFwImage {
         let sig = Coherent::from_slice_with_attrs(dev, image.signature, gfp, DMA_ATTR_NO_WARN)?;
         let params = WprMetaParams {
             // CAST: usize is at most 64 bits wide on every kernel target: lossless.
-            image_size: image.image.len() as u64,
+            image_size: u64::from_safe_cast(image.image.len()),
             bootloader_addr: bl.dma_address(),
             // CAST: usize is at most 64 bits wide on every kernel target: lossless.
-            bootloader_size: bl.size() as u64,
+            bootloader_size: u64::from_safe_cast(bl.size()),
             bootloader_code_offset: u64::from(bootloader.desc.code_offset),
             bootloader_data_offset: u64::from(bootloader.desc.data_offset),
             bootloader_manifest_offset: u64::from(bootloader.desc.manifest_offset),
             signature_addr: sig.dma_address(),
             // CAST: usize is at most 64 bits wide on every kernel target: lossless.
-            signature_size: sig.size() as u64,
+            signature_size: u64::from_safe_cast(sig.size()),
             ..Default::default()
         };
         let mut this = Self {
@@ -300,7 +301,7 @@ impl GspFwImage {
                 let addr = entry
                     .dma_address()
                     // CAST: usize is at most 64 bits wide on every kernel target: lossless.
-                    .checked_add(off as u64)
+                    .checked_add(u64::from_safe_cast(off))
                     .ok_or(EOVERFLOW)?;
                 addrs.push(addr, GFP_KERNEL)?;
                 off += GSP_PAGE_SIZE;
@@ -321,13 +322,13 @@ impl GspFwImage {
             &mut l1,
             l01_addr
                 // CAST: usize is at most 64 bits wide on every kernel target: lossless.
-                .checked_add(GSP_PAGE_SIZE as u64)
+                .checked_add(usize_as_u64(GSP_PAGE_SIZE))
                 .ok_or(EOVERFLOW)?,
             &mut l2,
             |i| {
                 l2_addr
                     // CAST: usize is at most 64 bits wide on every kernel target: lossless.
-                    .checked_add((i * GSP_PAGE_SIZE) as u64)
+                    .checked_add(u64::from_safe_cast(i * GSP_PAGE_SIZE))
                     .ok_or(EOVERFLOW)
             },
             |i| addrs.get(i).copied().ok_or(EINVAL),

@@ -28,7 +28,12 @@
 
 use core::sync::atomic::{fence, Ordering};
 
-use kernel::prelude::*;
+use kernel::{
+    num::casts::{usize_into_u32, FromSafeCast},
+    prelude::*,
+};
+
+use crate::num;
 
 use super::fw::{self, Abi, ElementHeader, QueueHeader};
 
@@ -42,7 +47,7 @@ pub(crate) const QUEUE_SIZE: usize = 0x40000;
 const ENTRY_OFFSET: usize = fw::QUEUE_ENTRY_OFFSET;
 /// Number of slots per queue.
 // CAST: 63, checked below.
-pub(crate) const SLOTS: u32 = ((QUEUE_SIZE - ENTRY_OFFSET) / GSP_PAGE_SIZE) as u32;
+pub(crate) const SLOTS: u32 = usize_into_u32::<{ (QUEUE_SIZE - ENTRY_OFFSET) / GSP_PAGE_SIZE }>();
 /// The largest element, headers included.
 pub(crate) const ELEMENT_SIZE_MAX: usize = fw::ELEMENT_SIZE_MAX;
 
@@ -64,15 +69,15 @@ kernel::static_assert!(ELEMENT_SIZE_MAX % GSP_PAGE_SIZE == 0);
 fn queue_header(write_ptr: u32) -> QueueHeader {
     QueueHeader {
         // CAST: 0x40000.
-        size: QUEUE_SIZE as u32,
+        size: usize_into_u32::<QUEUE_SIZE>(),
         // CAST: 0x1000.
-        msg_size: GSP_PAGE_SIZE as u32,
+        msg_size: usize_into_u32::<GSP_PAGE_SIZE>(),
         msg_count: SLOTS,
         write_ptr,
         // CAST: below the first page (checked in the release module).
-        rx_hdr_off: fw::QUEUE_RX_HDR_OFFSET as u32,
+        rx_hdr_off: usize_into_u32::<{ fw::QUEUE_RX_HDR_OFFSET }>(),
         // CAST: 0x1000.
-        entry_off: ENTRY_OFFSET as u32,
+        entry_off: usize_into_u32::<ENTRY_OFFSET>(),
     }
 }
 
@@ -134,7 +139,7 @@ pub(crate) fn checksum(data: &[u8]) -> u32 {
         sum ^= u64::from_le_bytes(word);
     }
     // CAST: the high and the low half.
-    ((sum >> 32) as u32) ^ (sum as u32)
+    num::upper_32(sum) ^ num::lower_32(sum)
 }
 
 /// Copies `src` into `dst`, which must be as long.
@@ -232,7 +237,7 @@ impl<M: SharedMem> Queues<M> {
         for i in 0..PTE_COUNT {
             // CAST: `i * GSP_PAGE_SIZE` is below `SHARED_SIZE`.
             let page = bus_addr
-                .checked_add((i * GSP_PAGE_SIZE) as u64)
+                .checked_add(u64::from_safe_cast(i * GSP_PAGE_SIZE))
                 .ok_or(EOVERFLOW)?;
             mem.write(i * 8, &page.to_le_bytes())?;
         }
@@ -375,7 +380,7 @@ impl<M: SharedMem> Queues<M> {
         let msg_len = headers + len;
         let slots = self.slots_for(len);
         // CAST: `slots` is at most 16.
-        let size = slots as usize * GSP_PAGE_SIZE;
+        let size = usize::from_safe_cast(slots) * GSP_PAGE_SIZE;
         let seq = self.tx_seq;
         let build = |buf: &mut [u8]| -> Result {
             abi.write_request_headers(buf, seq, slots, function, rpc_len)?;
@@ -408,7 +413,7 @@ impl<M: SharedMem> Queues<M> {
     /// Returns the offset in the shared area of `slot` of the queue at `queue`.
     fn slot_offset(queue: usize, slot: u32) -> usize {
         // CAST: `slot` is below `SLOTS`.
-        queue + ENTRY_OFFSET + slot as usize * GSP_PAGE_SIZE
+        queue + ENTRY_OFFSET + usize::from_safe_cast(slot) * GSP_PAGE_SIZE
     }
 
     /// Checks the status queue header GSP-RM wrote; called before the first receive is trusted.
@@ -463,7 +468,7 @@ impl<M: SharedMem> Queues<M> {
             .read_headers(&first)
             .map_err(|_| QueueError::BadHeader)?;
         // CAST: 16.
-        let max_slots = (ELEMENT_SIZE_MAX / GSP_PAGE_SIZE) as u32;
+        let max_slots = usize_into_u32::<{ ELEMENT_SIZE_MAX / GSP_PAGE_SIZE }>();
         if hdr.elem_count == 0 || hdr.elem_count > max_slots {
             return Err(QueueError::BadElementCount(hdr.elem_count));
         }
@@ -475,13 +480,13 @@ impl<M: SharedMem> Queues<M> {
         // Assemble the element from its slots, which may wrap around the end of the queue.
         let mut buf = first;
         // CAST: `elem_count` is at most 16 (checked above).
-        let elem_size = hdr.elem_count as usize * GSP_PAGE_SIZE;
+        let elem_size = usize::from_safe_cast(hdr.elem_count) * GSP_PAGE_SIZE;
         buf.resize(elem_size, 0, GFP_KERNEL)
             .map_err(|_| QueueError::Kernel(ENOMEM))?;
         for i in 1..hdr.elem_count {
             let slot = (self.rx_ptr + i) % SLOTS;
             // CAST: `i` is below 16.
-            let start = i as usize * GSP_PAGE_SIZE;
+            let start = usize::from_safe_cast(i) * GSP_PAGE_SIZE;
             let page = buf
                 .get_mut(start..start + GSP_PAGE_SIZE)
                 .ok_or(QueueError::Kernel(EINVAL))?;
