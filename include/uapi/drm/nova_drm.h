@@ -16,6 +16,17 @@ extern "C" {
  * later. Its device has a primary (card) node and a render node; every
  * ioctl below is allowed on both.
  *
+ * Stability: this uAPI is not stable. nova is in development and its uAPI
+ * serves testing of the driver and of the infrastructure it brings
+ * upstream; no user space should depend on it yet. It is, however, never
+ * changed silently under a number that upstream nova also uses: the ioctls
+ * upstream nova defines (GETPARAM, GEM_CREATE, GEM_INFO) keep upstream's
+ * numbers and upstream's layout, and nova only appends fields at the end
+ * of a structure (the DRM core zero-fills what an older, shorter structure
+ * lacks and copies back only what it holds). A structure whose existing
+ * fields change gets a new ioctl number. Parameters and ioctls nova adds
+ * may change or go away until the uAPI is declared stable.
+ *
  * All structures are laid out with explicit sizes and natural alignment,
  * identical on 32-bit and 64-bit user space. Values that the kernel may
  * grow are &__u64. Fields named pad must be zero; the kernel rejects
@@ -101,34 +112,30 @@ struct drm_nova_getparam {
  */
 
 /**
- * NOVA_GEM_CREATE_FLAGS - the flags &drm_nova_gem_create.flags accepts
- *
- * None are defined yet; any bit set fails with -EINVAL.
- */
-#define NOVA_GEM_CREATE_FLAGS		0x0
-
-/**
  * struct drm_nova_gem_create - create a GEM object
  *
- * Used with &DRM_IOCTL_NOVA_GEM_CREATE.
+ * Used with &DRM_IOCTL_NOVA_GEM_CREATE. The layout is upstream nova's, field
+ * for field (handle, pad, size), under upstream's ioctl number: a program
+ * built against upstream's header works unchanged.
  */
 struct drm_nova_gem_create {
+	/**
+	 * @handle: Out, the new object's handle in this DRM file.
+	 */
+	__u32 handle;
+
+	/**
+	 * @pad: Must be zero (-EINVAL otherwise). No creation flags are
+	 * defined; should some be, they get a new ioctl number.
+	 */
+	__u32 pad;
+
 	/**
 	 * @size: In, the size in bytes, at least 1. The kernel rounds it up
 	 * to a whole number of pages and writes back the size it used. A
 	 * size of 0, or one whose rounding overflows, fails with -EINVAL.
 	 */
 	__u64 size;
-
-	/**
-	 * @flags: In, creation flags: none are defined, so it must be 0.
-	 */
-	__u32 flags;
-
-	/**
-	 * @handle: Out, the new object's handle in this DRM file.
-	 */
-	__u32 handle;
 };
 
 /**
@@ -156,6 +163,8 @@ struct drm_nova_gem_info {
 	/**
 	 * @mmap_offset: Out, the offset to pass to mmap() on this DRM file
 	 * to map the object. A mapping may cover at most the object's size.
+	 * nova's addition after upstream's fields: a program built against
+	 * upstream's 16-byte structure gets @size and no offset.
 	 */
 	__u64 mmap_offset;
 };

@@ -12,9 +12,14 @@
 CHECK(sizeof(struct drm_nova_getparam) == 16);
 CHECK(offsetof(struct drm_nova_getparam, value) == 8);
 CHECK(sizeof(struct drm_nova_gem_create) == 16);
-CHECK(offsetof(struct drm_nova_gem_create, flags) == 8);
-CHECK(offsetof(struct drm_nova_gem_create, handle) == 12);
+/* Upstream nova's layout under upstream's number: handle, pad, size. */
+CHECK(offsetof(struct drm_nova_gem_create, handle) == 0);
+CHECK(offsetof(struct drm_nova_gem_create, pad) == 4);
+CHECK(offsetof(struct drm_nova_gem_create, size) == 8);
 CHECK(sizeof(struct drm_nova_gem_info) == 24);
+/* Upstream's handle, pad, size, then nova's appended mmap offset. */
+CHECK(offsetof(struct drm_nova_gem_info, handle) == 0);
+CHECK(offsetof(struct drm_nova_gem_info, pad) == 4);
 CHECK(offsetof(struct drm_nova_gem_info, size) == 8);
 CHECK(offsetof(struct drm_nova_gem_info, mmap_offset) == 16);
 CHECK(DRM_IOCTL_NOVA_GETPARAM == 0xc0106440u);
@@ -24,7 +29,6 @@ CHECK(sizeof(struct drm_nova_gpu_name) == 64);
 CHECK(DRM_IOCTL_NOVA_GPU_NAME == 0x80406443u);
 CHECK(NOVA_GETPARAM_VRAM_BAR_SIZE == 1 && NOVA_GETPARAM_PCI_DEVICE_ID == 5);
 CHECK(NOVA_GETPARAM_VRAM_SIZE == 6);
-CHECK(NOVA_GEM_CREATE_FLAGS == 0);
 
 int main(void)
 {

@@ -98,6 +98,40 @@ unsafe fn ioctl<T>(fd: BorrowedFd<'_>, request: u32, arg: &mut T) -> io::Result<
     }
 }
 
+/// Upstream nova's uAPI, written out by hand from upstream's `include/uapi/drm/nova_drm.h`
+/// (Linux 7.3) rather than generated from ours, so that a test passes exactly what a program
+/// built against upstream's header passes.
+pub mod upstream {
+    /// Upstream's `struct drm_nova_gem_create`: handle, pad, size.
+    #[repr(C)]
+    #[derive(Clone, Copy, Debug, Default)]
+    pub struct GemCreate {
+        /// Out, the new object's handle.
+        pub handle: u32,
+        /// 32-bit padding, zero.
+        pub pad: u32,
+        /// In, the object's size.
+        pub size: u64,
+    }
+
+    /// Upstream's `struct drm_nova_gem_info`: handle, pad, size (no mmap offset).
+    #[repr(C)]
+    #[derive(Clone, Copy, Debug, Default)]
+    pub struct GemInfo {
+        /// In, the object's handle.
+        pub handle: u32,
+        /// 32-bit padding, zero.
+        pub pad: u32,
+        /// Out, the object's size.
+        pub size: u64,
+    }
+
+    /// Upstream's `DRM_IOWR(DRM_COMMAND_BASE + DRM_NOVA_GEM_CREATE, struct drm_nova_gem_create)`.
+    pub const DRM_IOCTL_NOVA_GEM_CREATE: u32 = 0xc010_6441;
+    /// Upstream's `DRM_IOWR(DRM_COMMAND_BASE + DRM_NOVA_GEM_INFO, struct drm_nova_gem_info)`.
+    pub const DRM_IOCTL_NOVA_GEM_INFO: u32 = 0xc010_6442;
+}
+
 /// The text of a string the kernel copied into `buf`.
 fn text(buf: &[c_char]) -> String {
     // CAST: c_char to the byte it holds.
@@ -184,6 +218,20 @@ impl Node {
         unsafe { ioctl(self.as_fd(), uapi::DRM_IOCTL_NOVA_GPU_NAME, &mut arg) }?;
         // CAST: c_char to the byte it holds.
         Ok(arg.name.iter().map(|&c| c as u8).collect())
+    }
+
+    /// Upstream nova's `DRM_IOCTL_NOVA_GEM_CREATE` with upstream's structure.
+    pub fn upstream_gem_create(&self, arg: &mut upstream::GemCreate) -> io::Result<()> {
+        // SAFETY: upstream's GEM_CREATE number encodes upstream's 16-byte structure, which holds
+        // no pointer.
+        unsafe { ioctl(self.as_fd(), upstream::DRM_IOCTL_NOVA_GEM_CREATE, arg) }
+    }
+
+    /// Upstream nova's `DRM_IOCTL_NOVA_GEM_INFO` with upstream's (shorter) structure.
+    pub fn upstream_gem_info(&self, arg: &mut upstream::GemInfo) -> io::Result<()> {
+        // SAFETY: upstream's GEM_INFO number encodes upstream's 16-byte structure, which holds
+        // no pointer.
+        unsafe { ioctl(self.as_fd(), upstream::DRM_IOCTL_NOVA_GEM_INFO, arg) }
     }
 
     /// `DRM_IOCTL_NOVA_GEM_INFO` with a caller-built argument.
@@ -545,6 +593,33 @@ mod tests {
         assert_eq!(
             u32::from(nr(info)),
             DRM_COMMAND_BASE + uapi::DRM_NOVA_GEM_INFO
+        );
+    }
+
+    /// Upstream's numbers are the encoding of upstream's structures, and GEM_CREATE's is ours:
+    /// the same number and the same layout. GEM_INFO shares the command number and differs in
+    /// size only (nova appends the mmap offset), which the DRM core bridges.
+    #[test]
+    fn upstream_numbers_match_upstream_layouts() {
+        use super::upstream;
+        let create = upstream::DRM_IOCTL_NOVA_GEM_CREATE;
+        assert_eq!(create, iowr::<upstream::GemCreate>(create));
+        assert_eq!(create, uapi::DRM_IOCTL_NOVA_GEM_CREATE);
+        assert_eq!(size_of::<upstream::GemCreate>(), size_of::<NovaGemCreate>());
+        assert_eq!(
+            std::mem::offset_of!(upstream::GemCreate, size),
+            std::mem::offset_of!(NovaGemCreate, size)
+        );
+        assert_eq!(
+            std::mem::offset_of!(upstream::GemCreate, handle),
+            std::mem::offset_of!(NovaGemCreate, handle)
+        );
+        let info = upstream::DRM_IOCTL_NOVA_GEM_INFO;
+        assert_eq!(info, iowr::<upstream::GemInfo>(info));
+        assert_eq!(nr(info), nr(uapi::DRM_IOCTL_NOVA_GEM_INFO));
+        assert_eq!(
+            std::mem::offset_of!(upstream::GemInfo, size),
+            std::mem::offset_of!(NovaGemInfo, size)
         );
     }
 

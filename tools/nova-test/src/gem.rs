@@ -277,7 +277,8 @@ pub fn run(render: &Node, card: Option<&Node>, report: &mut Report) {
     ] {
         report.check(name, create_fails(&a, size, 0, libc::EINVAL));
     }
-    report.check("gem-create-flags", create_flags(&a, ps));
+    report.check("gem-create-pad", create_pad(&a, ps));
+    report.check("gem-upstream-layout", upstream_layout(&a, ps));
     report.check("gem-info-pad", info_pad(&a, ps));
     for bad in [0u32, 0xdead_beef] {
         report.check(
@@ -447,18 +448,18 @@ fn close_twice(a: &Node, ps: u64) -> Check {
     expect_errno("second GEM_CLOSE", a.gem_close(h), libc::EINVAL)
 }
 
-/// Expects GEM_CREATE of `size` with `flags` to fail with `want`.
-fn create_fails(a: &Node, size: u64, flags: u32, want: i32) -> Check {
+/// Expects GEM_CREATE of `size` with `pad` to fail with `want`.
+fn create_fails(a: &Node, size: u64, pad: u32, want: i32) -> Check {
     let mut arg = NovaGemCreate {
         size,
-        flags,
+        pad,
         handle: 0,
     };
     match a.gem_create_raw(&mut arg) {
         Ok(()) => {
             let _ = a.gem_close(arg.handle);
             Err(format!(
-                "size {size:#x} flags {flags:#x}: created handle {} of {:#x} bytes, expected {}",
+                "size {size:#x} pad {pad:#x}: created handle {} of {:#x} bytes, expected {}",
                 arg.handle,
                 arg.size,
                 errno_name(want)
@@ -466,18 +467,81 @@ fn create_fails(a: &Node, size: u64, flags: u32, want: i32) -> Check {
         }
         Err(e) if e.raw_os_error() == Some(want) => Ok(()),
         Err(e) => Err(format!(
-            "size {size:#x} flags {flags:#x}: expected {}, got {}",
+            "size {size:#x} pad {pad:#x}: expected {}, got {}",
             errno_name(want),
             describe(&e)
         )),
     }
 }
 
-fn create_flags(a: &Node, ps: u64) -> Check {
+/// Every nonzero `pad` is refused: it holds no flags.
+fn create_pad(a: &Node, ps: u64) -> Check {
     for bit in 0..32 {
         create_fails(a, ps, 1 << bit, libc::EINVAL)?;
     }
     create_fails(a, ps, u32::MAX, libc::EINVAL)
+}
+
+/// A program built against upstream nova's header: its GEM_CREATE structure (handle, pad, size)
+/// under upstream's number creates an object of the size it asked for and returns its handle,
+/// and upstream's shorter GEM_INFO reports that size.
+fn upstream_layout(a: &Node, ps: u64) -> Check {
+    let want = 3 * ps;
+    let mut arg = drm::upstream::GemCreate {
+        // Filled with a value the kernel must overwrite, as garbage in an uninitialised field.
+        handle: 0xdead_beef,
+        pad: 0,
+        size: want - 1,
+    };
+    a.upstream_gem_create(&mut arg)
+        .ctx("upstream-layout GEM_CREATE")?;
+    let o = Gem {
+        node: a,
+        handle: arg.handle,
+        size: arg.size,
+    };
+    ensure(arg.handle != 0xdead_beef && arg.handle != 0, || {
+        format!(
+            "upstream-layout GEM_CREATE returned handle {:#x}",
+            arg.handle
+        )
+    })?;
+    ensure(arg.size == want && arg.pad == 0, || {
+        format!(
+            "upstream-layout GEM_CREATE of {:#x} bytes: size {:#x} pad {:#x}, expected {want:#x}, 0",
+            want - 1,
+            arg.size,
+            arg.pad
+        )
+    })?;
+    let i = o.info()?;
+    ensure(i.size == want, || {
+        format!(
+            "GEM_INFO of the upstream-layout object: {:#x} bytes, expected {want:#x}",
+            i.size
+        )
+    })?;
+    let mut up = drm::upstream::GemInfo {
+        handle: arg.handle,
+        ..Default::default()
+    };
+    a.upstream_gem_info(&mut up)
+        .ctx("upstream-layout GEM_INFO")?;
+    ensure(
+        up.handle == arg.handle && up.size == want && up.pad == 0,
+        || format!("upstream-layout GEM_INFO: {up:?}, expected size {want:#x}"),
+    )?;
+    let mut bad = drm::upstream::GemCreate {
+        handle: 0,
+        pad: 1,
+        size: ps,
+    };
+    expect_errno(
+        "upstream-layout GEM_CREATE with pad 1",
+        a.upstream_gem_create(&mut bad).map(|()| bad),
+        libc::EINVAL,
+    )?;
+    o.close()
 }
 
 fn info_pad(a: &Node, ps: u64) -> Check {

@@ -80,7 +80,8 @@ impl File {
         req: &mut uapi::drm_nova_gem_create,
         file: &drm::File<File>,
     ) -> Result<u32> {
-        if req.flags & !uapi::NOVA_GEM_CREATE_FLAGS != 0 {
+        // Upstream nova's layout: `pad` holds no flags and must be zero.
+        if req.pad != 0 {
             return Err(EINVAL);
         }
 
