@@ -8,7 +8,6 @@
 //! version string in the `gsp` image, that converts between the two. Adding a release means adding
 //! a sibling module and one arm in each `match` below; no caller changes.
 
-
 use kernel::{
     prelude::*,
     transmute::{AsBytes, FromBytes},

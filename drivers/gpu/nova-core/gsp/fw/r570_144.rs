@@ -20,8 +20,8 @@ use kernel::{
 
 use super::{
     DecodeError, ElementHeader, EventKind, FbRegion, Function, GspAbi, InternalHandles,
-    LibosRegion, MsgqInitParams,  QueueHeader, RcTriggered, RmAllocHeader,
-    RmClass, RmControlCmd, SeqOp, StaticInfo, SystemInfo, UnloadParams, WprMetaParams,
+    LibosRegion, MsgqInitParams, QueueHeader, RcTriggered, RmAllocHeader, RmClass, RmControlCmd,
+    SeqOp, StaticInfo, SystemInfo, UnloadParams, WprMetaParams,
 };
 
 /// Marks a `#[repr(C)]` structure whose fields are all integers or arrays of integers and
@@ -889,40 +889,40 @@ impl GspAbi for R570_144 {
 
     fn function(&self, function: Function) -> u32 {
         match function {
-                Function::SetSystemInfo => FN_GSP_SET_SYSTEM_INFO,
-                Function::SetRegistry => FN_SET_REGISTRY,
-                Function::GetGspStaticInfo => FN_GET_GSP_STATIC_INFO,
-                Function::UnloadingGuestDriver => FN_UNLOADING_GUEST_DRIVER,
-                Function::ContinuationRecord => FN_CONTINUATION_RECORD,
-                Function::RmAlloc => FN_GSP_RM_ALLOC,
-                Function::RmControl => FN_GSP_RM_CONTROL,
-                Function::Free => FN_FREE,
-            }
+            Function::SetSystemInfo => FN_GSP_SET_SYSTEM_INFO,
+            Function::SetRegistry => FN_SET_REGISTRY,
+            Function::GetGspStaticInfo => FN_GET_GSP_STATIC_INFO,
+            Function::UnloadingGuestDriver => FN_UNLOADING_GUEST_DRIVER,
+            Function::ContinuationRecord => FN_CONTINUATION_RECORD,
+            Function::RmAlloc => FN_GSP_RM_ALLOC,
+            Function::RmControl => FN_GSP_RM_CONTROL,
+            Function::Free => FN_FREE,
+        }
     }
 
     fn event(&self, raw: u32) -> Option<EventKind> {
         Some(match raw {
-                EV_GSP_INIT_DONE => EventKind::InitDone,
-                EV_GSP_RUN_CPU_SEQUENCER => EventKind::RunCpuSequencer,
-                EV_POST_EVENT => EventKind::PostEvent,
-                EV_RC_TRIGGERED => EventKind::RcTriggered,
-                EV_MMU_FAULT_QUEUED => EventKind::MmuFaultQueued,
-                EV_OS_ERROR_LOG => EventKind::OsErrorLog,
-                EV_UCODE_LIBOS_PRINT => EventKind::LibosPrint,
-                _ => return None,
-            })
+            EV_GSP_INIT_DONE => EventKind::InitDone,
+            EV_GSP_RUN_CPU_SEQUENCER => EventKind::RunCpuSequencer,
+            EV_POST_EVENT => EventKind::PostEvent,
+            EV_RC_TRIGGERED => EventKind::RcTriggered,
+            EV_MMU_FAULT_QUEUED => EventKind::MmuFaultQueued,
+            EV_OS_ERROR_LOG => EventKind::OsErrorLog,
+            EV_UCODE_LIBOS_PRINT => EventKind::LibosPrint,
+            _ => return None,
+        })
     }
 
     fn event_number(&self, event: EventKind) -> u32 {
         match event {
-                EventKind::InitDone => EV_GSP_INIT_DONE,
-                EventKind::RunCpuSequencer => EV_GSP_RUN_CPU_SEQUENCER,
-                EventKind::PostEvent => EV_POST_EVENT,
-                EventKind::RcTriggered => EV_RC_TRIGGERED,
-                EventKind::MmuFaultQueued => EV_MMU_FAULT_QUEUED,
-                EventKind::OsErrorLog => EV_OS_ERROR_LOG,
-                EventKind::LibosPrint => EV_UCODE_LIBOS_PRINT,
-            }
+            EventKind::InitDone => EV_GSP_INIT_DONE,
+            EventKind::RunCpuSequencer => EV_GSP_RUN_CPU_SEQUENCER,
+            EventKind::PostEvent => EV_POST_EVENT,
+            EventKind::RcTriggered => EV_RC_TRIGGERED,
+            EventKind::MmuFaultQueued => EV_MMU_FAULT_QUEUED,
+            EventKind::OsErrorLog => EV_OS_ERROR_LOG,
+            EventKind::LibosPrint => EV_UCODE_LIBOS_PRINT,
+        }
     }
 
     fn wpr_meta(&self, p: &WprMetaParams) -> Result<KVec<u8>> {
@@ -933,17 +933,16 @@ impl GspAbi for R570_144 {
     }
 
     fn libos_args(&self, regions: &[LibosRegion]) -> Result<KVec<u8>> {
-                    let entry = size_of::<LibosMemoryRegionInitArgument>();
-            if regions.len() > LIBOS_ARGS_SIZE / entry {
-                return Err(EINVAL);
-            }
-            let mut out = KVec::with_capacity(LIBOS_ARGS_SIZE, GFP_KERNEL)?;
-            for r in regions {
-                super::push(&mut out, &LibosMemoryRegionInitArgument::new(r))?;
-            }
-            out.resize(LIBOS_ARGS_SIZE, 0, GFP_KERNEL)?;
-            Ok(out)
-        
+        let entry = size_of::<LibosMemoryRegionInitArgument>();
+        if regions.len() > LIBOS_ARGS_SIZE / entry {
+            return Err(EINVAL);
+        }
+        let mut out = KVec::with_capacity(LIBOS_ARGS_SIZE, GFP_KERNEL)?;
+        for r in regions {
+            super::push(&mut out, &LibosMemoryRegionInitArgument::new(r))?;
+        }
+        out.resize(LIBOS_ARGS_SIZE, 0, GFP_KERNEL)?;
+        Ok(out)
     }
 
     fn rm_args(&self, q: &MsgqInitParams) -> Result<KVec<u8>> {
@@ -984,60 +983,57 @@ impl GspAbi for R570_144 {
     }
 
     fn write_headers(&self, buf: &mut [u8], h: &ElementHeader) -> Result {
-                    let elem = MsgQueueElementHeader {
-                checksum: h.checksum,
-                seq_num: h.seq,
-                elem_count: h.elem_count,
-                ..Default::default()
-            };
-            let rpc = RpcHeader {
-                header_version: RPC_HEADER_VERSION,
-                signature: RPC_SIGNATURE,
-                length: h.rpc_length,
-                function: h.function,
-                rpc_result: h.rpc_result,
-                rpc_result_private: h.rpc_result,
-                sequence: h.rpc_sequence,
-                spare: 0,
-            };
-            let rest = super::put(buf, &elem)?;
-            super::put(rest, &rpc)?;
-            Ok(())
-        
+        let elem = MsgQueueElementHeader {
+            checksum: h.checksum,
+            seq_num: h.seq,
+            elem_count: h.elem_count,
+            ..Default::default()
+        };
+        let rpc = RpcHeader {
+            header_version: RPC_HEADER_VERSION,
+            signature: RPC_SIGNATURE,
+            length: h.rpc_length,
+            function: h.function,
+            rpc_result: h.rpc_result,
+            rpc_result_private: h.rpc_result,
+            sequence: h.rpc_sequence,
+            spare: 0,
+        };
+        let rest = super::put(buf, &elem)?;
+        super::put(rest, &rpc)?;
+        Ok(())
     }
 
     fn write_queue_header(&self, buf: &mut [u8], h: &QueueHeader) -> Result {
-                    super::put(
-                buf,
-                &MsgqTxHeader {
-                    version: MSGQ_VERSION,
-                    size: h.size,
-                    msg_size: h.msg_size,
-                    msg_count: h.msg_count,
-                    write_ptr: h.write_ptr,
-                    flags: MSGQ_FLAGS_SWAP_RX,
-                    rx_hdr_off: h.rx_hdr_off,
-                    entry_off: h.entry_off,
-                },
-            )?;
-            Ok(())
-        
-    }
-
-    fn read_queue_header(&self, buf: &[u8]) -> Result<QueueHeader, DecodeError> {
-                    let h: MsgqTxHeader = super::read(buf)?;
-            if h.version != MSGQ_VERSION || h.flags != MSGQ_FLAGS_SWAP_RX {
-                return Err(DecodeError::BadLength);
-            }
-            Ok(QueueHeader {
+        super::put(
+            buf,
+            &MsgqTxHeader {
+                version: MSGQ_VERSION,
                 size: h.size,
                 msg_size: h.msg_size,
                 msg_count: h.msg_count,
                 write_ptr: h.write_ptr,
+                flags: MSGQ_FLAGS_SWAP_RX,
                 rx_hdr_off: h.rx_hdr_off,
                 entry_off: h.entry_off,
-            })
-        
+            },
+        )?;
+        Ok(())
+    }
+
+    fn read_queue_header(&self, buf: &[u8]) -> Result<QueueHeader, DecodeError> {
+        let h: MsgqTxHeader = super::read(buf)?;
+        if h.version != MSGQ_VERSION || h.flags != MSGQ_FLAGS_SWAP_RX {
+            return Err(DecodeError::BadLength);
+        }
+        Ok(QueueHeader {
+            size: h.size,
+            msg_size: h.msg_size,
+            msg_count: h.msg_count,
+            write_ptr: h.write_ptr,
+            rx_hdr_off: h.rx_hdr_off,
+            entry_off: h.entry_off,
+        })
     }
 
     fn queue_header_size(&self) -> usize {
@@ -1049,8 +1045,7 @@ impl GspAbi for R570_144 {
     }
 
     fn read_ptr_offset(&self) -> usize {
-                    MSGQ_RX_HDR_OFFSET + core::mem::offset_of!(MsgqRxHeader, read_ptr)
-        
+        MSGQ_RX_HDR_OFFSET + core::mem::offset_of!(MsgqRxHeader, read_ptr)
     }
 
     fn rm_alloc_size(&self) -> usize {
@@ -1059,26 +1054,25 @@ impl GspAbi for R570_144 {
 
     fn class(&self, class: RmClass) -> u32 {
         match class {
-                RmClass::Root => NV01_ROOT,
-                RmClass::Device => NV01_DEVICE_0,
-                RmClass::Subdevice => NV20_SUBDEVICE_0,
-            }
+            RmClass::Root => NV01_ROOT,
+            RmClass::Device => NV01_DEVICE_0,
+            RmClass::Subdevice => NV20_SUBDEVICE_0,
+        }
     }
 
     fn write_rm_alloc(&self, buf: &mut [u8], h: &RmAllocHeader) -> Result {
-                    super::put(
-                buf,
-                &RpcGspRmAlloc {
-                    h_client: h.client,
-                    h_parent: h.parent,
-                    h_object: h.object,
-                    h_class: self.class(h.class),
-                    params_size: h.params_size,
-                    ..Default::default()
-                },
-            )?;
-            Ok(())
-        
+        super::put(
+            buf,
+            &RpcGspRmAlloc {
+                h_client: h.client,
+                h_parent: h.parent,
+                h_object: h.object,
+                h_class: self.class(h.class),
+                params_size: h.params_size,
+                ..Default::default()
+            },
+        )?;
+        Ok(())
     }
 
     fn rm_alloc_status(&self, payload: &[u8]) -> Result<u32, DecodeError> {
@@ -1091,8 +1085,8 @@ impl GspAbi for R570_144 {
 
     fn control(&self, cmd: RmControlCmd) -> u32 {
         match cmd {
-                RmControlCmd::GpuGetNameString => NV2080_CTRL_CMD_GPU_GET_NAME_STRING,
-            }
+            RmControlCmd::GpuGetNameString => NV2080_CTRL_CMD_GPU_GET_NAME_STRING,
+        }
     }
 
     fn write_rm_control(
@@ -1103,29 +1097,27 @@ impl GspAbi for R570_144 {
         cmd: RmControlCmd,
         params_size: u32,
     ) -> Result {
-                    super::put(
-                buf,
-                &RpcGspRmControl {
-                    h_client: client,
-                    h_object: object,
-                    cmd: self.control(cmd),
-                    params_size,
-                    ..Default::default()
-                },
-            )?;
-            Ok(())
-        
+        super::put(
+            buf,
+            &RpcGspRmControl {
+                h_client: client,
+                h_object: object,
+                cmd: self.control(cmd),
+                params_size,
+                ..Default::default()
+            },
+        )?;
+        Ok(())
     }
 
     fn rm_control_reply<'a>(&self, payload: &'a [u8]) -> Result<(u32, &'a [u8]), DecodeError> {
-                    let h: RpcGspRmControl = super::read(payload)?;
-            let len = usize::try_from(h.params_size).map_err(|_| DecodeError::BadLength)?;
-            let params = payload
-                .get(size_of::<RpcGspRmControl>()..)
-                .and_then(|p| p.get(..len))
-                .ok_or(DecodeError::BadLength)?;
-            Ok((h.status, params))
-        
+        let h: RpcGspRmControl = super::read(payload)?;
+        let len = usize::try_from(h.params_size).map_err(|_| DecodeError::BadLength)?;
+        let params = payload
+            .get(size_of::<RpcGspRmControl>()..)
+            .and_then(|p| p.get(..len))
+            .ok_or(DecodeError::BadLength)?;
+        Ok((h.status, params))
     }
 
     fn rm_free_size(&self) -> usize {
@@ -1133,17 +1125,16 @@ impl GspAbi for R570_144 {
     }
 
     fn write_rm_free(&self, buf: &mut [u8], client: u32, object: u32) -> Result {
-                    super::put(
-                buf,
-                &RpcFree {
-                    h_root: client,
-                    h_object_parent: 0,
-                    h_object_old: object,
-                    status: 0,
-                },
-            )?;
-            Ok(())
-        
+        super::put(
+            buf,
+            &RpcFree {
+                h_root: client,
+                h_object_parent: 0,
+                h_object_old: object,
+                status: 0,
+            },
+        )?;
+        Ok(())
     }
 
     fn rm_free_status(&self, payload: &[u8]) -> Result<u32, DecodeError> {
@@ -1152,103 +1143,93 @@ impl GspAbi for R570_144 {
 
     fn alloc_params_size(&self, class: RmClass) -> usize {
         match class {
-                RmClass::Root => size_of::<Nv0000AllocParameters>(),
-                RmClass::Device => size_of::<Nv0080AllocParameters>(),
-                RmClass::Subdevice => size_of::<Nv2080AllocParameters>(),
-            }
+            RmClass::Root => size_of::<Nv0000AllocParameters>(),
+            RmClass::Device => size_of::<Nv0080AllocParameters>(),
+            RmClass::Subdevice => size_of::<Nv2080AllocParameters>(),
+        }
     }
 
     fn write_root_params(&self, buf: &mut [u8], client: u32) -> Result {
-                    super::put(
-                buf,
-                &Nv0000AllocParameters {
-                    h_client: client,
-                    process_id: u32::MAX,
-                    process_name: [0; 100],
-                    _pad: [0; 4],
-                    p_os_pid_info: 0,
-                },
-            )?;
-            Ok(())
-        
+        super::put(
+            buf,
+            &Nv0000AllocParameters {
+                h_client: client,
+                process_id: u32::MAX,
+                process_name: [0; 100],
+                _pad: [0; 4],
+                p_os_pid_info: 0,
+            },
+        )?;
+        Ok(())
     }
 
     fn write_device_params(&self, buf: &mut [u8], client_share: u32) -> Result {
-                    super::put(
-                buf,
-                &Nv0080AllocParameters {
-                    h_client_share: client_share,
-                    ..Default::default()
-                },
-            )?;
-            Ok(())
-        
+        super::put(
+            buf,
+            &Nv0080AllocParameters {
+                h_client_share: client_share,
+                ..Default::default()
+            },
+        )?;
+        Ok(())
     }
 
     fn write_subdevice_params(&self, buf: &mut [u8], id: u32) -> Result {
-                    super::put(buf, &Nv2080AllocParameters { sub_device_id: id })?;
-            Ok(())
-        
+        super::put(buf, &Nv2080AllocParameters { sub_device_id: id })?;
+        Ok(())
     }
 
     fn control_params_size(&self, cmd: RmControlCmd) -> usize {
         match cmd {
-                RmControlCmd::GpuGetNameString => {
-                    size_of::<Nv2080CtrlGpuGetNameStringParams>()
-                }
-            }
+            RmControlCmd::GpuGetNameString => size_of::<Nv2080CtrlGpuGetNameStringParams>(),
+        }
     }
 
     fn write_gpu_name_string_params(&self, buf: &mut [u8]) -> Result {
-                    super::put(
-                buf,
-                &Nv2080CtrlGpuGetNameStringParams {
-                    gpu_name_string_flags:
-                        NV2080_CTRL_GPU_GET_NAME_STRING_FLAGS_TYPE_ASCII,
-                    gpu_name_string: [0; 2 * NV2080_GPU_MAX_NAME_STRING_LENGTH],
-                },
-            )?;
-            Ok(())
-        
+        super::put(
+            buf,
+            &Nv2080CtrlGpuGetNameStringParams {
+                gpu_name_string_flags: NV2080_CTRL_GPU_GET_NAME_STRING_FLAGS_TYPE_ASCII,
+                gpu_name_string: [0; 2 * NV2080_GPU_MAX_NAME_STRING_LENGTH],
+            },
+        )?;
+        Ok(())
     }
 
     fn read_gpu_name_string(&self, params: &[u8]) -> Result<[u8; 64], DecodeError> {
-                    let p: Nv2080CtrlGpuGetNameStringParams = super::read(params)?;
-            let mut name = [0u8; 64];
-            name.copy_from_slice(
-                p.gpu_name_string
-                    .get(..NV2080_GPU_MAX_NAME_STRING_LENGTH)
-                    .ok_or(DecodeError::Short)?,
-            );
-            Ok(name)
-        
+        let p: Nv2080CtrlGpuGetNameStringParams = super::read(params)?;
+        let mut name = [0u8; 64];
+        name.copy_from_slice(
+            p.gpu_name_string
+                .get(..NV2080_GPU_MAX_NAME_STRING_LENGTH)
+                .ok_or(DecodeError::Short)?,
+        );
+        Ok(name)
     }
 
     fn set_checksum(&self, buf: &mut [u8], checksum: u32) -> Result {
-                    let off = core::mem::offset_of!(MsgQueueElementHeader, checksum);
-            buf.get_mut(off..off + 4)
-                .ok_or(EINVAL)?
-                .copy_from_slice(&checksum.to_le_bytes());
-            Ok(())
-        
+        let off = core::mem::offset_of!(MsgQueueElementHeader, checksum);
+        buf.get_mut(off..off + 4)
+            .ok_or(EINVAL)?
+            .copy_from_slice(&checksum.to_le_bytes());
+        Ok(())
     }
 
     fn read_headers(&self, buf: &[u8]) -> Result<ElementHeader, DecodeError> {
-                    let elem: MsgQueueElementHeader = super::read(buf)?;
-            let rest = buf
-                .get(size_of::<MsgQueueElementHeader>()..)
-                .ok_or(DecodeError::Short)?;
-            let rpc: RpcHeader = super::read(rest)?;
-            Ok(ElementHeader {
-                checksum: elem.checksum,
-                seq: elem.seq_num,
-                elem_count: elem.elem_count,
-                function: rpc.function,
-                rpc_length: rpc.length,
-                rpc_result: rpc.rpc_result,
-                rpc_sequence: rpc.sequence,
-            })
-        
+        let elem: MsgQueueElementHeader = super::read(buf)?;
+        let rest = buf
+            .get(size_of::<MsgQueueElementHeader>()..)
+            .ok_or(DecodeError::Short)?;
+        let rpc: RpcHeader = super::read(rest)?;
+        Ok(ElementHeader {
+            checksum: elem.checksum,
+            seq: elem.seq_num,
+            elem_count: elem.elem_count,
+            function: rpc.function,
+            rpc_length: rpc.length,
+            rpc_result: rpc.rpc_result,
+            rpc_sequence: rpc.sequence,
+        })
     }
 
     fn system_info_size(&self) -> usize {
@@ -1256,72 +1237,69 @@ impl GspAbi for R570_144 {
     }
 
     fn write_system_info(&self, buf: &mut [u8], s: &SystemInfo) -> Result {
-                    super::put(buf, &GspSystemInfo::new(s))?;
-            Ok(())
-        
+        super::put(buf, &GspSystemInfo::new(s))?;
+        Ok(())
     }
 
     fn registry_size(&self, entries: &[(&str, u32)]) -> usize {
-                    let head = size_of::<PackedRegistryTable>();
-            let entry = size_of::<PackedRegistryEntry>();
-            entries
-                .iter()
-                .try_fold(0usize, |acc, (name, _)| {
-                    acc.checked_add(name.len())?.checked_add(1)
-                })
-                .and_then(|names| {
-                    entries
-                        .len()
-                        .checked_mul(entry)?
-                        .checked_add(head)?
-                        .checked_add(names)
-                })
-                .filter(|total| u32::try_from(*total).is_ok())
-                .unwrap_or(0)
-        
+        let head = size_of::<PackedRegistryTable>();
+        let entry = size_of::<PackedRegistryEntry>();
+        entries
+            .iter()
+            .try_fold(0usize, |acc, (name, _)| {
+                acc.checked_add(name.len())?.checked_add(1)
+            })
+            .and_then(|names| {
+                entries
+                    .len()
+                    .checked_mul(entry)?
+                    .checked_add(head)?
+                    .checked_add(names)
+            })
+            .filter(|total| u32::try_from(*total).is_ok())
+            .unwrap_or(0)
     }
 
     fn write_registry(&self, buf: &mut [u8], entries: &[(&str, u32)]) -> Result {
-                    let total = self.registry_size(entries);
-            if total == 0 || buf.len() != total {
+        let total = self.registry_size(entries);
+        if total == 0 || buf.len() != total {
+            return Err(EINVAL);
+        }
+        let head = size_of::<PackedRegistryTable>();
+        let entry = size_of::<PackedRegistryEntry>();
+        let mut rest = super::put(
+            buf,
+            &PackedRegistryTable {
+                size: u32::try_from(total).map_err(|_| EINVAL)?,
+                num_entries: u32::try_from(entries.len()).map_err(|_| EINVAL)?,
+            },
+        )?;
+        // Names start after the last entry; offsets are from the start of the table.
+        let mut name_off = head + entries.len() * entry;
+        for (name, value) in entries {
+            if name.as_bytes().contains(&0) {
                 return Err(EINVAL);
             }
-            let head = size_of::<PackedRegistryTable>();
-            let entry = size_of::<PackedRegistryEntry>();
-            let mut rest = super::put(
-                buf,
-                &PackedRegistryTable {
-                    size: u32::try_from(total).map_err(|_| EINVAL)?,
-                    num_entries: u32::try_from(entries.len()).map_err(|_| EINVAL)?,
+            rest = super::put(
+                rest,
+                &PackedRegistryEntry {
+                    name_offset: u32::try_from(name_off).map_err(|_| EINVAL)?,
+                    kind: REGISTRY_TYPE_DWORD,
+                    _pad: [0; 3],
+                    data: *value,
+                    length: 4,
                 },
             )?;
-            // Names start after the last entry; offsets are from the start of the table.
-            let mut name_off = head + entries.len() * entry;
-            for (name, value) in entries {
-                if name.as_bytes().contains(&0) {
-                    return Err(EINVAL);
-                }
-                rest = super::put(
-                    rest,
-                    &PackedRegistryEntry {
-                        name_offset: u32::try_from(name_off).map_err(|_| EINVAL)?,
-                        kind: REGISTRY_TYPE_DWORD,
-                        _pad: [0; 3],
-                        data: *value,
-                        length: 4,
-                    },
-                )?;
-                name_off += name.len() + 1;
-            }
-            for (name, _) in entries {
-                let (dst, tail) = rest.split_at_mut_checked(name.len() + 1).ok_or(EINVAL)?;
-                let (text, nul) = dst.split_at_mut(name.len());
-                text.copy_from_slice(name.as_bytes());
-                nul.fill(0);
-                rest = tail;
-            }
-            Ok(())
-        
+            name_off += name.len() + 1;
+        }
+        for (name, _) in entries {
+            let (dst, tail) = rest.split_at_mut_checked(name.len() + 1).ok_or(EINVAL)?;
+            let (text, nul) = dst.split_at_mut(name.len());
+            text.copy_from_slice(name.as_bytes());
+            nul.fill(0);
+            rest = tail;
+        }
+        Ok(())
     }
 
     fn unloading_guest_driver_size(&self) -> usize {
@@ -1329,9 +1307,8 @@ impl GspAbi for R570_144 {
     }
 
     fn write_unloading_guest_driver(&self, buf: &mut [u8], p: &UnloadParams) -> Result {
-                    super::put(buf, &UnloadingGuestDriver::new(p))?;
-            Ok(())
-        
+        super::put(buf, &UnloadingGuestDriver::new(p))?;
+        Ok(())
     }
 
     fn static_info_size(&self) -> usize {
@@ -1339,146 +1316,140 @@ impl GspAbi for R570_144 {
     }
 
     fn static_info(&self, payload: &[u8]) -> Result<StaticInfo, DecodeError> {
-                    let raw: GspStaticConfigInfo = super::read(payload)?;
-            let count = usize::try_from(raw.num_fb_regions).unwrap_or(usize::MAX);
-            if count > FB_REGIONS_MAX {
-                return Err(DecodeError::BadLength);
-            }
-            let mut fb_regions = [FbRegion::default(); super::MAX_FB_REGIONS];
-            for (dst, src) in fb_regions.iter_mut().zip(raw.fb_regions.iter()) {
-                *dst = src.to_neutral();
-            }
-            Ok(StaticInfo {
-                name: raw.gpu_name,
-                vram_size: raw.fb_length,
-                fb_regions,
-                fb_region_count: count,
-                bar1_pde_base: raw.bar1_pde_base,
-                bar2_pde_base: raw.bar2_pde_base,
-                internal: InternalHandles {
-                    client: raw.h_internal_client,
-                    device: raw.h_internal_device,
-                    subdevice: raw.h_internal_subdevice,
-                },
-            })
-        
+        let raw: GspStaticConfigInfo = super::read(payload)?;
+        let count = usize::try_from(raw.num_fb_regions).unwrap_or(usize::MAX);
+        if count > FB_REGIONS_MAX {
+            return Err(DecodeError::BadLength);
+        }
+        let mut fb_regions = [FbRegion::default(); super::MAX_FB_REGIONS];
+        for (dst, src) in fb_regions.iter_mut().zip(raw.fb_regions.iter()) {
+            *dst = src.to_neutral();
+        }
+        Ok(StaticInfo {
+            name: raw.gpu_name,
+            vram_size: raw.fb_length,
+            fb_regions,
+            fb_region_count: count,
+            bar1_pde_base: raw.bar1_pde_base,
+            bar2_pde_base: raw.bar2_pde_base,
+            internal: InternalHandles {
+                client: raw.h_internal_client,
+                device: raw.h_internal_device,
+                subdevice: raw.h_internal_subdevice,
+            },
+        })
     }
 
     fn sequencer_ops(&self, payload: &[u8], ops: &mut KVec<SeqOp>) -> Result {
-                    let head: RunCpuSequencer = super::read(payload)?;
-            let words = payload
-                .get(size_of::<RunCpuSequencer>()..)
-                .ok_or(DecodeError::Short)?;
-            let used = usize::try_from(head.cmd_index).map_err(|_| DecodeError::BadLength)?;
-            let declared =
-                usize::try_from(head.buffer_size_dword).map_err(|_| DecodeError::BadLength)?;
-            if used > declared || used > words.len() / 4 {
+        let head: RunCpuSequencer = super::read(payload)?;
+        let words = payload
+            .get(size_of::<RunCpuSequencer>()..)
+            .ok_or(DecodeError::Short)?;
+        let used = usize::try_from(head.cmd_index).map_err(|_| DecodeError::BadLength)?;
+        let declared =
+            usize::try_from(head.buffer_size_dword).map_err(|_| DecodeError::BadLength)?;
+        if used > declared || used > words.len() / 4 {
+            return Err(DecodeError::BadLength.into());
+        }
+        let word = |i: usize| -> Result<u32, DecodeError> {
+            let b = words.get(i * 4..i * 4 + 4).ok_or(DecodeError::BadLength)?;
+            Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        };
+        let mut i = 0;
+        while i < used {
+            let opcode = word(i)?;
+            let nargs = match opcode {
+                seq_op::REG_WRITE | seq_op::REG_STORE => 2,
+                seq_op::REG_MODIFY => 3,
+                seq_op::REG_POLL => 5,
+                seq_op::DELAY_US => 1,
+                seq_op::CORE_RESET
+                | seq_op::CORE_START
+                | seq_op::CORE_WAIT_FOR_HALT
+                | seq_op::CORE_RESUME => 0,
+                other => return Err(DecodeError::UnknownOpcode(other).into()),
+            };
+            if i + 1 + nargs > used {
                 return Err(DecodeError::BadLength.into());
             }
-            let word = |i: usize| -> Result<u32, DecodeError> {
-                let b = words.get(i * 4..i * 4 + 4).ok_or(DecodeError::BadLength)?;
-                Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+            let a = |k: usize| word(i + 1 + k);
+            let op = match opcode {
+                seq_op::REG_WRITE => SeqOp::RegWrite {
+                    addr: a(0)?,
+                    val: a(1)?,
+                },
+                seq_op::REG_MODIFY => SeqOp::RegModify {
+                    addr: a(0)?,
+                    mask: a(1)?,
+                    val: a(2)?,
+                },
+                seq_op::REG_POLL => SeqOp::RegPoll {
+                    addr: a(0)?,
+                    mask: a(1)?,
+                    val: a(2)?,
+                    timeout_us: a(3)?,
+                    error: a(4)?,
+                },
+                seq_op::DELAY_US => SeqOp::DelayUs(a(0)?),
+                seq_op::REG_STORE => SeqOp::RegStore {
+                    addr: a(0)?,
+                    index: a(1)?,
+                },
+                seq_op::CORE_RESET => SeqOp::CoreReset,
+                seq_op::CORE_START => SeqOp::CoreStart,
+                seq_op::CORE_WAIT_FOR_HALT => SeqOp::CoreWaitForHalt,
+                _ => SeqOp::CoreResume,
             };
-            let mut i = 0;
-            while i < used {
-                let opcode = word(i)?;
-                let nargs = match opcode {
-                    seq_op::REG_WRITE | seq_op::REG_STORE => 2,
-                    seq_op::REG_MODIFY => 3,
-                    seq_op::REG_POLL => 5,
-                    seq_op::DELAY_US => 1,
-                    seq_op::CORE_RESET
-                    | seq_op::CORE_START
-                    | seq_op::CORE_WAIT_FOR_HALT
-                    | seq_op::CORE_RESUME => 0,
-                    other => return Err(DecodeError::UnknownOpcode(other).into()),
-                };
-                if i + 1 + nargs > used {
-                    return Err(DecodeError::BadLength.into());
-                }
-                let a = |k: usize| word(i + 1 + k);
-                let op = match opcode {
-                    seq_op::REG_WRITE => SeqOp::RegWrite {
-                        addr: a(0)?,
-                        val: a(1)?,
-                    },
-                    seq_op::REG_MODIFY => SeqOp::RegModify {
-                        addr: a(0)?,
-                        mask: a(1)?,
-                        val: a(2)?,
-                    },
-                    seq_op::REG_POLL => SeqOp::RegPoll {
-                        addr: a(0)?,
-                        mask: a(1)?,
-                        val: a(2)?,
-                        timeout_us: a(3)?,
-                        error: a(4)?,
-                    },
-                    seq_op::DELAY_US => SeqOp::DelayUs(a(0)?),
-                    seq_op::REG_STORE => SeqOp::RegStore {
-                        addr: a(0)?,
-                        index: a(1)?,
-                    },
-                    seq_op::CORE_RESET => SeqOp::CoreReset,
-                    seq_op::CORE_START => SeqOp::CoreStart,
-                    seq_op::CORE_WAIT_FOR_HALT => SeqOp::CoreWaitForHalt,
-                    _ => SeqOp::CoreResume,
-                };
-                ops.push(op, GFP_KERNEL)?;
-                i += 1 + nargs;
-            }
-            Ok(())
-        
+            ops.push(op, GFP_KERNEL)?;
+            i += 1 + nargs;
+        }
+        Ok(())
     }
 
     fn os_error_log(&self, payload: &[u8]) -> Result<super::OsErrorLog, DecodeError> {
-                    let m: OsErrorLog = super::read(payload)?;
-            Ok(super::OsErrorLog {
-                xid: m.except_type,
-                chid: m.chid,
-                text: m.err_string,
-            })
-        
+        let m: OsErrorLog = super::read(payload)?;
+        Ok(super::OsErrorLog {
+            xid: m.except_type,
+            chid: m.chid,
+            text: m.err_string,
+        })
     }
 
     fn libos_print<'a>(&self, payload: &'a [u8]) -> Result<(u32, &'a [u8]), DecodeError> {
-                    let m: LibosPrint = super::read(payload)?;
-            let len =
-                usize::try_from(m.libos_print_buf_size).map_err(|_| DecodeError::BadLength)?;
-            let text = payload
-                .get(size_of::<LibosPrint>()..)
-                .and_then(|t| t.get(..len))
-                .ok_or(DecodeError::BadLength)?;
-            Ok((m.ucode_eng_desc, text))
-        
+        let m: LibosPrint = super::read(payload)?;
+        let len = usize::try_from(m.libos_print_buf_size).map_err(|_| DecodeError::BadLength)?;
+        let text = payload
+            .get(size_of::<LibosPrint>()..)
+            .and_then(|t| t.get(..len))
+            .ok_or(DecodeError::BadLength)?;
+        Ok((m.ucode_eng_desc, text))
     }
 
     fn post_event(&self, payload: &[u8]) -> Result<super::PostEvent, DecodeError> {
-                    let fixed = payload
-                .get(..POST_EVENT_DATA_OFFSET)
-                .ok_or(DecodeError::Short)?;
-            // The C structure's tail padding overlaps the event data; decode from a copy.
-            let mut padded = [0u8; size_of::<PostEvent>()];
-            padded
-                .get_mut(..fixed.len())
-                .ok_or(DecodeError::Short)?
-                .copy_from_slice(fixed);
-            let m: PostEvent = super::read(&padded)?;
-            let data_end = usize::try_from(m.event_data_size)
-                .ok()
-                .and_then(|n| n.checked_add(POST_EVENT_DATA_OFFSET))
-                .ok_or(DecodeError::BadLength)?;
-            if data_end > payload.len() {
-                return Err(DecodeError::BadLength);
-            }
-            Ok(super::PostEvent {
-                client: m.h_client,
-                event: m.h_event,
-                notify_index: m.notify_index,
-                status: m.status,
-                data_size: m.event_data_size,
-            })
-        
+        let fixed = payload
+            .get(..POST_EVENT_DATA_OFFSET)
+            .ok_or(DecodeError::Short)?;
+        // The C structure's tail padding overlaps the event data; decode from a copy.
+        let mut padded = [0u8; size_of::<PostEvent>()];
+        padded
+            .get_mut(..fixed.len())
+            .ok_or(DecodeError::Short)?
+            .copy_from_slice(fixed);
+        let m: PostEvent = super::read(&padded)?;
+        let data_end = usize::try_from(m.event_data_size)
+            .ok()
+            .and_then(|n| n.checked_add(POST_EVENT_DATA_OFFSET))
+            .ok_or(DecodeError::BadLength)?;
+        if data_end > payload.len() {
+            return Err(DecodeError::BadLength);
+        }
+        Ok(super::PostEvent {
+            client: m.h_client,
+            event: m.h_event,
+            notify_index: m.notify_index,
+            status: m.status,
+            data_size: m.event_data_size,
+        })
     }
 
     fn rc_triggered(&self, payload: &[u8]) -> Result<RcTriggered, DecodeError> {
