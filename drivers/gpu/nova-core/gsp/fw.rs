@@ -3,10 +3,10 @@
 //! The GSP-RM firmware ABI, behind a version-neutral interface.
 //!
 //! GSP-RM changes the layout of its structures from release to release. Each supported release
-//! has one module (`r570_144`) holding its layouts; this module defines the version-neutral
-//! values the rest of the driver works with and an [`Abi`] selector, chosen at run time from the
-//! version string in the `gsp` image, that converts between the two. Adding a release means adding
-//! a sibling module and one arm in each `match` below; no caller changes.
+//! has one module (`r570_144`) holding its layouts and implementing [`GspAbi`]; this module
+//! defines the version-neutral values the rest of the driver works with and the [`Abi`] selector,
+//! chosen at run time from the version string in the `gsp` image. Adding a release means adding
+//! a sibling module and one line in the table of releases; no caller changes.
 
 use kernel::{
     prelude::*,
