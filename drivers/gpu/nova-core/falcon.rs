@@ -635,6 +635,7 @@ impl<'a, E: FalconEngine> Falcon<'a, E> {
     }
 }
 
+#[cfg(CONFIG_NOVA_CORE_KUNIT_TEST)]
 #[kunit_tests(nova_core_falcon)]
 mod tests {
     use super::*;

@@ -351,6 +351,7 @@ impl Drop for SysmemFlush {
     }
 }
 
+#[cfg(CONFIG_NOVA_CORE_KUNIT_TEST)]
 #[kunit_tests(nova_core_fb)]
 mod tests {
     use super::*;

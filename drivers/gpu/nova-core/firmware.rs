@@ -433,6 +433,7 @@ pub(crate) fn check_files(dev: &device::Device, chipset: Chipset, later: &[FwFil
     Ok(())
 }
 
+#[cfg(CONFIG_NOVA_CORE_KUNIT_TEST)]
 #[kunit_tests(nova_core_firmware)]
 mod tests {
     use super::*;

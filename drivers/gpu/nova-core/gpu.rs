@@ -358,6 +358,7 @@ impl fmt::Display for Spec {
     }
 }
 
+#[cfg(CONFIG_NOVA_CORE_KUNIT_TEST)]
 #[kunit_tests(nova_core_gpu_identify)]
 mod tests {
     use super::*;

@@ -160,6 +160,7 @@ impl GspInfo {
     }
 }
 
+#[cfg(CONFIG_NOVA_CORE_KUNIT_TEST)]
 #[kunit_tests(nova_core_interface)]
 mod tests {
     use super::*;

@@ -17,6 +17,7 @@ pub(crate) const fn upper_32(value: u64) -> u32 {
     (value >> 32) as u32
 }
 
+#[cfg(CONFIG_NOVA_CORE_KUNIT_TEST)]
 #[kunit_tests(nova_core_num)]
 mod tests {
     use super::*;

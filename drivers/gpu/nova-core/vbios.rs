@@ -472,6 +472,7 @@ fn read_fuse_version(bar: Bar0<'_>, brom: BromParams) -> Result<u32, VbiosError>
     Ok(decode_fuse(value))
 }
 
+#[cfg(CONFIG_NOVA_CORE_KUNIT_TEST)]
 #[kunit_tests(nova_core_vbios)]
 mod tests {
     use super::*;

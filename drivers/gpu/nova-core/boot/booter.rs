@@ -121,6 +121,7 @@ impl FalconImage for Booter {
     }
 }
 
+#[cfg(CONFIG_NOVA_CORE_KUNIT_TEST)]
 #[kunit_tests(nova_core_boot_booter)]
 mod tests {
     use super::*;

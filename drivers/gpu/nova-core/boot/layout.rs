@@ -153,6 +153,7 @@ pub(crate) fn gsp_layout(
     Ok(layout)
 }
 
+#[cfg(CONFIG_NOVA_CORE_KUNIT_TEST)]
 #[kunit_tests(nova_core_boot_layout)]
 mod tests {
     use super::*;

@@ -293,6 +293,7 @@ pub(crate) fn section<'a>(data: &'a [u8], name: &str) -> Result<&'a [u8], FwErro
     Err(FwError::MissingSection)
 }
 
+#[cfg(CONFIG_NOVA_CORE_KUNIT_TEST)]
 #[kunit_tests(nova_core_firmware_elf)]
 mod tests {
     use super::*;

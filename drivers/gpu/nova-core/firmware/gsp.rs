@@ -70,6 +70,7 @@ impl<'a> GspImage<'a> {
     }
 }
 
+#[cfg(CONFIG_NOVA_CORE_KUNIT_TEST)]
 #[kunit_tests(nova_core_firmware_gsp)]
 mod tests {
     use super::*;

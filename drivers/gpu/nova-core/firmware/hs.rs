@@ -427,7 +427,7 @@ impl HsLayout {
 /// two 16-byte signatures (for fuse versions 5 and 4), the indirect words, signature parameters,
 /// load header, then a 0x400-byte payload at 0x200 with code at 0, application 0 at 0x100 and
 /// data at 0x300 (signature patched at 0x310). The layout of Debian's files, smaller.
-#[cfg(CONFIG_KUNIT = "y")]
+#[cfg(CONFIG_NOVA_CORE_KUNIT_TEST)]
 pub(crate) fn test_file() -> Result<KVec<u8>> {
     let mut f = KVec::from_elem(0u8, 0x600, GFP_KERNEL)?;
     let mut put = |at: usize, v: u32| f[at..at + 4].copy_from_slice(&v.to_le_bytes());
@@ -463,6 +463,7 @@ pub(crate) fn test_file() -> Result<KVec<u8>> {
     Ok(f)
 }
 
+#[cfg(CONFIG_NOVA_CORE_KUNIT_TEST)]
 #[kunit_tests(nova_core_firmware_hs)]
 mod tests {
     use super::*;

@@ -162,6 +162,7 @@ impl<'a> Bootloader<'a> {
     }
 }
 
+#[cfg(CONFIG_NOVA_CORE_KUNIT_TEST)]
 #[kunit_tests(nova_core_firmware_riscv)]
 mod tests {
     use super::*;

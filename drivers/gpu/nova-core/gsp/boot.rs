@@ -347,6 +347,7 @@ impl GspFwImage {
     }
 }
 
+#[cfg(CONFIG_NOVA_CORE_KUNIT_TEST)]
 #[kunit_tests(nova_core_gsp_boot)]
 mod tests {
     use super::*;

@@ -779,6 +779,7 @@ impl core::fmt::Debug for Abi {
     }
 }
 
+#[cfg(CONFIG_NOVA_CORE_KUNIT_TEST)]
 #[kunit_tests(nova_core_gsp_fw)]
 mod tests {
     use super::*;

@@ -106,6 +106,7 @@ impl GspHal {
     }
 }
 
+#[cfg(CONFIG_NOVA_CORE_KUNIT_TEST)]
 #[kunit_tests(nova_core_gsp_hal)]
 mod tests {
     use super::*;

@@ -225,6 +225,7 @@ pub(crate) fn usage() -> (usize, usize) {
     (reg.gpus.len(), kept)
 }
 
+#[cfg(CONFIG_NOVA_CORE_KUNIT_TEST)]
 #[kunit_tests(nova_core_gsp_logs)]
 mod tests {
     use super::*;

@@ -208,6 +208,7 @@ const NAMES: [(u32, &str); 143] = [
     (0x10008, "NV_WARN_OUT_OF_RANGE"),
 ];
 
+#[cfg(CONFIG_NOVA_CORE_KUNIT_TEST)]
 #[kunit_tests(nova_core_gsp_nvstatus)]
 mod tests {
     use super::*;

@@ -260,7 +260,7 @@ impl<M: SharedMem> Queues<M> {
     }
 
     /// Returns the shared memory for modification (the tests play GSP-RM through it).
-    #[cfg(CONFIG_KUNIT = "y")]
+    #[cfg(CONFIG_NOVA_CORE_KUNIT_TEST)]
     pub(crate) fn mem_mut(&mut self) -> &mut M {
         &mut self.mem
     }
@@ -340,7 +340,7 @@ impl<M: SharedMem> Queues<M> {
     }
 
     /// Queues the request `function` with `payload` (see [`Queues::send_with`]).
-    #[cfg(CONFIG_KUNIT = "y")]
+    #[cfg(CONFIG_NOVA_CORE_KUNIT_TEST)]
     pub(crate) fn send(&mut self, function: u32, payload: &[u8]) -> Result<u32, QueueError> {
         self.send_with(function, payload.len(), |dst| copy(dst, payload))
     }
@@ -596,7 +596,7 @@ pub(crate) fn ring_doorbell(bar: crate::driver::Bar0<'_>) {
 }
 
 /// GSP-RM's side of the queues, played by the KUnit tests.
-#[cfg(CONFIG_KUNIT = "y")]
+#[cfg(CONFIG_NOVA_CORE_KUNIT_TEST)]
 pub(crate) mod fake_gsp {
     use super::*;
 
@@ -665,6 +665,7 @@ pub(crate) mod fake_gsp {
     }
 }
 
+#[cfg(CONFIG_NOVA_CORE_KUNIT_TEST)]
 #[kunit_tests(nova_core_gsp_queue)]
 mod tests {
     use super::*;

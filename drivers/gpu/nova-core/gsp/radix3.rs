@@ -99,6 +99,7 @@ pub(crate) fn fill(
     Ok(())
 }
 
+#[cfg(CONFIG_NOVA_CORE_KUNIT_TEST)]
 #[kunit_tests(nova_core_gsp_radix3)]
 mod tests {
     use super::*;

@@ -317,6 +317,7 @@ impl<'b> RmObjects<'b> {
     }
 }
 
+#[cfg(CONFIG_NOVA_CORE_KUNIT_TEST)]
 #[kunit_tests(nova_core_gsp_rm)]
 mod tests {
     use super::*;

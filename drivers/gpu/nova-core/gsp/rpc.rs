@@ -282,7 +282,7 @@ impl<M: SharedMem> Rpc<M> {
     }
 
     /// Returns the queues for modification (the tests play GSP-RM through them).
-    #[cfg(CONFIG_KUNIT = "y")]
+    #[cfg(CONFIG_NOVA_CORE_KUNIT_TEST)]
     pub(crate) fn queues_mut(&mut self) -> &mut Queues<M> {
         &mut self.queues
     }
@@ -525,6 +525,7 @@ pub(crate) fn log_static_info(dev: &device::Device, info: &StaticInfo) {
     );
 }
 
+#[cfg(CONFIG_NOVA_CORE_KUNIT_TEST)]
 #[kunit_tests(nova_core_gsp_rpc)]
 mod tests {
     use super::*;
