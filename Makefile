@@ -27,6 +27,11 @@
 #   make fuzz-firmware  run every variant of the firmware fuzzer (make check
 #                  runs a seeded choice of them; NOVA_FUZZ_COUNT and
 #                  NOVA_FUZZ_SEED choose another)
+#   make kunit     nova-core's KUnit suites through the kernel's runner,
+#                  tools/testing/kunit/kunit.py with
+#                  --kunitconfig=drivers/gpu/nova-core (UML; a kernel build of
+#                  its own, not part of `make check`; KUNIT_ARCH=x86_64 runs
+#                  them in QEMU with TCG)
 #   make chips     list the chips the simulator models
 #   make clean     remove the tools' build output (the cache stays)
 #
@@ -34,7 +39,7 @@
 # COMPARE_ICOUNT, KDIR (build your own kernel tree instead of Debian's
 # linux-source-7.3), NOVA_CACHE (default ~/.cache/nova), NOVA_HOST_TOOLS=1
 # (use the host's toolchain and QEMU instead of the cached Debian root),
-# NOVA_CHIPS (the chips `make check` boots).
+# NOVA_CHIPS (the chips `make check` boots), KUNIT_ARCH (um or x86_64).
 
 CHIP ?= ad102
 S := scripts/nova
@@ -43,7 +48,7 @@ COMPARE_CHIPS ?= ga102,ad102
 COMPARE_RUNS ?= 3
 
 .PHONY: run check bench compare kernel upstream-kernel tools initramfs env chips clean \
-	series series-check docs fuzz-firmware
+	series series-check docs fuzz-firmware kunit
 
 SERIES_OUT = $(if $(SERIES_DIR),--out $(SERIES_DIR))
 
@@ -91,6 +96,9 @@ initramfs: tools
 
 fuzz-firmware: tools kernel initramfs
 	@python3 $(S)/fwfuzz.py
+
+kunit:
+	@NOVA_KUNIT_ARCH=$(or $(KUNIT_ARCH),um) bash $(S)/kunit.sh
 
 chips: tools
 	@tools/target/release/nova-sim --list-chips

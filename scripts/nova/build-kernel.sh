@@ -52,11 +52,6 @@ for arg in "$@"; do
 	esac
 done
 
-# The paths this repository owns in the kernel tree. Directories replace
-# upstream's whole (files not in the repository are deleted).
-OVERLAY_DIRS="drivers/gpu/nova-core drivers/gpu/drm/nova Documentation/gpu/nova"
-OVERLAY_FILES="include/uapi/drm/nova_drm.h"
-
 VARIANT=${NOVA_VARIANT:-nova}
 if [ "$VARIANT" = upstream ]; then
 	[ -z "${KDIR:-}" ] || nova_die "stage 'kernel': NOVA_VARIANT=upstream builds the base tree; unset KDIR"
@@ -92,37 +87,7 @@ if ! flock -n 9; then
 fi
 
 if [ "$VARIANT" = nova ] && [ -z "${KDIR:-}" ]; then
-	if [ ! -f "$SRC/.nova-src" ]; then
-		nova_stage kernel "preparing the source tree $SRC (hard links to $NOVA_KSRC_PRISTINE)"
-		rm -rf "$SRC"
-		cp -al "$NOVA_KSRC_PRISTINE" "$SRC"
-		touch "$SRC/.nova-src"
-	fi
-	nova_stage kernel "overlaying the nova tree on linux $NOVA_KVER"
-	# --checksum without --times: a file whose content changed gets a new
-	# mtime, an unchanged one keeps its old one, so kbuild rebuilds only
-	# what depends on real changes. rsync replaces files by rename, so the
-	# hard links into the pristine tree are never written through.
-	for d in $OVERLAY_DIRS; do
-		mkdir -p "$SRC/$d"
-		nova_run kernel overlay nova_in_root rsync -r --checksum --delete \
-			"$NOVA_TOP/$d/" "$SRC/$d/"
-	done
-	for f in $OVERLAY_FILES; do
-		nova_run kernel overlay nova_in_root rsync --checksum "$NOVA_TOP/$f" "$SRC/$f"
-	done
-	# Our additions to the kernel crate (rust/): base rust/ with ours on
-	# top, staged first so that a file another checkout changed earlier
-	# goes back to the base content, and only real changes get a new mtime.
-	STAGING=$OBJ.rust-staging
-	rm -rf "$STAGING"
-	cp -al "$NOVA_KSRC_PRISTINE/rust" "$STAGING"
-	if [ -d "$NOVA_TOP/rust" ]; then
-		# rsync replaces by rename: the links into the base tree stay intact.
-		nova_run kernel overlay nova_in_root rsync -r "$NOVA_TOP/rust/" "$STAGING/"
-	fi
-	nova_run kernel overlay nova_in_root rsync -r --checksum --delete "$STAGING/" "$SRC/rust/"
-	rm -rf "$STAGING"
+	nova_overlay kernel "$SRC" "$OBJ.rust-staging"
 fi
 
 MAKE=(make -C "$SRC" O="$OBJ" LLVM=1 -j"$(nproc)")

@@ -51,6 +51,7 @@ import compare  # noqa: E402
 import fwfuzz  # noqa: E402
 import guest  # noqa: E402
 import igt  # noqa: E402
+import logtags  # noqa: E402
 import series  # noqa: E402
 
 TOP = guest.TOP
@@ -66,15 +67,15 @@ BOARDS = ([] if "NOVA_CHIPS" in os.environ
 # Reports checkpatch gets wrong for a file's very purpose, each with the reason.
 CHECKPATCH_EXCEPTIONS = series.CHECKPATCH_EXCEPTIONS
 
-# The one line each GSP boot failure of boot/gsp-faults must produce.
+# The one line each GSP boot failure of boot/gsp-faults must produce, by its log tags
+# (scripts/nova/logtags.py) and the identifiers it names, never by its wording.
 GSP_FAULT_LINES = {
-    "never-answer": r"nova-core \S+: GSP-RM did not finish initialising: .*(time|answer)",
-    "error-status": r"nova-core \S+: GSP-RM failed GET_GSP_STATIC_INFO with status "
-                    r"NV_ERR_GENERIC \(0xffff\)",
-    "bad-checksum": r"nova-core \S+: GSP-RM did not finish initialising: .*[Cc]hecksum",
-    "wpr2-preset": r"nova-core \S+: WPR2 is already up .*the GPU needs a reset",
-    "fwsec-frts-error": r"nova-core \S+: FWSEC-FRTS failed with error code 0x",
-    "booter-error": r"nova-core \S+: booter_load failed with status 0x",
+    "never-answer": logtags.line("gsp-init-failed", qualifier="rpc-timeout"),
+    "error-status": logtags.line("rpc-status", r"\bGET_GSP_STATIC_INFO\b.*\bNV_ERR_GENERIC\b"),
+    "bad-checksum": logtags.line("gsp-init-failed", r"\bBadChecksum\b", qualifier="rpc-queue"),
+    "wpr2-preset": logtags.line("wpr2-up", qualifier="needs-reset"),
+    "fwsec-frts-error": logtags.line("fwsec-frts-error"),
+    "booter-error": logtags.line("ucode-failed", r"\bbooter_load\b"),
     "refused-again": r"nova-guest: ok rebind-refused-again",
 }
 
@@ -266,6 +267,10 @@ def stage_style():
                         os.path.join(ksrc, "drivers", "gpu", "nova-core"),
                         os.path.join(TOP, "drivers", "gpu", "nova-core")], "check-casts")
     record("style/casts", ok, f"see {log}\n{tail(out)}")
+    # The kernel log tags the tests match: written by the driver, listed in logtags.py and in
+    # testing.rst, and none the guest script matches missing from the list.
+    problems = logtags.consistency(TOP)
+    record("style/log-tags", not problems, "\n".join(problems))
     crate = [f for f in all_files if f.startswith("rust/")]
     if crate:
         patch = os.path.join(LOGS, "kernel-crate.patch")
@@ -443,7 +448,8 @@ def boot_jobs(upstream=True):
             record(f"igt/{name}", result == "pass", detail, skipped=result == "skip")
         for line in igt.summary(b):
             print(f"    {line}", flush=True)
-    jobs.append(("igt/ad102", lambda: igt.boot("ad102"), r"nova-core .*: NVIDIA AD102", igt_judge))
+    jobs.append(("igt/ad102", lambda: igt.boot("ad102"), logtags.line("identified", r"\bAD102\b"),
+                 igt_judge))
 
     # The firmware fuzzer, second as the next longest boot: damaged files of GA102 and AD102,
     # one at a time, in one guest. Each
@@ -485,8 +491,8 @@ def boot_jobs(upstream=True):
         exp = guest.expectations(desc)
         groups.append(",".join([f"label={label}"] + [f"{k}={v}" for k, v in exp.items()]))
         bar1 = int(desc["bar1_size"], 0) >> 20
-        patterns[label] = (rf"nova-core .*: NVIDIA {chip.upper()} \(.*chipset "
-                           rf"{int(desc['chipset'], 0):#x}.*BAR1 {bar1} MiB")
+        patterns[label] = logtags.line("identified", rf"\b{chip.upper()}\b.*"
+                                       rf"\b{int(desc['chipset'], 0):#x}\b.*\bBAR1 {bar1} MiB")
     jobs.append(("boot/archs",
                  lambda: guest.boot(gpus[0][0], "identity", gpus=gpus, name="boot-archs",
                                     append=["nova.groups=" + ";".join(groups)],
@@ -507,7 +513,7 @@ def boot_jobs(upstream=True):
             record("boot/rebind/rm-objects-none-leaked", allocs == frees,
                    f"{allocs - frees} RM objects left after the last unbind; see {simlog}")
     jobs.append(("boot/rebind", plain("boot/rebind", "ad102", "rebind", ad102),
-                 r"nova-core .*: NVIDIA AD102", rebind_judge))
+                 logtags.line("identified", r"\bAD102\b"), rebind_judge))
     # Refusals, in one guest: an AD102 without booter_load and a TU102 whose gsp file is cut
     # to 1 MiB (the probe fails with one line naming the file, and the package for a missing
     # one), a chip of an architecture nova does not know, and a pre-Turing chip (refused with
@@ -524,15 +530,14 @@ def boot_jobs(upstream=True):
                                     fw_truncate={"tu102": {"gsp": 1 << 20}},
                                     append=["nova.groups=" + fixed_groups]),
                  None, lambda b: log_lines("boot/refusals", b, {
-                     "missing-firmware": r"nova-core .*: missing firmware file "
-                                         r"nvidia/ad102/gsp/booter_load-570\.144\.bin .*"
-                                         r"firmware-nvidia-graphics",
-                     "corrupt-firmware": r"nova-core .*: corrupt firmware file "
-                                         r"nvidia/tu102/gsp/gsp-570\.144\.bin "
-                                         r"\(1048576 bytes\): (truncated|.*runs past the end)",
-                     "unknown-chip": r"nova-core .*: unknown GPU chipset 0x1c2 "
-                                     r"\(NV_PMC_BOOT_42 = 0x1c2a1000\)",
-                     "pre-turing": r"nova-core .*: GPU architecture 0x14 .*predates Turing",
+                     "missing-firmware": logtags.line(
+                         "fw-missing", r"\bnvidia/ad102/gsp/booter_load-570\.144\.bin\b.*"
+                         r"\bfirmware-nvidia-graphics\b"),
+                     "corrupt-firmware": logtags.line(
+                         "fw-corrupt", r"\bnvidia/tu102/gsp/gsp-570\.144\.bin\b.*\b1048576\b"),
+                     "unknown-chip": logtags.line("chip-unknown",
+                                                  r"\b0x1c2\b.*\b0x1c2a1000\b"),
+                     "pre-turing": logtags.line("chip-pre-turing", r"\b0x14\b.*\b0x140a1000\b"),
                      "fixed-ones-bound": r"nova-guest: 2 GPUs bound after the firmware fix"})))
     # GSP boot failures, in one guest, each from a simulator fault switch: GSP-RM never
     # answers, answers with an error status, sends a corrupt message; WPR2 already up (a GPU
@@ -562,6 +567,19 @@ def boot_jobs(upstream=True):
                      r"nova-core .*: NVIDIA \(Chipset: AD102", upstream_judge("upstream/ad102",
                                                                              "ad102")))
     return jobs
+
+
+def kunit_suites():
+    """The KUnit suites our sources declare (`#[kunit_tests(name)]`): nova-core's, nova-drm's
+    and those of our kernel-crate files."""
+    files = subprocess.run(["git", "ls-files", "drivers/gpu/nova-core", "drivers/gpu/drm/nova",
+                            "rust"], cwd=TOP, capture_output=True, text=True).stdout.split()
+    out = set()
+    for f in files:
+        if f.endswith(".rs"):
+            text = open(os.path.join(TOP, f), errors="replace").read()
+            out.update(re.findall(r"^#\[(?:\S*::)?kunit_tests\((\w+)\)\]", text, re.M))
+    return out
 
 
 def stage_boot(upstream=True):
@@ -595,6 +613,13 @@ def stage_boot(upstream=True):
                     record(f"kunit/{t}", p == "pass", f"see {b.log}", skipped=p == "skip")
                 if not nova_tests:
                     record("kunit/ran", False, f"no nova KUnit results in {b.log}")
+                # Every suite our sources declare ran (none left out by its Kconfig option).
+                declared = kunit_suites()
+                seen = {t.split(".", 1)[0] for t, _ in nova_tests}
+                record("kunit/all-suites-ran", bool(declared) and declared <= seen,
+                       f"{len(seen & declared)} of {len(declared)} suites ran; missing "
+                       f"{sorted(declared - seen)}; see {b.log}",
+                       note=f"{len(declared)} suites, {len(nova_tests)} tests")
                 kunit_done = True
 
 

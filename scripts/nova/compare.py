@@ -28,14 +28,15 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import guest  # noqa: E402
+import logtags  # noqa: E402
 
 # How far a driver got, from the kernel log lines each driver prints on the way. The first
 # column names the stage; a driver has reached it when one of its patterns appears.
 STAGES = [
-    ("identified", [r"nova-core \S+: NVIDIA"]),
+    ("identified", [r"nova-core \S+: NVIDIA", logtags.line("identified")]),
     ("wpr2", [r"nova-core \S+: WPR2"]),
     ("gsp-started", [r"nova-core \S+: RISC-V active", r"nova-core \S+: GSP: LibOS"]),
-    ("static-info", [r"nova-core \S+: GPU name:", r"nova-core \S+: GSP-RM \S+ running: "]),
+    ("static-info", [r"nova-core \S+: GPU name:", logtags.line("gsp-running")]),
     # Our DRM driver is "nova", upstream's 7.3 one "nova-drm".
     ("drm", [r"\[drm\] Initialized nova(-drm)? "]),
 ]

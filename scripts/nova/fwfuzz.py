@@ -29,6 +29,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import guest  # noqa: E402
+import logtags  # noqa: E402
 
 FUZZ = os.path.join(guest.TOP, "tools", "target", "release", "nova-fwfuzz")
 CHIPS = ["ga102", "ad102"]
@@ -40,15 +41,28 @@ BEGIN_RE = re.compile(r"nova-fuzz: begin (\d+) (\S+) (\S+) (\S+): (.*)$")
 EVENT_RE = re.compile(r"nova-fuzz: (probe|reset|end) (\d+)\s*([a-z]*)")
 REBIND_RE = re.compile(r"nova-fuzz: rebind (\S+) (ok|failed)")
 
-# The nova-core lines that name the damaged file: its file name, or for files
-# only SEC2's booter verifies, the booter_load step that refused them.
-NAMES = {
-    "gsp": r"gsp-570\.144\.bin|booter_load failed",
-    "bootloader": r"bootloader-570\.144\.bin|booter_load failed",
-    "booter_load": r"booter_load",
-    "booter_unload": r"booter_unload",
-    "scrubber": r"scrubber-570\.144\.bin",
-}
+
+
+def _names_file(base):
+    """The tagged nova-core lines (scripts/nova/logtags.py) that refuse the file `base`."""
+    f = rf"/{base}-570\.144\.bin\b"
+    return [logtags.line(t, f) for t in ("fw-missing", "fw-corrupt", "fw-unsigned")]
+
+
+def _ucode(name):
+    return [logtags.line("ucode-failed", rf"\b{name}\b")]
+
+
+# The nova-core lines that name the damaged file, by their log tags: its file name, or for
+# files only SEC2's booter verifies (and booter_load's own), the booter_load step that refused
+# them.
+NAMES = {f: "|".join(rxs) for f, rxs in {
+    "gsp": _names_file("gsp") + _ucode("booter_load"),
+    "bootloader": _names_file("bootloader") + _ucode("booter_load"),
+    "booter_load": _names_file("booter_load") + _ucode("booter_load"),
+    "booter_unload": _names_file("booter_unload") + _ucode("booter_unload"),
+    "scrubber": _names_file("scrubber") + _ucode("scrubber"),
+}.items()}
 
 
 # Damage to booter_unload that only SEC2 sees, when the GPU is stopped (nova-fwfuzz's
@@ -131,8 +145,7 @@ def judge(b):
         if probe is None or "end" not in v["ev"]:
             why.append("the guest did not finish the variant")
         if probe == "refused":
-            named = [l for l in v["lines"] if re.search(r"nova-core \S+: ", l)
-                     and re.search(NAMES[v["file"]], l)]
+            named = [l for l in v["lines"] if re.search(NAMES[v["file"]], l)]
             if not named:
                 core = [l for l in v["lines"] if "nova-core" in l]
                 why.append("refused without a line naming the file: "

@@ -93,6 +93,50 @@ nova_load_env() {
 	export NOVA_ROOT NOVA_KSRC_PRISTINE NOVA_KVER NOVA_FIRMWARE
 }
 
+# The paths this repository owns in the kernel tree. Directories replace
+# upstream's whole (files not in the repository are deleted).
+NOVA_OVERLAY_DIRS="drivers/gpu/nova-core drivers/gpu/drm/nova Documentation/gpu/nova"
+NOVA_OVERLAY_FILES="include/uapi/drm/nova_drm.h"
+
+# Makes SRC the base kernel tree with this checkout laid over it: hard links
+# to the base tree (made once), our directories and files on top, and the
+# kernel crate (rust/) as the base's with ours on top, staged in STAGING.
+# The caller holds the lock of the object tree SRC is built into.
+#   nova_overlay STAGE SRC STAGING
+nova_overlay() {
+	local stage=$1 src=$2 staging=$3 d f
+	if [ ! -f "$src/.nova-src" ]; then
+		nova_stage "$stage" "preparing the source tree $src (hard links to $NOVA_KSRC_PRISTINE)"
+		rm -rf "$src"
+		cp -al "$NOVA_KSRC_PRISTINE" "$src"
+		touch "$src/.nova-src"
+	fi
+	nova_stage "$stage" "overlaying the nova tree on linux $NOVA_KVER"
+	# --checksum without --times: a file whose content changed gets a new
+	# mtime, an unchanged one keeps its old one, so kbuild rebuilds only
+	# what depends on real changes. rsync replaces files by rename, so the
+	# hard links into the pristine tree are never written through.
+	for d in $NOVA_OVERLAY_DIRS; do
+		mkdir -p "$src/$d"
+		nova_run "$stage" overlay nova_in_root rsync -r --checksum --delete \
+			"$NOVA_TOP/$d/" "$src/$d/"
+	done
+	for f in $NOVA_OVERLAY_FILES; do
+		nova_run "$stage" overlay nova_in_root rsync --checksum "$NOVA_TOP/$f" "$src/$f"
+	done
+	# Our additions to the kernel crate (rust/): base rust/ with ours on
+	# top, staged first so that a file another checkout changed earlier
+	# goes back to the base content, and only real changes get a new mtime.
+	rm -rf "$staging"
+	cp -al "$NOVA_KSRC_PRISTINE/rust" "$staging"
+	if [ -d "$NOVA_TOP/rust" ]; then
+		# rsync replaces by rename: the links into the base tree stay intact.
+		nova_run "$stage" overlay nova_in_root rsync -r "$NOVA_TOP/rust/" "$staging/"
+	fi
+	nova_run "$stage" overlay nova_in_root rsync -r --checksum --delete "$staging/" "$src/rust/"
+	rm -rf "$staging"
+}
+
 # Runs a command inside the Debian root ROOT, with the repository, the cache,
 # /dev, /proc, /sys and /tmp visible at the same paths as outside, and the
 # directories NOVA_CHROOT_BINDS lists (space-separated) as well.

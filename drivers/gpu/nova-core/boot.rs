@@ -150,7 +150,12 @@ impl<'a> Hw<'a> {
         falcon.load(image)?;
         let (status, _) = falcon.boot(Some(mbox0), mbox1)?;
         if status != 0 {
-            dev_err!(self.dev, "{} failed with status {:#x}\n", what, status);
+            dev_err!(
+                self.dev,
+                "[ucode-failed] {} failed with status {:#x}\n",
+                what,
+                status
+            );
             return Err(EIO);
         }
         Ok(())
@@ -211,7 +216,11 @@ impl<'b> GspRm<'b> {
             .frts_err_code()
             .get();
         if code != 0 {
-            dev_err!(dev, "FWSEC-FRTS failed with error code {:#x}\n", code);
+            dev_err!(
+                dev,
+                "[fwsec-frts-error] FWSEC-FRTS failed with error code {:#x}\n",
+                code
+            );
             return Err(EIO);
         }
         // As Open RM checks it (`kgspExecuteFwsec_TU102()`, open-gpu-kernel-modules
@@ -317,7 +326,12 @@ impl<'b> GspRm<'b> {
             )?;
             rpc.wait_event::<InitDone>(INIT_TIMEOUT, &mut boot_events)
                 .inspect_err(|why| {
-                    dev_err!(dev, "GSP-RM did not finish initialising: {}\n", why);
+                    dev_err!(
+                        dev,
+                        "[gsp-init-failed] [{}] GSP-RM did not finish initialising: {}\n",
+                        why.tag(),
+                        why
+                    );
                 })?;
             let mut events = |m: Incoming| match m {
                 Incoming::Event(event) => {
@@ -506,7 +520,7 @@ impl<'b> GpuState<'b> {
                 let gsp = GspInfo::new(info.name(), info.vram_size, info.fb_regions());
                 dev_info!(
                     dev,
-                    "GSP-RM {} running: {}, VRAM {} MiB\n",
+                    "[gsp-running] GSP-RM {} running: {}, VRAM {} MiB\n",
                     rm.abi.version(),
                     gsp.gpu_name(),
                     gsp.vram_size() >> 20
@@ -572,8 +586,9 @@ impl<'b> GpuState<'b> {
                     } => {
                         dev_err!(
                             dev,
-                            "firmware file nvidia/{}/gsp/{}-{}.bin has no signature for this \
-                             board's fuse version {} (its {} are for fuse versions {} and below)\n",
+                            "[fw-unsigned] firmware file nvidia/{}/gsp/{}-{}.bin has no signature \
+                             for this board's fuse version {} (its {} are for fuse versions {} \
+                             and below)\n",
                             chipset.name(),
                             file.name(),
                             firmware::VERSION,
@@ -641,8 +656,8 @@ impl<'b> GpuState<'b> {
                 if !stopped {
                     dev_err!(
                         dev,
-                        "the GSP could not be stopped; the GPU needs a reset \
-                         (echo 1 > /sys/bus/pci/devices/{}/reset)\n",
+                        "[gsp-stop-failed] [needs-reset] the GSP could not be stopped; the GPU \
+                         needs a reset (echo 1 > /sys/bus/pci/devices/{}/reset)\n",
                         dev.name()
                     );
                 }
@@ -663,8 +678,8 @@ impl<'b> GpuState<'b> {
                 .inspect_err(|e| {
                     dev_err!(
                         dev,
-                        "stopping GSP-RM failed (error {}); the GPU needs a reset \
-                         (echo 1 > /sys/bus/pci/devices/{}/reset)\n",
+                        "[gsp-shutdown-failed] [needs-reset] stopping GSP-RM failed (error {}); \
+                         the GPU needs a reset (echo 1 > /sys/bus/pci/devices/{}/reset)\n",
                         e.to_errno(),
                         dev.name()
                     )

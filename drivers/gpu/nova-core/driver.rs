@@ -103,7 +103,12 @@ impl pci::Driver for NovaCoreDriver {
             let vbios = Vbios::read(pdev.as_ref(), &bar, spec.chipset())?;
             let bar1_size = pdev.resource_len(BAR1)?;
 
-            dev_info!(pdev, "NVIDIA {}, BAR1 {} MiB\n", spec, bar1_size >> 20);
+            dev_info!(
+                pdev,
+                "[identified] NVIDIA {}, BAR1 {} MiB\n",
+                spec,
+                bar1_size >> 20
+            );
 
             // Boots GSP-RM where nova does; on failure the GPU is left rebindable.
             let (mut gsp, gsp_info) = GpuState::boot(pdev, &bar, &spec, &vbios)?;

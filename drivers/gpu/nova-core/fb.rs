@@ -219,7 +219,7 @@ impl FbLayout {
             // (`kgspExecuteBooterUnloadIfNeeded_TU102`).
             dev_err!(
                 dev,
-                "WPR2 is already up ({:#x}..{:#x}): the GPU needs a reset \
+                "[wpr2-up] [needs-reset] WPR2 is already up ({:#x}..{:#x}): the GPU needs a reset \
                  (echo 1 > /sys/bus/pci/devices/{}/reset)\n",
                 wpr2.start,
                 wpr2.end,

@@ -400,7 +400,8 @@ pub(crate) fn request_checked(
         Err(e) => {
             dev_err!(
                 dev,
-                "missing firmware file {} (error {}): install package {} (GSP-RM {})\n",
+                "[fw-missing] missing firmware file {} (error {}): install package {} \
+                 (GSP-RM {})\n",
                 name.to_str().unwrap_or("?"),
                 e.to_errno(),
                 PACKAGE,
@@ -412,7 +413,7 @@ pub(crate) fn request_checked(
     validate(file, chipset, fw.data()).map_err(|why| {
         dev_err!(
             dev,
-            "corrupt firmware file {} ({} bytes): {}\n",
+            "[fw-corrupt] corrupt firmware file {} ({} bytes): {}\n",
             name.to_str().unwrap_or("?"),
             fw.size(),
             why

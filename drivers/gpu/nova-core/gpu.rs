@@ -252,22 +252,22 @@ impl fmt::Display for IdentifyError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match *self {
             Self::NoResponse { boot0 } => f.write_fmt(fmt!(
-                "GPU does not answer register reads (NV_PMC_BOOT_0 = {:#010x})",
+                "[chip-no-response] GPU does not answer register reads (NV_PMC_BOOT_0 = {:#010x})",
                 boot0
             )),
             Self::PreFermi { boot0 } => f.write_fmt(fmt!(
-                "pre-Fermi GPU (NV_PMC_BOOT_0 = {:#010x}) is not supported; nova needs Turing or later",
+                "[chip-pre-fermi] pre-Fermi GPU (NV_PMC_BOOT_0 = {:#010x}) is not supported; nova needs Turing or later",
                 boot0
             )),
             Self::PreTuring { boot42 } => f.write_fmt(fmt!(
-                "GPU architecture {:#x} (NV_PMC_BOOT_42 = {:#010x}) predates Turing and is not supported",
+                "[chip-pre-turing] GPU architecture {:#x} (NV_PMC_BOOT_42 = {:#010x}) predates Turing and is not supported",
                 regs::NV_PMC_BOOT_42::from(boot42).architecture().get(),
                 boot42
             )),
             Self::Unknown { boot42 } => {
                 let reg = regs::NV_PMC_BOOT_42::from(boot42);
                 f.write_fmt(fmt!(
-                    "unknown GPU chipset {:#x} (NV_PMC_BOOT_42 = {:#010x})",
+                    "[chip-unknown] unknown GPU chipset {:#x} (NV_PMC_BOOT_42 = {:#010x})",
                     (reg.architecture().get() << 4) | reg.implementation().get(),
                     boot42
                 ))

@@ -163,6 +163,20 @@ impl fmt::Display for RpcError {
     }
 }
 
+impl RpcError {
+    /// The kernel log tag of this failure (`[rpc-timeout]`, ...): fixed names that tests and
+    /// tools match instead of the wording (Documentation/gpu/nova/testing.rst lists them).
+    pub(crate) fn tag(&self) -> &'static str {
+        match self {
+            Self::Timeout => "rpc-timeout",
+            Self::Queue(_) => "rpc-queue",
+            Self::Status(_) => "rpc-status",
+            Self::Decode(_) => "rpc-decode",
+            Self::Kernel(_) => "rpc-error",
+        }
+    }
+}
+
 /// Formats a command with [`CommandToGsp::describe`].
 struct Described<'a, C: CommandToGsp>(&'a C);
 
@@ -426,13 +440,25 @@ impl<M: SharedMem> Rpc<M> {
                 RpcError::Status(status) => {
                     dev_err!(
                         dev,
-                        "GSP-RM failed {} with status {}\n",
+                        "[rpc-status] GSP-RM failed {} with status {}\n",
                         Described(cmd),
                         status
                     )
                 }
-                RpcError::Timeout => dev_err!(dev, "GSP-RM did not answer {}\n", Described(cmd)),
-                e => dev_err!(dev, "GSP-RM failed {}: {}\n", Described(cmd), e),
+                RpcError::Timeout => {
+                    dev_err!(
+                        dev,
+                        "[rpc-timeout] GSP-RM did not answer {}\n",
+                        Described(cmd)
+                    )
+                }
+                e => dev_err!(
+                    dev,
+                    "[{}] GSP-RM failed {}: {}\n",
+                    e.tag(),
+                    Described(cmd),
+                    e
+                ),
             })
     }
 
