@@ -98,7 +98,7 @@ fuzz-firmware: tools kernel initramfs
 	@python3 $(S)/fwfuzz.py
 
 kunit:
-	@NOVA_KUNIT_ARCH=$(or $(KUNIT_ARCH),um) bash $(S)/kunit.sh
+	@NOVA_KUNIT_ARCH=$(or $(KUNIT_ARCH),$(NOVA_KUNIT_ARCH),um) bash $(S)/kunit.sh
 
 chips: tools
 	@tools/target/release/nova-sim --list-chips

@@ -31,7 +31,8 @@ import guest  # noqa: E402
 import logtags  # noqa: E402
 
 # How far a driver got, from the kernel log lines each driver prints on the way. The first
-# column names the stage; a driver has reached it when one of its patterns appears.
+# column names the stage; a driver has reached it when one of its patterns appears: upstream's
+# wording (this tree does not control it), and our log tags (scripts/nova/logtags.py).
 STAGES = [
     ("identified", [r"nova-core \S+: NVIDIA", logtags.line("identified")]),
     ("wpr2", [r"nova-core \S+: WPR2"]),

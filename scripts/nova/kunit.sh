@@ -5,14 +5,14 @@
 # developer would:
 #
 #   tools/testing/kunit/kunit.py run --kunitconfig=drivers/gpu/nova-core \
-#       --arch=x86_64 --make_options LLVM=1
+#       --make_options LLVM=1 [--arch=x86_64]
 #
 # in a source tree made of the base kernel with this checkout laid over it
 # ($NOVA_CACHE/src-kunit-<base>), inside the build root (its rustc,
 # bindgen and QEMU), and under the kernel-build lock. It is a kernel build
-# of its own (drivers/gpu/nova-core/.kunitconfig on the x86_64 defaults;
-# a few minutes cold on 2 cores), so `make check` does not run it: the
-# test guest runs the same suites at every boot.
+# of its own (drivers/gpu/nova-core/.kunitconfig on the architecture's
+# defaults; about 6 minutes cold on 2 cores for UML), so `make check` does
+# not run it: the test guest runs the same suites at every boot.
 #
 #   kunit.sh [more kunit.py run options]
 #
