@@ -8,7 +8,7 @@
 #       --make_options LLVM=1 [--arch=x86_64]
 #
 # in a source tree made of the base kernel with this checkout laid over it
-# ($NOVA_CACHE/src-kunit-<base>), inside the build root (its rustc,
+# ($NOVA_CACHE/kunitpy-src-<base>), inside the build root (its rustc,
 # bindgen and QEMU), and under the kernel-build lock. It is a kernel build
 # of its own (drivers/gpu/nova-core/.kunitconfig on the architecture's
 # defaults; about 6 minutes cold on 2 cores for UML), so `make check` does
@@ -31,7 +31,8 @@ nova_load_env
 ARCH=${NOVA_KUNIT_ARCH:-um}
 BUILD=${NOVA_KUNIT_BUILD_DIR:-$NOVA_CACHE/kunit-$ARCH}
 JOBS=${NOVA_KUNIT_JOBS:-$(nproc)}
-SRC=$NOVA_CACHE/src-kunit-$(basename "$NOVA_KSRC_PRISTINE")
+# Not src-<name>-<base>: that is NOVA_KTREE=<name>'s tree (build-kernel.sh).
+SRC=$NOVA_CACHE/kunitpy-src-$(basename "$NOVA_KSRC_PRISTINE")
 BIN=$NOVA_CACHE/kunit-bin
 
 case $ARCH in
