@@ -63,7 +63,7 @@ use crate::{
         rm::{RmChannel, RmObjects, RM_TIMEOUT},
         rpc::{self, Incoming, Rpc},
     },
-    interface::GspInfo,
+    interface::{DeviceFacts, GspInfo},
     num,
     vbios::{FwsecCommand, Vbios},
 };
@@ -186,6 +186,8 @@ struct GspRm<'b> {
     channel: Arc<RmChannel<'b>>,
     /// The client, device and subdevice, once GSP-RM runs.
     objects: Option<RmObjects<'b>>,
+    /// The engines, classes and graphics units GSP-RM reported.
+    facts: DeviceFacts,
     _fw: GspFwImage,
     wpr_meta: Coherent<[u8]>,
     teardown: Teardown,
@@ -364,6 +366,16 @@ impl<'b> GspRm<'b> {
             internal.device,
             internal.subdevice
         );
+        let facts = gsp::query::device_facts(dev, &objects)?;
+        dev_info!(
+            dev,
+            "GSP-RM lists {} engines and {} classes; {} GPCs, {} TPCs\n",
+            facts.engines().len(),
+            facts.classes().len(),
+            facts.gpc_count(),
+            facts.tpc_count()
+        );
+        self.facts = facts;
         self.objects = Some(objects);
         Ok(static_info)
     }
@@ -503,7 +515,8 @@ impl<'b> GpuState<'b> {
         let flush = SysmemFlush::register(dev, bar, chipset)?;
         match Self::boot_rm(pdev, bar_owner, chipset, vbios, &top) {
             Ok((rm, info)) => {
-                let gsp = GspInfo::new(info.name(), info.vram_size, info.fb_regions());
+                let gsp = GspInfo::new(info.name(), info.vram_size, info.fb_regions())
+                    .with_facts(rm.facts);
                 dev_info!(
                     dev,
                     "GSP-RM {} running: {}, VRAM {} MiB\n",
@@ -620,6 +633,7 @@ impl<'b> GpuState<'b> {
                     mem,
                     channel,
                     objects: None,
+                    facts: DeviceFacts::empty(),
                     _fw: fw,
                     wpr_meta,
                     teardown,
