@@ -108,5 +108,6 @@ impl drm::Driver for NovaDriver {
         (NOVA_GEM_CREATE, drm_nova_gem_create, ioctl::RENDER_ALLOW, File::gem_create),
         (NOVA_GEM_INFO, drm_nova_gem_info, ioctl::RENDER_ALLOW, File::gem_info),
         (NOVA_GPU_NAME, drm_nova_gpu_name, ioctl::RENDER_ALLOW, File::gpu_name),
+        (NOVA_QUERY, drm_nova_query, ioctl::RENDER_ALLOW, File::query),
     }
 }
