@@ -489,7 +489,7 @@ def boot_jobs(upstream=True):
                            rf"{int(desc['chipset'], 0):#x}.*BAR1 {bar1} MiB")
     jobs.append(("boot/archs",
                  lambda: guest.boot(gpus[0][0], "identity", gpus=gpus, name="boot-archs",
-                                    append=["nova.groups=" + ";".join(groups)],
+                                    groups=groups,
                                     mem="2G" if BOARDS else "1G",
                                     timing=GUEST_TIMING["boot/archs"]),
                  None, lambda b: log_lines("boot/archs", b, patterns)))
