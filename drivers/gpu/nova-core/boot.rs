@@ -186,8 +186,8 @@ struct GspRm<'b> {
     channel: Arc<RmChannel<'b>>,
     /// The client, device and subdevice, once GSP-RM runs.
     objects: Option<RmObjects<'b>>,
-    /// The engines, classes and graphics units GSP-RM reported.
-    facts: DeviceFacts,
+    /// The engines, classes and graphics units GSP-RM reported, once it has.
+    facts: Option<Arc<DeviceFacts>>,
     _fw: GspFwImage,
     wpr_meta: Coherent<[u8]>,
     teardown: Teardown,
@@ -375,7 +375,7 @@ impl<'b> GspRm<'b> {
             facts.gpc_count(),
             facts.tpc_count()
         );
-        self.facts = facts;
+        self.facts = Some(facts);
         self.objects = Some(objects);
         Ok(static_info)
     }
@@ -515,8 +515,10 @@ impl<'b> GpuState<'b> {
         let flush = SysmemFlush::register(dev, bar, chipset)?;
         match Self::boot_rm(pdev, bar_owner, chipset, vbios, &top) {
             Ok((rm, info)) => {
-                let gsp = GspInfo::new(info.name(), info.vram_size, info.fb_regions())
-                    .with_facts(rm.facts);
+                let mut gsp = GspInfo::new(info.name(), info.vram_size, info.fb_regions());
+                if let Some(facts) = rm.facts.clone() {
+                    gsp = gsp.with_facts(facts);
+                }
                 dev_info!(
                     dev,
                     "GSP-RM {} running: {}, VRAM {} MiB\n",
@@ -633,7 +635,7 @@ impl<'b> GpuState<'b> {
                     mem,
                     channel,
                     objects: None,
-                    facts: DeviceFacts::empty(),
+                    facts: None,
                     _fw: fw,
                     wpr_meta,
                     teardown,

@@ -16,7 +16,7 @@
 //! The auxiliary device is removed before nova-core lets go of the GPU, so the data is valid for
 //! as long as the second-level driver is bound.
 
-use kernel::{prelude::*, types::CovariantForLt};
+use kernel::{prelude::*, sync::Arc, types::CovariantForLt};
 
 pub use crate::gpu::{Architecture, Chipset, Revision, Spec};
 
@@ -27,7 +27,7 @@ pub const MODULE_NAME: &CStr = c"nova-core";
 pub const AUXILIARY_NAME: &CStr = c"nova-drm";
 
 /// What nova-core tells a second-level driver about the GPU behind an auxiliary device.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct GpuInfo {
     spec: Spec,
     bar1_size: u64,
@@ -130,7 +130,9 @@ pub struct Engine {
 }
 
 /// What GSP-RM's controls report about the GPU's engines, classes and graphics units.
-#[derive(Clone, Copy, Debug)]
+///
+/// About 1.3 KiB: it lives on the heap, shared ([`GspInfo::facts`]), never on a stack.
+#[derive(Debug)]
 pub struct DeviceFacts {
     engines: [Engine; MAX_ENGINES],
     engine_count: usize,
@@ -208,16 +210,19 @@ impl DeviceFacts {
     }
 }
 
+/// No engines, classes or units: the facts of a [`GspInfo`] that has none.
+static NO_FACTS: DeviceFacts = DeviceFacts::empty();
+
 /// What GSP-RM reports about the GPU once booted (`GET_GSP_STATIC_INFO`, and the controls of
 /// [`DeviceFacts`]).
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct GspInfo {
     name: [u8; 64],
     name_len: usize,
     vram_size: u64,
     usable_fb: [FbRange; MAX_USABLE_FB],
     usable_fb_count: usize,
-    facts: DeviceFacts,
+    facts: Option<Arc<DeviceFacts>>,
 }
 
 impl GspInfo {
@@ -230,7 +235,7 @@ impl GspInfo {
             vram_size,
             usable_fb: [FbRange::default(); MAX_USABLE_FB],
             usable_fb_count: 0,
-            facts: DeviceFacts::empty(),
+            facts: None,
         };
         // Cut at a character boundary so that the stored bytes stay UTF-8.
         let mut len = name.len().min(this.name.len());
@@ -280,13 +285,17 @@ impl GspInfo {
 
     /// Returns the same information with the engines, classes and units GSP-RM's controls
     /// reported.
-    pub(crate) fn with_facts(self, facts: DeviceFacts) -> Self {
-        Self { facts, ..self }
+    pub(crate) fn with_facts(self, facts: Arc<DeviceFacts>) -> Self {
+        Self {
+            facts: Some(facts),
+            ..self
+        }
     }
 
-    /// Returns the engines, classes and graphics units GSP-RM reports.
+    /// Returns the engines, classes and graphics units GSP-RM reports (none if nova-core has
+    /// not asked).
     pub fn facts(&self) -> &DeviceFacts {
-        &self.facts
+        self.facts.as_deref().unwrap_or(&NO_FACTS)
     }
 }
 

@@ -15,7 +15,10 @@
 //! A control that fails is logged by the RPC layer in one line naming it and the status; the
 //! query then fails as a whole.
 
-use kernel::prelude::*;
+use kernel::{
+    prelude::*,
+    sync::{Arc, UniqueArc},
+};
 
 use super::{
     commands::{FifoDeviceInfoTable, GpcMask, GpuClassList, TpcMask},
@@ -32,8 +35,9 @@ const MAX_PAGES: usize = MAX_ENGINES.div_ceil(DEVICE_INFO_PAGE);
 pub(crate) fn device_facts(
     dev: &kernel::device::Device,
     objects: &RmObjects<'_>,
-) -> Result<DeviceFacts> {
-    let mut facts = DeviceFacts::empty();
+) -> Result<Arc<DeviceFacts>> {
+    // On the heap: the facts are too large for the stack of the boot path.
+    let mut facts = UniqueArc::new(DeviceFacts::empty(), GFP_KERNEL)?;
 
     let mut base: u32 = 0;
     for page_index in 0.. {
@@ -84,5 +88,5 @@ pub(crate) fn device_facts(
         tpcs = tpcs.checked_add(mask.count_ones()).ok_or(EOVERFLOW)?;
     }
     facts.set_units(gpc_mask, tpcs);
-    Ok(facts)
+    Ok(facts.into())
 }

@@ -888,6 +888,23 @@ pub(super) struct Nv2080CtrlFifoGetDeviceInfoTableParams {
 static_assert!(size_of::<Nv2080CtrlFifoGetDeviceInfoTableParams>() == 0xc8c);
 static_assert!(offset_of!(Nv2080CtrlFifoGetDeviceInfoTableParams, entries) == 0xc);
 
+/// The fixed part of `NV2080_CTRL_FIFO_GET_DEVICE_INFO_TABLE_PARAMS`, before `entries`: what
+/// is read of it at once (the whole structure is 3 KiB, too much for the stack), the entries
+/// after it one at a time.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub(super) struct Nv2080CtrlFifoGetDeviceInfoTableHead {
+    pub(super) base_index: u32,
+    pub(super) num_entries: u32,
+    pub(super) b_more: u8,
+    pub(super) _pad: [u8; 3],
+}
+static_assert!(
+    size_of::<Nv2080CtrlFifoGetDeviceInfoTableHead>()
+        == offset_of!(Nv2080CtrlFifoGetDeviceInfoTableParams, entries)
+);
+static_assert!(DEVICE_INFO_MAX_ENTRIES <= super::DEVICE_INFO_PAGE);
+
 /// `NV0080_CTRL_CMD_GPU_GET_CLASSLIST_V2` (`ctrl/ctrl0080/ctrl0080gpu.h`).
 pub(super) const NV0080_CTRL_CMD_GPU_GET_CLASSLIST_V2: u32 = 0x0080_0292;
 /// `NV0080_CTRL_GPU_CLASSLIST_MAX_SIZE`.
@@ -965,6 +982,7 @@ plain_old_data!(
     Nv2080CtrlGpuGetNameStringParams,
     Nv2080CtrlFifoDeviceEntry,
     Nv2080CtrlFifoGetDeviceInfoTableParams,
+    Nv2080CtrlFifoGetDeviceInfoTableHead,
     Nv0080CtrlGpuGetClasslistV2Params,
     Nv2080CtrlGpuGetFermiGpcInfoParams,
     Nv2080CtrlGpuGetFermiTpcInfoParams,
@@ -1343,15 +1361,25 @@ impl GspAbi for R570_144 {
     }
 
     fn read_device_info(&self, params: &[u8]) -> Result<DeviceInfoPage, DecodeError> {
-        let p: Nv2080CtrlFifoGetDeviceInfoTableParams = super::read(params)?;
-        let count = usize::try_from(p.num_entries).map_err(|_| DecodeError::TooMany)?;
-        let valid = p.entries.get(..count).ok_or(DecodeError::TooMany)?;
+        if params.len() < size_of::<Nv2080CtrlFifoGetDeviceInfoTableParams>() {
+            return Err(DecodeError::Short);
+        }
+        let head: Nv2080CtrlFifoGetDeviceInfoTableHead = super::read(params)?;
+        let count = usize::try_from(head.num_entries).map_err(|_| DecodeError::TooMany)?;
+        if count > DEVICE_INFO_MAX_ENTRIES {
+            return Err(DecodeError::TooMany);
+        }
         let mut page = DeviceInfoPage {
             entries: [DeviceEngine::default(); super::DEVICE_INFO_PAGE],
             count,
-            more: p.b_more != 0,
+            more: head.b_more != 0,
         };
-        for (dst, src) in page.entries.iter_mut().zip(valid) {
+        let entries = params
+            .get(size_of::<Nv2080CtrlFifoGetDeviceInfoTableHead>()..)
+            .ok_or(DecodeError::Short)?;
+        let chunks = entries.chunks_exact(size_of::<Nv2080CtrlFifoDeviceEntry>());
+        for (dst, bytes) in page.entries.iter_mut().zip(chunks).take(count) {
+            let src: Nv2080CtrlFifoDeviceEntry = super::read(bytes)?;
             let raw_type = src.engine_data[ENGINE_INFO_TYPE_RM_ENGINE_TYPE];
             *dst = DeviceEngine {
                 engine: engine_kind(raw_type),
