@@ -494,8 +494,10 @@ def boot_jobs(upstream=True):
         patterns[label] = logtags.line("identified", rf"\b{chip.upper()}\b.*"
                                        rf"\b{int(desc['chipset'], 0):#x}\b.*\bBAR1 {bar1} MiB")
     jobs.append(("boot/archs",
+                 # 15 GPUs, each with the GETPARAM, GPU_NAME and query checks: about 200 s
+                 # on an idle machine, more under load.
                  lambda: guest.boot(gpus[0][0], "identity", gpus=gpus, name="boot-archs",
-                                    append=["nova.groups=" + ";".join(groups)],
+                                    groups=groups, timeout=360,
                                     mem="2G" if BOARDS else "1G",
                                     timing=GUEST_TIMING["boot/archs"]),
                  None, lambda b: log_lines("boot/archs", b, patterns)))

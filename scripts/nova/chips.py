@@ -50,6 +50,54 @@ EXPECT = {
 }
 
 
+# What GSP-RM must report through nova's queries on each chip it boots on: the engines and
+# classes (DRM_IOCTL_NOVA_QUERY) and the graphics units (NOVA_GETPARAM_GPC_COUNT, _TPC_COUNT).
+#
+# Sources:
+# - Engines and classes: open-gpu-kernel-modules 570.144
+#   src/nvidia/generated/g_gpu_class_list.c, gpuGetClassDescriptorList_GA102() .. _GA107() and
+#   _AD102() .. _AD107(). GA10x: 50 distinct classes; host-driven engines GR0, CE0-CE4,
+#   NVDEC0-1, NVENC0, OFA0 (10). AD10x: 51 distinct classes; GR0, CE0-CE4, NVDEC0-3,
+#   NVENC0-2, NVJPG0-3, OFA0 (18). Class numbers from the class headers
+#   (src/common/sdk/nvidia/inc/class/): AMPERE_B 0xc797 and AMPERE_COMPUTE_B 0xc7c0
+#   (clc797.h, clc7c0.h), ADA_A 0xc997 and ADA_COMPUTE_A 0xc9c0 (clc997.h, clc9c0.h),
+#   AMPERE_DMA_COPY_B 0xc7b5 (clc7b5.h), AMPERE_CHANNEL_GPFIFO_A 0xc56f (clc56f.h).
+# - GPCs and TPCs of each board (the board nova-sim's chip table names): NVIDIA's GA102
+#   whitepaper appendix (RTX 3090 7 GPCs / 41 TPCs, RTX 3070 6 / 23), the Ada whitepaper
+#   appendix (RTX 4090 11 / 64, RTX 4080 7 / 38, RTX 4080 12GB = AD104 5 / 30); otherwise
+#   NVIDIA's product pages' CUDA core counts / 128 per SM / 2 SMs per TPC (RTX 3060 Ti 4864,
+#   RTX 3060 3584, RTX 3050 2560, RTX 4060 Ti 4352, RTX 4060 3072) with the chips' GPC counts.
+_GA10X = dict(engines=10, grs=1, copies=5, classes=50, class3d=0xc797, classcompute=0xc7c0,
+              classcopy=0xc7b5, classchannel=0xc56f)
+_AD10X = dict(engines=18, grs=1, copies=5, classes=51, class3d=0xc997, classcompute=0xc9c0,
+              classcopy=0xc7b5, classchannel=0xc56f)
+RM = {
+    "ga102": dict(_GA10X, gpcs=7, tpcs=41),
+    "ga103": dict(_GA10X, gpcs=5, tpcs=19),
+    "ga104": dict(_GA10X, gpcs=6, tpcs=23),
+    "ga106": dict(_GA10X, gpcs=3, tpcs=14),
+    "ga107": dict(_GA10X, gpcs=2, tpcs=10),
+    "ad102": dict(_AD10X, gpcs=11, tpcs=64),
+    "ad103": dict(_AD10X, gpcs=7, tpcs=38),
+    "ad104": dict(_AD10X, gpcs=5, tpcs=30),
+    "ad106": dict(_AD10X, gpcs=3, tpcs=17),
+    "ad107": dict(_AD10X, gpcs=3, tpcs=12),
+}
+
+
+def rm_expectations(chip):
+    """nova-test KEY=VALUE expectations of the engine, class and GPC/TPC queries on `chip`:
+    {} where nova-core does not boot GSP-RM; a chip that boots it without an entry in RM is an
+    error in the harness."""
+    if not expect(chip).boots_gsp:
+        return {}
+    try:
+        return {k: hex(v) for k, v in RM[chip].items()}
+    except KeyError:
+        raise KeyError(f"scripts/nova/chips.py states no RM query expectations for {chip!r}; "
+                       f"add it to RM") from None
+
+
 def expect(chip):
     """The harness's expectations of `chip`; a chip missing from the table is an error in the
     harness, named as such."""
@@ -74,6 +122,10 @@ if __name__ == "__main__":
     sim = sys.argv[1] if len(sys.argv) > 1 else os.path.join(top, "tools", "target",
                                                              "release", "nova-sim")
     missing, extra = coverage(sim)
+    gsp = sorted(c for c, e in EXPECT.items() if e.boots_gsp)
+    if sorted(RM) != gsp:
+        print(f"chips.py: RM covers {sorted(RM)}, but the chips that boot GSP-RM are {gsp}")
+        missing.append("RM")
     for c in missing:
         print(f"chips.py: no expectation for {c}, which nova-sim lists")
     for c in extra:

@@ -177,6 +177,16 @@ def _write_cpio(entries, out):
         f.write(_newc("TRAILER!!!", ino=0, mode=0))
 
 
+def groups_cpio(groups, out):
+    """Writes a newc archive holding `/nova-groups`: the `nova-test identity` groups, joined by
+    `;` as `nova.groups=` takes them. The guest's init reads the file instead of the command
+    line, which the kernel cuts at 2048 bytes (x86 COMMAND_LINE_SIZE): every chip's
+    expectations together are longer."""
+    with open(out, "wb") as f:
+        f.write(_newc("nova-groups", ";".join(groups).encode(), ino=1))
+        f.write(_newc("TRAILER!!!", ino=0, mode=0))
+
+
 def tlv_firmware_cpio(chips, out, workdir):
     """Writes a cpio archive with the TLV files upstream nova-core requests for `chips`, made
     from Debian's files by nova-tlv (tools/nova-tlv) in `workdir`, under /lib/firmware."""
@@ -221,10 +231,11 @@ def describe(chip, sim_args=(), sim=SIM):
 def expectations(desc):
     """GETPARAM expectations (nova-test KEY=VALUE) from a chip description. `vram` is the
     VRAM size GSP-RM reports, or 0 where nova-core does not boot GSP-RM (GETPARAM and
-    GPU_NAME must then fail with ENODEV). Which chips boot GSP-RM is the harness's own table
-    (chips.py), not the driver's policy nor the simulator's."""
+    GPU_NAME must then fail with ENODEV). Which chips boot GSP-RM, and what GSP-RM's engine,
+    class and GPC/TPC queries must report there, is the harness's own table (chips.py), not the
+    driver's policy nor the simulator's."""
     boot42 = int(desc["boot42"], 0)
-    return {
+    return chips.rm_expectations(desc["name"]) | {
         "chipset": desc["chipset"],
         "arch": desc["arch_code"],
         "revision": hex((boot42 >> 12) & 0xff),
@@ -309,7 +320,7 @@ def parse_console(boot):
 
 def boot(chip, mode, expect=None, sim_args=(), timeout=240, echo=None, name=None,
          firmware=True, fw_omit=None, fw_truncate=None, gpus=None, extra_initrds=(),
-         append=(), kernel=None, timing=None, icount=False, mem="1G"):
+         append=(), kernel=None, timing=None, icount=False, mem="1G", groups=None):
     """Boots the guest once; returns a Boot. `echo(line)` sees console lines as they come.
 
     `gpus` lists the simulated GPUs as (chip, simulator arguments); by default there is one,
@@ -321,7 +332,8 @@ def boot(chip, mode, expect=None, sim_args=(), timeout=240, echo=None, name=None
     the simulated hardware's `--timing` (fast, realistic, random:SEED) for every GPU that does
     not set its own; nova-sim's default (fast) without it. `icount` runs QEMU with -icount, so
     that the guest's clock counts instructions (see ICOUNT). `mem` is the guest's RAM (every
-    GPU nova-core boots GSP-RM on keeps its ~64 MB GSP-RM image in system memory)."""
+    GPU nova-core boots GSP-RM on keeps its ~64 MB GSP-RM image in system memory). `groups`
+    are `nova-test identity` groups, handed to the guest in a file (groups_cpio)."""
     os.makedirs(LOGS, exist_ok=True)
     name = name or f"boot-{chip}-{mode}"
     log = os.path.join(LOGS, name + ".log")
@@ -334,6 +346,12 @@ def boot(chip, mode, expect=None, sim_args=(), timeout=240, echo=None, name=None
         for part in (INITRD, *extra_initrds):
             with open(part, "rb") as f:
                 shutil.copyfileobj(f, out)
+        if groups:
+            gc = os.path.join(run, "groups.cpio")
+            groups_cpio(groups, gc)
+            with open(gc, "rb") as f:
+                shutil.copyfileobj(f, out)
+            os.unlink(gc)
         if firmware == "tlv":
             fwc = os.path.join(run, "fw.cpio")
             tlv_firmware_cpio([c for c, _ in gpus], fwc, run)

@@ -63,7 +63,7 @@ use crate::{
         rm::{RmChannel, RmObjects, RM_TIMEOUT},
         rpc::{self, Incoming, Rpc},
     },
-    interface::GspInfo,
+    interface::{DeviceFacts, GspInfo},
     num,
     vbios::{FwsecCommand, Vbios},
 };
@@ -191,6 +191,8 @@ struct GspRm<'b> {
     channel: Arc<RmChannel<'b>>,
     /// The client, device and subdevice, once GSP-RM runs.
     objects: Option<RmObjects<'b>>,
+    /// The engines, classes and graphics units GSP-RM reported, once it has.
+    facts: Option<Arc<DeviceFacts>>,
     _fw: GspFwImage,
     wpr_meta: Coherent<[u8]>,
     teardown: Teardown,
@@ -378,6 +380,16 @@ impl<'b> GspRm<'b> {
             internal.device,
             internal.subdevice
         );
+        let facts = gsp::query::device_facts(dev, &objects)?;
+        dev_info!(
+            dev,
+            "GSP-RM lists {} engines and {} classes; {} GPCs, {} TPCs\n",
+            facts.engines().len(),
+            facts.classes().len(),
+            facts.gpc_count(),
+            facts.tpc_count()
+        );
+        self.facts = Some(facts);
         self.objects = Some(objects);
         Ok(static_info)
     }
@@ -517,7 +529,10 @@ impl<'b> GpuState<'b> {
         let flush = SysmemFlush::register(dev, bar, chipset)?;
         match Self::boot_rm(pdev, bar_owner, chipset, vbios, &top) {
             Ok((rm, info)) => {
-                let gsp = GspInfo::new(info.name(), info.vram_size, info.fb_regions());
+                let mut gsp = GspInfo::new(info.name(), info.vram_size, info.fb_regions());
+                if let Some(facts) = rm.facts.clone() {
+                    gsp = gsp.with_facts(facts);
+                }
                 dev_info!(
                     dev,
                     "[gsp-running] GSP-RM {} running: {}, VRAM {} MiB\n",
@@ -635,6 +650,7 @@ impl<'b> GpuState<'b> {
                     mem,
                     channel,
                     objects: None,
+                    facts: None,
                     _fw: fw,
                     wpr_meta,
                     teardown,

@@ -17,6 +17,7 @@ pub(crate) mod fw;
 pub(crate) mod hal;
 pub(crate) mod logs;
 pub(crate) mod nvstatus;
+pub(crate) mod query;
 pub(crate) mod queue;
 pub(crate) mod radix3;
 pub(crate) mod regs;

@@ -16,7 +16,7 @@
 //! The auxiliary device is removed before nova-core lets go of the GPU, so the data is valid for
 //! as long as the second-level driver is bound.
 
-use kernel::{prelude::*, types::CovariantForLt};
+use kernel::{prelude::*, sync::Arc, types::CovariantForLt};
 
 pub use crate::gpu::{Architecture, Chipset, Revision, Spec};
 
@@ -27,7 +27,7 @@ pub const MODULE_NAME: &CStr = c"nova-core";
 pub const AUXILIARY_NAME: &CStr = c"nova-drm";
 
 /// What nova-core tells a second-level driver about the GPU behind an auxiliary device.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct GpuInfo {
     spec: Spec,
     bar1_size: u64,
@@ -92,14 +92,137 @@ pub struct FbRange {
     pub end: u64,
 }
 
-/// What GSP-RM reports about the GPU once booted (`GET_GSP_STATIC_INFO`).
-#[derive(Clone, Copy, Debug)]
+/// The most engines [`DeviceFacts`] keeps.
+pub const MAX_ENGINES: usize = 64;
+/// The most classes [`DeviceFacts`] keeps.
+pub const MAX_CLASSES: usize = 128;
+
+/// The kind of an engine that runs work the host submits through channels.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EngineKind {
+    /// Graphics and compute (GR).
+    Graphics,
+    /// A copy engine (CE).
+    Copy,
+    /// A video decoder (NVDEC).
+    Nvdec,
+    /// A video encoder (NVENC).
+    Nvenc,
+    /// A JPEG decoder (NVJPG).
+    Nvjpg,
+    /// An optical flow accelerator (OFA).
+    Ofa,
+    /// The security engine (SEC2).
+    Sec2,
+    /// GSP-RM's software engine.
+    Software,
+}
+
+/// One engine of the GPU, as GSP-RM's device info table lists it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Engine {
+    /// The engine's kind, or `None` for one nova does not know.
+    pub kind: Option<EngineKind>,
+    /// The engine's instance among the engines of its kind (copy engine 3 is 3).
+    pub instance: u32,
+    /// The runlist that serves the engine.
+    pub runlist: u32,
+}
+
+/// What GSP-RM's controls report about the GPU's engines, classes and graphics units.
+///
+/// About 1.3 KiB: it lives on the heap, shared ([`GspInfo::facts`]), never on a stack.
+#[derive(Debug)]
+pub struct DeviceFacts {
+    engines: [Engine; MAX_ENGINES],
+    engine_count: usize,
+    classes: [u32; MAX_CLASSES],
+    class_count: usize,
+    gpc_mask: u32,
+    tpc_count: u32,
+}
+
+impl DeviceFacts {
+    /// No engines, no classes, no GPCs.
+    pub const fn empty() -> Self {
+        Self {
+            engines: [Engine {
+                kind: None,
+                instance: 0,
+                runlist: 0,
+            }; MAX_ENGINES],
+            engine_count: 0,
+            classes: [0; MAX_CLASSES],
+            class_count: 0,
+            gpc_mask: 0,
+            tpc_count: 0,
+        }
+    }
+
+    /// Appends `engine`; `EOVERFLOW` if [`MAX_ENGINES`] are kept already.
+    pub(crate) fn push_engine(&mut self, engine: Engine) -> Result {
+        let slot = self.engines.get_mut(self.engine_count).ok_or(EOVERFLOW)?;
+        *slot = engine;
+        self.engine_count = self.engine_count.checked_add(1).ok_or(EOVERFLOW)?;
+        Ok(())
+    }
+
+    /// Sets the classes to `classes`; `EOVERFLOW` if they are more than [`MAX_CLASSES`].
+    pub(crate) fn set_classes(&mut self, classes: &[u32]) -> Result {
+        self.classes
+            .get_mut(..classes.len())
+            .ok_or(EOVERFLOW)?
+            .copy_from_slice(classes);
+        self.class_count = classes.len();
+        Ok(())
+    }
+
+    /// Sets the mask of enabled GPCs and the number of enabled TPCs of all of them.
+    pub(crate) fn set_units(&mut self, gpc_mask: u32, tpc_count: u32) {
+        self.gpc_mask = gpc_mask;
+        self.tpc_count = tpc_count;
+    }
+
+    /// Returns the engines, in the order of GSP-RM's device info table.
+    pub fn engines(&self) -> &[Engine] {
+        self.engines.get(..self.engine_count).unwrap_or(&[])
+    }
+
+    /// Returns the classes the GPU offers (`NV0080_CTRL_CMD_GPU_GET_CLASSLIST_V2`), in GSP-RM's
+    /// order.
+    pub fn classes(&self) -> &[u32] {
+        self.classes.get(..self.class_count).unwrap_or(&[])
+    }
+
+    /// Returns the number of enabled GPCs.
+    pub fn gpc_count(&self) -> u32 {
+        self.gpc_mask.count_ones()
+    }
+
+    /// Returns the mask of enabled GPCs (bit `n` for GPC `n`).
+    pub fn gpc_mask(&self) -> u32 {
+        self.gpc_mask
+    }
+
+    /// Returns the number of enabled TPCs, all GPCs together.
+    pub fn tpc_count(&self) -> u32 {
+        self.tpc_count
+    }
+}
+
+/// No engines, classes or units: the facts of a [`GspInfo`] that has none.
+static NO_FACTS: DeviceFacts = DeviceFacts::empty();
+
+/// What GSP-RM reports about the GPU once booted (`GET_GSP_STATIC_INFO`, and the controls of
+/// [`DeviceFacts`]).
+#[derive(Clone, Debug)]
 pub struct GspInfo {
     name: [u8; 64],
     name_len: usize,
     vram_size: u64,
     usable_fb: [FbRange; MAX_USABLE_FB],
     usable_fb_count: usize,
+    facts: Option<Arc<DeviceFacts>>,
 }
 
 impl GspInfo {
@@ -112,6 +235,7 @@ impl GspInfo {
             vram_size,
             usable_fb: [FbRange::default(); MAX_USABLE_FB],
             usable_fb_count: 0,
+            facts: None,
         };
         // Cut at a character boundary so that the stored bytes stay UTF-8.
         let mut len = name.len().min(this.name.len());
@@ -157,6 +281,21 @@ impl GspInfo {
     /// Returns the VRAM ranges GSP-RM reports usable (not protected).
     pub fn usable_fb(&self) -> &[FbRange] {
         self.usable_fb.get(..self.usable_fb_count).unwrap_or(&[])
+    }
+
+    /// Returns the same information with the engines, classes and units GSP-RM's controls
+    /// reported.
+    pub(crate) fn with_facts(self, facts: Arc<DeviceFacts>) -> Self {
+        Self {
+            facts: Some(facts),
+            ..self
+        }
+    }
+
+    /// Returns the engines, classes and graphics units GSP-RM reports (none if nova-core has
+    /// not asked).
+    pub fn facts(&self) -> &DeviceFacts {
+        self.facts.as_deref().unwrap_or(&NO_FACTS)
     }
 }
 
@@ -210,6 +349,28 @@ mod tests {
         let info = GspInfo::new(name, 0, &[]);
         assert_eq!(info.gpu_name().len(), 63);
         assert!(info.usable_fb().is_empty());
+    }
+
+    #[test]
+    fn device_facts_are_bounded() -> Result {
+        let mut f = DeviceFacts::empty();
+        assert!(f.engines().is_empty() && f.classes().is_empty());
+        let e = Engine {
+            kind: Some(EngineKind::Copy),
+            instance: 1,
+            runlist: 2,
+        };
+        for _ in 0..MAX_ENGINES {
+            f.push_engine(e)?;
+        }
+        assert_eq!(f.push_engine(e), Err(EOVERFLOW));
+        assert_eq!(f.engines().len(), MAX_ENGINES);
+        f.set_classes(&[0xc797, 0xc7c0])?;
+        assert_eq!(f.classes(), &[0xc797, 0xc7c0]);
+        assert_eq!(f.set_classes(&[0; MAX_CLASSES + 1]), Err(EOVERFLOW));
+        f.set_units(0x7f, 41);
+        assert_eq!((f.gpc_count(), f.tpc_count()), (7, 41));
+        Ok(())
     }
 
     #[test]

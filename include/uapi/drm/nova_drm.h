@@ -63,6 +63,22 @@ extern "C" {
  *	Size in bytes of the GPU's memory (VRAM), as the GPU's firmware
  *	(GSP-RM) reports it once nova-core has booted it. Fails with
  *	-ENODEV on a GPU whose GSP nova-core does not boot yet.
+ *
+ * NOVA_GETPARAM_GPC_COUNT
+ *	The number of enabled GPCs (graphics processing clusters), as GSP-RM
+ *	reports them (NV2080_CTRL_CMD_GPU_GET_FERMI_GPC_INFO). nouveau
+ *	reports the same number in bits 7:0 of NOUVEAU_GETPARAM_GRAPH_UNITS.
+ *	Fails with -ENODEV where nova-core does not boot GSP-RM yet.
+ *
+ * NOVA_GETPARAM_TPC_COUNT
+ *	The number of enabled TPCs (texture processing clusters) of all GPCs
+ *	together (NV2080_CTRL_CMD_GPU_GET_FERMI_TPC_INFO for each enabled
+ *	GPC). nouveau reports it in bits 23:8 of NOUVEAU_GETPARAM_GRAPH_UNITS.
+ *	Fails with -ENODEV where nova-core does not boot GSP-RM yet.
+ *
+ * NOVA_GETPARAM_GPC_MASK
+ *	The mask of enabled GPCs: bit n is set if GPC n is enabled.
+ *	Fails with -ENODEV where nova-core does not boot GSP-RM yet.
  */
 #define NOVA_GETPARAM_VRAM_BAR_SIZE	0x1
 #define NOVA_GETPARAM_CHIPSET		0x2
@@ -70,6 +86,9 @@ extern "C" {
 #define NOVA_GETPARAM_REVISION		0x4
 #define NOVA_GETPARAM_PCI_DEVICE_ID	0x5
 #define NOVA_GETPARAM_VRAM_SIZE		0x6
+#define NOVA_GETPARAM_GPC_COUNT		0x7
+#define NOVA_GETPARAM_TPC_COUNT		0x8
+#define NOVA_GETPARAM_GPC_MASK		0x9
 
 /**
  * struct drm_nova_getparam - query a device parameter
@@ -184,10 +203,106 @@ struct drm_nova_gpu_name {
 	char name[64];
 };
 
+/**
+ * DOC: nova queries
+ *
+ * &DRM_IOCTL_NOVA_QUERY reports a list the GPU's firmware (GSP-RM) gave
+ * nova-core when it booted, as an array of elements of one type:
+ *
+ * NOVA_QUERY_ENGINES
+ *	The engines that run work submitted through channels, in the order
+ *	of GSP-RM's device info table
+ *	(NV2080_CTRL_CMD_FIFO_GET_DEVICE_INFO_TABLE): an array of
+ *	&struct drm_nova_engine.
+ *
+ * NOVA_QUERY_CLASSES
+ *	The object classes the GPU offers, in GSP-RM's order
+ *	(NV0080_CTRL_CMD_GPU_GET_CLASSLIST_V2): an array of __u32 class
+ *	numbers as NVIDIA's class headers define them (0xc797 is AMPERE_B,
+ *	the 3D class of GA10x; 0xc997 ADA_A; 0xc7b5 AMPERE_DMA_COPY_B).
+ *
+ * Both fail with -ENODEV on a GPU whose GSP nova-core does not boot yet.
+ * Further queries get new numbers; an element type never changes.
+ */
+#define NOVA_QUERY_ENGINES		0x1
+#define NOVA_QUERY_CLASSES		0x2
+
+/*
+ * The kinds of engine in &drm_nova_engine.kind. NOVA_ENGINE_UNKNOWN is an
+ * engine GSP-RM lists whose kind this kernel does not know.
+ */
+#define NOVA_ENGINE_UNKNOWN		0x0
+#define NOVA_ENGINE_GRAPHICS		0x1
+#define NOVA_ENGINE_COPY		0x2
+#define NOVA_ENGINE_NVDEC		0x3
+#define NOVA_ENGINE_NVENC		0x4
+#define NOVA_ENGINE_NVJPG		0x5
+#define NOVA_ENGINE_OFA			0x6
+#define NOVA_ENGINE_SEC2		0x7
+#define NOVA_ENGINE_SW			0x8
+
+/**
+ * struct drm_nova_engine - one engine, an element of NOVA_QUERY_ENGINES
+ */
+struct drm_nova_engine {
+	/**
+	 * @kind: The kind of engine, one of the NOVA_ENGINE_* values.
+	 */
+	__u32 kind;
+
+	/**
+	 * @instance: The engine's instance among the engines of its kind:
+	 * copy engine 3 has kind NOVA_ENGINE_COPY and instance 3.
+	 */
+	__u32 instance;
+
+	/**
+	 * @runlist: The runlist that serves the engine, as GSP-RM numbers
+	 * it. Engines that share a runlist share their channels' scheduling.
+	 */
+	__u32 runlist;
+
+	/**
+	 * @pad: Zero.
+	 */
+	__u32 pad;
+};
+
+/**
+ * struct drm_nova_query - read a list about the GPU
+ *
+ * Used with &DRM_IOCTL_NOVA_QUERY, in two steps as user space usually
+ * does: first with @count 0 to learn the number of elements, then with an
+ * array of at least that many.
+ */
+struct drm_nova_query {
+	/**
+	 * @query: In, the list to read, one of the NOVA_QUERY_* values. An
+	 * unknown query fails with -EINVAL.
+	 */
+	__u32 query;
+
+	/**
+	 * @count: In, the number of elements the array at @data has room
+	 * for; 0 to only ask for the number. Out, the number of elements
+	 * the list has. If the list has more than @count elements and
+	 * @count is not 0, the call fails with -EINVAL and writes nothing.
+	 */
+	__u32 count;
+
+	/**
+	 * @data: In, the user-space address of the array (ignored if @count
+	 * is 0). Elements past the list's number are left untouched. An
+	 * address that cannot be written fails with -EFAULT.
+	 */
+	__u64 data;
+};
+
 #define DRM_NOVA_GETPARAM		0x00
 #define DRM_NOVA_GEM_CREATE		0x01
 #define DRM_NOVA_GEM_INFO		0x02
 #define DRM_NOVA_GPU_NAME		0x03
+#define DRM_NOVA_QUERY			0x04
 
 /**
  * DOC: nova ioctls
@@ -206,6 +321,9 @@ struct drm_nova_gpu_name {
  *	Reports the GPU's name; see &struct drm_nova_gpu_name. Fails with
  *	-ENODEV on a GPU whose GSP nova-core does not boot yet.
  *
+ * DRM_IOCTL_NOVA_QUERY
+ *	Reads the GPU's engines or classes; see &struct drm_nova_query.
+ *
  * The ioctl numbers are enumerators rather than macros so that bindings
  * generators (such as the kernel's bindgen step for Rust) see their values.
  */
@@ -218,6 +336,8 @@ enum {
 					   struct drm_nova_gem_info),
 	DRM_IOCTL_NOVA_GPU_NAME = DRM_IOR(DRM_COMMAND_BASE + DRM_NOVA_GPU_NAME,
 					  struct drm_nova_gpu_name),
+	DRM_IOCTL_NOVA_QUERY = DRM_IOWR(DRM_COMMAND_BASE + DRM_NOVA_QUERY,
+					struct drm_nova_query),
 };
 
 #if defined(__cplusplus)

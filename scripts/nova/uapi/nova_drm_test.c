@@ -29,6 +29,19 @@ CHECK(sizeof(struct drm_nova_gpu_name) == 64);
 CHECK(DRM_IOCTL_NOVA_GPU_NAME == 0x80406443u);
 CHECK(NOVA_GETPARAM_VRAM_BAR_SIZE == 1 && NOVA_GETPARAM_PCI_DEVICE_ID == 5);
 CHECK(NOVA_GETPARAM_VRAM_SIZE == 6);
+CHECK(NOVA_GETPARAM_GPC_COUNT == 7 && NOVA_GETPARAM_TPC_COUNT == 8);
+CHECK(NOVA_GETPARAM_GPC_MASK == 9);
+CHECK(sizeof(struct drm_nova_query) == 16);
+CHECK(offsetof(struct drm_nova_query, query) == 0);
+CHECK(offsetof(struct drm_nova_query, count) == 4);
+CHECK(offsetof(struct drm_nova_query, data) == 8);
+CHECK(sizeof(struct drm_nova_engine) == 16);
+CHECK(offsetof(struct drm_nova_engine, kind) == 0);
+CHECK(offsetof(struct drm_nova_engine, instance) == 4);
+CHECK(offsetof(struct drm_nova_engine, runlist) == 8);
+CHECK(DRM_IOCTL_NOVA_QUERY == 0xc0106444u);
+CHECK(NOVA_QUERY_ENGINES == 1 && NOVA_QUERY_CLASSES == 2);
+CHECK(NOVA_ENGINE_GRAPHICS == 1 && NOVA_ENGINE_COPY == 2 && NOVA_ENGINE_SW == 8);
 
 int main(void)
 {

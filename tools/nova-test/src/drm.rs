@@ -27,6 +27,7 @@ pub mod uapi {
 pub use uapi::drm_nova_gem_create as NovaGemCreate;
 pub use uapi::drm_nova_gem_info as NovaGemInfo;
 pub use uapi::drm_nova_getparam as NovaGetparam;
+pub use uapi::drm_nova_query as NovaQuery;
 
 /// `DRM_CLOEXEC` and `DRM_RDWR`, the `drm_prime_handle` flags (drm.h: `O_CLOEXEC`, `O_RDWR`).
 pub use drm_ffi::{DRM_CLOEXEC, DRM_RDWR};
@@ -38,8 +39,10 @@ pub const DRM_FORMAT_XRGB8888: u32 = drm_fourcc::DrmFourcc::Xrgb8888 as u32;
 pub mod param {
     pub use super::uapi::{
         NOVA_GETPARAM_ARCHITECTURE as ARCHITECTURE, NOVA_GETPARAM_CHIPSET as CHIPSET,
+        NOVA_GETPARAM_GPC_COUNT as GPC_COUNT, NOVA_GETPARAM_GPC_MASK as GPC_MASK,
         NOVA_GETPARAM_PCI_DEVICE_ID as PCI_DEVICE_ID, NOVA_GETPARAM_REVISION as REVISION,
-        NOVA_GETPARAM_VRAM_BAR_SIZE as VRAM_BAR_SIZE, NOVA_GETPARAM_VRAM_SIZE as VRAM_SIZE,
+        NOVA_GETPARAM_TPC_COUNT as TPC_COUNT, NOVA_GETPARAM_VRAM_BAR_SIZE as VRAM_BAR_SIZE,
+        NOVA_GETPARAM_VRAM_SIZE as VRAM_SIZE,
     };
 }
 
@@ -190,6 +193,52 @@ impl Node {
         let mut arg = NovaGetparam { param, value: 0 };
         self.getparam_raw(&mut arg)?;
         Ok(arg.value)
+    }
+
+    /// `DRM_IOCTL_NOVA_QUERY` with a caller-built argument.
+    ///
+    /// # Safety
+    ///
+    /// `arg.data` must be the address of `arg.count` writable elements of the query's type, or
+    /// an address no mapping of this process covers (the kernel then fails with EFAULT).
+    pub unsafe fn query_raw(&self, arg: &mut NovaQuery) -> io::Result<()> {
+        // SAFETY: DRM_IOCTL_NOVA_QUERY takes a struct drm_nova_query, whose `data` the caller
+        // vouches for.
+        unsafe { ioctl(self.as_fd(), uapi::DRM_IOCTL_NOVA_QUERY, arg) }
+    }
+
+    /// `DRM_IOCTL_NOVA_QUERY` with `count` 0: the number of elements of `query`.
+    pub fn query_count(&self, query: u32) -> io::Result<u32> {
+        let mut arg = NovaQuery {
+            query,
+            count: 0,
+            data: 0,
+        };
+        // SAFETY: with `count` 0 the kernel writes nothing at `data`.
+        unsafe { self.query_raw(&mut arg) }?;
+        Ok(arg.count)
+    }
+
+    /// `DRM_IOCTL_NOVA_QUERY` into a vector of `T` (the query's element type, plain data):
+    /// asks for the number, then for the list.
+    pub fn query_list<T: Default + Clone>(&self, query: u32) -> io::Result<Vec<T>> {
+        let n = self.query_count(query)?;
+        let mut v = vec![T::default(); n as usize];
+        let mut arg = NovaQuery {
+            query,
+            count: n,
+            data: v.as_mut_ptr() as u64,
+        };
+        // SAFETY: `data` is the address of `n` elements of `T`, which the caller says is the
+        // query's element type.
+        unsafe { self.query_raw(&mut arg) }?;
+        if arg.count != n {
+            return Err(io::Error::other(format!(
+                "the count changed from {n} to {}",
+                arg.count
+            )));
+        }
+        Ok(v)
     }
 
     /// `DRM_IOCTL_NOVA_GEM_CREATE` with a caller-built argument.
@@ -532,6 +581,12 @@ mod tests {
             u32::from(nr(getparam)),
             DRM_COMMAND_BASE + uapi::DRM_NOVA_GETPARAM
         );
+        let query = uapi::DRM_IOCTL_NOVA_QUERY;
+        assert_eq!(query, iowr::<NovaQuery>(query));
+        assert_eq!(
+            u32::from(nr(query)),
+            DRM_COMMAND_BASE + uapi::DRM_NOVA_QUERY
+        );
         let name = uapi::DRM_IOCTL_NOVA_GPU_NAME;
         assert_eq!(
             name,
@@ -637,6 +692,7 @@ mod tests {
             DRM_IOCTL_NOVA_GEM_CREATE: NovaGemCreate,
             DRM_IOCTL_NOVA_GEM_INFO: NovaGemInfo,
             DRM_IOCTL_NOVA_GPU_NAME: uapi::drm_nova_gpu_name,
+            DRM_IOCTL_NOVA_QUERY: NovaQuery,
             NOVA_TEST_DRM_IOCTL_VERSION: drm_version,
             NOVA_TEST_DRM_IOCTL_GEM_CLOSE: drm_gem_close,
             NOVA_TEST_DRM_IOCTL_PRIME_HANDLE_TO_FD: drm_prime_handle,

@@ -4,7 +4,10 @@
 //!
 //! Usage:
 //!   nova-test device [KEY=VALUE ...]   test the nova device; each KEY=VALUE is an expected
-//!                                      GETPARAM value (chipset, arch, revision, bar1, device);
+//!                                      GETPARAM value (chipset, arch, revision, bar1, device,
+//!                                      vram, gpcs, tpcs) or query expectation (engines, grs,
+//!                                      copies, classes, class3d, classcompute, classcopy,
+//!                                      classchannel);
 //!                                      then the GEM, mmap and PRIME uAPI suite and the KMS
 //!                                      checks of the card node (needs root)
 //!   nova-test identity GROUP...        several GPUs: each GROUP is `label=NAME,KEY=VALUE,...`;
@@ -28,6 +31,7 @@ mod clock;
 mod drm;
 mod gem;
 mod kms;
+mod query;
 mod report;
 
 use std::path::Path;
@@ -39,8 +43,15 @@ use report::Report;
 const DRI: &str = "/dev/dri";
 const DRIVER: &str = "nova";
 
-/// Maps an expectation key to its GETPARAM parameter.
+/// The parameter of the expectation keys that are not GETPARAMs but query checks
+/// ([`query::KEYS`]); 0 is no GETPARAM parameter.
+const QUERY: u64 = 0;
+
+/// Maps an expectation key to its GETPARAM parameter ([`QUERY`] for a query check).
 fn param_of(key: &str) -> Option<u64> {
+    if query::KEYS.contains(&key) {
+        return Some(QUERY);
+    }
     Some(match key {
         "bar1" => param::VRAM_BAR_SIZE,
         "chipset" => param::CHIPSET,
@@ -48,6 +59,8 @@ fn param_of(key: &str) -> Option<u64> {
         "revision" => param::REVISION,
         "device" => param::PCI_DEVICE_ID,
         "vram" => param::VRAM_SIZE,
+        "gpcs" => param::GPC_COUNT,
+        "tpcs" => param::TPC_COUNT,
         _ => return None,
     })
 }
@@ -94,9 +107,18 @@ fn expect_errno(node: &Node, param: u64, errno: i32) -> Result<(), String> {
 
 /// Checks what nova-drm reports from GSP-RM: with `want_vram` 0, nova-core does not boot
 /// GSP-RM on this GPU, so the VRAM size and the name must fail with ENODEV; otherwise the
-/// VRAM size must be `want_vram` and the name an NVIDIA product name, NUL-terminated.
-fn check_gsp_info(prefix: &str, node: &Node, want_vram: u64, report: &mut Report) {
+/// VRAM size must be `want_vram` and the name an NVIDIA product name, NUL-terminated. The
+/// engine, class and GPC/TPC queries are checked against `exp` too (and must fail with ENODEV
+/// without GSP-RM).
+fn check_gsp_info(
+    prefix: &str,
+    node: &Node,
+    want_vram: u64,
+    exp: &[(String, u64, u64)],
+    report: &mut Report,
+) {
     if want_vram == 0 {
+        query::without_gsp(prefix, node, report);
         report.check(
             &format!("{prefix}getparam-vram-without-gsp"),
             expect_errno(node, param::VRAM_SIZE, libc::ENODEV),
@@ -147,6 +169,7 @@ fn check_gsp_info(prefix: &str, node: &Node, want_vram: u64, report: &mut Report
                 }
             }),
     );
+    query::run(prefix, node, exp, report);
 }
 
 fn test_device(expectations: &[(String, u64, u64)], report: &mut Report) {
@@ -190,7 +213,10 @@ fn test_device(expectations: &[(String, u64, u64)], report: &mut Report) {
 
     for (key, p, want) in expectations {
         if key == "vram" {
-            check_gsp_info("", node, *want, report);
+            check_gsp_info("", node, *want, expectations, report);
+            continue;
+        }
+        if *p == QUERY {
             continue;
         }
         let got = node.getparam(*p);
@@ -222,7 +248,7 @@ fn test_device(expectations: &[(String, u64, u64)], report: &mut Report) {
     // the 64-bit parameter to 32 bits.
     for p in [
         0u64,
-        7,
+        0xa,
         0xffff,
         0x1_0000_0001,
         0x1_0000_0006,
@@ -300,7 +326,10 @@ fn test_identity(groups: &[Group], report: &mut Report) {
         println!("nova-test: {label}: render node {}", node.path().display());
         for (key, p, want) in exp {
             if key == "vram" {
-                check_gsp_info(&format!("{label}/"), node, *want, report);
+                check_gsp_info(&format!("{label}/"), node, *want, exp, report);
+                continue;
+            }
+            if *p == QUERY {
                 continue;
             }
             report.check(

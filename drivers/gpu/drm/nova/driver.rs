@@ -45,7 +45,8 @@ impl auxiliary::Driver for NovaDriver {
         pin_init::pin_init_scope(move || {
             // nova-core guarantees the data for as long as the auxiliary device is bound; keep a
             // copy in the DRM device, which may outlive the binding while files are open.
-            let info: GpuInfo = *adev.registration_data::<GpuInfoForLt>()?;
+            let info: GpuInfo = adev.registration_data::<GpuInfoForLt>()?.get_ref().clone();
+            let chipset = info.spec().chipset();
 
             // The DRM device hangs off the PCI function, as every PCI GPU's does, so that user
             // space (libdrm's drmGetDevices2(), Mesa) sees a PCI device with its ids. The PCI
@@ -57,11 +58,7 @@ impl auxiliary::Driver for NovaDriver {
             // leaked with `mem::forget()`.
             let reg = unsafe { drm::Registration::new(pdev.as_ref(), drm, (), 0)? };
 
-            dev_info!(
-                adev,
-                "DRM device registered for {}\n",
-                info.spec().chipset()
-            );
+            dev_info!(adev, "DRM device registered for {}\n", chipset);
 
             Ok(try_pin_init!(Nova { _reg: reg }))
         })
@@ -108,5 +105,6 @@ impl drm::Driver for NovaDriver {
         (NOVA_GEM_CREATE, drm_nova_gem_create, ioctl::RENDER_ALLOW, File::gem_create),
         (NOVA_GEM_INFO, drm_nova_gem_info, ioctl::RENDER_ALLOW, File::gem_info),
         (NOVA_GPU_NAME, drm_nova_gpu_name, ioctl::RENDER_ALLOW, File::gpu_name),
+        (NOVA_QUERY, drm_nova_query, ioctl::RENDER_ALLOW, File::query),
     }
 }

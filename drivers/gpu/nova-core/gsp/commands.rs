@@ -16,8 +16,8 @@ use kernel::prelude::*;
 
 use super::{
     fw::{
-        Abi, DecodeError, EventKind, Function, RmAllocHeader, RmClass, RmControlCmd, StaticInfo,
-        SystemInfo, UnloadParams,
+        Abi, ClassList, DecodeError, DeviceInfoPage, EventKind, Function, RmAllocHeader, RmClass,
+        RmControlCmd, StaticInfo, SystemInfo, UnloadParams,
     },
     nvstatus::NvStatus,
     rpc::{check, Awaited, CommandToGsp, MessageFromGsp, NoReply, RpcError},
@@ -350,5 +350,77 @@ impl CommandToGsp for RmFree {
 
     fn describe(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_fmt(fmt!("FREE({:#x})", self.object))
+    }
+}
+
+/// `NV2080_CTRL_CMD_FIFO_GET_DEVICE_INFO_TABLE`: the page of GSP-RM's device info table (the
+/// engines) that starts at entry `base_index`, on a subdevice.
+pub(crate) struct FifoDeviceInfoTable {
+    /// The first entry of the page: a multiple of the page size.
+    pub(crate) base_index: u32,
+}
+
+impl ControlParams for FifoDeviceInfoTable {
+    const CMD: RmControlCmd = RmControlCmd::FifoGetDeviceInfoTable;
+    type Out = DeviceInfoPage;
+
+    fn write(&self, abi: Abi, dst: &mut [u8]) -> Result {
+        abi.write_device_info_params(dst, self.base_index)
+    }
+
+    fn read(abi: Abi, params: &[u8]) -> Result<DeviceInfoPage, DecodeError> {
+        abi.read_device_info(params)
+    }
+}
+
+/// `NV0080_CTRL_CMD_GPU_GET_CLASSLIST_V2`: the classes the GPU offers, on a device.
+pub(crate) struct GpuClassList;
+
+impl ControlParams for GpuClassList {
+    const CMD: RmControlCmd = RmControlCmd::GpuGetClasslistV2;
+    type Out = ClassList;
+
+    fn write(&self, abi: Abi, dst: &mut [u8]) -> Result {
+        abi.write_classlist_params(dst)
+    }
+
+    fn read(abi: Abi, params: &[u8]) -> Result<ClassList, DecodeError> {
+        abi.read_classlist(params)
+    }
+}
+
+/// `NV2080_CTRL_CMD_GPU_GET_FERMI_GPC_INFO`: the mask of enabled GPCs, on a subdevice.
+pub(crate) struct GpcMask;
+
+impl ControlParams for GpcMask {
+    const CMD: RmControlCmd = RmControlCmd::GpuGetFermiGpcInfo;
+    type Out = u32;
+
+    fn write(&self, abi: Abi, dst: &mut [u8]) -> Result {
+        abi.write_gpc_info_params(dst)
+    }
+
+    fn read(abi: Abi, params: &[u8]) -> Result<u32, DecodeError> {
+        abi.read_gpc_info(params)
+    }
+}
+
+/// `NV2080_CTRL_CMD_GPU_GET_FERMI_TPC_INFO`: the mask of enabled TPCs of GPC `gpc`, on a
+/// subdevice.
+pub(crate) struct TpcMask {
+    /// The GPC.
+    pub(crate) gpc: u32,
+}
+
+impl ControlParams for TpcMask {
+    const CMD: RmControlCmd = RmControlCmd::GpuGetFermiTpcInfo;
+    type Out = u32;
+
+    fn write(&self, abi: Abi, dst: &mut [u8]) -> Result {
+        abi.write_tpc_info_params(dst, self.gpc)
+    }
+
+    fn read(abi: Abi, params: &[u8]) -> Result<u32, DecodeError> {
+        abi.read_tpc_info(params)
     }
 }

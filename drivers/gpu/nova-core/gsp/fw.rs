@@ -343,6 +343,14 @@ impl RmClass {
 pub(crate) enum RmControlCmd {
     /// `NV2080_CTRL_CMD_GPU_GET_NAME_STRING`, on a subdevice.
     GpuGetNameString,
+    /// `NV2080_CTRL_CMD_FIFO_GET_DEVICE_INFO_TABLE`, on a subdevice.
+    FifoGetDeviceInfoTable,
+    /// `NV0080_CTRL_CMD_GPU_GET_CLASSLIST_V2`, on a device.
+    GpuGetClasslistV2,
+    /// `NV2080_CTRL_CMD_GPU_GET_FERMI_GPC_INFO`, on a subdevice.
+    GpuGetFermiGpcInfo,
+    /// `NV2080_CTRL_CMD_GPU_GET_FERMI_TPC_INFO`, on a subdevice.
+    GpuGetFermiTpcInfo,
 }
 
 impl RmControlCmd {
@@ -350,8 +358,49 @@ impl RmControlCmd {
     pub(crate) fn name(self) -> &'static str {
         match self {
             Self::GpuGetNameString => "NV2080_CTRL_CMD_GPU_GET_NAME_STRING",
+            Self::FifoGetDeviceInfoTable => "NV2080_CTRL_CMD_FIFO_GET_DEVICE_INFO_TABLE",
+            Self::GpuGetClasslistV2 => "NV0080_CTRL_CMD_GPU_GET_CLASSLIST_V2",
+            Self::GpuGetFermiGpcInfo => "NV2080_CTRL_CMD_GPU_GET_FERMI_GPC_INFO",
+            Self::GpuGetFermiTpcInfo => "NV2080_CTRL_CMD_GPU_GET_FERMI_TPC_INFO",
         }
     }
+}
+
+/// The most entries one page of the device info table holds in any release nova speaks.
+pub(crate) const DEVICE_INFO_PAGE: usize = 32;
+/// The most classes a class list holds in any release nova speaks.
+pub(crate) const MAX_CLASSES: usize = crate::interface::MAX_CLASSES;
+
+/// One engine of the device info table (`NV2080_CTRL_FIFO_DEVICE_ENTRY`), in nova's terms.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct DeviceEngine {
+    /// The kind of engine and its instance among engines of its kind, decoded from the
+    /// release's engine type; `None` for an engine type nova does not know.
+    pub(crate) engine: Option<(crate::interface::EngineKind, u32)>,
+    /// The release's own engine type, as reported.
+    pub(crate) raw_type: u32,
+    /// The runlist the engine is served by.
+    pub(crate) runlist: u32,
+}
+
+/// One page of the device info table.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct DeviceInfoPage {
+    /// The entries; the first `count` are valid.
+    pub(crate) entries: [DeviceEngine; DEVICE_INFO_PAGE],
+    /// How many of `entries` are valid (checked against the array).
+    pub(crate) count: usize,
+    /// Whether entries follow on the next page (`bMore`).
+    pub(crate) more: bool,
+}
+
+/// The classes a device offers (`NV0080_CTRL_CMD_GPU_GET_CLASSLIST_V2`).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ClassList {
+    /// The class numbers; the first `count` are valid.
+    pub(crate) classes: [u32; MAX_CLASSES],
+    /// How many of `classes` are valid (checked against the release's array and this one).
+    pub(crate) count: usize,
 }
 
 /// The header of a message queue (`msgqTxHeader`), as its producer writes it.
@@ -503,6 +552,8 @@ pub(crate) enum DecodeError {
     BadLength,
     /// A sequencer opcode nova does not know.
     UnknownOpcode(u32),
+    /// A count in the payload is larger than the array it counts.
+    TooMany,
 }
 
 impl From<DecodeError> for Error {
@@ -676,6 +727,33 @@ pub(crate) trait GspAbi: Sync {
 
     /// Reads the ASCII name GSP-RM wrote back for `NV2080_CTRL_CMD_GPU_GET_NAME_STRING`.
     fn read_gpu_name_string(&self, params: &[u8]) -> Result<[u8; 64], DecodeError>;
+
+    /// Writes the parameters of `NV2080_CTRL_CMD_FIFO_GET_DEVICE_INFO_TABLE` for the page that
+    /// starts at entry `base_index` into the start of `buf`.
+    fn write_device_info_params(&self, buf: &mut [u8], base_index: u32) -> Result;
+
+    /// Reads one page of the device info table; `TooMany` if `numEntries` exceeds the page.
+    fn read_device_info(&self, params: &[u8]) -> Result<DeviceInfoPage, DecodeError>;
+
+    /// Writes the parameters of `NV0080_CTRL_CMD_GPU_GET_CLASSLIST_V2` into the start of `buf`.
+    fn write_classlist_params(&self, buf: &mut [u8]) -> Result;
+
+    /// Reads the class list; `TooMany` if `numClasses` exceeds the release's array.
+    fn read_classlist(&self, params: &[u8]) -> Result<ClassList, DecodeError>;
+
+    /// Writes the parameters of `NV2080_CTRL_CMD_GPU_GET_FERMI_GPC_INFO` into the start of
+    /// `buf`.
+    fn write_gpc_info_params(&self, buf: &mut [u8]) -> Result;
+
+    /// Reads the mask of enabled GPCs.
+    fn read_gpc_info(&self, params: &[u8]) -> Result<u32, DecodeError>;
+
+    /// Writes the parameters of `NV2080_CTRL_CMD_GPU_GET_FERMI_TPC_INFO` for GPC `gpc` into the
+    /// start of `buf`.
+    fn write_tpc_info_params(&self, buf: &mut [u8], gpc: u32) -> Result;
+
+    /// Reads the mask of enabled TPCs of the GPC asked for.
+    fn read_tpc_info(&self, params: &[u8]) -> Result<u32, DecodeError>;
 
     /// Stores `checksum` into the element header at the start of `buf`.
     fn set_checksum(&self, buf: &mut [u8], checksum: u32) -> Result;
@@ -1325,6 +1403,94 @@ mod tests {
             ABI.rc_triggered(&b[..0x2f]).map(|_| ()),
             Err(DecodeError::Short)
         );
+        Ok(())
+    }
+
+    #[test]
+    fn engine_class_and_unit_controls_decode() -> Result {
+        use crate::interface::EngineKind;
+        let put =
+            |b: &mut [u8], off: usize, v: u32| b[off..off + 4].copy_from_slice(&v.to_le_bytes());
+
+        // The device info table: baseIndex in, two engines out (GR0 on runlist 0, COPY3 on
+        // runlist 4). Entries are 100 bytes from offset 12; engineData[2] is the
+        // RM_ENGINE_TYPE, engineData[3] the runlist.
+        let size = ABI.control_params_size(RmControlCmd::FifoGetDeviceInfoTable);
+        assert_eq!(size, 0xc8c);
+        let mut b = KVec::from_elem(0xa5u8, size, GFP_KERNEL)?;
+        ABI.write_device_info_params(&mut b, 32)?;
+        assert_eq!(u32_at(&b, 0), 32);
+        assert!(b[4..].iter().all(|&x| x == 0));
+        put(&mut b, 4, 2);
+        b[8] = 1;
+        put(&mut b, 12 + 8, 0x01);
+        put(&mut b, 12 + 12, 0);
+        put(&mut b, 112 + 8, 0x0c);
+        put(&mut b, 112 + 12, 4);
+        let page = ABI.read_device_info(&b).map_err(Error::from)?;
+        assert_eq!((page.count, page.more), (2, true));
+        assert_eq!(page.entries[0].engine, Some((EngineKind::Graphics, 0)));
+        assert_eq!(page.entries[1].engine, Some((EngineKind::Copy, 3)));
+        assert_eq!(page.entries[1].runlist, 4);
+        // An engine type nova does not know is kept, undecoded.
+        put(&mut b, 112 + 8, 0x40);
+        let page = ABI.read_device_info(&b).map_err(Error::from)?;
+        assert_eq!(
+            (page.entries[1].engine, page.entries[1].raw_type),
+            (None, 0x40)
+        );
+        // numEntries past the 32 entries of the array.
+        put(&mut b, 4, 33);
+        assert_eq!(
+            ABI.read_device_info(&b).map(|_| ()),
+            Err(DecodeError::TooMany)
+        );
+        put(&mut b, 4, u32::MAX);
+        assert_eq!(
+            ABI.read_device_info(&b).map(|_| ()),
+            Err(DecodeError::TooMany)
+        );
+        assert_eq!(
+            ABI.read_device_info(&b[..size - 1]).map(|_| ()),
+            Err(DecodeError::Short)
+        );
+
+        // The class list: numClasses, then up to 100 classes.
+        let size = ABI.control_params_size(RmControlCmd::GpuGetClasslistV2);
+        assert_eq!(size, 404);
+        let mut b = KVec::from_elem(0xa5u8, size, GFP_KERNEL)?;
+        ABI.write_classlist_params(&mut b)?;
+        assert!(b.iter().all(|&x| x == 0));
+        put(&mut b, 0, 2);
+        put(&mut b, 4, 0xc797);
+        put(&mut b, 8, 0xc7c0);
+        let list = ABI.read_classlist(&b).map_err(Error::from)?;
+        assert_eq!(&list.classes[..list.count], &[0xc797, 0xc7c0]);
+        put(&mut b, 0, 101);
+        assert_eq!(
+            ABI.read_classlist(&b).map(|_| ()),
+            Err(DecodeError::TooMany)
+        );
+        put(&mut b, 0, 100);
+        assert_eq!(ABI.read_classlist(&b).map(|l| l.count), Ok(100));
+
+        // GPC and TPC masks.
+        let mut b = KVec::from_elem(0xa5u8, 8, GFP_KERNEL)?;
+        ABI.write_tpc_info_params(&mut b, 5)?;
+        assert_eq!((u32_at(&b, 0), u32_at(&b, 4)), (5, 0));
+        put(&mut b, 4, 0x3f);
+        assert_eq!(ABI.read_tpc_info(&b), Ok(0x3f));
+        assert_eq!(ABI.read_tpc_info(&b[..7]), Err(DecodeError::Short));
+        ABI.write_gpc_info_params(&mut b)?;
+        put(&mut b, 0, 0x7f);
+        assert_eq!(ABI.read_gpc_info(&b), Ok(0x7f));
+        assert_eq!(
+            ABI.control(RmControlCmd::FifoGetDeviceInfoTable),
+            0x2080_1112
+        );
+        assert_eq!(ABI.control(RmControlCmd::GpuGetClasslistV2), 0x0080_0292);
+        assert_eq!(ABI.control(RmControlCmd::GpuGetFermiGpcInfo), 0x2080_0137);
+        assert_eq!(ABI.control(RmControlCmd::GpuGetFermiTpcInfo), 0x2080_0138);
         Ok(())
     }
 }

@@ -16,6 +16,7 @@ use core::sync::atomic::{AtomicU32, Ordering};
 
 use kernel::{device, new_mutex, prelude::*, sync::Arc, sync::Mutex, time::Delta};
 
+use super::commands::ControlParams;
 use super::{
     boot::DmaMem,
     commands::{
@@ -314,6 +315,36 @@ impl<'b> RmObjects<'b> {
             device.handle(),
             self.subdevice.handle(),
         )
+    }
+}
+
+/// Controls on the device and the subdevice, for the queries of `query.rs`.
+impl<'b> RmObjects<'b> {
+    /// Runs control `P` on the device.
+    pub(crate) fn device_control<P: ControlParams>(&self, params: &P) -> Result<P::Out> {
+        let device = &self.subdevice.device;
+        let client = &device.client;
+        Ok(client
+            .channel
+            .call(&RmControl {
+                client: client.handle,
+                object: device.handle,
+                params,
+            })?
+            .0)
+    }
+
+    /// Runs control `P` on the subdevice.
+    pub(crate) fn subdevice_control<P: ControlParams>(&self, params: &P) -> Result<P::Out> {
+        let client = &self.subdevice.device.client;
+        Ok(client
+            .channel
+            .call(&RmControl {
+                client: client.handle,
+                object: self.subdevice.handle,
+                params,
+            })?
+            .0)
     }
 }
 

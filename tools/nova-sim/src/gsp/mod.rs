@@ -55,6 +55,8 @@
 //! (its sections are `.fwimage`, `.fwversion`, the build id and the signatures), so the model
 //! cannot write records a decoder would accept.
 
+pub mod classes;
+pub mod controls;
 pub mod firmware;
 pub mod profile;
 pub mod r570;
@@ -753,6 +755,13 @@ impl GspRm {
                     // `rmapiParamsCopyIn` checks the size against the control's table.
                     status::INVALID_ARGUMENT
                 }
+                // The engine, class and graphics-unit controls (`controls.rs`).
+                (class, cmd) if controls::handles(cmd) => match classes::offer(self.profile.chip) {
+                    Some(offer) => {
+                        controls::run(self.profile, offer, class, cmd, &mut p[c::SIZE..])
+                    }
+                    None => status::NOT_SUPPORTED,
+                },
                 // `resControlLookup`: not a control of the object's class (or not modelled).
                 _ => status::NOT_SUPPORTED,
             },

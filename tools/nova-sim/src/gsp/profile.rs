@@ -43,6 +43,17 @@
 //!   `.fwsignature_ga10x`, `ad102.c`: `.fwsignature_ad10x`), listed in
 //!   `Documentation/gpu/nova/tlv-converter.rst`; open-gpu-kernel-modules selects the same
 //!   families (`kgspGetSignatureSectionNamePrefix_GA102()` / `_AD102()`).
+//! * GPC and TPC counts (`NV2080_CTRL_CMD_GPU_GET_FERMI_GPC_INFO` / `_TPC_INFO`, what nouveau's
+//!   `r570_gr_gpc_mask()` and `r570_gr_tpc_mask()` read): the GA102 whitepaper's appendix
+//!   table (RTX 3090: 7 GPCs, 41 TPCs, 82 SMs; RTX 3070: 6 GPCs, 23 TPCs, 46 SMs) and the Ada
+//!   whitepaper's (RTX 4090: 11 GPCs, 64 TPCs, 128 SMs; RTX 4080 16 GB: 7, 38, 76; RTX 4080
+//!   12 GB, the AD104 board: 5, 30, 60). For the other boards the SM count is the CUDA core
+//!   count on NVIDIA's product pages divided by 128 cores per SM (both whitepapers), the TPC
+//!   count half of it (two SMs per TPC, both whitepapers), and the GPC count the chip's
+//!   (GA106: 3, GA107: 2, AD106: 3, AD107: 3; the RTX 3060 Ti's GA103 board keeps 5 of its
+//!   GPCs, as the GA104 RTX 3060 Ti does): RTX 3060 Ti 4864 cores, 38 SMs, 19 TPCs;
+//!   RTX 3060 3584, 28, 14; RTX 3050 2560, 20, 10; RTX 4060 Ti 4352, 34, 17; RTX 4060 3072,
+//!   24, 12.
 //! * WPR2 heap limits: `GSP_FW_HEAP_SIZE_OVERRIDE_LIBOS3_BAREMETAL_MIN_MB` (88) and `_MAX_MB`
 //!   (280) for LibOS 3 (GA102 and later), `GSP_FW_HEAP_SIZE_OVERRIDE_LIBOS2_MIN_MB` (64) and
 //!   `_MAX_MB` (256) for LibOS 2 (Turing, GA100): open-gpu-kernel-modules 570.144
@@ -72,6 +83,42 @@ pub struct GspProfile {
     pub signature_family: &'static str,
     /// Allowed WPR2 heap sizes `[min, max)` in bytes.
     pub heap_size: (u64, u64),
+    /// Enabled GPCs (graphics processing clusters) of the board.
+    pub gpcs: u32,
+    /// Enabled TPCs (texture processing clusters, two SMs each) of the board, all GPCs together.
+    pub tpcs: u32,
+}
+
+impl GspProfile {
+    /// The same board with `gpcs` GPCs and `tpcs` TPCs enabled.
+    const fn gr(self, gpcs: u32, tpcs: u32) -> Self {
+        Self { gpcs, tpcs, ..self }
+    }
+
+    /// `gpcMask` of `NV2080_CTRL_CMD_GPU_GET_FERMI_GPC_INFO`: GPCs `0..gpcs` (a model choice:
+    /// which physical GPCs a board fuses off is not public).
+    pub fn gpc_mask(&self) -> u32 {
+        if self.gpcs >= 32 {
+            u32::MAX
+        } else {
+            (1u32 << self.gpcs) - 1
+        }
+    }
+
+    /// `tpcMask` of `NV2080_CTRL_CMD_GPU_GET_FERMI_TPC_INFO` for GPC `gpc`: zero for a GPC that
+    /// is not enabled (as the control's documentation says); otherwise the board's TPCs spread
+    /// as evenly as they go, the first GPCs taking one more (a model choice), from TPC 0 up.
+    pub fn tpc_mask(&self, gpc: u32) -> u32 {
+        if gpc >= self.gpcs {
+            return 0;
+        }
+        let n = self.tpcs / self.gpcs + u32::from(gpc < self.tpcs % self.gpcs);
+        if n >= 32 {
+            u32::MAX
+        } else {
+            (1u32 << n) - 1
+        }
+    }
 }
 
 /// `NV2080_CTRL_FB_INFO_RAM_TYPE_GDDR6`.
@@ -107,6 +154,8 @@ const fn board(
         l2_cache_size: l2_kib * KIB,
         signature_family,
         heap_size: LIBOS3_HEAP,
+        gpcs: 0,
+        tpcs: 0,
     }
 }
 
@@ -122,7 +171,8 @@ pub const PROFILES: &[GspProfile] = &[
         384,
         6144,
         "ga10x",
-    ),
+    )
+    .gr(7, 41),
     // RTX 3060 Family page, RTX 3060 Ti GDDR6X (the GA103 board, pci.ids 2414): 8 GB GDDR6X,
     // 256-bit; L2 512 KB per 32-bit controller (GA102 whitepaper) = 4096 KB.
     board(
@@ -134,7 +184,8 @@ pub const PROFILES: &[GspProfile] = &[
         256,
         4096,
         "ga10x",
-    ),
+    )
+    .gr(5, 19),
     // GA102 whitepaper, RTX 3070 (GA104) column: 8 GB GDDR6, 256-bit, 4096 KB L2.
     board(
         "ga104",
@@ -145,7 +196,8 @@ pub const PROFILES: &[GspProfile] = &[
         256,
         4096,
         "ga10x",
-    ),
+    )
+    .gr(6, 23),
     // RTX 3060 Family page, RTX 3060: 12 GB GDDR6, 192-bit; L2 512 KB per 32-bit controller
     // = 3072 KB.
     board(
@@ -157,7 +209,8 @@ pub const PROFILES: &[GspProfile] = &[
         192,
         3072,
         "ga10x",
-    ),
+    )
+    .gr(3, 14),
     // RTX 3050 Family page, RTX 3050 8 GB: 8 GB GDDR6, 128-bit; L2 512 KB per 32-bit
     // controller = 2048 KB.
     board(
@@ -169,7 +222,8 @@ pub const PROFILES: &[GspProfile] = &[
         128,
         2048,
         "ga10x",
-    ),
+    )
+    .gr(2, 10),
     // Ada whitepaper, RTX 4090: 24 GB GDDR6X, 384-bit, 73728 KB L2.
     board(
         "ad102",
@@ -180,7 +234,8 @@ pub const PROFILES: &[GspProfile] = &[
         384,
         73728,
         "ad10x",
-    ),
+    )
+    .gr(11, 64),
     // Ada whitepaper, RTX 4080 16 GB: 16 GB GDDR6X, 256-bit, 65536 KB L2.
     board(
         "ad103",
@@ -191,7 +246,8 @@ pub const PROFILES: &[GspProfile] = &[
         256,
         65536,
         "ad10x",
-    ),
+    )
+    .gr(7, 38),
     // Ada whitepaper, RTX 4080 12 GB (AD104, launched as RTX 4070 Ti; RTX 4070 Family page
     // agrees): 12 GB GDDR6X, 192-bit, 49152 KB L2.
     board(
@@ -203,7 +259,8 @@ pub const PROFILES: &[GspProfile] = &[
         192,
         49152,
         "ad10x",
-    ),
+    )
+    .gr(5, 30),
     // RTX 4060 Family page, RTX 4060 Ti 8 GB: 8 GB GDDR6, 128-bit, 32 MB L2.
     board(
         "ad106",
@@ -214,7 +271,8 @@ pub const PROFILES: &[GspProfile] = &[
         128,
         32768,
         "ad10x",
-    ),
+    )
+    .gr(3, 17),
     // RTX 4060 Family page, RTX 4060: 8 GB GDDR6, 128-bit, 24 MB L2.
     board(
         "ad107",
@@ -225,7 +283,8 @@ pub const PROFILES: &[GspProfile] = &[
         128,
         24576,
         "ad10x",
-    ),
+    )
+    .gr(3, 12),
 ];
 
 /// The FB regions GSP-RM reports for a board with `fb_size` bytes of VRAM whose firmware
@@ -305,6 +364,13 @@ mod tests {
                 "ga10x"
             };
             assert_eq!(p.signature_family, family, "{}", p.chip);
+            // Every enabled GPC has TPCs, and the masks add up to the board's TPCs.
+            assert!(p.gpcs > 0 && p.tpcs >= p.gpcs, "{}", p.chip);
+            assert_eq!(p.gpc_mask().count_ones(), p.gpcs, "{}", p.chip);
+            let tpcs: u32 = (0..32).map(|g| p.tpc_mask(g).count_ones()).sum();
+            assert_eq!(tpcs, p.tpcs, "{}", p.chip);
+            assert!((0..p.gpcs).all(|g| p.tpc_mask(g) != 0), "{}", p.chip);
+            assert_eq!(p.tpc_mask(p.gpcs), 0, "{}", p.chip);
             // Ampere: 512 KB of L2 per 32-bit memory controller (GA102 whitepaper).
             if chip.arch == Architecture::Ampere {
                 assert_eq!(p.l2_cache_size, p.bus_width / 32 * 512 * KIB, "{}", p.chip);

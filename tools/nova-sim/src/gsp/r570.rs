@@ -439,6 +439,55 @@ pub mod rm_control {
     pub const NAME_STRING_PARAMS_SIZE: usize = 4 + 128;
     /// `NV2080_CTRL_GPU_GET_NAME_STRING_FLAGS_TYPE_UNICODE`.
     pub const NAME_STRING_UNICODE: u32 = 1;
+
+    /// `NV2080_CTRL_CMD_FIFO_GET_DEVICE_INFO_TABLE` (`ctrl/ctrl2080/ctrl2080fifo.h`).
+    pub const NV2080_CTRL_CMD_FIFO_GET_DEVICE_INFO_TABLE: u32 = 0x2080_1112;
+    /// `NV2080_CTRL_FIFO_GET_DEVICE_INFO_TABLE_MAX_ENTRIES`.
+    pub const DEVICE_INFO_MAX_ENTRIES: usize = 32;
+    /// `NV2080_CTRL_FIFO_GET_DEVICE_INFO_TABLE_MAX_DEVICES`.
+    pub const DEVICE_INFO_MAX_DEVICES: usize = 256;
+    /// Size of `NV2080_CTRL_FIFO_DEVICE_ENTRY`: `engineData[16]`, `pbdmaIds[2]`,
+    /// `pbdmaFaultIds[2]`, `numPbdmas`, `engineName[16]`.
+    pub const DEVICE_ENTRY_SIZE: usize = 16 * 4 + 2 * 4 + 2 * 4 + 4 + 16;
+    /// Offset of `pbdmaIds` in an entry.
+    pub const DEVICE_ENTRY_PBDMA_IDS: usize = 64;
+    /// Offset of `numPbdmas` in an entry.
+    pub const DEVICE_ENTRY_NUM_PBDMAS: usize = 80;
+    /// `ENGINE_INFO_TYPE_RM_ENGINE_TYPE`, an index into `engineData`
+    /// (`src/nvidia/inc/kernel/gpu/fifo/engine_info.h`).
+    pub const ENGINE_INFO_TYPE_RM_ENGINE_TYPE: usize = 2;
+    /// `ENGINE_INFO_TYPE_RUNLIST`.
+    pub const ENGINE_INFO_TYPE_RUNLIST: usize = 3;
+    /// `ENGINE_INFO_TYPE_INSTANCE_ID`.
+    pub const ENGINE_INFO_TYPE_INSTANCE_ID: usize = 10;
+    /// `NV2080_CTRL_FIFO_GET_DEVICE_INFO_TABLE_PARAMS`: `baseIndex`, `numEntries`, `bMore`
+    /// (an `NvBool`, then three bytes of padding), then `entries[32]`.
+    pub const DEVICE_INFO_BASE_INDEX: usize = 0;
+    /// `numEntries`.
+    pub const DEVICE_INFO_NUM_ENTRIES: usize = 4;
+    /// `bMore`.
+    pub const DEVICE_INFO_MORE: usize = 8;
+    /// `entries`.
+    pub const DEVICE_INFO_ENTRIES: usize = 12;
+    /// Size of the parameters.
+    pub const DEVICE_INFO_PARAMS_SIZE: usize =
+        DEVICE_INFO_ENTRIES + DEVICE_INFO_MAX_ENTRIES * DEVICE_ENTRY_SIZE;
+
+    /// `NV0080_CTRL_CMD_GPU_GET_CLASSLIST_V2` (`ctrl/ctrl0080/ctrl0080gpu.h`), on a device.
+    pub const NV0080_CTRL_CMD_GPU_GET_CLASSLIST_V2: u32 = 0x0080_0292;
+    /// `NV0080_CTRL_GPU_CLASSLIST_MAX_SIZE`.
+    pub const CLASSLIST_MAX_SIZE: usize = 100;
+    /// Size of `NV0080_CTRL_GPU_GET_CLASSLIST_V2_PARAMS`: `numClasses`, `classList[100]`.
+    pub const CLASSLIST_V2_PARAMS_SIZE: usize = 4 + 4 * CLASSLIST_MAX_SIZE;
+
+    /// `NV2080_CTRL_CMD_GPU_GET_FERMI_GPC_INFO` (`ctrl/ctrl2080/ctrl2080gpu.h`).
+    pub const NV2080_CTRL_CMD_GPU_GET_FERMI_GPC_INFO: u32 = 0x2080_0137;
+    /// Size of `NV2080_CTRL_GPU_GET_FERMI_GPC_INFO_PARAMS`: `gpcMask`.
+    pub const GPC_INFO_PARAMS_SIZE: usize = 4;
+    /// `NV2080_CTRL_CMD_GPU_GET_FERMI_TPC_INFO`.
+    pub const NV2080_CTRL_CMD_GPU_GET_FERMI_TPC_INFO: u32 = 0x2080_0138;
+    /// Size of `NV2080_CTRL_GPU_GET_FERMI_TPC_INFO_PARAMS`: `gpcId`, `tpcMask`.
+    pub const TPC_INFO_PARAMS_SIZE: usize = 8;
 }
 
 /// `rpc_free_v03_00`, `NVOS00_PARAMETERS_v03_00` (`g_rpc-structures.h`, `g_sdk-structures.h`).

@@ -1229,3 +1229,78 @@ fn commands_queued_without_a_doorbell_are_read_at_start_too() {
     assert!(functions(&seen).contains(&function::EVENT_GSP_RUN_CPU_SEQUENCER));
     assert_eq!(d.violations(), Vec::<String>::new());
 }
+
+#[test]
+fn engine_class_and_gr_controls_answer_over_rpc() {
+    use super::rmserver::*;
+    use r570::rm_control as c;
+    let mut d = booted("ga104");
+    let (cl, dev, sub) = (0xc1d0_0000, 0xde1d_0000, 0x5d1d_0000);
+    d.call(
+        function::GSP_RM_ALLOC,
+        &rm_alloc(cl, cl, cl, NV01_ROOT, 0x78),
+    );
+    d.call(
+        function::GSP_RM_ALLOC,
+        &rm_alloc(cl, cl, dev, NV01_DEVICE_0, 0x38),
+    );
+    d.call(
+        function::GSP_RM_ALLOC,
+        &rm_alloc(cl, dev, sub, NV20_SUBDEVICE_0, 4),
+    );
+    let control = |d: &mut Driver, object: u32, cmd: u32, size: usize| {
+        let mut ctrl = vec![0u8; c::SIZE + size];
+        put_u32(&mut ctrl, c::H_CLIENT, cl);
+        put_u32(&mut ctrl, c::H_OBJECT, object);
+        put_u32(&mut ctrl, c::CMD, cmd);
+        put_u32(&mut ctrl, c::PARAMS_SIZE, size as u32);
+        let r = d.call(function::GSP_RM_CONTROL, &ctrl);
+        (r.result, r.payload[c::SIZE..].to_vec())
+    };
+    // The class list, on the device: AMPERE_B is there.
+    let (s, p) = control(
+        &mut d,
+        dev,
+        c::NV0080_CTRL_CMD_GPU_GET_CLASSLIST_V2,
+        c::CLASSLIST_V2_PARAMS_SIZE,
+    );
+    assert_eq!(s, status::OK);
+    assert_eq!(get_u32(&p, 0), Some(50));
+    assert!((0..50).any(|i| get_u32(&p, 4 + 4 * i) == Some(0xc797)));
+    // The device info table, on the subdevice: 10 engines, GR0 first.
+    let (s, p) = control(
+        &mut d,
+        sub,
+        c::NV2080_CTRL_CMD_FIFO_GET_DEVICE_INFO_TABLE,
+        c::DEVICE_INFO_PARAMS_SIZE,
+    );
+    assert_eq!(s, status::OK);
+    assert_eq!(get_u32(&p, c::DEVICE_INFO_NUM_ENTRIES), Some(10));
+    assert_eq!(
+        get_u32(
+            &p,
+            c::DEVICE_INFO_ENTRIES + 4 * c::ENGINE_INFO_TYPE_RM_ENGINE_TYPE
+        ),
+        Some(1)
+    );
+    // The GPCs of an RTX 3070: six.
+    let (s, p) = control(
+        &mut d,
+        sub,
+        c::NV2080_CTRL_CMD_GPU_GET_FERMI_GPC_INFO,
+        c::GPC_INFO_PARAMS_SIZE,
+    );
+    assert_eq!((s, get_u32(&p, 0)), (status::OK, Some(0x3f)));
+    // The wrong object, the wrong size.
+    let (s, _) = control(
+        &mut d,
+        dev,
+        c::NV2080_CTRL_CMD_GPU_GET_FERMI_GPC_INFO,
+        c::GPC_INFO_PARAMS_SIZE,
+    );
+    assert_eq!(s, status::NOT_SUPPORTED);
+    let (s, _) = control(&mut d, sub, c::NV2080_CTRL_CMD_GPU_GET_FERMI_TPC_INFO, 4);
+    assert_eq!(s, status::INVALID_ARGUMENT);
+    d.call(function::FREE, &rm_free(cl, cl));
+    assert!(d.violations().is_empty(), "{:?}", d.violations());
+}

@@ -18,11 +18,13 @@ use kernel::{
     transmute::{AsBytes, FromBytes},
 };
 
+use super::{ClassList, DeviceEngine, DeviceInfoPage, MAX_CLASSES};
 use super::{
     DecodeError, ElementHeader, EventKind, FbRegion, Function, GspAbi, InternalHandles,
     LibosRegion, MsgqInitParams, QueueHeader, RcTriggered, RmAllocHeader, RmClass, RmControlCmd,
     SeqOp, StaticInfo, SystemInfo, UnloadParams, WprMetaParams,
 };
+use crate::interface::EngineKind;
 
 /// Marks a `#[repr(C)]` structure whose fields are all integers or arrays of integers and
 /// which has no implicit padding, so that it may be converted from and to bytes.
@@ -844,6 +846,131 @@ pub(super) struct Nv2080CtrlGpuGetNameStringParams {
 }
 static_assert!(size_of::<Nv2080CtrlGpuGetNameStringParams>() == 0x84);
 
+/// `NV2080_CTRL_CMD_FIFO_GET_DEVICE_INFO_TABLE` (`ctrl/ctrl2080/ctrl2080fifo.h`).
+pub(super) const NV2080_CTRL_CMD_FIFO_GET_DEVICE_INFO_TABLE: u32 = 0x2080_1112;
+/// `NV2080_CTRL_FIFO_GET_DEVICE_INFO_TABLE_MAX_ENTRIES`.
+pub(super) const DEVICE_INFO_MAX_ENTRIES: usize = 32;
+/// `NV2080_CTRL_FIFO_GET_DEVICE_INFO_TABLE_ENGINE_DATA_TYPES`.
+pub(super) const ENGINE_DATA_TYPES: usize = 16;
+/// `NV2080_CTRL_FIFO_GET_DEVICE_INFO_TABLE_ENGINE_MAX_PBDMA`.
+pub(super) const ENGINE_MAX_PBDMA: usize = 2;
+/// `NV2080_CTRL_FIFO_GET_DEVICE_INFO_TABLE_ENGINE_MAX_NAME_LEN`.
+pub(super) const ENGINE_MAX_NAME_LEN: usize = 16;
+/// `ENGINE_INFO_TYPE_RM_ENGINE_TYPE`, an index into `engineData`
+/// (`src/nvidia/inc/kernel/gpu/fifo/engine_info.h`).
+pub(super) const ENGINE_INFO_TYPE_RM_ENGINE_TYPE: usize = 2;
+/// `ENGINE_INFO_TYPE_RUNLIST`.
+pub(super) const ENGINE_INFO_TYPE_RUNLIST: usize = 3;
+
+/// `NV2080_CTRL_FIFO_DEVICE_ENTRY`.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub(super) struct Nv2080CtrlFifoDeviceEntry {
+    pub(super) engine_data: [u32; ENGINE_DATA_TYPES],
+    pub(super) pbdma_ids: [u32; ENGINE_MAX_PBDMA],
+    pub(super) pbdma_fault_ids: [u32; ENGINE_MAX_PBDMA],
+    pub(super) num_pbdmas: u32,
+    pub(super) engine_name: [u8; ENGINE_MAX_NAME_LEN],
+}
+static_assert!(size_of::<Nv2080CtrlFifoDeviceEntry>() == 100);
+
+/// `NV2080_CTRL_FIFO_GET_DEVICE_INFO_TABLE_PARAMS`; `bMore` is an `NvBool`, followed by the
+/// padding the C compiler puts before `entries`.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub(super) struct Nv2080CtrlFifoGetDeviceInfoTableParams {
+    pub(super) base_index: u32,
+    pub(super) num_entries: u32,
+    pub(super) b_more: u8,
+    pub(super) _pad: [u8; 3],
+    pub(super) entries: [Nv2080CtrlFifoDeviceEntry; DEVICE_INFO_MAX_ENTRIES],
+}
+static_assert!(size_of::<Nv2080CtrlFifoGetDeviceInfoTableParams>() == 0xc8c);
+static_assert!(offset_of!(Nv2080CtrlFifoGetDeviceInfoTableParams, entries) == 0xc);
+
+/// The fixed part of `NV2080_CTRL_FIFO_GET_DEVICE_INFO_TABLE_PARAMS`, before `entries`: what
+/// is read of it at once (the whole structure is 3 KiB, too much for the stack), the entries
+/// after it one at a time.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub(super) struct Nv2080CtrlFifoGetDeviceInfoTableHead {
+    pub(super) base_index: u32,
+    pub(super) num_entries: u32,
+    pub(super) b_more: u8,
+    pub(super) _pad: [u8; 3],
+}
+static_assert!(
+    size_of::<Nv2080CtrlFifoGetDeviceInfoTableHead>()
+        == offset_of!(Nv2080CtrlFifoGetDeviceInfoTableParams, entries)
+);
+static_assert!(DEVICE_INFO_MAX_ENTRIES <= super::DEVICE_INFO_PAGE);
+
+/// `NV0080_CTRL_CMD_GPU_GET_CLASSLIST_V2` (`ctrl/ctrl0080/ctrl0080gpu.h`).
+pub(super) const NV0080_CTRL_CMD_GPU_GET_CLASSLIST_V2: u32 = 0x0080_0292;
+/// `NV0080_CTRL_GPU_CLASSLIST_MAX_SIZE`.
+pub(super) const NV0080_CTRL_GPU_CLASSLIST_MAX_SIZE: usize = 100;
+static_assert!(NV0080_CTRL_GPU_CLASSLIST_MAX_SIZE <= MAX_CLASSES);
+
+/// `NV0080_CTRL_GPU_GET_CLASSLIST_V2_PARAMS`.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub(super) struct Nv0080CtrlGpuGetClasslistV2Params {
+    pub(super) num_classes: u32,
+    pub(super) class_list: [u32; NV0080_CTRL_GPU_CLASSLIST_MAX_SIZE],
+}
+static_assert!(size_of::<Nv0080CtrlGpuGetClasslistV2Params>() == 404);
+
+/// `NV2080_CTRL_CMD_GPU_GET_FERMI_GPC_INFO` (`ctrl/ctrl2080/ctrl2080gpu.h`).
+pub(super) const NV2080_CTRL_CMD_GPU_GET_FERMI_GPC_INFO: u32 = 0x2080_0137;
+/// `NV2080_CTRL_CMD_GPU_GET_FERMI_TPC_INFO`.
+pub(super) const NV2080_CTRL_CMD_GPU_GET_FERMI_TPC_INFO: u32 = 0x2080_0138;
+
+/// `NV2080_CTRL_GPU_GET_FERMI_GPC_INFO_PARAMS`.
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+pub(super) struct Nv2080CtrlGpuGetFermiGpcInfoParams {
+    pub(super) gpc_mask: u32,
+}
+static_assert!(size_of::<Nv2080CtrlGpuGetFermiGpcInfoParams>() == 4);
+
+/// `NV2080_CTRL_GPU_GET_FERMI_TPC_INFO_PARAMS`.
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+pub(super) struct Nv2080CtrlGpuGetFermiTpcInfoParams {
+    pub(super) gpc_id: u32,
+    pub(super) tpc_mask: u32,
+}
+static_assert!(size_of::<Nv2080CtrlGpuGetFermiTpcInfoParams>() == 8);
+
+/// `RM_ENGINE_TYPE_*` (`src/nvidia/inc/kernel/gpu/gpu_engine_type.h`): the first number of each
+/// run of engines of one kind, and how many the run holds.
+const RM_ENGINE_TYPES: &[(u32, u32, EngineKind)] = &[
+    // RM_ENGINE_TYPE_GR0 ..= GR7.
+    (0x01, 8, EngineKind::Graphics),
+    // RM_ENGINE_TYPE_COPY0 ..= COPY19.
+    (0x09, 20, EngineKind::Copy),
+    // RM_ENGINE_TYPE_NVDEC0 ..= NVDEC7.
+    (0x1d, 8, EngineKind::Nvdec),
+    // RM_ENGINE_TYPE_NVENC0 ..= NVENC3.
+    (0x25, 4, EngineKind::Nvenc),
+    // RM_ENGINE_TYPE_SW.
+    (0x2d, 1, EngineKind::Software),
+    // RM_ENGINE_TYPE_SEC2.
+    (0x31, 1, EngineKind::Sec2),
+    // RM_ENGINE_TYPE_NVJPEG0 ..= NVJPEG7.
+    (0x36, 8, EngineKind::Nvjpg),
+    // RM_ENGINE_TYPE_OFA0 ..= OFA1.
+    (0x3e, 2, EngineKind::Ofa),
+];
+
+/// Decodes an `RM_ENGINE_TYPE_*` into its kind and instance.
+fn engine_kind(raw: u32) -> Option<(EngineKind, u32)> {
+    RM_ENGINE_TYPES.iter().find_map(|&(first, n, kind)| {
+        let instance = raw.checked_sub(first)?;
+        (instance < n).then_some((kind, instance))
+    })
+}
+
 plain_old_data!(
     MsgqRxHeader,
     RpcGspRmAlloc,
@@ -853,6 +980,12 @@ plain_old_data!(
     Nv0080AllocParameters,
     Nv2080AllocParameters,
     Nv2080CtrlGpuGetNameStringParams,
+    Nv2080CtrlFifoDeviceEntry,
+    Nv2080CtrlFifoGetDeviceInfoTableParams,
+    Nv2080CtrlFifoGetDeviceInfoTableHead,
+    Nv0080CtrlGpuGetClasslistV2Params,
+    Nv2080CtrlGpuGetFermiGpcInfoParams,
+    Nv2080CtrlGpuGetFermiTpcInfoParams,
     GspFwWprMeta,
     LibosMemoryRegionInitArgument,
     MessageQueueInitArguments,
@@ -1086,6 +1219,10 @@ impl GspAbi for R570_144 {
     fn control(&self, cmd: RmControlCmd) -> u32 {
         match cmd {
             RmControlCmd::GpuGetNameString => NV2080_CTRL_CMD_GPU_GET_NAME_STRING,
+            RmControlCmd::FifoGetDeviceInfoTable => NV2080_CTRL_CMD_FIFO_GET_DEVICE_INFO_TABLE,
+            RmControlCmd::GpuGetClasslistV2 => NV0080_CTRL_CMD_GPU_GET_CLASSLIST_V2,
+            RmControlCmd::GpuGetFermiGpcInfo => NV2080_CTRL_CMD_GPU_GET_FERMI_GPC_INFO,
+            RmControlCmd::GpuGetFermiTpcInfo => NV2080_CTRL_CMD_GPU_GET_FERMI_TPC_INFO,
         }
     }
 
@@ -1182,6 +1319,12 @@ impl GspAbi for R570_144 {
     fn control_params_size(&self, cmd: RmControlCmd) -> usize {
         match cmd {
             RmControlCmd::GpuGetNameString => size_of::<Nv2080CtrlGpuGetNameStringParams>(),
+            RmControlCmd::FifoGetDeviceInfoTable => {
+                size_of::<Nv2080CtrlFifoGetDeviceInfoTableParams>()
+            }
+            RmControlCmd::GpuGetClasslistV2 => size_of::<Nv0080CtrlGpuGetClasslistV2Params>(),
+            RmControlCmd::GpuGetFermiGpcInfo => size_of::<Nv2080CtrlGpuGetFermiGpcInfoParams>(),
+            RmControlCmd::GpuGetFermiTpcInfo => size_of::<Nv2080CtrlGpuGetFermiTpcInfoParams>(),
         }
     }
 
@@ -1205,6 +1348,96 @@ impl GspAbi for R570_144 {
                 .ok_or(DecodeError::Short)?,
         );
         Ok(name)
+    }
+
+    fn write_device_info_params(&self, buf: &mut [u8], base_index: u32) -> Result {
+        // Only `baseIndex` is an input; the rest is zero.
+        let (head, rest) = buf.split_at_mut_checked(size_of::<u32>()).ok_or(EINVAL)?;
+        super::put(head, &base_index)?;
+        rest.get_mut(..size_of::<Nv2080CtrlFifoGetDeviceInfoTableParams>() - size_of::<u32>())
+            .ok_or(EINVAL)?
+            .fill(0);
+        Ok(())
+    }
+
+    fn read_device_info(&self, params: &[u8]) -> Result<DeviceInfoPage, DecodeError> {
+        if params.len() < size_of::<Nv2080CtrlFifoGetDeviceInfoTableParams>() {
+            return Err(DecodeError::Short);
+        }
+        let head: Nv2080CtrlFifoGetDeviceInfoTableHead = super::read(params)?;
+        let count = usize::try_from(head.num_entries).map_err(|_| DecodeError::TooMany)?;
+        if count > DEVICE_INFO_MAX_ENTRIES {
+            return Err(DecodeError::TooMany);
+        }
+        let mut page = DeviceInfoPage {
+            entries: [DeviceEngine::default(); super::DEVICE_INFO_PAGE],
+            count,
+            more: head.b_more != 0,
+        };
+        let entries = params
+            .get(size_of::<Nv2080CtrlFifoGetDeviceInfoTableHead>()..)
+            .ok_or(DecodeError::Short)?;
+        let chunks = entries.chunks_exact(size_of::<Nv2080CtrlFifoDeviceEntry>());
+        for (dst, bytes) in page.entries.iter_mut().zip(chunks).take(count) {
+            let src: Nv2080CtrlFifoDeviceEntry = super::read(bytes)?;
+            let raw_type = src.engine_data[ENGINE_INFO_TYPE_RM_ENGINE_TYPE];
+            *dst = DeviceEngine {
+                engine: engine_kind(raw_type),
+                raw_type,
+                runlist: src.engine_data[ENGINE_INFO_TYPE_RUNLIST],
+            };
+        }
+        Ok(page)
+    }
+
+    fn write_classlist_params(&self, buf: &mut [u8]) -> Result {
+        super::put(
+            buf,
+            &Nv0080CtrlGpuGetClasslistV2Params {
+                num_classes: 0,
+                class_list: [0; NV0080_CTRL_GPU_CLASSLIST_MAX_SIZE],
+            },
+        )?;
+        Ok(())
+    }
+
+    fn read_classlist(&self, params: &[u8]) -> Result<ClassList, DecodeError> {
+        let p: Nv0080CtrlGpuGetClasslistV2Params = super::read(params)?;
+        let count = usize::try_from(p.num_classes).map_err(|_| DecodeError::TooMany)?;
+        let valid = p.class_list.get(..count).ok_or(DecodeError::TooMany)?;
+        let mut list = ClassList {
+            classes: [0; MAX_CLASSES],
+            count,
+        };
+        list.classes
+            .get_mut(..count)
+            .ok_or(DecodeError::TooMany)?
+            .copy_from_slice(valid);
+        Ok(list)
+    }
+
+    fn write_gpc_info_params(&self, buf: &mut [u8]) -> Result {
+        super::put(buf, &Nv2080CtrlGpuGetFermiGpcInfoParams::default())?;
+        Ok(())
+    }
+
+    fn read_gpc_info(&self, params: &[u8]) -> Result<u32, DecodeError> {
+        Ok(super::read::<Nv2080CtrlGpuGetFermiGpcInfoParams>(params)?.gpc_mask)
+    }
+
+    fn write_tpc_info_params(&self, buf: &mut [u8], gpc: u32) -> Result {
+        super::put(
+            buf,
+            &Nv2080CtrlGpuGetFermiTpcInfoParams {
+                gpc_id: gpc,
+                tpc_mask: 0,
+            },
+        )?;
+        Ok(())
+    }
+
+    fn read_tpc_info(&self, params: &[u8]) -> Result<u32, DecodeError> {
+        Ok(super::read::<Nv2080CtrlGpuGetFermiTpcInfoParams>(params)?.tpc_mask)
     }
 
     fn set_checksum(&self, buf: &mut [u8], checksum: u32) -> Result {
