@@ -56,14 +56,18 @@ use crate::{
     gsp::{
         self,
         boot::{GspFwImage, GspMemory},
-        commands::{GetGspStaticInfo, InitDone, SetRegistry, SetSystemInfo, UnloadingGuestDriver},
-        fw::{Abi, StaticInfo, UnloadParams},
+        commands::{
+            GetGspStaticInfo, InitDone, IntrKernelTable, RmControl, SetRegistry, SetSystemInfo,
+            UnloadingGuestDriver,
+        },
+        fw::{Abi, InternalHandles, StaticInfo, UnloadParams},
         hal::GspHal,
         logs,
         rm::{RmChannel, RmObjects, RM_TIMEOUT},
         rpc::{self, Incoming, Rpc},
     },
     interface::GspInfo,
+    intr::{MsgSignal, Vector},
     num,
     vbios::{FwsecCommand, Vbios},
 };
@@ -186,6 +190,12 @@ struct GspRm<'b> {
     channel: Arc<RmChannel<'b>>,
     /// The client, device and subdevice, once GSP-RM runs.
     objects: Option<RmObjects<'b>>,
+    /// The GSP's interrupt vector, as GSP-RM reported it.
+    vector: Option<Vector>,
+    /// The GPU's name in GSP-RM's static information.
+    static_name: [u8; 64],
+    /// GSP-RM's own client, device and subdevice.
+    internal: InternalHandles,
     _fw: GspFwImage,
     wpr_meta: Coherent<[u8]>,
     teardown: Teardown,
@@ -341,19 +351,28 @@ impl<'b> GspRm<'b> {
             Ok(KBox::new(info, GFP_KERNEL)?)
         })?;
 
-        // The driver's own objects, in nouveau's order; dropping them frees them again.
+        self.static_name = static_info.name;
+        self.internal = static_info.internal;
+        self.vector = self.gsp_vector(dev, &static_info);
+        Ok(static_info)
+    }
+
+    /// Step 5: the driver's own objects, in nouveau's order (client, device, subdevice);
+    /// dropping them frees them again. Done once the GSP's interrupt is set up, so that
+    /// these calls run on it.
+    fn attach(&mut self, dev: &device::Device) -> Result {
         let objects = RmObjects::new(&self.channel)?;
         let name = objects.subdevice.name_string()?;
-        if name != static_info.name {
+        if name != self.static_name {
             dev_warn!(
                 dev,
                 "GSP-RM names the GPU {} in its static information but {} by control\n",
-                static_info.name(),
+                rpc::c_text(&self.static_name),
                 rpc::c_text(&name)
             );
         }
         let (client, device, subdevice) = objects.handles();
-        let internal = static_info.internal;
+        let internal = self.internal;
         dev_info!(
             dev,
             "RM client {:#x} device {:#x} subdevice {:#x}; GSP-RM's own {:#x}/{:#x}/{:#x}\n",
@@ -365,7 +384,42 @@ impl<'b> GspRm<'b> {
             internal.subdevice
         );
         self.objects = Some(objects);
-        Ok(static_info)
+        Ok(())
+    }
+
+    /// Asks GSP-RM for the GSP's interrupt vector. Without one (GSP-RM refused, or reported
+    /// none or one outside the tree) the message queue is polled, after one log line.
+    fn gsp_vector(&self, dev: &device::Device, info: &StaticInfo) -> Option<Vector> {
+        let raw = self
+            .channel
+            .call(&RmControl {
+                client: info.internal.client,
+                object: info.internal.subdevice,
+                params: &IntrKernelTable,
+            })
+            .ok()?
+            .0;
+        match raw.map(|v| (v, Vector::new(v))) {
+            Some((_, Some(vector))) => {
+                dev_dbg!(dev, "GSP interrupt vector {}\n", vector.raw());
+                Some(vector)
+            }
+            Some((v, None)) => {
+                dev_warn!(
+                    dev,
+                    "GSP-RM reports GSP interrupt vector {}, outside the interrupt tree; polling\n",
+                    v
+                );
+                None
+            }
+            None => {
+                dev_warn!(
+                    dev,
+                    "GSP-RM reports no interrupt vector for the GSP; polling its message queue\n"
+                );
+                None
+            }
+        }
     }
 
     /// Stops GSP-RM (if it was started) and lowers WPR2. Returns `Ok` only if the GPU no longer
@@ -376,6 +430,7 @@ impl<'b> GspRm<'b> {
         // The driver's objects go first, while GSP-RM still answers: subdevice, device,
         // client.
         self.objects = None;
+        self.vector = None;
         if self.started {
             // GSP-RM sets the suspended bit once it has processed the request; its reply is not
             // needed, as the falcon is reset next.
@@ -480,6 +535,7 @@ impl<'b> GpuState<'b> {
         bar_owner: &Bar0Owner<'b>,
         spec: &Spec,
         vbios: &Vbios,
+        signal: &Arc<MsgSignal>,
     ) -> Result<(Self, Option<GspInfo>)> {
         let dev: &device::Device<device::Bound> = pdev.as_ref();
         let bar: Bar0<'_> = bar_owner;
@@ -501,7 +557,7 @@ impl<'b> GpuState<'b> {
         // The logs a previous probe of this GPU kept are replaced by this boot's.
         logs::hide(dev.name());
         let flush = SysmemFlush::register(dev, bar, chipset)?;
-        match Self::boot_rm(pdev, bar_owner, chipset, vbios, &top) {
+        match Self::boot_rm(pdev, bar_owner, chipset, vbios, &top, signal) {
             Ok((rm, info)) => {
                 let gsp = GspInfo::new(info.name(), info.vram_size, info.fb_regions());
                 dev_info!(
@@ -538,6 +594,7 @@ impl<'b> GpuState<'b> {
         chipset: Chipset,
         vbios: &Vbios,
         top: &FbLayout,
+        signal: &Arc<MsgSignal>,
     ) -> Result<(GspRm<'b>, KBox<StaticInfo>), (Error, bool)> {
         let dev: &'b device::Device<device::Bound> = pdev.as_ref();
         let bar: Bar0<'_> = bar_owner;
@@ -596,7 +653,8 @@ impl<'b> GpuState<'b> {
 
             let fw = GspFwImage::new(dev, &image, &bootloader)?;
             let (mem, queues) = GspMemory::new(dev, abi)?;
-            let channel = RmChannel::new(dev, bar_owner.clone(), Rpc::new(queues, abi))?;
+            let rpc = Rpc::new(queues, abi).with_signal(signal.clone());
+            let channel = RmChannel::new(dev, bar_owner.clone(), rpc)?;
             let mut params = fw.wpr_meta_params();
             let meta_size = u64::from_safe_cast(abi.wpr_meta(&params)?.len());
             params.fb = layout::gsp_layout(
@@ -620,6 +678,9 @@ impl<'b> GpuState<'b> {
                     mem,
                     channel,
                     objects: None,
+                    vector: None,
+                    static_name: [0; 64],
+                    internal: InternalHandles::default(),
                     _fw: fw,
                     wpr_meta,
                     teardown,
@@ -650,6 +711,28 @@ impl<'b> GpuState<'b> {
                 Err((e, stopped))
             }
         }
+    }
+
+    /// Allocates the driver's RM objects in GSP-RM, if it runs. On failure the caller shuts
+    /// the GPU down.
+    pub(crate) fn attach(&mut self, dev: &device::Device) -> Result {
+        match self.rm.as_mut() {
+            Some(rm) => rm.attach(dev),
+            None => Ok(()),
+        }
+    }
+
+    /// Frees the driver's RM objects, if there are any, while GSP-RM still runs (stopping
+    /// it frees them anyway).
+    pub(crate) fn detach(&mut self) {
+        if let Some(rm) = self.rm.as_mut() {
+            rm.objects = None;
+        }
+    }
+
+    /// Returns the GSP's interrupt vector, if GSP-RM runs and reported one.
+    pub(crate) fn gsp_vector(&self) -> Option<Vector> {
+        self.rm.as_ref().and_then(|rm| rm.vector)
     }
 
     /// Stops GSP-RM, lowers WPR2 and unregisters the sysmem flush page, so that the GPU can be

@@ -343,6 +343,9 @@ impl RmClass {
 pub(crate) enum RmControlCmd {
     /// `NV2080_CTRL_CMD_GPU_GET_NAME_STRING`, on a subdevice.
     GpuGetNameString,
+    /// `NV2080_CTRL_CMD_INTERNAL_INTR_GET_KERNEL_TABLE`, on GSP-RM's internal subdevice: the
+    /// interrupt vectors the kernel driver services.
+    InternalIntrGetKernelTable,
 }
 
 impl RmControlCmd {
@@ -350,6 +353,7 @@ impl RmControlCmd {
     pub(crate) fn name(self) -> &'static str {
         match self {
             Self::GpuGetNameString => "NV2080_CTRL_CMD_GPU_GET_NAME_STRING",
+            Self::InternalIntrGetKernelTable => "NV2080_CTRL_CMD_INTERNAL_INTR_GET_KERNEL_TABLE",
         }
     }
 }
@@ -676,6 +680,12 @@ pub(crate) trait GspAbi: Sync {
 
     /// Reads the ASCII name GSP-RM wrote back for `NV2080_CTRL_CMD_GPU_GET_NAME_STRING`.
     fn read_gpu_name_string(&self, params: &[u8]) -> Result<[u8; 64], DecodeError>;
+
+    /// Returns the GSP's stall vector from the table GSP-RM wrote back for
+    /// `NV2080_CTRL_CMD_INTERNAL_INTR_GET_KERNEL_TABLE` (the entry whose engine is the GSP),
+    /// or `None` if the table has no usable one. A table length beyond the table is
+    /// [`DecodeError::BadLength`].
+    fn read_gsp_intr_vector(&self, params: &[u8]) -> Result<Option<u32>, DecodeError>;
 
     /// Stores `checksum` into the element header at the start of `buf`.
     fn set_checksum(&self, buf: &mut [u8], checksum: u32) -> Result;

@@ -18,8 +18,11 @@ use kernel::{
     device,
     io::poll::read_poll_timeout,
     prelude::*,
+    sync::Arc,
     time::{Delta, Instant, Monotonic},
 };
+
+use crate::intr::{MsgSignal, Wait};
 
 use super::{
     fw::{
@@ -269,16 +272,36 @@ fn sort(abi: Abi, msg: Received) -> Result<Result<Incoming, Received>> {
 /// not its reply. An error from it fails the call.
 pub(crate) type Handler<'a> = &'a mut dyn FnMut(Incoming) -> Result;
 
-/// The RPC channel: the queues and the ABI that encodes what goes through them.
+/// The RPC channel: the queues, the ABI that encodes what goes through them, and the GSP's
+/// interrupt, which tells a waiter when to look at the message queue.
 pub(crate) struct Rpc<M: SharedMem> {
     queues: Queues<M>,
     abi: Abi,
+    signal: Option<Arc<MsgSignal>>,
 }
 
+/// How long a wait for a message sleeps on the GSP's interrupt before it looks at the queue
+/// anyway.
+// TIMEOUT: the backstop for a lost interrupt; a message whose interrupt is lost is found this
+// late, and counted (`MsgSignal::lost`).
+const LOST_IRQ_BACKSTOP: Delta = Delta::from_millis(100);
+
 impl<M: SharedMem> Rpc<M> {
-    /// Wraps the queues, which `abi` encodes.
+    /// Wraps the queues, which `abi` encodes. Messages are polled for.
     pub(crate) fn new(queues: Queues<M>, abi: Abi) -> Self {
-        Self { queues, abi }
+        Self {
+            queues,
+            abi,
+            signal: None,
+        }
+    }
+
+    /// Waits for messages on `signal` whenever it is armed, polling otherwise.
+    pub(crate) fn with_signal(self, signal: Arc<MsgSignal>) -> Self {
+        Self {
+            signal: Some(signal),
+            ..self
+        }
     }
 
     /// Returns the queues for modification (the tests play GSP-RM through them).
@@ -300,8 +323,56 @@ impl<M: SharedMem> Rpc<M> {
         Ok(seq)
     }
 
-    /// Takes the next message, waiting until `timeout` after `start`, polling every 100 µs.
+    /// Takes the next message, waiting until `timeout` after `start`: on the GSP's interrupt
+    /// if it drives the queue, else polling every 100 µs.
     fn receive(&mut self, start: Instant<Monotonic>, timeout: Delta) -> Result<Received, RpcError> {
+        match self.signal.clone() {
+            Some(signal) if signal.is_armed() => self.receive_signalled(&signal, start, timeout),
+            _ => self.receive_polled(start, timeout),
+        }
+    }
+
+    /// [`Rpc::receive`] on the GSP's interrupt, with [`LOST_IRQ_BACKSTOP`] as the backstop.
+    fn receive_signalled(
+        &mut self,
+        signal: &MsgSignal,
+        start: Instant<Monotonic>,
+        timeout: Delta,
+    ) -> Result<Received, RpcError> {
+        loop {
+            let seen = signal.count();
+            if let Some(msg) = self.queues.receive()? {
+                return Ok(msg);
+            }
+            let left = timeout - start.elapsed();
+            if left.is_negative() {
+                return Err(RpcError::Timeout);
+            }
+            let step = if left < LOST_IRQ_BACKSTOP {
+                left
+            } else {
+                LOST_IRQ_BACKSTOP
+            };
+            match signal.wait(seen, step) {
+                Wait::Interrupted => {}
+                Wait::TimedOut => {
+                    if let Some(msg) = self.queues.receive()? {
+                        signal.lost();
+                        return Ok(msg);
+                    }
+                }
+                // The task cannot sleep interruptibly while a signal is pending: poll.
+                Wait::Signalled => kernel::time::delay::fsleep(Delta::from_micros(100)),
+            }
+        }
+    }
+
+    /// [`Rpc::receive`] by polling every 100 µs.
+    fn receive_polled(
+        &mut self,
+        start: Instant<Monotonic>,
+        timeout: Delta,
+    ) -> Result<Received, RpcError> {
         let q = &mut self.queues;
         let mut queue_error = None;
         let left = timeout - start.elapsed();

@@ -844,7 +844,53 @@ pub(super) struct Nv2080CtrlGpuGetNameStringParams {
 }
 static_assert!(size_of::<Nv2080CtrlGpuGetNameStringParams>() == 0x84);
 
+/// `NV2080_CTRL_CMD_INTERNAL_INTR_GET_KERNEL_TABLE` (`ctrl/ctrl2080/ctrl2080internal.h`).
+pub(super) const NV2080_CTRL_CMD_INTERNAL_INTR_GET_KERNEL_TABLE: u32 = 0x2080_0a5c;
+/// `NV2080_CTRL_INTERNAL_INTR_MAX_TABLE_SIZE`.
+pub(super) const NV2080_CTRL_INTERNAL_INTR_MAX_TABLE_SIZE: usize = 128;
+/// `NV2080_INTR_CATEGORY_ENUM_COUNT`.
+pub(super) const NV2080_INTR_CATEGORY_ENUM_COUNT: usize = 7;
+/// `MC_ENGINE_IDX_GSP` in 570.144 (`kernel/gpu/intr/engine_idx.h`; 49 in r535).
+pub(super) const MC_ENGINE_IDX_GSP: u16 = 50;
+/// `NV_INTR_VECTOR_INVALID` (`dev_ctrl_defines.h`).
+pub(super) const NV_INTR_VECTOR_INVALID: u32 = u32::MAX;
+
+/// `NV2080_CTRL_INTERNAL_INTR_GET_KERNEL_TABLE_ENTRY`.
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+pub(super) struct Nv2080CtrlInternalIntrGetKernelTableEntry {
+    pub(super) engine_idx: u16,
+    pub(super) _pad: u16,
+    pub(super) pmc_intr_mask: u32,
+    pub(super) vector_stall: u32,
+    pub(super) vector_non_stall: u32,
+}
+static_assert!(size_of::<Nv2080CtrlInternalIntrGetKernelTableEntry>() == 16);
+
+/// `NV2080_INTR_CATEGORY_SUBTREE_MAP`.
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+pub(super) struct Nv2080IntrCategorySubtreeMap {
+    pub(super) subtree_start: u8,
+    pub(super) subtree_end: u8,
+}
+
+/// `NV2080_CTRL_INTERNAL_INTR_GET_KERNEL_TABLE_PARAMS`.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub(super) struct Nv2080CtrlInternalIntrGetKernelTableParams {
+    pub(super) table_len: u32,
+    pub(super) table:
+        [Nv2080CtrlInternalIntrGetKernelTableEntry; NV2080_CTRL_INTERNAL_INTR_MAX_TABLE_SIZE],
+    pub(super) subtree_map: [Nv2080IntrCategorySubtreeMap; NV2080_INTR_CATEGORY_ENUM_COUNT],
+    pub(super) _pad: [u8; 2],
+}
+static_assert!(size_of::<Nv2080CtrlInternalIntrGetKernelTableParams>() == 2068);
+
 plain_old_data!(
+    Nv2080CtrlInternalIntrGetKernelTableEntry,
+    Nv2080IntrCategorySubtreeMap,
+    Nv2080CtrlInternalIntrGetKernelTableParams,
     MsgqRxHeader,
     RpcGspRmAlloc,
     RpcGspRmControl,
@@ -1086,6 +1132,9 @@ impl GspAbi for R570_144 {
     fn control(&self, cmd: RmControlCmd) -> u32 {
         match cmd {
             RmControlCmd::GpuGetNameString => NV2080_CTRL_CMD_GPU_GET_NAME_STRING,
+            RmControlCmd::InternalIntrGetKernelTable => {
+                NV2080_CTRL_CMD_INTERNAL_INTR_GET_KERNEL_TABLE
+            }
         }
     }
 
@@ -1182,6 +1231,9 @@ impl GspAbi for R570_144 {
     fn control_params_size(&self, cmd: RmControlCmd) -> usize {
         match cmd {
             RmControlCmd::GpuGetNameString => size_of::<Nv2080CtrlGpuGetNameStringParams>(),
+            RmControlCmd::InternalIntrGetKernelTable => {
+                size_of::<Nv2080CtrlInternalIntrGetKernelTableParams>()
+            }
         }
     }
 
@@ -1205,6 +1257,17 @@ impl GspAbi for R570_144 {
                 .ok_or(DecodeError::Short)?,
         );
         Ok(name)
+    }
+
+    fn read_gsp_intr_vector(&self, params: &[u8]) -> Result<Option<u32>, DecodeError> {
+        let p: Nv2080CtrlInternalIntrGetKernelTableParams = super::read(params)?;
+        let len = usize::try_from(p.table_len).map_err(|_| DecodeError::BadLength)?;
+        let entries = p.table.get(..len).ok_or(DecodeError::BadLength)?;
+        Ok(entries
+            .iter()
+            .find(|e| e.engine_idx == MC_ENGINE_IDX_GSP)
+            .map(|e| e.vector_stall)
+            .filter(|v| *v != NV_INTR_VECTOR_INVALID))
     }
 
     fn set_checksum(&self, buf: &mut [u8], checksum: u32) -> Result {
