@@ -286,6 +286,7 @@ impl<'b> GspRm<'b> {
             saved: [0; 8],
         };
         let abi = self.abi;
+        let events_log = self.channel.events();
         let static_info = self.channel.with(|rpc, ring| -> Result<KBox<StaticInfo>> {
             // Until GSP_INIT_DONE, GSP-RM asks for the CPU sequence; nothing else may come.
             let mut boot_events = |m: Incoming| match m {
@@ -299,7 +300,7 @@ impl<'b> GspRm<'b> {
                         );
                     }),
                 Incoming::Event(event) => {
-                    rpc::log_event(dev, &event);
+                    events_log.handle(dev, &event);
                     Ok(())
                 }
                 Incoming::StaleReply { function, seq } => {
@@ -331,7 +332,7 @@ impl<'b> GspRm<'b> {
                 })?;
             let mut events = |m: Incoming| match m {
                 Incoming::Event(event) => {
-                    rpc::log_event(dev, &event);
+                    events_log.handle(dev, &event);
                     Ok(())
                 }
                 Incoming::StaleReply { function, seq } => {
@@ -728,6 +729,11 @@ impl<'b> GpuState<'b> {
         if let Some(rm) = self.rm.as_mut() {
             rm.objects = None;
         }
+    }
+
+    /// Returns the channel to GSP-RM, if it runs.
+    pub(crate) fn channel(&self) -> Option<Arc<RmChannel<'b>>> {
+        self.rm.as_ref().map(|rm| rm.channel.clone())
     }
 
     /// Returns the GSP's interrupt vector, if GSP-RM runs and reported one.

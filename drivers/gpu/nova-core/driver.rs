@@ -17,6 +17,7 @@ use crate::{
     boot::GpuState,
     firmware,
     gpu::Spec,
+    gsp::rm::RmChannel,
     interface::{GpuInfo, GpuInfoForLt, AUXILIARY_NAME, MODULE_NAME},
     intr::{GspIrq, Interrupts, MsgSignal},
     vbios::Vbios,
@@ -114,7 +115,10 @@ impl pci::Driver for NovaCoreDriver {
             let (mut gsp, gsp_info) = GpuState::boot(pdev, &bar, &spec, &vbios, &signal)?;
             let irq = gsp
                 .gsp_vector()
-                .and_then(|vector| Self::interrupts(pdev, &bar, &signal, &spec, vector));
+                .zip(gsp.channel())
+                .and_then(|(vector, channel)| {
+                    Self::interrupts(pdev, &bar, &signal, channel, &spec, vector)
+                });
             // The driver's RM objects, on the interrupt where there is one.
             gsp.attach(pdev.as_ref()).inspect_err(|_| {
                 if let Some(irq) = &irq {
@@ -170,6 +174,7 @@ impl NovaCoreDriver {
         pdev: &'bound pci::Device<Core<'_>>,
         bar: &Bar0Owner<'bound>,
         signal: &Arc<MsgSignal>,
+        channel: Arc<RmChannel<'bound>>,
         spec: &Spec,
         vector: crate::intr::Vector,
     ) -> Option<Pin<KBox<Interrupts<'bound>>>> {
@@ -177,7 +182,7 @@ impl NovaCoreDriver {
             dev_info!(pdev, "gsp_poll=1: polling GSP-RM's message queue\n");
             return None;
         }
-        let irq = GspIrq::new(bar.clone(), signal.clone(), spec.chipset())
+        let irq = GspIrq::new(bar.clone(), signal.clone(), channel, spec.chipset())
             .and_then(|handler| Interrupts::new(pdev, handler));
         match irq {
             Ok(irq) => {

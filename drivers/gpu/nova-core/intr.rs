@@ -11,7 +11,9 @@
 //!
 //! The one interrupt nova services so far is the GSP's: GSP-RM raises `SWGEN0` on the GSP
 //! falcon when it has put messages in the message queue. [`GspIrq`] acknowledges it and wakes
-//! the threads waiting for a message ([`MsgSignal`]), which otherwise poll.
+//! the threads waiting for a message ([`MsgSignal`]), which otherwise poll; its thread then
+//! handles the messages no call waits for (GSP-RM's events, [`RmChannel::drain`]), so that they
+//! neither wait for the next call nor fill the queue.
 //!
 //! The handler follows nouveau's order (`nvkm_intr()`, `r535_gsp_intr()`): disarm the subtree,
 //! acknowledge the leaf, acknowledge the falcon, retrigger the falcon (GA100 and later) so that
@@ -23,7 +25,7 @@ use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use kernel::{
     device,
     io::{register::Array, Io},
-    irq::{self, IrqReturn},
+    irq::{self, IrqReturn, ThreadedIrqReturn},
     new_condvar, new_spinlock_irq, pci,
     prelude::*,
     sync::{aref::ARef, Arc, CondVar, CondVarTimeoutResult, SpinLockIrq},
@@ -34,6 +36,7 @@ use crate::{
     driver::Bar0Owner,
     falcon::{gsp::Gsp, FalconIrq},
     gpu::Chipset,
+    gsp::rm::RmChannel,
     regs,
 };
 
@@ -175,6 +178,7 @@ impl MsgSignal {
 pub(crate) struct GspIrq<'b> {
     bar: Bar0Owner<'b>,
     signal: Arc<MsgSignal>,
+    channel: Arc<RmChannel<'b>>,
     falcon: FalconIrq<Gsp>,
     /// The GSP's vector once enabled, `u32::MAX` before and after.
     vector: AtomicU32,
@@ -187,14 +191,17 @@ const NO_VECTOR: u32 = u32::MAX;
 
 impl<'b> GspIrq<'b> {
     /// Returns the handler for a `chipset` GPU, with nothing enabled yet.
+    /// The handler's thread hands GSP-RM's events to `channel`.
     pub(crate) fn new(
         bar: Bar0Owner<'b>,
         signal: Arc<MsgSignal>,
+        channel: Arc<RmChannel<'b>>,
         chipset: Chipset,
     ) -> Result<Self> {
         Ok(Self {
             bar,
             signal,
+            channel,
             falcon: FalconIrq::new(chipset)?,
             vector: AtomicU32::new(NO_VECTOR),
             unexpected: AtomicU64::new(0),
@@ -271,28 +278,28 @@ impl<'b> GspIrq<'b> {
     }
 }
 
-impl irq::Handler for GspIrq<'_> {
-    fn handle(&self) -> IrqReturn {
+impl irq::ThreadedHandler for GspIrq<'_> {
+    fn handle(&self) -> ThreadedIrqReturn {
         let Some(vector) = Vector::new(self.vector.load(Ordering::Acquire)) else {
-            return IrqReturn::None;
+            return ThreadedIrqReturn::None;
         };
         let bar = &*self.bar;
         let top = bar.read(regs::NV_VIRTUAL_FUNCTION_PRIV_CPU_INTR_TOP);
         if top.subtrees().get() & vector.subtree() == 0 {
-            return IrqReturn::None;
+            return ThreadedIrqReturn::None;
         }
         let leaf = || regs::NV_VIRTUAL_FUNCTION_PRIV_CPU_INTR_LEAF::try_at(vector.leaf());
         let (Some(status), Some(ack)) = (leaf(), leaf()) else {
-            return IrqReturn::None;
+            return ThreadedIrqReturn::None;
         };
         // Disarmed while handled; re-arming below sends a new MSI if something is pending then.
         bar.write_reg(
             regs::NV_VIRTUAL_FUNCTION_PRIV_CPU_INTR_TOP_EN_CLEAR::zeroed()
                 .with_subtrees(vector.subtree()),
         );
-        let mut handled = IrqReturn::None;
+        let mut handled = ThreadedIrqReturn::None;
         if bar.read(status).vectors().get() & vector.bit() != 0 {
-            handled = IrqReturn::Handled;
+            handled = ThreadedIrqReturn::Handled;
             bar.write(
                 ack,
                 regs::NV_VIRTUAL_FUNCTION_PRIV_CPU_INTR_LEAF::zeroed().with_vectors(vector.bit()),
@@ -304,6 +311,8 @@ impl irq::Handler for GspIrq<'_> {
                     regs::NV_PFALCON_FALCON_IRQSTAT::zeroed().with_swgen0(true),
                 );
                 self.signal.notify();
+                // Messages no call waits for are handled in process context.
+                handled = ThreadedIrqReturn::WakeThread;
             }
             let others = u32::from(pending)
                 & !u32::from(regs::NV_PFALCON_FALCON_IRQSTAT::zeroed().with_swgen0(true));
@@ -323,6 +332,11 @@ impl irq::Handler for GspIrq<'_> {
         );
         handled
     }
+
+    fn handle_threaded(&self) -> IrqReturn {
+        self.channel.drain();
+        IrqReturn::Handled
+    }
 }
 
 /// The GPU's interrupt: one MSI vector and its handler.
@@ -331,7 +345,7 @@ pub(crate) struct Interrupts<'b> {
     // Declared first so that it is dropped (the handler unregistered) before `vectors`, which
     // it borrows.
     #[pin]
-    registration: irq::Registration<'b, GspIrq<'b>>,
+    registration: irq::ThreadedRegistration<'b, GspIrq<'b>>,
     vectors: pci::IrqVectorRegistration<'b>,
 }
 
@@ -358,7 +372,7 @@ impl<'b> Interrupts<'b> {
                     // SAFETY: the registration is a field of `Self`, which lives in a pinned
                     // box that its owner drops; nothing calls `mem::forget` on it.
                     unsafe {
-                        irq::Registration::new(
+                        irq::ThreadedRegistration::new(
                             request,
                             irq::Flags::TRIGGER_NONE,
                             c"nova-core",

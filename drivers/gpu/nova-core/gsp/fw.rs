@@ -570,6 +570,10 @@ pub(crate) trait GspAbi: Sync {
     /// Returns the raw number of `event` (the inverse of [`GspAbi::event`]).
     fn event_number(&self, event: EventKind) -> u32;
 
+    /// Returns the name of event number `raw` if the release defines such an event, whether
+    /// or not nova handles it (for the events nova decodes, [`GspAbi::event`] says which).
+    fn event_name(&self, raw: u32) -> Option<&'static str>;
+
     /// Encodes `GspFwWprMeta`, after checking the FB layout ([`FbLayout::validate`]).
     fn wpr_meta(&self, p: &WprMetaParams) -> Result<KVec<u8>>;
 

@@ -12,6 +12,8 @@
 //!
 //! The commands themselves are in [`super::commands`]; their layouts come from [`super::fw`].
 
+use core::sync::atomic::{AtomicU64, Ordering};
+
 use kernel::fmt;
 
 use kernel::{
@@ -217,6 +219,14 @@ pub(crate) enum Event {
     MmuFaultQueued(usize),
     /// An event whose payload did not decode.
     Malformed(EventKind, DecodeError),
+    /// An event of the release that nova has no handler for yet (the GSP's error-report
+    /// records, lockdown notices and the like, which nouveau also ignores).
+    Unhandled {
+        /// The event number.
+        function: u32,
+        /// Its name in the release.
+        name: &'static str,
+    },
 }
 
 /// A message from GSP-RM that no call waits for, sorted.
@@ -241,7 +251,13 @@ pub(crate) enum Incoming {
 /// Sorts `msg` if it is an event, decoding it; hands back anything else.
 fn sort(abi: Abi, msg: Received) -> Result<Result<Incoming, Received>> {
     let Some(kind) = abi.event(msg.function) else {
-        return Ok(Err(msg));
+        return Ok(match abi.event_name(msg.function) {
+            Some(name) => Ok(Incoming::Event(Event::Unhandled {
+                function: msg.function,
+                name,
+            })),
+            None => Err(msg),
+        });
     };
     let p = &msg.payload;
     let decoded = match kind {
@@ -507,6 +523,21 @@ impl<M: SharedMem> Rpc<M> {
             })
     }
 
+    /// Hands every message already in the queue to `events`, without waiting: for when no
+    /// call waits (the GSP's interrupt thread).
+    pub(crate) fn take_pending(&mut self, events: Handler<'_>) -> Result<(), RpcError> {
+        while let Some(msg) = self.queues.receive()? {
+            match sort(self.abi, msg)? {
+                Ok(incoming) => events(incoming)?,
+                Err(reply) => events(Incoming::StaleReply {
+                    function: reply.function,
+                    seq: reply.rpc_seq,
+                })?,
+            }
+        }
+        Ok(())
+    }
+
     /// Waits up to `timeout` for the event `E`, handing every other message to `events`.
     /// Failures are the caller's to log.
     pub(crate) fn wait_event<E: MessageFromGsp>(
@@ -534,6 +565,47 @@ pub(crate) fn c_text(s: &[u8]) -> &str {
     s.get(..end)
         .and_then(|t| core::str::from_utf8(t).ok())
         .unwrap_or("<not UTF-8>")
+}
+
+/// The events of one GSP-RM: how many came, and which of the release's events nova has no
+/// handler for were seen (each is logged once).
+pub(crate) struct EventLog {
+    /// Bit `n`: unhandled event `0x1000 + n` was logged.
+    unhandled_seen: AtomicU64,
+    /// Unhandled events received.
+    unhandled: AtomicU64,
+}
+
+impl EventLog {
+    /// A log that has seen nothing.
+    pub(crate) const fn new() -> Self {
+        Self {
+            unhandled_seen: AtomicU64::new(0),
+            unhandled: AtomicU64::new(0),
+        }
+    }
+
+    /// Handles `event`: logs it (see [`log_event`]); an event nova has no handler for is
+    /// counted, and logged the first time its number comes.
+    pub(crate) fn handle(&self, dev: &device::Device, event: &Event) {
+        if let Event::Unhandled { function, name } = event {
+            self.unhandled.fetch_add(1, Ordering::Relaxed);
+            let bit = function
+                .checked_sub(0x1000)
+                .filter(|n| *n < 64)
+                .map_or(0, |n| 1u64 << n);
+            if bit == 0 || self.unhandled_seen.fetch_or(bit, Ordering::Relaxed) & bit == 0 {
+                dev_info!(
+                    dev,
+                    "GSP: event {} ({:#x}) has no handler yet; counted, and not logged again\n",
+                    name,
+                    function
+                );
+            }
+            return;
+        }
+        log_event(dev, event);
+    }
 }
 
 /// Logs `event` in one line: at error level for error reports and malformed events, at debug
@@ -577,6 +649,9 @@ pub(crate) fn log_event(dev: &device::Device, event: &Event) {
             dev_warn!(dev, "GSP: MMU fault queued ({} bytes)\n", size)
         }
         Event::Malformed(kind, e) => dev_err!(dev, "GSP: malformed {:?} event ({:?})\n", kind, e),
+        Event::Unhandled { function, name } => {
+            dev_dbg!(dev, "GSP: event {} ({:#x})\n", name, function)
+        }
     }
 }
 
@@ -661,9 +736,17 @@ mod tests {
             sorted(0x1002, &[1, 2, 3])?,
             Incoming::Sequencer(p) if p[..] == [1, 2, 3]
         ));
-        // A reply, and a number nova does not know: both handed back, never dropped.
+        // A reply, and a number the release does not know: both handed back, never dropped.
         assert!(matches!(sort(ABI, received(65, &[9])?)?, Err(r) if r.function == 65));
-        assert!(matches!(sort(ABI, received(0x1010, &[])?)?, Err(r) if r.function == 0x1010));
+        assert!(matches!(sort(ABI, received(0x1030, &[])?)?, Err(r) if r.function == 0x1030));
+        // An event of the release nova has no handler for: named, for the event log.
+        assert!(matches!(
+            sorted(0x1020, &[])?,
+            Incoming::Event(Event::Unhandled {
+                function: 0x1020,
+                name: "GSP_POST_NOCAT_RECORD"
+            })
+        ));
 
         let mut print = words(&[0x15, 3])?;
         print.extend_from_slice(b"hi\n", GFP_KERNEL)?;

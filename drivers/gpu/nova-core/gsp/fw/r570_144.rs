@@ -70,6 +70,45 @@ pub(super) const EV_OS_ERROR_LOG: u32 = 0x1006;
 /// `NV_VGPU_MSG_EVENT_UCODE_LIBOS_PRINT`.
 pub(super) const EV_UCODE_LIBOS_PRINT: u32 = 0x100c;
 
+/// Every event of r570.144 (`NV_VGPU_MSG_EVENT_*`, `rpc_global_enums.h`), by number, from
+/// `FIRST_EVENT + 1` (0x1001) up to `NUM_EVENTS` (0x1023).
+const EVENT_NAMES: [&str; 0x22] = [
+    "GSP_INIT_DONE",
+    "GSP_RUN_CPU_SEQUENCER",
+    "POST_EVENT",
+    "RC_TRIGGERED",
+    "MMU_FAULT_QUEUED",
+    "OS_ERROR_LOG",
+    "RG_LINE_INTR",
+    "GPUACCT_PERFMON_UTIL_SAMPLES",
+    "SIM_READ",
+    "SIM_WRITE",
+    "SEMAPHORE_SCHEDULE_CALLBACK",
+    "UCODE_LIBOS_PRINT",
+    "VGPU_GSP_PLUGIN_TRIGGERED",
+    "PERF_GPU_BOOST_SYNC_LIMITS_CALLBACK",
+    "PERF_BRIDGELESS_INFO_UPDATE",
+    "VGPU_CONFIG",
+    "DISPLAY_MODESET",
+    "EXTDEV_INTR_SERVICE",
+    "NVLINK_INBAND_RECEIVED_DATA_256",
+    "NVLINK_INBAND_RECEIVED_DATA_512",
+    "NVLINK_INBAND_RECEIVED_DATA_1024",
+    "NVLINK_INBAND_RECEIVED_DATA_2048",
+    "NVLINK_INBAND_RECEIVED_DATA_4096",
+    "TIMED_SEMAPHORE_RELEASE",
+    "NVLINK_IS_GPU_DEGRADED",
+    "PFM_REQ_HNDLR_STATE_SYNC_CALLBACK",
+    "NVLINK_FAULT_UP",
+    "GSP_LOCKDOWN_NOTICE",
+    "MIG_CI_CONFIG_UPDATE",
+    "UPDATE_GSP_TRACE",
+    "NVLINK_FATAL_ERROR_RECOVERY",
+    "GSP_POST_NOCAT_RECORD",
+    "FECS_ERROR",
+    "RECOVERY_ACTION",
+];
+
 // --- `src/nvidia/arch/nvalloc/common/inc/gsp/gsp_fw_wpr_meta.h` ---
 
 /// `GSP_FW_WPR_META_MAGIC`.
@@ -957,6 +996,11 @@ impl GspAbi for R570_144 {
             EV_UCODE_LIBOS_PRINT => EventKind::LibosPrint,
             _ => return None,
         })
+    }
+
+    fn event_name(&self, raw: u32) -> Option<&'static str> {
+        let index = raw.checked_sub(EV_GSP_INIT_DONE)?;
+        EVENT_NAMES.get(usize::try_from(index).ok()?).copied()
     }
 
     fn event_number(&self, event: EventKind) -> u32 {
