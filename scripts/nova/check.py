@@ -419,6 +419,43 @@ def log_lines(label, b, patterns):
                f"no line matching /{pattern}/ in {b.log}")
 
 
+def gpu_irqs(b):
+    """[(BDF, chip, [MSI counts])] of every GPU nova-core identified, in BDF order: the chip
+    from nova-core's identification line, the counts from the guest's report_irqs."""
+    chips_seen = {}
+    for l in b.lines(logtags.line("identified", r"NVIDIA [A-Z]{2}\d{3} ")):
+        m = re.search(r"nova-core (\S+): .*NVIDIA ([A-Z]{2}\d{3}) ", l)
+        if m:
+            chips_seen[m.group(1)] = m.group(2).lower()
+    counts = {}
+    for l in b.lines(r"nova-irq: "):
+        m = re.search(r"nova-irq: (\S+) irq \d+ count (\d+)", l)
+        if m:
+            counts.setdefault(m.group(1), []).append(int(m.group(2)))
+    return [(bdf, chips_seen[bdf], counts.get(bdf, [])) for bdf in sorted(chips_seen)]
+
+
+def irq_judge(label, b, silent=()):
+    """Every GPU GSP-RM boots on has one MSI, which fired (its message queue runs on it); the
+    others have none. GPUs whose index (in BDF order) is in `silent` run with the simulator's
+    no-interrupt fault: their MSI never fires, and the backstop says so in one line."""
+    gpus = gpu_irqs(b)
+    record(f"{label}/irq-report", bool(gpus), f"no GPU identified; see {b.log}")
+    lost = b.lines(logtags.line("irq-lost"))
+    for i, (bdf, chip, counts) in enumerate(gpus):
+        boots = chips.EXPECT[chip].boots_gsp
+        if i in silent:
+            ok = len(counts) == 1 and counts[0] == 0 and any(bdf in l for l in lost)
+            why = f"MSI counts {counts} and lost-interrupt lines {lost[:3]}"
+        elif boots:
+            ok = len(counts) == 1 and counts[0] > 0 and not any(bdf in l for l in lost)
+            why = f"MSI counts {counts}; lost-interrupt lines {[l for l in lost if bdf in l][:3]}"
+        else:
+            ok = counts == []
+            why = f"MSI counts {counts} on a GPU GSP-RM does not boot on"
+        record(f"{label}/gsp-interrupt/{i}-{chip}", ok, f"{bdf}: {why}; see {b.log}")
+
+
 def upstream_judge(label, chip):
     """The unmodified upstream nova on our simulator: it must get as far as it does on real
     hardware (GSP_INIT_DONE, static info, nova-drm registered), and the simulator must count
@@ -500,7 +537,19 @@ def boot_jobs(upstream=True):
                                     groups=groups, timeout=360,
                                     mem="2G" if BOARDS else "1G",
                                     timing=GUEST_TIMING["boot/archs"]),
-                 None, lambda b: log_lines("boot/archs", b, patterns)))
+                 None, lambda b: (log_lines("boot/archs", b, patterns),
+                                  irq_judge("boot/archs", b))))
+    # The GSP's message interrupt: on GA102 and AD102 it drives GSP-RM's message queue (an
+    # MSI that fires, no lost interrupt); on an AD102 whose GSP-RM never raises it, every
+    # message is found by the backstop timeout instead, which says so.
+    intr_gpus = [("ga102", []), ("ad102", []), ("ad102", ["--gsp-fault", "no-interrupt"])]
+    intr_groups = ";".join(",".join([f"label={c}{i}"] + [f"{k}={v}" for k, v in
+                                    guest.expectations(guest.describe(c)).items()])
+                           for i, (c, _) in enumerate(intr_gpus))
+    jobs.append(("boot/intr",
+                 lambda: guest.boot("ga102", "identity", gpus=intr_gpus, name="boot-intr",
+                                    append=["nova.groups=" + intr_groups]),
+                 None, lambda b: irq_judge("boot/intr", b, silent=(2,))))
 
     ad102 = guest.expectations(guest.describe("ad102"))
     # Unbind and rebind nova-core 20 times, then run the whole nova-test uAPI suite

@@ -56,14 +56,18 @@ use crate::{
     gsp::{
         self,
         boot::{GspFwImage, GspMemory},
-        commands::{GetGspStaticInfo, InitDone, SetRegistry, SetSystemInfo, UnloadingGuestDriver},
-        fw::{Abi, StaticInfo, UnloadParams},
+        commands::{
+            GetGspStaticInfo, InitDone, IntrKernelTable, RmControl, SetRegistry, SetSystemInfo,
+            UnloadingGuestDriver,
+        },
+        fw::{Abi, InternalHandles, StaticInfo, UnloadParams},
         hal::GspHal,
         logs,
         rm::{RmChannel, RmObjects, RM_TIMEOUT},
         rpc::{self, Incoming, Rpc},
     },
     interface::{DeviceFacts, GspInfo},
+    intr::{MsgSignal, Vector},
     num,
     vbios::{FwsecCommand, Vbios},
 };
@@ -191,8 +195,12 @@ struct GspRm<'b> {
     channel: Arc<RmChannel<'b>>,
     /// The client, device and subdevice, once GSP-RM runs.
     objects: Option<RmObjects<'b>>,
-    /// The engines, classes and graphics units GSP-RM reported, once it has.
-    facts: Option<Arc<DeviceFacts>>,
+    /// The GSP's interrupt vector, as GSP-RM reported it.
+    vector: Option<Vector>,
+    /// The GPU's name in GSP-RM's static information.
+    static_name: [u8; 64],
+    /// GSP-RM's own client, device and subdevice.
+    internal: InternalHandles,
     _fw: GspFwImage,
     wpr_meta: Coherent<[u8]>,
     teardown: Teardown,
@@ -287,6 +295,7 @@ impl<'b> GspRm<'b> {
             saved: [0; 8],
         };
         let abi = self.abi;
+        let events_log = self.channel.events();
         let static_info = self.channel.with(|rpc, ring| -> Result<KBox<StaticInfo>> {
             // Until GSP_INIT_DONE, GSP-RM asks for the CPU sequence; nothing else may come.
             let mut boot_events = |m: Incoming| match m {
@@ -300,7 +309,7 @@ impl<'b> GspRm<'b> {
                         );
                     }),
                 Incoming::Event(event) => {
-                    rpc::log_event(dev, &event);
+                    events_log.handle(dev, &event);
                     Ok(())
                 }
                 Incoming::StaleReply { function, seq } => {
@@ -337,7 +346,7 @@ impl<'b> GspRm<'b> {
                 })?;
             let mut events = |m: Incoming| match m {
                 Incoming::Event(event) => {
-                    rpc::log_event(dev, &event);
+                    events_log.handle(dev, &event);
                     Ok(())
                 }
                 Incoming::StaleReply { function, seq } => {
@@ -357,19 +366,29 @@ impl<'b> GspRm<'b> {
             Ok(KBox::new(info, GFP_KERNEL)?)
         })?;
 
-        // The driver's own objects, in nouveau's order; dropping them frees them again.
+        self.static_name = static_info.name;
+        self.internal = static_info.internal;
+        self.vector = self.gsp_vector(dev, &static_info);
+        Ok(static_info)
+    }
+
+    /// Step 5: the driver's own objects, in nouveau's order (client, device, subdevice);
+    /// dropping them frees them again. Done once the GSP's interrupt is set up, so that
+    /// these calls run on it. Returns what GSP-RM reports of the device's engines, classes
+    /// and graphics units.
+    fn attach(&mut self, dev: &device::Device) -> Result<Arc<DeviceFacts>> {
         let objects = RmObjects::new(&self.channel)?;
         let name = objects.subdevice.name_string()?;
-        if name != static_info.name {
+        if name != self.static_name {
             dev_warn!(
                 dev,
                 "GSP-RM names the GPU {} in its static information but {} by control\n",
-                static_info.name(),
+                rpc::c_text(&self.static_name),
                 rpc::c_text(&name)
             );
         }
         let (client, device, subdevice) = objects.handles();
-        let internal = static_info.internal;
+        let internal = self.internal;
         dev_info!(
             dev,
             "RM client {:#x} device {:#x} subdevice {:#x}; GSP-RM's own {:#x}/{:#x}/{:#x}\n",
@@ -389,9 +408,43 @@ impl<'b> GspRm<'b> {
             facts.gpc_count(),
             facts.tpc_count()
         );
-        self.facts = Some(facts);
         self.objects = Some(objects);
-        Ok(static_info)
+        Ok(facts)
+    }
+
+    /// Asks GSP-RM for the GSP's interrupt vector. Without one (GSP-RM refused, or reported
+    /// none or one outside the tree) the message queue is polled, after one log line.
+    fn gsp_vector(&self, dev: &device::Device, info: &StaticInfo) -> Option<Vector> {
+        let raw = self
+            .channel
+            .call(&RmControl {
+                client: info.internal.client,
+                object: info.internal.subdevice,
+                params: &IntrKernelTable,
+            })
+            .ok()?
+            .0;
+        match raw.map(|v| (v, Vector::new(v))) {
+            Some((_, Some(vector))) => {
+                dev_dbg!(dev, "GSP interrupt vector {}\n", vector.raw());
+                Some(vector)
+            }
+            Some((v, None)) => {
+                dev_warn!(
+                    dev,
+                    "GSP-RM reports GSP interrupt vector {}, outside the interrupt tree; polling\n",
+                    v
+                );
+                None
+            }
+            None => {
+                dev_warn!(
+                    dev,
+                    "GSP-RM reports no interrupt vector for the GSP; polling its message queue\n"
+                );
+                None
+            }
+        }
     }
 
     /// Stops GSP-RM (if it was started) and lowers WPR2. Returns `Ok` only if the GPU no longer
@@ -402,6 +455,7 @@ impl<'b> GspRm<'b> {
         // The driver's objects go first, while GSP-RM still answers: subdevice, device,
         // client.
         self.objects = None;
+        self.vector = None;
         if self.started {
             // GSP-RM sets the suspended bit once it has processed the request; its reply is not
             // needed, as the falcon is reset next.
@@ -506,6 +560,7 @@ impl<'b> GpuState<'b> {
         bar_owner: &Bar0Owner<'b>,
         spec: &Spec,
         vbios: &Vbios,
+        signal: &Arc<MsgSignal>,
     ) -> Result<(Self, Option<GspInfo>)> {
         let dev: &device::Device<device::Bound> = pdev.as_ref();
         let bar: Bar0<'_> = bar_owner;
@@ -527,12 +582,9 @@ impl<'b> GpuState<'b> {
         // The logs a previous probe of this GPU kept are replaced by this boot's.
         logs::hide(dev.name());
         let flush = SysmemFlush::register(dev, bar, chipset)?;
-        match Self::boot_rm(pdev, bar_owner, chipset, vbios, &top) {
+        match Self::boot_rm(pdev, bar_owner, chipset, vbios, &top, signal) {
             Ok((rm, info)) => {
-                let mut gsp = GspInfo::new(info.name(), info.vram_size, info.fb_regions());
-                if let Some(facts) = rm.facts.clone() {
-                    gsp = gsp.with_facts(facts);
-                }
+                let gsp = GspInfo::new(info.name(), info.vram_size, info.fb_regions());
                 dev_info!(
                     dev,
                     "[gsp-running] GSP-RM {} running: {}, VRAM {} MiB\n",
@@ -567,6 +619,7 @@ impl<'b> GpuState<'b> {
         chipset: Chipset,
         vbios: &Vbios,
         top: &FbLayout,
+        signal: &Arc<MsgSignal>,
     ) -> Result<(GspRm<'b>, KBox<StaticInfo>), (Error, bool)> {
         let dev: &'b device::Device<device::Bound> = pdev.as_ref();
         let bar: Bar0<'_> = bar_owner;
@@ -626,7 +679,8 @@ impl<'b> GpuState<'b> {
 
             let fw = GspFwImage::new(dev, &image, &bootloader)?;
             let (mem, queues) = GspMemory::new(dev, abi)?;
-            let channel = RmChannel::new(dev, bar_owner.clone(), Rpc::new(queues, abi))?;
+            let rpc = Rpc::new(queues, abi).with_signal(signal.clone());
+            let channel = RmChannel::new(dev, bar_owner.clone(), rpc)?;
             let mut params = fw.wpr_meta_params();
             let meta_size = u64::from_safe_cast(abi.wpr_meta(&params)?.len());
             params.fb = layout::gsp_layout(
@@ -650,7 +704,9 @@ impl<'b> GpuState<'b> {
                     mem,
                     channel,
                     objects: None,
-                    facts: None,
+                    vector: None,
+                    static_name: [0; 64],
+                    internal: InternalHandles::default(),
                     _fw: fw,
                     wpr_meta,
                     teardown,
@@ -681,6 +737,31 @@ impl<'b> GpuState<'b> {
                 Err((e, stopped))
             }
         }
+    }
+
+    /// Allocates the driver's RM objects in GSP-RM, if it runs. On failure the caller shuts
+    /// the GPU down.
+    /// Returns what GSP-RM reports of the device, for [`GspInfo::with_facts`].
+    pub(crate) fn attach(&mut self, dev: &device::Device) -> Result<Option<Arc<DeviceFacts>>> {
+        self.rm.as_mut().map(|rm| rm.attach(dev)).transpose()
+    }
+
+    /// Frees the driver's RM objects, if there are any, while GSP-RM still runs (stopping
+    /// it frees them anyway).
+    pub(crate) fn detach(&mut self) {
+        if let Some(rm) = self.rm.as_mut() {
+            rm.objects = None;
+        }
+    }
+
+    /// Returns the channel to GSP-RM, if it runs.
+    pub(crate) fn channel(&self) -> Option<Arc<RmChannel<'b>>> {
+        self.rm.as_ref().map(|rm| rm.channel.clone())
+    }
+
+    /// Returns the GSP's interrupt vector, if GSP-RM runs and reported one.
+    pub(crate) fn gsp_vector(&self) -> Option<Vector> {
+        self.rm.as_ref().and_then(|rm| rm.vector)
     }
 
     /// Stops GSP-RM, lowers WPR2 and unregisters the sysmem flush page, so that the GPU can be

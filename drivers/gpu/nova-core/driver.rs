@@ -17,7 +17,9 @@ use crate::{
     boot::GpuState,
     firmware,
     gpu::Spec,
+    gsp::rm::RmChannel,
     interface::{GpuInfo, GpuInfoForLt, AUXILIARY_NAME, MODULE_NAME},
+    intr::{GspIrq, Interrupts, MsgSignal},
     vbios::Vbios,
 };
 
@@ -40,6 +42,8 @@ const BAR1: u32 = 1;
 pub(crate) struct NovaCore<'bound> {
     /// The register window; the chip's units will be reached through it.
     bar: Bar0Owner<'bound>,
+    /// The GPU's interrupt, while the GSP's drives GSP-RM's message queue.
+    irq: Option<Pin<KBox<Interrupts<'bound>>>>,
     /// GSP-RM and the memory it uses, until unbind stops it.
     #[pin]
     gsp: Mutex<GpuState<'bound>>,
@@ -110,9 +114,28 @@ impl pci::Driver for NovaCoreDriver {
                 bar1_size >> 20
             );
 
-            // Boots GSP-RM where nova does; on failure the GPU is left rebindable.
-            let (mut gsp, gsp_info) = GpuState::boot(pdev, &bar, &spec, &vbios)?;
+            // Boots GSP-RM where nova does; on failure the GPU is left rebindable. Until the
+            // GSP's interrupt vector is known, its message queue is polled.
+            let signal = MsgSignal::new(pdev.as_ref())?;
+            let (mut gsp, gsp_info) = GpuState::boot(pdev, &bar, &spec, &vbios, &signal)?;
+            let irq = gsp
+                .gsp_vector()
+                .zip(gsp.channel())
+                .and_then(|(vector, channel)| {
+                    Self::interrupts(pdev, &bar, &signal, channel, &spec, vector)
+                });
+            // The driver's RM objects, on the interrupt where there is one.
+            let facts = gsp.attach(pdev.as_ref()).inspect_err(|_| {
+                if let Some(irq) = &irq {
+                    irq.disable(pdev.as_ref());
+                }
+                gsp.shutdown(pdev.as_ref(), &bar)
+            })?;
 
+            let gsp_info = match (gsp_info, facts) {
+                (Some(info), Some(facts)) => Some(info.with_facts(facts)),
+                (info, _) => info,
+            };
             let info = GpuInfo::new(spec, bar1_size, pdev.device_id(), gsp_info);
             // The bus/device/function number is unique among the GPUs of a PCI domain and is
             // free again once this device is unbound, so rebinding reuses it.
@@ -123,10 +146,16 @@ impl pci::Driver for NovaCoreDriver {
                 MODULE_NAME,
                 info,
             )
-            .inspect_err(|_| gsp.shutdown(pdev.as_ref(), &bar))?;
+            .inspect_err(|_| {
+                if let Some(irq) = &irq {
+                    irq.disable(pdev.as_ref());
+                }
+                gsp.shutdown(pdev.as_ref(), &bar)
+            })?;
 
             Ok(try_pin_init!(NovaCore {
                 bar,
+                irq,
                 gsp <- new_mutex!(gsp),
                 _drm: drm,
             }))
@@ -134,7 +163,49 @@ impl pci::Driver for NovaCoreDriver {
     }
 
     fn unbind<'bound>(pdev: &'bound pci::Device<Core<'_>>, this: Pin<&Self::Data<'bound>>) {
+        let mut gsp = this.gsp.lock();
+        // The RM objects go first, on the interrupt; then the interrupt, since stopping
+        // GSP-RM resets the GSP (that is polled).
+        gsp.detach();
+        if let Some(irq) = &this.irq {
+            irq.disable(pdev.as_ref());
+        }
         // Stop GSP-RM while the BAR is still mapped; its memory is freed with `this`.
-        this.gsp.lock().shutdown(pdev.as_ref(), &this.bar);
+        gsp.shutdown(pdev.as_ref(), &this.bar);
+    }
+}
+
+impl NovaCoreDriver {
+    /// Lets the GSP's interrupt, on `vector`, drive GSP-RM's message queue, unless the
+    /// `gsp_poll` parameter asks for polling. Without an MSI vector the queue stays polled,
+    /// after one log line: the GPU works either way.
+    fn interrupts<'bound>(
+        pdev: &'bound pci::Device<Core<'_>>,
+        bar: &Bar0Owner<'bound>,
+        signal: &Arc<MsgSignal>,
+        channel: Arc<RmChannel<'bound>>,
+        spec: &Spec,
+        vector: crate::intr::Vector,
+    ) -> Option<Pin<KBox<Interrupts<'bound>>>> {
+        if crate::module_parameters::gsp_poll.value() {
+            dev_info!(pdev, "gsp_poll=1: polling GSP-RM's message queue\n");
+            return None;
+        }
+        let irq = GspIrq::new(bar.clone(), signal.clone(), channel, spec.chipset())
+            .and_then(|handler| Interrupts::new(pdev, handler));
+        match irq {
+            Ok(irq) => {
+                irq.enable(vector);
+                Some(irq)
+            }
+            Err(e) => {
+                dev_warn!(
+                    pdev,
+                    "no MSI for the GPU (error {}); polling GSP-RM's message queue\n",
+                    e.to_errno()
+                );
+                None
+            }
+        }
     }
 }

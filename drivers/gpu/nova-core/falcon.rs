@@ -319,6 +319,50 @@ impl From<regs::NV_PFALCON_FALCON_HWCFG> for FalconMemSizes {
     }
 }
 
+/// The interrupt registers of falcon engine `E`, for an interrupt handler: it borrows no BAR
+/// and allocates nothing once made.
+pub(crate) struct FalconIrq<E: FalconEngine> {
+    hal: KBox<dyn hal::FalconHal<E>>,
+}
+
+impl<E: FalconEngine> FalconIrq<E> {
+    /// Returns the interrupt registers of engine `E` on a `chipset` GPU.
+    pub(crate) fn new(chipset: Chipset) -> Result<Self> {
+        Ok(Self {
+            hal: hal::falcon_hal::<E>(chipset)?,
+        })
+    }
+
+    /// Returns the interrupts that are latched and enabled towards the host.
+    pub(crate) fn pending(&self, bar: Bar0<'_>) -> regs::NV_PFALCON_FALCON_IRQSTAT {
+        let stat = u32::from(bar.read(regs::NV_PFALCON_FALCON_IRQSTAT::of::<E>()));
+        let mask = u32::from(self.hal.host_irq_mask(bar));
+        regs::NV_PFALCON_FALCON_IRQSTAT::from(stat & mask)
+    }
+
+    /// Acknowledges `irqs` (`IRQSCLR`).
+    pub(crate) fn clear(&self, bar: Bar0<'_>, irqs: regs::NV_PFALCON_FALCON_IRQSTAT) {
+        bar.write(
+            WithBase::of::<E>(),
+            regs::NV_PFALCON_FALCON_IRQSCLR::from(u32::from(irqs)),
+        );
+    }
+
+    /// Disables `irqs` towards the host (`IRQMCLR`), for interrupts nothing handles.
+    pub(crate) fn disable(&self, bar: Bar0<'_>, irqs: regs::NV_PFALCON_FALCON_IRQSTAT) {
+        bar.write(
+            WithBase::of::<E>(),
+            regs::NV_PFALCON_FALCON_IRQMCLR::from(u32::from(irqs)),
+        );
+    }
+
+    /// Makes the engine send its interrupt message again if an enabled interrupt is still
+    /// latched (GA100 and later; nothing on Turing).
+    pub(crate) fn retrigger(&self, bar: Bar0<'_>) {
+        self.hal.retrigger_irq(bar);
+    }
+}
+
 /// A falcon engine of one GPU.
 pub(crate) struct Falcon<'a, E: FalconEngine> {
     dev: &'a device::Device<device::Bound>,

@@ -16,6 +16,7 @@ mod firmware;
 mod gpu;
 mod gsp;
 pub mod interface;
+mod intr;
 mod num;
 mod regs;
 mod vbios;
@@ -63,6 +64,12 @@ kernel::prelude::module! {
     authors: ["The nova developers"],
     description: "Core driver for NVIDIA GPUs with a GSP (Turing and later)",
     license: "GPL v2",
+    params: {
+        gsp_poll: bool {
+            default: false,
+            description: "Poll GSP-RM's message queue instead of waiting for the GSP's interrupt",
+        },
+    },
 }
 
 kernel::module_firmware!(firmware::ModInfoBuilder);

@@ -96,6 +96,27 @@ register! {
         4:4     halt => bool;
     }
 
+    /// Interrupt status: the falcon's latched interrupts. The same layout describes the
+    /// interrupts enabled towards the host (`NV_PRISCV_RISCV_IRQMASK`).
+    pub(crate) NV_PFALCON_FALCON_IRQSTAT(u32) @ PFalconBase + 0x00000008 {
+        /// Software interrupt 0: on the GSP, GSP-RM has put messages in the message queue.
+        6:6     swgen0 => bool;
+        /// The falcon halted.
+        4:4     halt => bool;
+    }
+
+    /// Interrupt mask clear: writing one to a bit disables that interrupt.
+    pub(crate) NV_PFALCON_FALCON_IRQMCLR(u32) @ PFalconBase + 0x00000014 {
+        31:0    value;
+    }
+
+    /// Interrupt retrigger (`NV_PFALCON_FALCON_INTR_RETRIGGER(0)`, GA100 and later): sends the
+    /// falcon's interrupt message to the CPU interrupt tree again if an enabled interrupt is
+    /// still latched, so that one raised while the previous was handled is not lost.
+    pub(crate) NV_PFALCON_FALCON_INTR_RETRIGGER(u32) @ PFalconBase + 0x000003e8 {
+        0:0     trigger => bool;
+    }
+
     /// First mailbox between the host and the falcon's firmware.
     pub(crate) NV_PFALCON_FALCON_MAILBOX0(u32) @ PFalconBase + 0x00000040 {
         31:0    value;
@@ -261,6 +282,18 @@ register! {
         0:0     active_stat => bool;
     }
 
+    /// The falcon interrupts enabled towards the host, as the RISC-V core's registers show
+    /// them, on Turing and GA100 (`NV_PRISCV_RISCV_IRQMASK`, `tu102/dev_riscv_pri.h`).
+    pub(crate) NV_PRISCV_RISCV_IRQMASK_TU102(u32) @ PFalcon2Base + 0x000002b4 {
+        31:0    value;
+    }
+
+    /// The falcon interrupts enabled towards the host, on GA102 and later
+    /// (`NV_PRISCV_RISCV_IRQMASK`, `ga102/dev_riscv_pri.h`).
+    pub(crate) NV_PRISCV_RISCV_IRQMASK(u32) @ PFalcon2Base + 0x00000528 {
+        31:0    value;
+    }
+
     /// RISC-V CPU control on GA102 and later.
     pub(crate) NV_PRISCV_RISCV_CPUCTL(u32) @ PFalcon2Base + 0x00000388 {
         /// The RISC-V core is active.
@@ -308,5 +341,49 @@ register! {
     pub(crate) NV_FUSE_OPT_FPF_GSP_UCODE1_VERSION(u32)[NV_FUSE_OPT_FPF_SIZE, stride = 4]
         @ 0x008241c0 {
         15:0    data;
+    }
+}
+
+// NV_VIRTUAL_FUNCTION: the CPU interrupt tree of Turing and later (open-gpu-doc
+// `manuals/ampere/ga102/dev_vm.ref.txt`, open-gpu-kernel-modules `ampere/ga100/dev_vm.h`
+// `NV_VIRTUAL_FUNCTION_PRIV_CPU_INTR_*`; nouveau `subdev/vfn/tu102.c` uses the same layout).
+// Vector `v` is bit `v % 32` of leaf `v / 32`; TOP bit `t` summarises leaves `2t` and `2t + 1`.
+
+/// Number of leaf registers of the tree.
+pub(crate) const NV_CPU_INTR_LEAVES: usize = 16;
+
+register! {
+    /// Pending interrupts, one bit per vector; writing one to a bit acknowledges it.
+    pub(crate) NV_VIRTUAL_FUNCTION_PRIV_CPU_INTR_LEAF(u32)[NV_CPU_INTR_LEAVES, stride = 4]
+        @ 0x00b81000 {
+        31:0    vectors;
+    }
+
+    /// Writing one to a bit enables that vector.
+    pub(crate) NV_VIRTUAL_FUNCTION_PRIV_CPU_INTR_LEAF_EN_SET(u32)[NV_CPU_INTR_LEAVES, stride = 4]
+        @ 0x00b81200 {
+        31:0    vectors;
+    }
+
+    /// Writing one to a bit disables that vector.
+    pub(crate) NV_VIRTUAL_FUNCTION_PRIV_CPU_INTR_LEAF_EN_CLEAR(u32)[NV_CPU_INTR_LEAVES, stride = 4]
+        @ 0x00b81400 {
+        31:0    vectors;
+    }
+
+    /// Which pairs of leaves have an enabled vector pending.
+    pub(crate) NV_VIRTUAL_FUNCTION_PRIV_CPU_INTR_TOP(u32) @ 0x00b81600 {
+        31:0    subtrees;
+    }
+
+    /// Writing one to a bit lets that subtree interrupt the CPU. Setting a bit whose subtree
+    /// has something pending sends a new interrupt message (MSI).
+    pub(crate) NV_VIRTUAL_FUNCTION_PRIV_CPU_INTR_TOP_EN_SET(u32) @ 0x00b81608 {
+        31:0    subtrees;
+    }
+
+    /// Writing one to a bit stops that subtree from interrupting the CPU.
+    pub(crate) NV_VIRTUAL_FUNCTION_PRIV_CPU_INTR_TOP_EN_CLEAR(u32) @ 0x00b81610 {
+        31:0    subtrees;
     }
 }

@@ -64,6 +64,7 @@ use crate::vfio::{
     DeviceError, DeviceLayout, DmaMapRequest, DmaUnmapRequest, IrqDesc, RegionDesc, VfioDevice,
     NUM_REGIONS, REGION_BAR0, REGION_BAR1, REGION_BAR3, REGION_BAR5, REGION_CONFIG,
 };
+use crate::vfn::{IntrHub, Vfn};
 
 /// Size of NVIDIA's BAR2 (PCI BAR slots 3/4).
 pub const BAR3_SIZE: u64 = 32 << 20;
@@ -208,6 +209,8 @@ pub struct GpuDevice {
     io_bar: bool,
     io_bar_reported: bool,
     irqs: Interrupts,
+    /// The CPU interrupt tree, which drives MSI vector 0.
+    intr: Arc<IntrHub>,
     counters: Arc<Counters>,
     ticker: Option<JoinHandle<()>>,
 }
@@ -295,7 +298,12 @@ impl GpuDevice {
             setup.faults,
             Delays::new(setup.timing),
         );
+        let intr = IntrHub::new();
+        let mut engines = engines;
+        engines.connect_interrupts(Arc::clone(&intr));
         bar0.add_unit(Box::new(engines))
+            .map_err(|err| io::Error::other(err.to_string()))?;
+        bar0.add_unit(Box::new(Vfn::new(Arc::clone(&intr))))
             .map_err(|err| io::Error::other(err.to_string()))?;
         let config = ConfigSpace::new(pci_description(chip, bar1_size))
             .map_err(|err| io::Error::new(io::ErrorKind::InvalidInput, err.to_string()))?;
@@ -325,6 +333,7 @@ impl GpuDevice {
             io_bar: chip.is_vga(),
             io_bar_reported: false,
             irqs: Interrupts::new(1, 1),
+            intr,
             counters,
             ticker: None,
         })
@@ -424,6 +433,29 @@ impl GpuDevice {
     /// guard is held.
     pub fn guest_memory(&self) -> MemoryGuard<'_> {
         MemoryGuard(self.shared.lock())
+    }
+
+    /// Returns a check for the end of the run: it counts a violation for every interrupt the
+    /// driver left pending and enabled, unacknowledged, for [`crate::vfn::ACK_GRACE`] or more
+    /// (strict mode then fails the run). It may be called from any thread.
+    pub fn interrupt_audit(&self) -> impl Fn() + Send + Sync + 'static {
+        let shared = Arc::clone(&self.shared);
+        let intr = Arc::clone(&self.intr);
+        let counters = Arc::clone(&self.counters);
+        move || {
+            let now = shared.lock().bar0.now();
+            for v in intr.unacknowledged(now, crate::vfn::ACK_GRACE) {
+                bump(&counters.violations);
+                warn!(
+                    "violation: VFN: interrupt vector {} (leaf {}, bit {}) was raised and never \
+                     acknowledged (NV_VIRTUAL_FUNCTION_PRIV_CPU_INTR_LEAF({}) not written)",
+                    v.0,
+                    v.leaf(),
+                    v.0 % 32,
+                    v.leaf()
+                );
+            }
+        }
     }
 
     /// The interrupt lines.
@@ -638,7 +670,15 @@ impl VfioDevice for GpuDevice {
             crate::irq::IrqError::Io(err) => DeviceError::Io(err),
             crate::irq::IrqError::Unsupported(_) => DeviceError::Unsupported(err.to_string()),
             other => DeviceError::Invalid(other.to_string()),
-        })
+        })?;
+        // The tree's line is the function's MSI vector 0 (INTx is not driven by it).
+        let msi = self
+            .irqs
+            .trigger_handle(IrqType::Msi, 0)
+            .transpose()
+            .map_err(DeviceError::Io)?;
+        self.intr.connect_msi(msi);
+        Ok(())
     }
 
     fn reset(&mut self) -> Result<(), DeviceError> {

@@ -68,6 +68,10 @@ pub const IRQMCLR: u32 = 0x014;
 pub const IRQMASK: u32 = 0x018;
 /// `NV_PFALCON_FALCON_IRQDEST`.
 pub const IRQDEST: u32 = 0x01c;
+/// `NV_PFALCON_FALCON_INTR_RETRIGGER(0)` (GA100 and later, `ga100/dev_falcon_v4.h`): writing
+/// `TRIGGER` sends the falcon's interrupt message again if its host interrupt is still
+/// asserted.
+pub const INTR_RETRIGGER0: u32 = 0x3e8;
 /// `NV_PFALCON_FALCON_MAILBOX0`.
 pub const MAILBOX0: u32 = 0x040;
 /// `NV_PFALCON_FALCON_MAILBOX1`.
@@ -124,6 +128,14 @@ pub const RISCV_CORE_SWITCH_STATUS: u32 = FALCON2_OFFSET + 0x240;
 pub const RISCV_CPUCTL: u32 = FALCON2_OFFSET + 0x388;
 /// `NV_PRISCV_RISCV_BCR_CTRL` (GA102 and later).
 pub const RISCV_BCR_CTRL: u32 = FALCON2_OFFSET + 0x668;
+/// `NV_PRISCV_RISCV_IRQMASK` on GA102 and later (`ga102/dev_riscv_pri.h`): the falcon's
+/// `IRQMASK` as the RISC-V core's register file shows it; nouveau reads it to learn which
+/// interrupts GSP-RM enabled (`r535_gsp_intr()`).
+pub const RISCV_IRQMASK_GA102: u32 = FALCON2_OFFSET + 0x528;
+/// `NV_PRISCV_RISCV_IRQDEST` on GA102 and later.
+pub const RISCV_IRQDEST_GA102: u32 = FALCON2_OFFSET + 0x52c;
+/// `NV_PRISCV_RISCV_IRQMASK` on Turing and GA100 (`tu102/dev_riscv_pri.h`).
+pub const RISCV_IRQMASK_TU102: u32 = FALCON2_OFFSET + 0x2b4;
 
 /// `HWCFG2.MEM_SCRUBBING` (`_PENDING` = 1).
 pub const HWCFG2_MEM_SCRUBBING: u32 = 1 << 12;
@@ -437,6 +449,19 @@ impl Falcon {
         self.irqmask
     }
 
+    /// The interrupts the falcon asserts towards the host: latched (`IRQSTAT`), enabled
+    /// (`IRQMASK`) and routed to the host (`IRQDEST` bits 15:0, `NV_PFALCON_FALCON_IRQDEST_HOST_*`).
+    pub fn host_interrupt(&self) -> u32 {
+        self.irqstat & self.irqmask & self.irqdest & 0xffff
+    }
+
+    /// Enables `bits` and routes them to the host, as code running on the falcon does for its
+    /// own interrupts (GSP-RM for its message interrupt, SWGEN0).
+    pub fn route_to_host(&mut self, bits: u32) {
+        self.irqmask |= bits;
+        self.irqdest |= bits & 0xffff;
+    }
+
     /// The program stopped: `CPUCTL.HALTED` and `IRQSTAT.HALT`.
     pub fn halt(&mut self) {
         self.halted = true;
@@ -650,6 +675,9 @@ impl Falcon {
                 }
             }
             RISCV_BCR_CTRL if ga102 => self.bcr,
+            RISCV_IRQMASK_GA102 if ga102 => self.irqmask,
+            RISCV_IRQDEST_GA102 if ga102 => self.irqdest,
+            RISCV_IRQMASK_TU102 if !ga102 => self.irqmask,
             RISCV_CORE_SWITCH_STATUS if !ga102 => u32::from(riscv_active),
             _ => {
                 if let Some((i, reg)) = self.imem_port(rel) {

@@ -115,11 +115,17 @@
 //!
 //! # Interrupts
 //!
-//! `IRQSTAT.SWGEN0` latches when GSP-RM raises it ([`GspBus::raise_swgen0`]). It is not routed
-//! to the PCI interrupt: the Turing+ CPU interrupt tree (`NV_CTRL` / `NV_VIRTUAL_FUNCTION`
-//! leaf and top registers) is not modelled, so a driver must poll.
+//! `IRQSTAT.SWGEN0` latches when GSP-RM raises it ([`GspBus::raise_swgen0`]). GSP-RM enables
+//! SWGEN0 and routes it to the host when it starts (`IRQMASK`, `IRQDEST`; nouveau's
+//! `r535_gsp_intr()` reads the RISC-V `IRQMASK` to see what it enabled). The falcon's host
+//! interrupt (`IRQSTAT & IRQMASK & IRQDEST`) sends an interrupt message to the CPU interrupt
+//! tree ([`crate::vfn`]) on vector [`crate::vfn::gsp_vector`] when it rises, and again when the
+//! driver writes `INTR_RETRIGGER(0)` while it is still asserted (GA100 and later; nouveau
+//! `ga100_flcn_intr_retrigger()`). A driver that clears the leaf but not `IRQSTAT` therefore
+//! gets no second interrupt unless it retriggers, as on the hardware.
 
 use std::ops::Range;
+use std::sync::Arc;
 use std::time::Duration;
 
 use log::{debug, info};
@@ -136,6 +142,7 @@ use crate::memory::GuestMemory;
 use crate::stats::{bump, Counters};
 use crate::timing::{Delays, Work};
 use crate::vbios::Vbios;
+use crate::vfn::IntrHub;
 
 /// What a read of a register protected by the priv target mask returns: nova-core's
 /// `LOCKED_PATTERN` (upstream `falcon/gsp.rs`), `0xbadf41xx` (`NV_PPRIV_SYS_PRI_ERROR_*`).
@@ -331,6 +338,10 @@ pub struct Engines {
     last_doorbell: Duration,
     /// Booter launched GSP-RM, which has not started yet ([`Job::CoreStart`]).
     core_booting: bool,
+    /// The CPU interrupt tree the GSP's interrupt messages go to, once connected.
+    intr: Option<Arc<IntrHub>>,
+    /// The GSP falcon's host interrupt as last seen, to find its rising edges.
+    gsp_host_irq: u32,
 }
 
 /// Counts a violation found while the engines do their work. `what` names the unit.
@@ -389,9 +400,29 @@ impl Engines {
             pending: Vec::new(),
             last_doorbell: Duration::ZERO,
             core_booting: false,
+            intr: None,
+            gsp_host_irq: 0,
         };
         engines.power_on();
         engines
+    }
+
+    /// Sends the GSP's interrupt messages to `hub`.
+    pub fn connect_interrupts(&mut self, hub: Arc<IntrHub>) {
+        self.intr = Some(hub);
+    }
+
+    /// Sends the GSP falcon's interrupt message to the tree when its host interrupt rises,
+    /// or, with `retrigger`, while it is asserted.
+    fn gsp_interrupt(&mut self, ctx: &Ctx<'_>, retrigger: bool) {
+        let out = self.gsp.host_interrupt();
+        let rising = self.gsp_host_irq == 0 && out != 0;
+        self.gsp_host_irq = out;
+        if rising || (retrigger && out != 0) {
+            if let Some(hub) = &self.intr {
+                hub.raise(crate::vfn::gsp_vector(self.chip.arch), ctx);
+            }
+        }
     }
 
     fn power_on(&mut self) {
@@ -574,6 +605,13 @@ impl Engines {
         mask: u32,
         ctx: &mut Ctx<'_>,
     ) -> RegWrite {
+        if engine == Engine::Gsp && rel == crate::falcon::INTR_RETRIGGER0 && self.ampere_or_later()
+        {
+            if value & mask & 1 != 0 {
+                self.gsp_interrupt(ctx, true);
+            }
+            return RegWrite::Done;
+        }
         if engine == Engine::Gsp && self.riscv_active() && Falcon::protected(rel) {
             return RegWrite::Violation(format!(
                 "write of {value:#x} to a register the priv target mask locks while GSP-RM runs"
@@ -736,8 +774,11 @@ impl Engines {
                 Job::Run(engine) => self.run(engine, ctx, false),
                 Job::CoreStart => {
                     self.core_booting = false;
+                    // GSP-RM enables its message interrupt towards the host first thing.
+                    self.gsp.route_to_host(IRQ_SWGEN0);
                     let mut bus = Self::core_bus(&mut self.gsp, self.wpr2, ctx);
                     self.core.start(&mut bus);
+                    self.gsp_interrupt(ctx, false);
                     info!("GSP-RM started on the RISC-V core");
                 }
                 Job::Doorbell { queue, value } => self.deliver_doorbell(queue, value, ctx),
@@ -1044,6 +1085,7 @@ impl Engines {
         }
         let mut bus = Self::core_bus(&mut self.gsp, self.wpr2, ctx);
         self.core.doorbell(&mut bus, queue, value);
+        self.gsp_interrupt(ctx, false);
     }
 
     /// Whether a read of a register FWSEC or booter writes as its result (`WPR2_ADDR_*`, the
@@ -1204,7 +1246,11 @@ impl Engines {
                 self.doorbell(q as u32, merged, ctx);
                 return RegWrite::Done;
             }
-            return self.falcon_write(Engine::Gsp, rel, value, mask, ctx);
+            let done = self.falcon_write(Engine::Gsp, rel, value, mask, ctx);
+            // IRQSCLR, IRQMSET/IRQMCLR, IRQDEST or a reset may have changed what the falcon
+            // asserts.
+            self.gsp_interrupt(ctx, false);
+            return done;
         }
         if let Some(rel) = in_window(addr, Engine::Sec2.base()) {
             return self.falcon_write(Engine::Sec2, rel, value, mask, ctx);

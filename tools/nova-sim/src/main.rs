@@ -104,6 +104,8 @@ struct Shutdown {
     strict: bool,
     chip: &'static str,
     identity: Identity,
+    /// Counts what the driver left undone at the end (unacknowledged interrupts).
+    audit: Box<dyn Fn() + Send + Sync>,
 }
 
 impl Shutdown {
@@ -111,6 +113,7 @@ impl Shutdown {
     /// one blocks until the process is gone.
     fn finish(&self, reason: &str, failed: bool) -> ! {
         let _guard = self.lock.lock().unwrap_or_else(PoisonError::into_inner);
+        (self.audit)();
         let violations = self.counters.violations();
         let mut code = if failed {
             EXIT_FAILURE
@@ -265,6 +268,7 @@ fn serve(options: Options) -> i32 {
         strict: options.strict,
         chip: chip.name,
         identity,
+        audit: Box::new(device.interrupt_audit()),
     });
     let on_signal = Arc::clone(&shutdown);
     if let Err(err) = signals::spawn_waiter(blocked, move |signal| {

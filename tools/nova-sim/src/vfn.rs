@@ -3,8 +3,12 @@
 //! The CPU interrupt tree of `NV_VIRTUAL_FUNCTION` (BAR0 0xb80000, Turing and later): leaf
 //! status registers, their enables, the top-level summary and its enables.
 //!
-//! [`IntrTree`] is register state only; it is not yet wired into [`crate::bar0`] or
-//! [`crate::irq`] (see Documentation/gpu/nova/todo.rst, issue 9 item 4).
+//! [`IntrTree`] is register state only. [`IntrHub`] shares it between its register unit
+//! ([`Vfn`], the bus glue) and the interrupt sources (the GSP falcon, [`crate::gpu`]), and
+//! drives the function's MSI from the tree's line: an MSI is sent each time the line goes
+//! from deasserted to asserted, so a driver that never re-arms (`TOP_EN_CLEAR` then
+//! `TOP_EN_SET`, as nouveau's `nvkm_intr()` does around its handlers) while something is still
+//! pending gets no further interrupt.
 //!
 //! # Sources
 //!
@@ -34,8 +38,40 @@
 //! * Every vector that was raised while enabled is remembered until acknowledged; in strict
 //!   mode [`IntrTree::unacked`] at shutdown is a violation.
 
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::Write;
+use std::ops::Range;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use log::{debug, warn};
+
+use crate::bar0::{Ctx, RegRead, RegWrite, Unit};
+use crate::chips::Architecture;
+use crate::stats::bump;
+
 /// Number of leaf registers per function.
 pub const LEAVES: usize = 16;
+
+/// The vector the GSP falcon's host interrupt (`IRQSTAT & IRQMASK & IRQDEST`) is routed to.
+///
+/// NVIDIA publishes no fixed vector for the GSP in open-gpu-doc or in Open RM's public
+/// register headers: kernel RM learns every engine's vector from GSP-RM through
+/// `NV2080_CTRL_CMD_INTERNAL_INTR_GET_KERNEL_TABLE` (Open RM `intrInitInterruptTable_KERNEL()`,
+/// `src/nvidia/src/kernel/gpu/intr/intr.c`), and nouveau does the same
+/// (`r535_gsp_intr_get_table()`). The values here are the simulator's own choice, different
+/// per architecture and in different leaves and TOP subtrees, so that a driver that hard-codes
+/// a vector, or ignores the leaf or TOP index, fails on some chip.
+pub fn gsp_vector(arch: Architecture) -> Vector {
+    Vector(match arch {
+        Architecture::Volta | Architecture::Turing => 0x84,
+        Architecture::Ampere => 0x99,
+        Architecture::Ada => 0xa6,
+        Architecture::Hopper => 0xb3,
+        _ => 0xc5,
+    })
+}
 
 /// The registers of the tree, decoded from an offset relative to 0xb80000.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -198,6 +234,173 @@ impl IntrTree {
     }
 }
 
+/// How long an enabled interrupt may stay pending before strict mode calls it
+/// unacknowledged at shutdown (a driver services its interrupts in microseconds; this leaves
+/// room for a guest that powers off while one is in flight).
+pub const ACK_GRACE: Duration = Duration::from_secs(1);
+
+#[derive(Debug, Default)]
+struct HubState {
+    tree: IntrTree,
+    /// The MSI trigger eventfd (vector 0), while the client has one connected.
+    msi: Option<File>,
+    /// When each unacknowledged vector was first raised while enabled.
+    since: BTreeMap<u32, Duration>,
+}
+
+impl HubState {
+    fn track(&mut self, now: Duration) {
+        let unacked = self.tree.unacked();
+        self.since.retain(|v, _| unacked.contains(&Vector(*v)));
+        for v in unacked {
+            self.since.entry(v.0).or_insert(now);
+        }
+    }
+}
+
+/// The interrupt tree of one function, shared by [`Vfn`] and the units that raise vectors,
+/// and the MSI its line drives.
+#[derive(Debug, Default)]
+pub struct IntrHub {
+    state: Mutex<HubState>,
+}
+
+impl IntrHub {
+    /// A hub with nothing pending, everything disabled and no MSI connected.
+    pub fn new() -> Arc<Self> {
+        Arc::new(Self::default())
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HubState> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Connects (or, with `None`, disconnects) the MSI trigger eventfd.
+    pub fn connect_msi(&self, fd: Option<File>) {
+        self.lock().msi = fd;
+    }
+
+    /// Sends the MSI if one is connected; returns whether one was sent.
+    fn send_msi(state: &mut HubState, ctx: &Ctx<'_>) -> bool {
+        let Some(fd) = state.msi.as_mut() else {
+            debug!("VFN: line asserted with no MSI connected");
+            return false;
+        };
+        match fd.write_all(&1u64.to_ne_bytes()) {
+            Ok(()) => {
+                bump(&ctx.counters.interrupts);
+                true
+            }
+            Err(e) => {
+                warn!("VFN: cannot signal the MSI eventfd: {e}");
+                false
+            }
+        }
+    }
+
+    /// The source of `v` asserts it (an interrupt message from an engine). Sends the MSI if
+    /// that asserts the line.
+    pub fn raise(&self, v: Vector, ctx: &Ctx<'_>) {
+        let mut state = self.lock();
+        let before = state.tree.line();
+        if !state.tree.raise(v) {
+            ctx.violation(
+                "VFN",
+                &format!("interrupt vector {} is outside the tree", v.0),
+            );
+            return;
+        }
+        state.track(ctx.now);
+        if !before && state.tree.line() {
+            Self::send_msi(&mut state, ctx);
+        }
+    }
+
+    /// Vectors that have been pending while enabled, unacknowledged, for at least `grace` at
+    /// time `now`.
+    pub fn unacknowledged(&self, now: Duration, grace: Duration) -> Vec<Vector> {
+        self.lock()
+            .since
+            .iter()
+            .filter(|(_, at)| now.saturating_sub(**at) >= grace)
+            .map(|(v, _)| Vector(*v))
+            .collect()
+    }
+
+    /// Back to the power-on state (a function-level reset); the MSI stays connected.
+    pub fn reset(&self) {
+        let mut state = self.lock();
+        state.tree = IntrTree::new();
+        state.since.clear();
+    }
+}
+
+/// `NV_VIRTUAL_FUNCTION_PRIV_CPU_INTR_*`: the bus glue of the tree.
+#[derive(Debug)]
+pub struct Vfn {
+    hub: Arc<IntrHub>,
+}
+
+impl Vfn {
+    /// The registers of `hub`'s tree.
+    pub fn new(hub: Arc<IntrHub>) -> Self {
+        Self { hub }
+    }
+}
+
+impl Unit for Vfn {
+    fn name(&self) -> &'static str {
+        "VFN"
+    }
+
+    fn ranges(&self) -> Vec<Range<u32>> {
+        let b = Reg::BASE;
+        // CAST: LEAVES is 16.
+        let leaves = 4 * LEAVES as u32;
+        vec![
+            b + 0x1000..b + 0x1000 + leaves,
+            b + 0x1200..b + 0x1200 + leaves,
+            b + 0x1400..b + 0x1400 + leaves,
+            b + 0x1600..b + 0x1614,
+        ]
+    }
+
+    fn read(&mut self, addr: u32, _ctx: &mut Ctx<'_>) -> RegRead {
+        match Reg::decode(addr - Reg::BASE) {
+            Some(reg) => RegRead::Value(self.hub.lock().tree.read(reg)),
+            None => RegRead::Unimplemented,
+        }
+    }
+
+    fn write(&mut self, addr: u32, value: u32, mask: u32, ctx: &mut Ctx<'_>) -> RegWrite {
+        let Some(reg) = Reg::decode(addr - Reg::BASE) else {
+            return RegWrite::Unimplemented;
+        };
+        if reg == Reg::Top {
+            return RegWrite::ReadOnly;
+        }
+        if mask != u32::MAX {
+            // The set/clear registers act on every bit written: a partial write would act
+            // on bytes the driver did not mean to write.
+            return RegWrite::Violation(format!(
+                "partial write (byte mask {mask:#x}) to {reg:?}; the interrupt tree takes \
+                 32-bit writes"
+            ));
+        }
+        let mut state = self.hub.lock();
+        let rising = state.tree.write(reg, value);
+        state.track(ctx.now);
+        if rising {
+            IntrHub::send_msi(&mut state, ctx);
+        }
+        RegWrite::Done
+    }
+
+    fn reset(&mut self) {
+        self.hub.reset();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -285,5 +488,110 @@ mod tests {
         enable(&mut t, v);
         assert!(t.line());
         assert_eq!(t.unacked(), vec![v]);
+    }
+
+    fn eventfd() -> File {
+        use std::os::fd::FromRawFd;
+        // SAFETY: eventfd(2) with valid flags; the descriptor is owned by the File from here.
+        let fd = unsafe { libc::eventfd(0, libc::EFD_CLOEXEC | libc::EFD_NONBLOCK) };
+        assert!(fd >= 0);
+        // SAFETY: `fd` is a fresh descriptor nobody else owns.
+        unsafe { File::from_raw_fd(fd) }
+    }
+
+    fn msis(fd: &mut File) -> u64 {
+        use std::io::Read;
+        let mut buf = [0u8; 8];
+        match fd.read(&mut buf) {
+            Ok(8) => u64::from_ne_bytes(buf),
+            _ => 0,
+        }
+    }
+
+    #[test]
+    fn the_line_sends_an_msi_per_rising_edge_through_the_unit() {
+        let mem = crate::memory::GuestMemory::new();
+        let counters = crate::stats::Counters::default();
+        let mut ctx = Ctx::new(&mem, &counters);
+        let hub = IntrHub::new();
+        let mut fd = eventfd();
+        hub.connect_msi(Some(fd.try_clone().unwrap()));
+        let mut unit = Vfn::new(hub.clone());
+        let v = gsp_vector(Architecture::Ampere);
+        let reg = |r: u32| Reg::BASE + r;
+        // Enabled through the registers, as a driver does.
+        assert_eq!(
+            unit.write(
+                reg(0x1200) + 4 * v.leaf() as u32,
+                v.bit(),
+                u32::MAX,
+                &mut ctx
+            ),
+            RegWrite::Done
+        );
+        unit.write(reg(0x1608), v.top(), u32::MAX, &mut ctx);
+        hub.raise(v, &ctx);
+        assert_eq!(msis(&mut fd), 1);
+        assert!(matches!(unit.read(reg(0x1600), &mut ctx), RegRead::Value(t) if t == v.top()));
+        // Still pending: a second message sends no MSI until the driver re-arms.
+        hub.raise(v, &ctx);
+        assert_eq!(msis(&mut fd), 0);
+        unit.write(reg(0x1610), v.top(), u32::MAX, &mut ctx);
+        unit.write(reg(0x1608), v.top(), u32::MAX, &mut ctx);
+        assert_eq!(
+            msis(&mut fd),
+            1,
+            "re-arming with a vector pending sends an MSI"
+        );
+        // Acknowledged: nothing is left for strict mode.
+        unit.write(
+            reg(0x1000) + 4 * v.leaf() as u32,
+            v.bit(),
+            u32::MAX,
+            &mut ctx,
+        );
+        ctx.now = Duration::from_secs(5);
+        assert!(hub.unacknowledged(ctx.now, ACK_GRACE).is_empty());
+        assert_eq!(
+            counters
+                .interrupts
+                .load(std::sync::atomic::Ordering::Relaxed),
+            2
+        );
+        // TOP is read-only, partial writes are refused.
+        assert_eq!(
+            unit.write(reg(0x1600), 1, u32::MAX, &mut ctx),
+            RegWrite::ReadOnly
+        );
+        assert!(matches!(
+            unit.write(reg(0x1608), 1, 0xff, &mut ctx),
+            RegWrite::Violation(_)
+        ));
+    }
+
+    #[test]
+    fn an_interrupt_left_pending_is_reported_after_the_grace_time() {
+        let mem = crate::memory::GuestMemory::new();
+        let counters = crate::stats::Counters::default();
+        let mut ctx = Ctx::new(&mem, &counters);
+        let hub = IntrHub::new();
+        let mut unit = Vfn::new(hub.clone());
+        let v = Vector(0xa6);
+        unit.write(
+            Reg::BASE + 0x1200 + 4 * v.leaf() as u32,
+            v.bit(),
+            u32::MAX,
+            &mut ctx,
+        );
+        unit.write(Reg::BASE + 0x1608, v.top(), u32::MAX, &mut ctx);
+        ctx.now = Duration::from_millis(10);
+        hub.raise(v, &ctx);
+        assert!(hub
+            .unacknowledged(Duration::from_millis(500), ACK_GRACE)
+            .is_empty());
+        assert_eq!(
+            hub.unacknowledged(Duration::from_secs(2), ACK_GRACE),
+            vec![v]
+        );
     }
 }

@@ -29,6 +29,14 @@ pub(super) trait FalconHal<E: FalconEngine>: Send + Sync {
     /// Returns whether the engine's RISC-V core is active.
     fn is_riscv_active(&self, bar: Bar0<'_>) -> bool;
 
+    /// Returns the interrupts the engine has enabled towards the host, as its RISC-V core's
+    /// `IRQMASK` shows them (the register nouveau's `r535_gsp_intr()` reads).
+    fn host_irq_mask(&self, bar: Bar0<'_>) -> regs::NV_PFALCON_FALCON_IRQSTAT;
+
+    /// Makes the engine send its interrupt message again if an enabled interrupt is still
+    /// latched, where the chip can (`INTR_RETRIGGER`, GA100 and later).
+    fn retrigger_irq(&self, bar: Bar0<'_>);
+
     /// Returns the fused version of ucode `ucode_id` for the engines in `engine_id_mask`.
     fn signature_fuse_version(
         &self,
@@ -44,9 +52,10 @@ pub(super) trait FalconHal<E: FalconEngine>: Send + Sync {
 /// `kernel_falcon_ga102.c`).
 pub(super) fn falcon_hal<E: FalconEngine>(chipset: Chipset) -> Result<KBox<dyn FalconHal<E>>> {
     let hal: KBox<dyn FalconHal<E>> = match chipset.arch() {
-        Architecture::Turing => KBox::new(tu102::Tu102::<E>::new(), GFP_KERNEL)?,
+        Architecture::Turing => KBox::new(tu102::Tu102::<E>::new(false), GFP_KERNEL)?,
+        // GA100 loads like Turing but has `INTR_RETRIGGER` (nouveau `gsp/ga100.c`).
         Architecture::Ampere if chipset == Chipset::GA100 => {
-            KBox::new(tu102::Tu102::<E>::new(), GFP_KERNEL)?
+            KBox::new(tu102::Tu102::<E>::new(true), GFP_KERNEL)?
         }
         Architecture::Ampere
         | Architecture::Ada

@@ -264,6 +264,26 @@ impl ControlParams for GpuNameString {
     }
 }
 
+/// `NV2080_CTRL_CMD_INTERNAL_INTR_GET_KERNEL_TABLE`: the GSP's interrupt vector, as GSP-RM
+/// reports it to its own (internal) client. Nothing is sent; everything comes back.
+pub(crate) struct IntrKernelTable;
+
+impl ControlParams for IntrKernelTable {
+    const CMD: RmControlCmd = RmControlCmd::InternalIntrGetKernelTable;
+    /// The GSP's stall vector, if the table names one.
+    type Out = Option<u32>;
+
+    fn write(&self, _abi: Abi, dst: &mut [u8]) -> Result {
+        // Every field is an output.
+        dst.fill(0);
+        Ok(())
+    }
+
+    fn read(abi: Abi, params: &[u8]) -> Result<Option<u32>, DecodeError> {
+        abi.read_gsp_intr_vector(params)
+    }
+}
+
 /// `GSP_RM_CONTROL`: runs `P`'s control on `object` of `client`.
 pub(crate) struct RmControl<'a, P: ControlParams> {
     /// The client.

@@ -351,6 +351,9 @@ pub(crate) enum RmControlCmd {
     GpuGetFermiGpcInfo,
     /// `NV2080_CTRL_CMD_GPU_GET_FERMI_TPC_INFO`, on a subdevice.
     GpuGetFermiTpcInfo,
+    /// `NV2080_CTRL_CMD_INTERNAL_INTR_GET_KERNEL_TABLE`, on GSP-RM's internal subdevice: the
+    /// interrupt vectors the kernel driver services.
+    InternalIntrGetKernelTable,
 }
 
 impl RmControlCmd {
@@ -362,6 +365,7 @@ impl RmControlCmd {
             Self::GpuGetClasslistV2 => "NV0080_CTRL_CMD_GPU_GET_CLASSLIST_V2",
             Self::GpuGetFermiGpcInfo => "NV2080_CTRL_CMD_GPU_GET_FERMI_GPC_INFO",
             Self::GpuGetFermiTpcInfo => "NV2080_CTRL_CMD_GPU_GET_FERMI_TPC_INFO",
+            Self::InternalIntrGetKernelTable => "NV2080_CTRL_CMD_INTERNAL_INTR_GET_KERNEL_TABLE",
         }
     }
 }
@@ -617,6 +621,10 @@ pub(crate) trait GspAbi: Sync {
     /// Returns the raw number of `event` (the inverse of [`GspAbi::event`]).
     fn event_number(&self, event: EventKind) -> u32;
 
+    /// Returns the name of event number `raw` if the release defines such an event, whether
+    /// or not nova handles it (for the events nova decodes, [`GspAbi::event`] says which).
+    fn event_name(&self, raw: u32) -> Option<&'static str>;
+
     /// Encodes `GspFwWprMeta`, after checking the FB layout ([`FbLayout::validate`]).
     fn wpr_meta(&self, p: &WprMetaParams) -> Result<KVec<u8>>;
 
@@ -754,6 +762,11 @@ pub(crate) trait GspAbi: Sync {
 
     /// Reads the mask of enabled TPCs of the GPC asked for.
     fn read_tpc_info(&self, params: &[u8]) -> Result<u32, DecodeError>;
+    /// Returns the GSP's stall vector from the table GSP-RM wrote back for
+    /// `NV2080_CTRL_CMD_INTERNAL_INTR_GET_KERNEL_TABLE` (the entry whose engine is the GSP),
+    /// or `None` if the table has no usable one. A table length beyond the table is
+    /// [`DecodeError::BadLength`].
+    fn read_gsp_intr_vector(&self, params: &[u8]) -> Result<Option<u32>, DecodeError>;
 
     /// Stores `checksum` into the element header at the start of `buf`.
     fn set_checksum(&self, buf: &mut [u8], checksum: u32) -> Result;

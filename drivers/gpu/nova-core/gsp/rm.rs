@@ -23,7 +23,7 @@ use super::{
         DeviceParams, GpuNameString, RmAlloc, RmControl, RmFree, RootParams, SubdeviceParams,
     },
     queue::ring_doorbell,
-    rpc::{log_event, log_stale_reply, CommandToGsp, Incoming, Rpc},
+    rpc::{log_stale_reply, CommandToGsp, EventLog, Incoming, Rpc},
 };
 use crate::driver::Bar0Owner;
 
@@ -92,6 +92,7 @@ pub(crate) struct RmChannel<'b> {
     #[pin]
     rpc: Mutex<Rpc<DmaMem>>,
     handles: HandleAllocator,
+    events: EventLog,
 }
 
 impl<'b> RmChannel<'b> {
@@ -107,6 +108,7 @@ impl<'b> RmChannel<'b> {
                 bar,
                 rpc <- new_mutex!(rpc),
                 handles: HandleAllocator::new(),
+                events: EventLog::new(),
             }),
             GFP_KERNEL,
         )
@@ -118,14 +120,42 @@ impl<'b> RmChannel<'b> {
         f(&mut rpc, &|| ring_doorbell(&self.bar))
     }
 
-    /// Calls `cmd` once GSP-RM runs: events that arrive meanwhile are logged, and a boot
+    /// Returns the channel's event log, which handles GSP-RM's events.
+    pub(crate) fn events(&self) -> &EventLog {
+        &self.events
+    }
+
+    /// Handles the messages GSP-RM has queued while no call waits (from the GSP's interrupt
+    /// thread). If a call waits, it handles them itself.
+    pub(crate) fn drain(&self) {
+        let Some(mut rpc) = self.rpc.try_lock() else {
+            return;
+        };
+        let dev = self.dev;
+        let mut events = |m: Incoming| {
+            match m {
+                Incoming::Event(e) => self.events.handle(dev, &e),
+                Incoming::StaleReply { function, seq } => log_stale_reply(dev, function, seq),
+                Incoming::InitDone | Incoming::Sequencer(_) => dev_err!(
+                    dev,
+                    "unexpected boot message from GSP-RM after GSP_INIT_DONE\n"
+                ),
+            }
+            Ok(())
+        };
+        if let Err(e) = rpc.take_pending(&mut events) {
+            dev_err!(dev, "GSP-RM's message queue: {}\n", e);
+        }
+    }
+
+    /// Calls `cmd` once GSP-RM runs: events that arrive meanwhile are handled, and a boot
     /// message at this point fails the call.
     pub(crate) fn call<C: CommandToGsp>(&self, cmd: &C) -> Result<C::Reply> {
         let dev = self.dev;
         let mut rpc = self.rpc.lock();
         let mut events = |m: Incoming| match m {
             Incoming::Event(e) => {
-                log_event(dev, &e);
+                self.events.handle(dev, &e);
                 Ok(())
             }
             Incoming::StaleReply { function, seq } => {

@@ -12,14 +12,19 @@
 //!
 //! The commands themselves are in [`super::commands`]; their layouts come from [`super::fw`].
 
+use core::sync::atomic::{AtomicU64, Ordering};
+
 use kernel::fmt;
 
 use kernel::{
     device,
     io::poll::read_poll_timeout,
     prelude::*,
+    sync::Arc,
     time::{Delta, Instant, Monotonic},
 };
+
+use crate::intr::{MsgSignal, Wait};
 
 use super::{
     fw::{
@@ -228,6 +233,14 @@ pub(crate) enum Event {
     MmuFaultQueued(usize),
     /// An event whose payload did not decode.
     Malformed(EventKind, DecodeError),
+    /// An event of the release that nova has no handler for yet (the GSP's error-report
+    /// records, lockdown notices and the like, which nouveau also ignores).
+    Unhandled {
+        /// The event number.
+        function: u32,
+        /// Its name in the release.
+        name: &'static str,
+    },
 }
 
 /// A message from GSP-RM that no call waits for, sorted.
@@ -252,7 +265,13 @@ pub(crate) enum Incoming {
 /// Sorts `msg` if it is an event, decoding it; hands back anything else.
 fn sort(abi: Abi, msg: Received) -> Result<Result<Incoming, Received>> {
     let Some(kind) = abi.event(msg.function) else {
-        return Ok(Err(msg));
+        return Ok(match abi.event_name(msg.function) {
+            Some(name) => Ok(Incoming::Event(Event::Unhandled {
+                function: msg.function,
+                name,
+            })),
+            None => Err(msg),
+        });
     };
     let p = &msg.payload;
     let decoded = match kind {
@@ -283,16 +302,36 @@ fn sort(abi: Abi, msg: Received) -> Result<Result<Incoming, Received>> {
 /// not its reply. An error from it fails the call.
 pub(crate) type Handler<'a> = &'a mut dyn FnMut(Incoming) -> Result;
 
-/// The RPC channel: the queues and the ABI that encodes what goes through them.
+/// The RPC channel: the queues, the ABI that encodes what goes through them, and the GSP's
+/// interrupt, which tells a waiter when to look at the message queue.
 pub(crate) struct Rpc<M: SharedMem> {
     queues: Queues<M>,
     abi: Abi,
+    signal: Option<Arc<MsgSignal>>,
 }
 
+/// How long a wait for a message sleeps on the GSP's interrupt before it looks at the queue
+/// anyway.
+// TIMEOUT: the backstop for a lost interrupt; a message whose interrupt is lost is found this
+// late, and counted (`MsgSignal::lost`).
+const LOST_IRQ_BACKSTOP: Delta = Delta::from_millis(100);
+
 impl<M: SharedMem> Rpc<M> {
-    /// Wraps the queues, which `abi` encodes.
+    /// Wraps the queues, which `abi` encodes. Messages are polled for.
     pub(crate) fn new(queues: Queues<M>, abi: Abi) -> Self {
-        Self { queues, abi }
+        Self {
+            queues,
+            abi,
+            signal: None,
+        }
+    }
+
+    /// Waits for messages on `signal` whenever it is armed, polling otherwise.
+    pub(crate) fn with_signal(self, signal: Arc<MsgSignal>) -> Self {
+        Self {
+            signal: Some(signal),
+            ..self
+        }
     }
 
     /// Returns the queues for modification (the tests play GSP-RM through them).
@@ -314,8 +353,56 @@ impl<M: SharedMem> Rpc<M> {
         Ok(seq)
     }
 
-    /// Takes the next message, waiting until `timeout` after `start`, polling every 100 µs.
+    /// Takes the next message, waiting until `timeout` after `start`: on the GSP's interrupt
+    /// if it drives the queue, else polling every 100 µs.
     fn receive(&mut self, start: Instant<Monotonic>, timeout: Delta) -> Result<Received, RpcError> {
+        match self.signal.clone() {
+            Some(signal) if signal.is_armed() => self.receive_signalled(&signal, start, timeout),
+            _ => self.receive_polled(start, timeout),
+        }
+    }
+
+    /// [`Rpc::receive`] on the GSP's interrupt, with [`LOST_IRQ_BACKSTOP`] as the backstop.
+    fn receive_signalled(
+        &mut self,
+        signal: &MsgSignal,
+        start: Instant<Monotonic>,
+        timeout: Delta,
+    ) -> Result<Received, RpcError> {
+        loop {
+            let seen = signal.count();
+            if let Some(msg) = self.queues.receive()? {
+                return Ok(msg);
+            }
+            let left = timeout - start.elapsed();
+            if left.is_negative() {
+                return Err(RpcError::Timeout);
+            }
+            let step = if left < LOST_IRQ_BACKSTOP {
+                left
+            } else {
+                LOST_IRQ_BACKSTOP
+            };
+            match signal.wait(seen, step) {
+                Wait::Interrupted => {}
+                Wait::TimedOut => {
+                    if let Some(msg) = self.queues.receive()? {
+                        signal.lost();
+                        return Ok(msg);
+                    }
+                }
+                // The task cannot sleep interruptibly while a signal is pending: poll.
+                Wait::Signalled => kernel::time::delay::fsleep(Delta::from_micros(100)),
+            }
+        }
+    }
+
+    /// [`Rpc::receive`] by polling every 100 µs.
+    fn receive_polled(
+        &mut self,
+        start: Instant<Monotonic>,
+        timeout: Delta,
+    ) -> Result<Received, RpcError> {
         let q = &mut self.queues;
         let mut queue_error = None;
         let left = timeout - start.elapsed();
@@ -462,6 +549,21 @@ impl<M: SharedMem> Rpc<M> {
             })
     }
 
+    /// Hands every message already in the queue to `events`, without waiting: for when no
+    /// call waits (the GSP's interrupt thread).
+    pub(crate) fn take_pending(&mut self, events: Handler<'_>) -> Result<(), RpcError> {
+        while let Some(msg) = self.queues.receive()? {
+            match sort(self.abi, msg)? {
+                Ok(incoming) => events(incoming)?,
+                Err(reply) => events(Incoming::StaleReply {
+                    function: reply.function,
+                    seq: reply.rpc_seq,
+                })?,
+            }
+        }
+        Ok(())
+    }
+
     /// Waits up to `timeout` for the event `E`, handing every other message to `events`.
     /// Failures are the caller's to log.
     pub(crate) fn wait_event<E: MessageFromGsp>(
@@ -489,6 +591,47 @@ pub(crate) fn c_text(s: &[u8]) -> &str {
     s.get(..end)
         .and_then(|t| core::str::from_utf8(t).ok())
         .unwrap_or("<not UTF-8>")
+}
+
+/// The events of one GSP-RM: how many came, and which of the release's events nova has no
+/// handler for were seen (each is logged once).
+pub(crate) struct EventLog {
+    /// Bit `n`: unhandled event `0x1000 + n` was logged.
+    unhandled_seen: AtomicU64,
+    /// Unhandled events received.
+    unhandled: AtomicU64,
+}
+
+impl EventLog {
+    /// A log that has seen nothing.
+    pub(crate) const fn new() -> Self {
+        Self {
+            unhandled_seen: AtomicU64::new(0),
+            unhandled: AtomicU64::new(0),
+        }
+    }
+
+    /// Handles `event`: logs it (see [`log_event`]); an event nova has no handler for is
+    /// counted, and logged the first time its number comes.
+    pub(crate) fn handle(&self, dev: &device::Device, event: &Event) {
+        if let Event::Unhandled { function, name } = event {
+            self.unhandled.fetch_add(1, Ordering::Relaxed);
+            let bit = function
+                .checked_sub(0x1000)
+                .filter(|n| *n < 64)
+                .map_or(0, |n| 1u64 << n);
+            if bit == 0 || self.unhandled_seen.fetch_or(bit, Ordering::Relaxed) & bit == 0 {
+                dev_info!(
+                    dev,
+                    "GSP: event {} ({:#x}) has no handler yet; counted, and not logged again\n",
+                    name,
+                    function
+                );
+            }
+            return;
+        }
+        log_event(dev, event);
+    }
 }
 
 /// Logs `event` in one line: at error level for error reports and malformed events, at debug
@@ -532,6 +675,9 @@ pub(crate) fn log_event(dev: &device::Device, event: &Event) {
             dev_warn!(dev, "GSP: MMU fault queued ({} bytes)\n", size)
         }
         Event::Malformed(kind, e) => dev_err!(dev, "GSP: malformed {:?} event ({:?})\n", kind, e),
+        Event::Unhandled { function, name } => {
+            dev_dbg!(dev, "GSP: event {} ({:#x})\n", name, function)
+        }
     }
 }
 
@@ -617,9 +763,17 @@ mod tests {
             sorted(0x1002, &[1, 2, 3])?,
             Incoming::Sequencer(p) if p[..] == [1, 2, 3]
         ));
-        // A reply, and a number nova does not know: both handed back, never dropped.
+        // A reply, and a number the release does not know: both handed back, never dropped.
         assert!(matches!(sort(ABI, received(65, &[9])?)?, Err(r) if r.function == 65));
-        assert!(matches!(sort(ABI, received(0x1010, &[])?)?, Err(r) if r.function == 0x1010));
+        assert!(matches!(sort(ABI, received(0x1030, &[])?)?, Err(r) if r.function == 0x1030));
+        // An event of the release nova has no handler for: named, for the event log.
+        assert!(matches!(
+            sorted(0x1020, &[])?,
+            Incoming::Event(Event::Unhandled {
+                function: 0x1020,
+                name: "GSP_POST_NOCAT_RECORD"
+            })
+        ));
 
         let mut print = words(&[0x15, 3])?;
         print.extend_from_slice(b"hi\n", GFP_KERNEL)?;

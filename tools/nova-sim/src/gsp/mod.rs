@@ -762,11 +762,60 @@ impl GspRm {
                     }
                     None => status::NOT_SUPPORTED,
                 },
+                (rmserver::NV20_SUBDEVICE_0, c::NV2080_CTRL_CMD_INTERNAL_INTR_GET_KERNEL_TABLE)
+                    if g(c::H_CLIENT) != rmserver::INTERNAL.0 =>
+                {
+                    status::NOT_SUPPORTED
+                }
+                (rmserver::NV20_SUBDEVICE_0, c::NV2080_CTRL_CMD_INTERNAL_INTR_GET_KERNEL_TABLE)
+                    if size == c::INTR_TABLE_PARAMS_SIZE =>
+                {
+                    self.intr_kernel_table(&mut p[c::SIZE..]);
+                    status::OK
+                }
+                (rmserver::NV20_SUBDEVICE_0, c::NV2080_CTRL_CMD_INTERNAL_INTR_GET_KERNEL_TABLE) => {
+                    status::INVALID_ARGUMENT
+                }
                 // `resControlLookup`: not a control of the object's class (or not modelled).
                 _ => status::NOT_SUPPORTED,
             },
         };
         self.rm_reply(run, bus, cmd, p, c::STATUS, result);
+    }
+
+    /// Fills `NV2080_CTRL_INTERNAL_INTR_GET_KERNEL_TABLE_PARAMS`: the vectors of the units the
+    /// simulated GPU interrupts the CPU for. The GSP (its message interrupt, stall only) is
+    /// not the first entry, so that a driver must look for it by `engineIdx`; the timer entry
+    /// stands for the engines a driver may not handle.
+    fn intr_kernel_table(&self, params: &mut [u8]) {
+        use r570::rm_control as c;
+        params.fill(0);
+        let gsp = crate::chips::find(self.profile.chip)
+            .map(|chip| crate::vfn::gsp_vector(chip.arch).0)
+            .unwrap_or(c::INTR_VECTOR_INVALID);
+        let entries = [
+            (c::MC_ENGINE_IDX_TMR, 0, 0x7e, c::INTR_VECTOR_INVALID),
+            (c::MC_ENGINE_IDX_GSP, 0, gsp, c::INTR_VECTOR_INVALID),
+        ];
+        put_u32(params, 0, entries.len() as u32);
+        for (i, (engine, pmc_mask, stall, nonstall)) in entries.into_iter().enumerate() {
+            let at = 4 + i * c::INTR_ENTRY_SIZE;
+            put_bytes(params, at, &engine.to_le_bytes());
+            put_u32(params, at + 4, pmc_mask);
+            put_u32(params, at + 8, stall);
+            put_u32(params, at + 12, nonstall);
+        }
+        // NV2080_INTR_CATEGORY_DEFAULT covers TOP subtrees 0..=3 (vectors 0..255); the other
+        // categories are not used by the model.
+        for cat in 0..c::INTR_CATEGORIES {
+            let at = c::INTR_SUBTREE_MAP + 2 * cat;
+            let range = if cat == 0 {
+                [0, 3]
+            } else {
+                [c::INTR_INVALID_SUBTREE; 2]
+            };
+            put_bytes(params, at, &range);
+        }
     }
 
     fn rm_free(&self, run: &mut Run, bus: &mut dyn GspBus, cmd: &Command) {

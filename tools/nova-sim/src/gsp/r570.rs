@@ -488,6 +488,32 @@ pub mod rm_control {
     pub const NV2080_CTRL_CMD_GPU_GET_FERMI_TPC_INFO: u32 = 0x2080_0138;
     /// Size of `NV2080_CTRL_GPU_GET_FERMI_TPC_INFO_PARAMS`: `gpcId`, `tpcMask`.
     pub const TPC_INFO_PARAMS_SIZE: usize = 8;
+    /// `NV2080_CTRL_CMD_INTERNAL_INTR_GET_KERNEL_TABLE` (`ctrl/ctrl2080/ctrl2080internal.h`):
+    /// the interrupt vectors kernel RM services. An `INTERNAL` control: only GSP-RM's own
+    /// client may send it (Open RM `rmapiControl` in `rmapi/control.c` answers
+    /// `NV_ERR_NOT_SUPPORTED` to anyone else).
+    pub const NV2080_CTRL_CMD_INTERNAL_INTR_GET_KERNEL_TABLE: u32 = 0x2080_0a5c;
+    /// `NV2080_CTRL_INTERNAL_INTR_MAX_TABLE_SIZE`.
+    pub const INTR_TABLE_MAX: usize = 128;
+    /// `NV2080_CTRL_INTERNAL_INTR_GET_KERNEL_TABLE_ENTRY`: `NvU16 engineIdx` (then 2 bytes of
+    /// padding), `NvU32 pmcIntrMask`, `NvU32 vectorStall`, `NvU32 vectorNonStall`.
+    pub const INTR_ENTRY_SIZE: usize = 16;
+    /// `NV2080_INTR_CATEGORY_ENUM_COUNT`: entries of `subtreeMap` (`NvU8 subtreeStart, subtreeEnd`).
+    pub const INTR_CATEGORIES: usize = 7;
+    /// Size of `NV2080_CTRL_INTERNAL_INTR_GET_KERNEL_TABLE_PARAMS`: `tableLen`, the table,
+    /// `subtreeMap`, padded to the structure's 4-byte alignment.
+    pub const INTR_TABLE_PARAMS_SIZE: usize =
+        (4 + INTR_TABLE_MAX * INTR_ENTRY_SIZE + 2 * INTR_CATEGORIES).next_multiple_of(4);
+    /// Offset of `subtreeMap`.
+    pub const INTR_SUBTREE_MAP: usize = 4 + INTR_TABLE_MAX * INTR_ENTRY_SIZE;
+    /// `NV2080_INTR_INVALID_SUBTREE`.
+    pub const INTR_INVALID_SUBTREE: u8 = 0xff;
+    /// `NV_INTR_VECTOR_INVALID` (`dev_ctrl_defines.h`).
+    pub const INTR_VECTOR_INVALID: u32 = u32::MAX;
+    /// `MC_ENGINE_IDX_TMR` (`kernel/gpu/intr/engine_idx.h`, 570.144).
+    pub const MC_ENGINE_IDX_TMR: u16 = 1;
+    /// `MC_ENGINE_IDX_GSP` (570.144; it is 49 in r535).
+    pub const MC_ENGINE_IDX_GSP: u16 = 50;
 }
 
 /// `rpc_free_v03_00`, `NVOS00_PARAMETERS_v03_00` (`g_rpc-structures.h`, `g_sdk-structures.h`).

@@ -1304,3 +1304,72 @@ fn engine_class_and_gr_controls_answer_over_rpc() {
     d.call(function::FREE, &rm_free(cl, cl));
     assert!(d.violations().is_empty(), "{:?}", d.violations());
 }
+
+/// `rpc_gsp_rm_control_v03_00` for `cmd` on `object` of `client`, with `size` bytes of
+/// zeroed parameters.
+fn rm_control(client: u32, object: u32, cmd: u32, size: usize) -> Vec<u8> {
+    use r570::rm_control as c;
+    let mut p = vec![0u8; c::SIZE + size];
+    put_u32(&mut p, c::H_CLIENT, client);
+    put_u32(&mut p, c::H_OBJECT, object);
+    put_u32(&mut p, c::CMD, cmd);
+    put_u32(&mut p, c::PARAMS_SIZE, size as u32);
+    p
+}
+
+#[test]
+fn intr_kernel_table_names_the_gsp_vector_for_the_internal_client_only() {
+    use super::rmserver::INTERNAL;
+    use r570::rm_control as c;
+    for chip in ["ga102", "ad102"] {
+        let mut d = booted(chip);
+        let cmd = c::NV2080_CTRL_CMD_INTERNAL_INTR_GET_KERNEL_TABLE;
+        let r = d.call(
+            function::GSP_RM_CONTROL,
+            &rm_control(INTERNAL.0, INTERNAL.2, cmd, c::INTR_TABLE_PARAMS_SIZE),
+        );
+        assert_eq!(r.result, status::OK, "{chip}");
+        let p = &r.payload[c::SIZE..];
+        assert_eq!(
+            p.len(),
+            2068,
+            "sizeof(NV2080_CTRL_INTERNAL_INTR_GET_KERNEL_TABLE_PARAMS)"
+        );
+        let len = get_u32(p, 0).unwrap() as usize;
+        let gsp = (0..len)
+            .map(|i| &p[4 + i * c::INTR_ENTRY_SIZE..][..c::INTR_ENTRY_SIZE])
+            .find(|e| u16::from_le_bytes([e[0], e[1]]) == c::MC_ENGINE_IDX_GSP)
+            .expect("a GSP entry");
+        let arch = crate::chips::find(chip).unwrap().arch;
+        assert_eq!(get_u32(gsp, 8), Some(crate::vfn::gsp_vector(arch).0));
+        assert_eq!(get_u32(gsp, 12), Some(c::INTR_VECTOR_INVALID));
+        // The GSP is not the first entry: drivers must search by engine.
+        assert_ne!(u16::from_le_bytes([p[4], p[5]]), c::MC_ENGINE_IDX_GSP);
+
+        // A wrong size, and the driver's own client, are refused as Open RM does.
+        let r = d.call(
+            function::GSP_RM_CONTROL,
+            &rm_control(INTERNAL.0, INTERNAL.2, cmd, c::INTR_TABLE_PARAMS_SIZE - 4),
+        );
+        assert_eq!(r.result, status::INVALID_ARGUMENT);
+        let (cl, dev, sub) = (0xc1d0_0000, 0xde1d_0000, 0x5d1d_0000);
+        use super::rmserver::{NV01_DEVICE_0, NV01_ROOT, NV20_SUBDEVICE_0};
+        d.call(
+            function::GSP_RM_ALLOC,
+            &rm_alloc(cl, cl, cl, NV01_ROOT, 0x78),
+        );
+        d.call(
+            function::GSP_RM_ALLOC,
+            &rm_alloc(cl, cl, dev, NV01_DEVICE_0, 0x38),
+        );
+        d.call(
+            function::GSP_RM_ALLOC,
+            &rm_alloc(cl, dev, sub, NV20_SUBDEVICE_0, 4),
+        );
+        let r = d.call(
+            function::GSP_RM_CONTROL,
+            &rm_control(cl, sub, cmd, c::INTR_TABLE_PARAMS_SIZE),
+        );
+        assert_eq!(r.result, status::NOT_SUPPORTED);
+    }
+}

@@ -123,6 +123,18 @@ impl<E: FalconEngine> FalconHal<E> for Ga102<E> {
             .active_stat()
     }
 
+    fn host_irq_mask(&self, bar: Bar0<'_>) -> regs::NV_PFALCON_FALCON_IRQSTAT {
+        let mask = bar.read(regs::NV_PRISCV_RISCV_IRQMASK::of::<E>());
+        regs::NV_PFALCON_FALCON_IRQSTAT::from(mask.value().get())
+    }
+
+    fn retrigger_irq(&self, bar: Bar0<'_>) {
+        bar.write(
+            WithBase::of::<E>(),
+            regs::NV_PFALCON_FALCON_INTR_RETRIGGER::zeroed().with_trigger(true),
+        );
+    }
+
     fn signature_fuse_version(
         &self,
         dev: &device::Device,

@@ -20,11 +20,19 @@ use crate::{
 /// Turing and GA100: memory scrubbing is reported in DMACTL, there is no core switch (the
 /// RISC-V core is started explicitly), and heavy-secure images carry their own signature, so the
 /// boot ROM takes no parameters (open-gpu-kernel-modules `kernel_falcon_tu102.c`).
-pub(super) struct Tu102<E: FalconEngine>(PhantomData<E>);
+pub(super) struct Tu102<E: FalconEngine> {
+    /// Whether the chip has `NV_PFALCON_FALCON_INTR_RETRIGGER` (GA100 does, Turing does not).
+    retrigger: bool,
+    _engine: PhantomData<E>,
+}
 
 impl<E: FalconEngine> Tu102<E> {
-    pub(super) fn new() -> Self {
-        Self(PhantomData)
+    /// The HAL of a Turing chip, or of GA100 with `retrigger`.
+    pub(super) fn new(retrigger: bool) -> Self {
+        Self {
+            retrigger,
+            _engine: PhantomData,
+        }
     }
 }
 
@@ -52,6 +60,20 @@ impl<E: FalconEngine> FalconHal<E> for Tu102<E> {
     fn is_riscv_active(&self, bar: Bar0<'_>) -> bool {
         bar.read(regs::NV_PRISCV_RISCV_CORE_SWITCH_RISCV_STATUS::of::<E>())
             .active_stat()
+    }
+
+    fn host_irq_mask(&self, bar: Bar0<'_>) -> regs::NV_PFALCON_FALCON_IRQSTAT {
+        let mask = bar.read(regs::NV_PRISCV_RISCV_IRQMASK_TU102::of::<E>());
+        regs::NV_PFALCON_FALCON_IRQSTAT::from(mask.value().get())
+    }
+
+    fn retrigger_irq(&self, bar: Bar0<'_>) {
+        if self.retrigger {
+            bar.write(
+                WithBase::of::<E>(),
+                regs::NV_PFALCON_FALCON_INTR_RETRIGGER::zeroed().with_trigger(true),
+            );
+        }
     }
 
     fn signature_fuse_version(

@@ -72,6 +72,45 @@ pub(super) const EV_OS_ERROR_LOG: u32 = 0x1006;
 /// `NV_VGPU_MSG_EVENT_UCODE_LIBOS_PRINT`.
 pub(super) const EV_UCODE_LIBOS_PRINT: u32 = 0x100c;
 
+/// Every event of r570.144 (`NV_VGPU_MSG_EVENT_*`, `rpc_global_enums.h`), by number, from
+/// `FIRST_EVENT + 1` (0x1001) up to `NUM_EVENTS` (0x1023).
+const EVENT_NAMES: [&str; 0x22] = [
+    "GSP_INIT_DONE",
+    "GSP_RUN_CPU_SEQUENCER",
+    "POST_EVENT",
+    "RC_TRIGGERED",
+    "MMU_FAULT_QUEUED",
+    "OS_ERROR_LOG",
+    "RG_LINE_INTR",
+    "GPUACCT_PERFMON_UTIL_SAMPLES",
+    "SIM_READ",
+    "SIM_WRITE",
+    "SEMAPHORE_SCHEDULE_CALLBACK",
+    "UCODE_LIBOS_PRINT",
+    "VGPU_GSP_PLUGIN_TRIGGERED",
+    "PERF_GPU_BOOST_SYNC_LIMITS_CALLBACK",
+    "PERF_BRIDGELESS_INFO_UPDATE",
+    "VGPU_CONFIG",
+    "DISPLAY_MODESET",
+    "EXTDEV_INTR_SERVICE",
+    "NVLINK_INBAND_RECEIVED_DATA_256",
+    "NVLINK_INBAND_RECEIVED_DATA_512",
+    "NVLINK_INBAND_RECEIVED_DATA_1024",
+    "NVLINK_INBAND_RECEIVED_DATA_2048",
+    "NVLINK_INBAND_RECEIVED_DATA_4096",
+    "TIMED_SEMAPHORE_RELEASE",
+    "NVLINK_IS_GPU_DEGRADED",
+    "PFM_REQ_HNDLR_STATE_SYNC_CALLBACK",
+    "NVLINK_FAULT_UP",
+    "GSP_LOCKDOWN_NOTICE",
+    "MIG_CI_CONFIG_UPDATE",
+    "UPDATE_GSP_TRACE",
+    "NVLINK_FATAL_ERROR_RECOVERY",
+    "GSP_POST_NOCAT_RECORD",
+    "FECS_ERROR",
+    "RECOVERY_ACTION",
+];
+
 // --- `src/nvidia/arch/nvalloc/common/inc/gsp/gsp_fw_wpr_meta.h` ---
 
 /// `GSP_FW_WPR_META_MAGIC`.
@@ -971,7 +1010,53 @@ fn engine_kind(raw: u32) -> Option<(EngineKind, u32)> {
     })
 }
 
+/// `NV2080_CTRL_CMD_INTERNAL_INTR_GET_KERNEL_TABLE` (`ctrl/ctrl2080/ctrl2080internal.h`).
+pub(super) const NV2080_CTRL_CMD_INTERNAL_INTR_GET_KERNEL_TABLE: u32 = 0x2080_0a5c;
+/// `NV2080_CTRL_INTERNAL_INTR_MAX_TABLE_SIZE`.
+pub(super) const NV2080_CTRL_INTERNAL_INTR_MAX_TABLE_SIZE: usize = 128;
+/// `NV2080_INTR_CATEGORY_ENUM_COUNT`.
+pub(super) const NV2080_INTR_CATEGORY_ENUM_COUNT: usize = 7;
+/// `MC_ENGINE_IDX_GSP` in 570.144 (`kernel/gpu/intr/engine_idx.h`; 49 in r535).
+pub(super) const MC_ENGINE_IDX_GSP: u16 = 50;
+/// `NV_INTR_VECTOR_INVALID` (`dev_ctrl_defines.h`).
+pub(super) const NV_INTR_VECTOR_INVALID: u32 = u32::MAX;
+
+/// `NV2080_CTRL_INTERNAL_INTR_GET_KERNEL_TABLE_ENTRY`.
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+pub(super) struct Nv2080CtrlInternalIntrGetKernelTableEntry {
+    pub(super) engine_idx: u16,
+    pub(super) _pad: u16,
+    pub(super) pmc_intr_mask: u32,
+    pub(super) vector_stall: u32,
+    pub(super) vector_non_stall: u32,
+}
+static_assert!(size_of::<Nv2080CtrlInternalIntrGetKernelTableEntry>() == 16);
+
+/// `NV2080_INTR_CATEGORY_SUBTREE_MAP`.
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+pub(super) struct Nv2080IntrCategorySubtreeMap {
+    pub(super) subtree_start: u8,
+    pub(super) subtree_end: u8,
+}
+
+/// `NV2080_CTRL_INTERNAL_INTR_GET_KERNEL_TABLE_PARAMS`.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub(super) struct Nv2080CtrlInternalIntrGetKernelTableParams {
+    pub(super) table_len: u32,
+    pub(super) table:
+        [Nv2080CtrlInternalIntrGetKernelTableEntry; NV2080_CTRL_INTERNAL_INTR_MAX_TABLE_SIZE],
+    pub(super) subtree_map: [Nv2080IntrCategorySubtreeMap; NV2080_INTR_CATEGORY_ENUM_COUNT],
+    pub(super) _pad: [u8; 2],
+}
+static_assert!(size_of::<Nv2080CtrlInternalIntrGetKernelTableParams>() == 2068);
+
 plain_old_data!(
+    Nv2080CtrlInternalIntrGetKernelTableEntry,
+    Nv2080IntrCategorySubtreeMap,
+    Nv2080CtrlInternalIntrGetKernelTableParams,
     MsgqRxHeader,
     RpcGspRmAlloc,
     RpcGspRmControl,
@@ -1044,6 +1129,11 @@ impl GspAbi for R570_144 {
             EV_UCODE_LIBOS_PRINT => EventKind::LibosPrint,
             _ => return None,
         })
+    }
+
+    fn event_name(&self, raw: u32) -> Option<&'static str> {
+        let index = raw.checked_sub(EV_GSP_INIT_DONE)?;
+        EVENT_NAMES.get(usize::try_from(index).ok()?).copied()
     }
 
     fn event_number(&self, event: EventKind) -> u32 {
@@ -1223,6 +1313,9 @@ impl GspAbi for R570_144 {
             RmControlCmd::GpuGetClasslistV2 => NV0080_CTRL_CMD_GPU_GET_CLASSLIST_V2,
             RmControlCmd::GpuGetFermiGpcInfo => NV2080_CTRL_CMD_GPU_GET_FERMI_GPC_INFO,
             RmControlCmd::GpuGetFermiTpcInfo => NV2080_CTRL_CMD_GPU_GET_FERMI_TPC_INFO,
+            RmControlCmd::InternalIntrGetKernelTable => {
+                NV2080_CTRL_CMD_INTERNAL_INTR_GET_KERNEL_TABLE
+            }
         }
     }
 
@@ -1325,6 +1418,9 @@ impl GspAbi for R570_144 {
             RmControlCmd::GpuGetClasslistV2 => size_of::<Nv0080CtrlGpuGetClasslistV2Params>(),
             RmControlCmd::GpuGetFermiGpcInfo => size_of::<Nv2080CtrlGpuGetFermiGpcInfoParams>(),
             RmControlCmd::GpuGetFermiTpcInfo => size_of::<Nv2080CtrlGpuGetFermiTpcInfoParams>(),
+            RmControlCmd::InternalIntrGetKernelTable => {
+                size_of::<Nv2080CtrlInternalIntrGetKernelTableParams>()
+            }
         }
     }
 
@@ -1438,6 +1534,30 @@ impl GspAbi for R570_144 {
 
     fn read_tpc_info(&self, params: &[u8]) -> Result<u32, DecodeError> {
         Ok(super::read::<Nv2080CtrlGpuGetFermiTpcInfoParams>(params)?.tpc_mask)
+    fn read_gsp_intr_vector(&self, params: &[u8]) -> Result<Option<u32>, DecodeError> {
+        // Entry by entry: the whole structure is 2 KiB, too much for the stack.
+        if params.len() < size_of::<Nv2080CtrlInternalIntrGetKernelTableParams>() {
+            return Err(DecodeError::Short);
+        }
+        let len: u32 = super::read(params)?;
+        let len = usize::try_from(len).map_err(|_| DecodeError::BadLength)?;
+        if len > NV2080_CTRL_INTERNAL_INTR_MAX_TABLE_SIZE {
+            return Err(DecodeError::BadLength);
+        }
+        let table = offset_of!(Nv2080CtrlInternalIntrGetKernelTableParams, table);
+        let entry_size = size_of::<Nv2080CtrlInternalIntrGetKernelTableEntry>();
+        for i in 0..len {
+            let at = i
+                .checked_mul(entry_size)
+                .and_then(|o| o.checked_add(table))
+                .ok_or(DecodeError::BadLength)?;
+            let e: Nv2080CtrlInternalIntrGetKernelTableEntry =
+                super::read(params.get(at..).ok_or(DecodeError::Short)?)?;
+            if e.engine_idx == MC_ENGINE_IDX_GSP {
+                return Ok(Some(e.vector_stall).filter(|v| *v != NV_INTR_VECTOR_INVALID));
+            }
+        }
+        Ok(None)
     }
 
     fn set_checksum(&self, buf: &mut [u8], checksum: u32) -> Result {
