@@ -1534,6 +1534,8 @@ impl GspAbi for R570_144 {
 
     fn read_tpc_info(&self, params: &[u8]) -> Result<u32, DecodeError> {
         Ok(super::read::<Nv2080CtrlGpuGetFermiTpcInfoParams>(params)?.tpc_mask)
+    }
+
     fn read_gsp_intr_vector(&self, params: &[u8]) -> Result<Option<u32>, DecodeError> {
         // Entry by entry: the whole structure is 2 KiB, too much for the stack.
         if params.len() < size_of::<Nv2080CtrlInternalIntrGetKernelTableParams>() {
