@@ -26,7 +26,9 @@ use kernel::{
     device,
     io::{register::Array, Io},
     irq::{self, IrqReturn, ThreadedIrqReturn},
-    new_condvar, new_spinlock_irq, pci,
+    new_condvar, new_spinlock_irq,
+    num::casts::FromSafeCast,
+    pci,
     prelude::*,
     sync::{aref::ARef, Arc, CondVar, CondVarTimeoutResult, SpinLockIrq},
     time::{msecs_to_jiffies, Delta},
@@ -58,8 +60,7 @@ impl Vector {
 
     /// Returns the index of the leaf register that holds the vector.
     pub(crate) fn leaf(self) -> usize {
-        // CAST: `self.0 / 32` is below `NV_CPU_INTR_LEAVES` (16) by the invariant of `new`.
-        (self.0 / 32) as usize
+        usize::from_safe_cast(self.0 / 32)
     }
 
     /// Returns the vector's bit in its leaf.
