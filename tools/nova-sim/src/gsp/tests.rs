@@ -1067,6 +1067,35 @@ fn rm_free(client: u32, object: u32) -> Vec<u8> {
     p
 }
 
+/// `rpc_gsp_rm_control_v03_00` for `cmd` on `object` of `client`, with `size` bytes of
+/// zeroed parameters.
+fn rm_control(client: u32, object: u32, cmd: u32, size: usize) -> Vec<u8> {
+    use r570::rm_control as c;
+    let mut p = vec![0u8; c::SIZE + size];
+    put_u32(&mut p, c::H_CLIENT, client);
+    put_u32(&mut p, c::H_OBJECT, object);
+    put_u32(&mut p, c::CMD, cmd);
+    put_u32(&mut p, c::PARAMS_SIZE, size as u32);
+    p
+}
+
+/// Allocates client `cl` with device `dev` and its subdevice `sub`, as a driver does after
+/// boot.
+fn alloc_tree(d: &mut Driver, (cl, dev, sub): (u32, u32, u32)) {
+    use super::rmserver::{NV01_DEVICE_0, NV01_ROOT, NV20_SUBDEVICE_0};
+    for (parent, object, class, size) in [
+        (cl, cl, NV01_ROOT, 0x78),
+        (cl, dev, NV01_DEVICE_0, 0x38),
+        (dev, sub, NV20_SUBDEVICE_0, 4),
+    ] {
+        let r = d.call(
+            function::GSP_RM_ALLOC,
+            &rm_alloc(cl, parent, object, class, size),
+        );
+        assert_eq!(r.result, status::OK, "allocating {object:#x}");
+    }
+}
+
 #[test]
 fn rm_objects_live_in_a_resource_server() {
     use super::rmserver::*;
@@ -1232,29 +1261,12 @@ fn commands_queued_without_a_doorbell_are_read_at_start_too() {
 
 #[test]
 fn engine_class_and_gr_controls_answer_over_rpc() {
-    use super::rmserver::*;
     use r570::rm_control as c;
     let mut d = booted("ga104");
     let (cl, dev, sub) = (0xc1d0_0000, 0xde1d_0000, 0x5d1d_0000);
-    d.call(
-        function::GSP_RM_ALLOC,
-        &rm_alloc(cl, cl, cl, NV01_ROOT, 0x78),
-    );
-    d.call(
-        function::GSP_RM_ALLOC,
-        &rm_alloc(cl, cl, dev, NV01_DEVICE_0, 0x38),
-    );
-    d.call(
-        function::GSP_RM_ALLOC,
-        &rm_alloc(cl, dev, sub, NV20_SUBDEVICE_0, 4),
-    );
+    alloc_tree(&mut d, (cl, dev, sub));
     let control = |d: &mut Driver, object: u32, cmd: u32, size: usize| {
-        let mut ctrl = vec![0u8; c::SIZE + size];
-        put_u32(&mut ctrl, c::H_CLIENT, cl);
-        put_u32(&mut ctrl, c::H_OBJECT, object);
-        put_u32(&mut ctrl, c::CMD, cmd);
-        put_u32(&mut ctrl, c::PARAMS_SIZE, size as u32);
-        let r = d.call(function::GSP_RM_CONTROL, &ctrl);
+        let r = d.call(function::GSP_RM_CONTROL, &rm_control(cl, object, cmd, size));
         (r.result, r.payload[c::SIZE..].to_vec())
     };
     // The class list, on the device: AMPERE_B is there.
@@ -1305,18 +1317,6 @@ fn engine_class_and_gr_controls_answer_over_rpc() {
     assert!(d.violations().is_empty(), "{:?}", d.violations());
 }
 
-/// `rpc_gsp_rm_control_v03_00` for `cmd` on `object` of `client`, with `size` bytes of
-/// zeroed parameters.
-fn rm_control(client: u32, object: u32, cmd: u32, size: usize) -> Vec<u8> {
-    use r570::rm_control as c;
-    let mut p = vec![0u8; c::SIZE + size];
-    put_u32(&mut p, c::H_CLIENT, client);
-    put_u32(&mut p, c::H_OBJECT, object);
-    put_u32(&mut p, c::CMD, cmd);
-    put_u32(&mut p, c::PARAMS_SIZE, size as u32);
-    p
-}
-
 #[test]
 fn intr_kernel_table_names_the_gsp_vector_for_the_internal_client_only() {
     use super::rmserver::INTERNAL;
@@ -1353,19 +1353,7 @@ fn intr_kernel_table_names_the_gsp_vector_for_the_internal_client_only() {
         );
         assert_eq!(r.result, status::INVALID_ARGUMENT);
         let (cl, dev, sub) = (0xc1d0_0000, 0xde1d_0000, 0x5d1d_0000);
-        use super::rmserver::{NV01_DEVICE_0, NV01_ROOT, NV20_SUBDEVICE_0};
-        d.call(
-            function::GSP_RM_ALLOC,
-            &rm_alloc(cl, cl, cl, NV01_ROOT, 0x78),
-        );
-        d.call(
-            function::GSP_RM_ALLOC,
-            &rm_alloc(cl, cl, dev, NV01_DEVICE_0, 0x38),
-        );
-        d.call(
-            function::GSP_RM_ALLOC,
-            &rm_alloc(cl, dev, sub, NV20_SUBDEVICE_0, 4),
-        );
+        alloc_tree(&mut d, (cl, dev, sub));
         let r = d.call(
             function::GSP_RM_CONTROL,
             &rm_control(cl, sub, cmd, c::INTR_TABLE_PARAMS_SIZE),
