@@ -35,7 +35,7 @@ use kernel::{
 };
 
 use crate::{
-    driver::Bar0Owner,
+    driver::{Bar0, Bar0Owner},
     falcon::{gsp::Gsp, FalconIrq},
     gpu::Chipset,
     gsp::rm::RmChannel,
@@ -71,6 +71,16 @@ impl Vector {
     /// Returns the vector's bit in `TOP`: one subtree summarises two leaves.
     pub(crate) fn subtree(self) -> u32 {
         1 << (self.0 / 64)
+    }
+
+    /// Acknowledges the vector: writes its bit to its leaf.
+    fn acknowledge(self, bar: Bar0<'_>) {
+        if let Some(leaf) = regs::NV_VIRTUAL_FUNCTION_PRIV_CPU_INTR_LEAF::try_at(self.leaf()) {
+            bar.write(
+                leaf,
+                regs::NV_VIRTUAL_FUNCTION_PRIV_CPU_INTR_LEAF::zeroed().with_vectors(self.bit()),
+            );
+        }
     }
 }
 
@@ -222,12 +232,7 @@ impl<'b> GspIrq<'b> {
             regs::NV_PFALCON_FALCON_IRQSTAT::zeroed().with_swgen0(true),
         );
         // A stale bit from before would count as raised the moment it is enabled.
-        if let Some(leaf) = regs::NV_VIRTUAL_FUNCTION_PRIV_CPU_INTR_LEAF::try_at(vector.leaf()) {
-            bar.write(
-                leaf,
-                regs::NV_VIRTUAL_FUNCTION_PRIV_CPU_INTR_LEAF::zeroed().with_vectors(vector.bit()),
-            );
-        }
+        vector.acknowledge(bar);
         if let Some(en) = regs::NV_VIRTUAL_FUNCTION_PRIV_CPU_INTR_LEAF_EN_SET::try_at(vector.leaf())
         {
             bar.write(
@@ -263,12 +268,7 @@ impl<'b> GspIrq<'b> {
                     .with_vectors(vector.bit()),
             );
         }
-        if let Some(leaf) = regs::NV_VIRTUAL_FUNCTION_PRIV_CPU_INTR_LEAF::try_at(vector.leaf()) {
-            bar.write(
-                leaf,
-                regs::NV_VIRTUAL_FUNCTION_PRIV_CPU_INTR_LEAF::zeroed().with_vectors(vector.bit()),
-            );
-        }
+        vector.acknowledge(bar);
         // Waiters that sleep now look at the queue again.
         self.signal.notify();
     }
@@ -289,8 +289,8 @@ impl irq::ThreadedHandler for GspIrq<'_> {
         if top.subtrees().get() & vector.subtree() == 0 {
             return ThreadedIrqReturn::None;
         }
-        let leaf = || regs::NV_VIRTUAL_FUNCTION_PRIV_CPU_INTR_LEAF::try_at(vector.leaf());
-        let (Some(status), Some(ack)) = (leaf(), leaf()) else {
+        let Some(status) = regs::NV_VIRTUAL_FUNCTION_PRIV_CPU_INTR_LEAF::try_at(vector.leaf())
+        else {
             return ThreadedIrqReturn::None;
         };
         // Disarmed while handled; re-arming below sends a new MSI if something is pending then.
@@ -301,10 +301,7 @@ impl irq::ThreadedHandler for GspIrq<'_> {
         let mut handled = ThreadedIrqReturn::None;
         if bar.read(status).vectors().get() & vector.bit() != 0 {
             handled = ThreadedIrqReturn::Handled;
-            bar.write(
-                ack,
-                regs::NV_VIRTUAL_FUNCTION_PRIV_CPU_INTR_LEAF::zeroed().with_vectors(vector.bit()),
-            );
+            vector.acknowledge(bar);
             let pending = self.falcon.pending(bar);
             if pending.swgen0() {
                 self.falcon.clear(
