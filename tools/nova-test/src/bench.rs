@@ -242,14 +242,24 @@ fn interleaved(
 
 /// The calls per batch that make a batch of `op` last at least `MIN_BATCH_RESOLUTIONS`
 /// resolutions of `clock` (twice that, for a margin), and at least `MIN_BATCH`.
-fn batch_size(clock: &Clock, mut op: impl FnMut() -> io::Result<()>) -> io::Result<usize> {
+fn batch_size(clock: &Clock, op: impl FnMut() -> io::Result<()>) -> io::Result<usize> {
+    batch_size_with(clock, Instant::now, op)
+}
+
+/// [`batch_size`] with the time read from `now` (the tests give it a clock of their own, so
+/// that the result does not depend on how loaded the machine is).
+fn batch_size_with(
+    clock: &Clock,
+    mut now: impl FnMut() -> Instant,
+    mut op: impl FnMut() -> io::Result<()>,
+) -> io::Result<usize> {
     let mut n = MIN_BATCH;
     loop {
-        let t = Instant::now();
+        let t = now();
         for _ in 0..n {
             op()?;
         }
-        let took = t.elapsed();
+        let took = now().saturating_duration_since(t);
         if clock.times(took / 2) || n >= 1 << 22 {
             return Ok(n);
         }
@@ -676,15 +686,20 @@ mod tests {
         let clock = Clock {
             resolution: Duration::from_micros(10),
         };
-        // Each call takes about 5 us: 200 calls (1 ms) are enough for 100 x 10 us only twice
-        // over at 400 calls.
-        let n = batch_size(&clock, || {
-            let t = Instant::now();
-            while t.elapsed() < Duration::from_micros(5) {}
-            Ok(())
-        })
+        // Each call takes 5 us of the test's own clock: 200 calls (1 ms) are enough for
+        // 100 x 10 us only twice over at 400 calls.
+        let base = Instant::now();
+        let spent = std::cell::Cell::new(Duration::ZERO);
+        let n = batch_size_with(
+            &clock,
+            || base + spent.get(),
+            || {
+                spent.set(spent.get() + Duration::from_micros(5));
+                Ok(())
+            },
+        )
         .unwrap();
-        assert!((400..=800).contains(&n), "{n}");
+        assert_eq!(n, 400);
         let r = batch_size(&clock, || Err(io::Error::from_raw_os_error(libc::ENOTTY)));
         assert_eq!(r.unwrap_err().raw_os_error(), Some(libc::ENOTTY));
     }
