@@ -5,17 +5,27 @@
 //!
 //! # Sources
 //!
-//! One profile per chip nova-core boots GSP-RM on (GA102, GA103, GA104, GA106, GA107 and
-//! AD102 to AD107), each the flagship board of that chip, which is also the board
+//! One profile per chip whose GSP-RM boots without the FSP: TU102, TU104, TU106, TU116,
+//! TU117, GA100, GA102, GA103, GA104, GA106, GA107 and AD102 to AD107, each the board
 //! [`crate::chips::CHIPS`] names next to the chip's PCI device id. Every value cites NVIDIA's
 //! own documents next to the profile; where NVIDIA publishes no number the derivation is
-//! given. Why only these: GSP-RM's image and its `.fwsignature_ga10x` / `.fwsignature_ad10x`
-//! sections are in Debian's `firmware-nvidia-graphics` as `nvidia/<chip>/gsp/gsp-570.144.bin`
-//! for every one of them (GA103 to GA107 carry the GA102 file, AD10x link to it), with each
-//! chip's own `bootloader-570.144.bin` (shared by GA10x, and by AD10x); Turing and GA100 boot
-//! through `gen_bootloader` and LibOS 2, Hopper and Blackwell through the FSP, neither of
-//! which the model speaks yet.
+//! given. GSP-RM's image and its `.fwsignature_<family>` sections are in Debian's
+//! `firmware-nvidia-graphics` as `nvidia/<chip>/gsp/gsp-570.144.bin` for every one of them
+//! (`gsp_tu10x` with `.fwsignature_tu10x`, `_tu11x` and `_ga100` for Turing and GA100, the
+//! GA102 file for GA10x, AD10x linking to it). Turing and GA100 run LibOS 2, with its heap
+//! limits; Hopper and Blackwell boot through the FSP, which the model does not speak yet.
 //!
+//! * Turing and GA100: "NVIDIA Turing GPU Architecture" whitepaper (WP-09183-001, 2018),
+//!   appendix tables for the RTX 2080 Ti Founders Edition (TU102) and RTX 2070 (TU106), with
+//!   64 CUDA cores per SM and two SMs per TPC; for the boards it does not list (RTX 2070 SUPER,
+//!   GTX 1660 Ti, GTX 1650) the product pages' CUDA cores, memory size, type and width, the L2
+//!   at 512 KB per 32-bit controller as on every whitepaper board, and the GPC count derived
+//!   as given next to the profile. "NVIDIA A100 Tensor Core GPU Architecture" whitepaper
+//!   (2020) for the A100 SXM4 40 GB. `NV2080_CTRL_FB_INFO_RAM_TYPE_GDDR5` = 0x08 and `_HBM2` =
+//!   0x0f, `ctrl2080fb.h` as below. The signature families are nouveau's `sig_section`
+//!   (`tu102.c`: `.fwsignature_tu10x`, `tu116.c`: `.fwsignature_tu11x`, `ga100.c`:
+//!   `.fwsignature_ga100`) and Open RM's `kgspGetSignatureSectionNamePrefix_TU102()` /
+//!   `_TU116()` / `_GA100()`.
 //! * Marketing names: NVIDIA's product pages of each board; GSP-RM reports the full name with
 //!   the "NVIDIA " prefix, as `nvidia-smi` shows it. The short name is the chip name (a model
 //!   choice; GSP-RM fills `gpuShortNameString` from its own product table, which is not
@@ -125,8 +135,14 @@ impl GspProfile {
 const GDDR6: u32 = 0x11;
 /// `NV2080_CTRL_FB_INFO_RAM_TYPE_GDDR6X`.
 const GDDR6X: u32 = 0x12;
+/// `NV2080_CTRL_FB_INFO_RAM_TYPE_GDDR5`.
+const GDDR5: u32 = 0x08;
+/// `NV2080_CTRL_FB_INFO_RAM_TYPE_HBM2`.
+const HBM2: u32 = 0x0f;
 /// LibOS 3 heap bounds (see the module docs).
 const LIBOS3_HEAP: (u64, u64) = (88 * MIB, 280 * MIB);
+/// LibOS 2 heap bounds (see the module docs).
+const LIBOS2_HEAP: (u64, u64) = (64 * MIB, 256 * MIB);
 const KIB: u32 = 1 << 10;
 
 /// A board whose GSP-RM uses LibOS 3 and the `.fwsignature_<family>` section.
@@ -159,8 +175,118 @@ const fn board(
     }
 }
 
+/// A board whose GSP-RM uses LibOS 2 (Turing, GA100), otherwise as [`board`].
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one positional fact per column of the whitepapers' tables"
+)]
+const fn libos2_board(
+    chip: &'static str,
+    short_name: &'static str,
+    name: &'static str,
+    vram_gib: u64,
+    ram_type: u32,
+    bus_width: u32,
+    l2_kib: u32,
+    signature_family: &'static str,
+) -> GspProfile {
+    GspProfile {
+        heap_size: LIBOS2_HEAP,
+        ..board(
+            chip,
+            short_name,
+            name,
+            vram_gib,
+            ram_type,
+            bus_width,
+            l2_kib,
+            signature_family,
+        )
+    }
+}
+
 /// Every board the model knows.
 pub const PROFILES: &[GspProfile] = &[
+    // Turing whitepaper, RTX 2080 Ti Founders Edition: 11 GB GDDR6, 352-bit, 5632 KB L2;
+    // 6 GPCs, 34 TPCs, 68 SMs.
+    libos2_board(
+        "tu102",
+        "TU102",
+        "NVIDIA GeForce RTX 2080 Ti",
+        11,
+        GDDR6,
+        352,
+        5632,
+        "tu10x",
+    )
+    .gr(6, 34),
+    // RTX 2070 SUPER product page: 2560 CUDA cores, 8 GB GDDR6, 256-bit. 64 cores per SM
+    // (Turing whitepaper): 40 SMs, 20 TPCs; L2 512 KB per 32-bit controller as on TU104's
+    // RTX 2080 (Turing whitepaper: 256-bit, 4096 KB); GPCs: 5 of TU104's 6 (40 SMs at TU104's
+    // 8 SMs per GPC).
+    libos2_board(
+        "tu104",
+        "TU104",
+        "NVIDIA GeForce RTX 2070 SUPER",
+        8,
+        GDDR6,
+        256,
+        4096,
+        "tu10x",
+    )
+    .gr(5, 20),
+    // Turing whitepaper, RTX 2070 (TU106): 8 GB GDDR6, 256-bit, 4096 KB L2; 3 GPCs, 18 TPCs,
+    // 36 SMs.
+    libos2_board(
+        "tu106",
+        "TU106",
+        "NVIDIA GeForce RTX 2070",
+        8,
+        GDDR6,
+        256,
+        4096,
+        "tu10x",
+    )
+    .gr(3, 18),
+    // GTX 1650 product page: 896 CUDA cores, 4 GB GDDR5, 128-bit: 14 SMs, 7 TPCs; L2 512 KB
+    // per 32-bit controller = 2048 KB (NVIDIA publishes none for TU11x); GPCs: 2 (14 SMs at 8 per GPC, a model choice).
+    libos2_board(
+        "tu117",
+        "TU117",
+        "NVIDIA GeForce GTX 1650",
+        4,
+        GDDR5,
+        128,
+        2048,
+        "tu11x",
+    )
+    .gr(2, 7),
+    // GTX 1660 Ti product page: 1536 CUDA cores, 6 GB GDDR6, 192-bit: 24 SMs, 12 TPCs; L2
+    // 512 KB per 32-bit controller = 3072 KB (as for TU117); GPCs: 3 (24 SMs at 8 per GPC, a model choice).
+    libos2_board(
+        "tu116",
+        "TU116",
+        "NVIDIA GeForce GTX 1660 Ti",
+        6,
+        GDDR6,
+        192,
+        3072,
+        "tu11x",
+    )
+    .gr(3, 12),
+    // NVIDIA A100 Tensor Core GPU Architecture whitepaper (2020), A100 SXM4 40 GB: 40 GB HBM2,
+    // 5120-bit, 40 MB L2; 7 GPCs, 54 TPCs, 108 SMs.
+    libos2_board(
+        "ga100",
+        "GA100",
+        "NVIDIA A100-SXM4-40GB",
+        40,
+        HBM2,
+        5120,
+        40960,
+        "ga100",
+    )
+    .gr(7, 54),
     // GA102 whitepaper, RTX 3090: 24 GB GDDR6X, 384-bit, 6144 KB L2.
     board(
         "ga102",
@@ -309,21 +435,23 @@ mod tests {
     use super::*;
     use crate::chips::{Architecture, CHIPS};
 
-    /// The chips nova-core boots GSP-RM on: GA10x but GA100, and AD10x.
+    /// The chips whose GSP-RM boots without the FSP: Turing, Ampere and Ada.
     fn boots_gsp_rm(chip: &crate::chips::Chip) -> bool {
-        (chip.arch == Architecture::Ampere && chip.chipset != 0x170)
-            || chip.arch == Architecture::Ada
+        matches!(
+            chip.arch,
+            Architecture::Turing | Architecture::Ampere | Architecture::Ada
+        )
     }
 
     #[test]
-    fn every_ga10x_and_ad10x_chip_has_a_profile() {
+    fn every_turing_ampere_and_ada_chip_has_a_profile() {
         let mut n = 0;
         for chip in CHIPS.iter().filter(|c| boots_gsp_rm(c)) {
             let p = find(chip.name).unwrap_or_else(|| panic!("no profile for {}", chip.name));
             assert_eq!(p.short_name, chip.name.to_ascii_uppercase());
             n += 1;
         }
-        assert_eq!(n, 10);
+        assert_eq!(n, 16);
         assert_eq!(
             PROFILES.len(),
             n,
@@ -345,24 +473,44 @@ mod tests {
             assert!(chip.supported);
             // The name must fit `gpuNameString[64]` with its NUL.
             assert!(p.name.len() < 64 && p.short_name.len() < 64);
-            assert!(p.name.starts_with("NVIDIA GeForce RTX "), "{}", p.name);
-            assert!(p.heap_size.0 < p.heap_size.1);
-            assert_eq!(p.vram_size % MIB, 0);
-            // The board reports the same VRAM in its registers as GSP-RM in static info.
-            assert_eq!(p.vram_size, chip.vram_size(), "{}", p.chip);
-            // GDDR6/6X devices are 32 bits wide and at least 1 GiB each on these boards.
-            assert_eq!(p.bus_width % 32, 0, "{}", p.chip);
             assert!(
-                p.vram_size >= u64::from(p.bus_width / 32) * GIB,
+                p.name.starts_with("NVIDIA GeForce ") || p.name.starts_with("NVIDIA A100"),
+                "{}",
+                p.name
+            );
+            assert!(p.heap_size.0 < p.heap_size.1);
+            let libos2 = chip.arch == Architecture::Turing || chip.chipset == 0x170;
+            assert_eq!(
+                p.heap_size,
+                if libos2 { LIBOS2_HEAP } else { LIBOS3_HEAP },
                 "{}",
                 p.chip
             );
-            assert!(matches!(p.ram_type, GDDR6 | GDDR6X), "{}", p.chip);
-            let family = if chip.arch == Architecture::Ada {
-                "ad10x"
-            } else {
-                "ga10x"
+            assert_eq!(p.vram_size % MIB, 0);
+            // The board reports the same VRAM in its registers as GSP-RM in static info.
+            assert_eq!(p.vram_size, chip.vram_size(), "{}", p.chip);
+            // GDDR devices are 32 bits wide and at least 512 MiB each on these boards; GA100's
+            // five HBM2 stacks are 1024 bits wide and 8 GB each.
+            assert_eq!(p.bus_width % 32, 0, "{}", p.chip);
+            let device = if p.ram_type == HBM2 { (1024, 8 * GIB) } else { (32, 512 * MIB) };
+            assert!(
+                p.vram_size >= u64::from(p.bus_width / device.0) * device.1,
+                "{}",
+                p.chip
+            );
+            let family = match (chip.arch, chip.chipset) {
+                (Architecture::Ada, _) => "ad10x",
+                (_, 0x170) => "ga100",
+                (Architecture::Ampere, _) => "ga10x",
+                (_, 0x167 | 0x168) => "tu11x",
+                _ => "tu10x",
             };
+            let ram = match family {
+                "ga100" => p.ram_type == HBM2,
+                "tu11x" | "tu10x" => matches!(p.ram_type, GDDR5 | GDDR6),
+                _ => matches!(p.ram_type, GDDR6 | GDDR6X),
+            };
+            assert!(ram, "{}", p.chip);
             assert_eq!(p.signature_family, family, "{}", p.chip);
             // Every enabled GPC has TPCs, and the masks add up to the board's TPCs.
             assert!(p.gpcs > 0 && p.tpcs >= p.gpcs, "{}", p.chip);
@@ -371,8 +519,11 @@ mod tests {
             assert_eq!(tpcs, p.tpcs, "{}", p.chip);
             assert!((0..p.gpcs).all(|g| p.tpc_mask(g) != 0), "{}", p.chip);
             assert_eq!(p.tpc_mask(p.gpcs), 0, "{}", p.chip);
-            // Ampere: 512 KB of L2 per 32-bit memory controller (GA102 whitepaper).
-            if chip.arch == Architecture::Ampere {
+            // Ampere and Turing: 512 KB of L2 per 32-bit memory controller (GA102 and Turing
+            // whitepapers); HBM2's GA100 aside.
+            if chip.chipset == 0x170 {
+                assert_eq!(p.l2_cache_size, 40 << 20, "{}", p.chip);
+            } else if matches!(chip.arch, Architecture::Ampere | Architecture::Turing) {
                 assert_eq!(p.l2_cache_size, p.bus_width / 32 * 512 * KIB, "{}", p.chip);
             } else {
                 assert!(p.l2_cache_size >= 24 << 20, "{}", p.chip);
@@ -383,8 +534,9 @@ mod tests {
             Some("NVIDIA GeForce RTX 4090")
         );
         assert_eq!(find("ga104").map(|p| p.bus_width), Some(256));
-        assert!(find("tu102").is_none());
-        assert!(find("ga100").is_none());
+        assert_eq!(find("tu116").map(|p| p.signature_family), Some("tu11x"));
+        assert_eq!(find("ga100").map(|p| p.heap_size), Some(LIBOS2_HEAP));
+        assert!(find("gh100").is_none());
     }
 
     #[test]
