@@ -34,10 +34,10 @@ _BOOTS = Expect(binds=True, boots_gsp=True)
 EXPECT = {
     # Volta: older than nova's first architecture; refused at probe.
     "gv100": _NO,
-    # Turing: bound; GSP boot (generic bootloader path) not supported yet.
-    "tu102": _BINDS, "tu104": _BINDS, "tu106": _BINDS, "tu116": _BINDS, "tu117": _BINDS,
-    # GA100: bound; booted as Turing is, not supported yet.
-    "ga100": _BINDS,
+    # Turing: GSP-RM boots (FWSEC through the generic bootloader).
+    "tu102": _BOOTS, "tu104": _BOOTS, "tu106": _BOOTS, "tu116": _BOOTS, "tu117": _BOOTS,
+    # GA100: GSP-RM boots as on Turing, without FWSEC-FRTS.
+    "ga100": _BOOTS,
     # Ampere GA10x: GSP-RM boots.
     "ga102": _BOOTS, "ga103": _BOOTS, "ga104": _BOOTS, "ga106": _BOOTS, "ga107": _BOOTS,
     # Hopper: bound; the FSP boot is not supported yet.
@@ -55,8 +55,13 @@ EXPECT = {
 #
 # Sources:
 # - Engines and classes: open-gpu-kernel-modules 570.144
-#   src/nvidia/generated/g_gpu_class_list.c, gpuGetClassDescriptorList_GA102() .. _GA107() and
-#   _AD102() .. _AD107(). GA10x: 50 distinct classes; host-driven engines GR0, CE0-CE4,
+#   src/nvidia/generated/g_gpu_class_list.c, gpuGetClassDescriptorList_TU102() .. _TU117(),
+#   _GA100(), _GA102() .. _GA107() and _AD102() .. _AD107(). TU10x/TU11x: 45 distinct classes
+#   (TURING_A 0xc597, TURING_COMPUTE_A 0xc5c0, TURING_DMA_COPY_A 0xc5b5,
+#   TURING_CHANNEL_GPFIFO_A 0xc46f); engines GR0, NVDEC0 (TU104: 0-1, TU106: 0-2), NVENC0,
+#   CE0-CE4. GA100: 38 distinct classes (AMPERE_A 0xc697, AMPERE_COMPUTE_A 0xc6c0,
+#   AMPERE_DMA_COPY_A 0xc6b5, AMPERE_CHANNEL_GPFIFO_A 0xc56f); engines GR0-GR7, CE0-CE9, NVJPG0,
+#   NVDEC0-4, OFA0 (25). GA10x: 50 distinct classes; host-driven engines GR0, CE0-CE4,
 #   NVDEC0-1, NVENC0, OFA0 (10). AD10x: 51 distinct classes; GR0, CE0-CE4, NVDEC0-3,
 #   NVENC0-2, NVJPG0-3, OFA0 (18). Class numbers from the class headers
 #   (src/common/sdk/nvidia/inc/class/): AMPERE_B 0xc797 and AMPERE_COMPUTE_B 0xc7c0
@@ -71,7 +76,20 @@ _GA10X = dict(engines=10, grs=1, copies=5, classes=50, class3d=0xc797, classcomp
               classcopy=0xc7b5, classchannel=0xc56f)
 _AD10X = dict(engines=18, grs=1, copies=5, classes=51, class3d=0xc997, classcompute=0xc9c0,
               classcopy=0xc7b5, classchannel=0xc56f)
+_TU1XX = dict(grs=1, copies=5, classes=45, class3d=0xc597, classcompute=0xc5c0,
+              classcopy=0xc5b5, classchannel=0xc46f)
+# GPCs and TPCs of the Turing and A100 boards: the Turing whitepaper's appendix (RTX 2080 Ti
+# 6 / 34, RTX 2070 3 / 18) and the A100 whitepaper (A100 SXM4 7 / 54); otherwise the product
+# pages' CUDA cores / 64 per SM / 2 SMs per TPC (RTX 2070 SUPER 2560, GTX 1660 Ti 1536,
+# GTX 1650 896) with nova-sim's GPC counts for them (5, 3, 2).
 RM = {
+    "tu102": dict(_TU1XX, engines=8, gpcs=6, tpcs=34),
+    "tu104": dict(_TU1XX, engines=9, gpcs=5, tpcs=20),
+    "tu106": dict(_TU1XX, engines=10, gpcs=3, tpcs=18),
+    "tu116": dict(_TU1XX, engines=8, gpcs=3, tpcs=12),
+    "tu117": dict(_TU1XX, engines=8, gpcs=2, tpcs=7),
+    "ga100": dict(engines=25, grs=8, copies=10, classes=38, class3d=0xc697, classcompute=0xc6c0,
+                  classcopy=0xc6b5, classchannel=0xc56f, gpcs=7, tpcs=54),
     "ga102": dict(_GA10X, gpcs=7, tpcs=41),
     "ga103": dict(_GA10X, gpcs=5, tpcs=19),
     "ga104": dict(_GA10X, gpcs=6, tpcs=23),

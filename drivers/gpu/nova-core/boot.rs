@@ -2,7 +2,7 @@
 
 //! Booting GSP-RM, and stopping it again.
 //!
-//! On Ampere GA10x and Ada, GSP-RM is started the way NVIDIA's driver starts it
+//! On Turing, Ampere and Ada, GSP-RM is started the way NVIDIA's driver starts it
 //! (open-gpu-kernel-modules `kgspBootstrap_GA102`/`kgspBootstrapRiscvOSEarly_TU102` in
 //! `kernel_gsp_ga102.c`/`kernel_gsp_tu102.c`; upstream nova-core `gsp/hal/tu102.rs` and
 //! `gsp/boot.rs`):
@@ -25,8 +25,10 @@
 //! be booted again without a reset. The images for stopping are prepared before anything is
 //! started, so that a failure half-way through boot can always be undone.
 //!
-//! Turing and GA100 need FWSEC to be started through the generic bootloader, and Hopper and
-//! Blackwell boot through the FSP; nova does not boot the GSP on those yet.
+//! Turing and GA100 start FWSEC through the generic bootloader (`kgspExecuteHsFalcon_TU102`
+//! with `KGSP_FLCN_UCODE_BOOT_WITH_LOADER`), and GA100, whose FB has no FRTS, skips FWSEC-FRTS:
+//! booter raises WPR2 there. Hopper and Blackwell boot through the FSP; nova does not boot the
+//! GSP on those yet.
 
 mod booter;
 mod fwsec;
@@ -51,7 +53,10 @@ use crate::{
     driver::{Bar0, Bar0Owner},
     falcon::{gsp::Gsp, sec2::Sec2, Falcon, FalconImage},
     fb::{self, FbLayout, SysmemFlush},
-    firmware::{self, gsp::GspImage, hs::HsLayout, riscv::Bootloader, FwFile},
+    firmware::{
+        self, gen_bootloader::GenBootloader, gsp::GspImage, hs::HsLayout, riscv::Bootloader,
+        FwFile,
+    },
     gpu::{Chipset, Spec},
     gsp::{
         self,
@@ -61,7 +66,7 @@ use crate::{
             UnloadingGuestDriver,
         },
         fw::{Abi, InternalHandles, StaticInfo, UnloadParams},
-        hal::GspHal,
+        hal::{BootPath, GspHal},
         logs,
         rm::{RmChannel, RmObjects, RM_TIMEOUT},
         rpc::{self, Incoming, Rpc},
@@ -69,11 +74,12 @@ use crate::{
     interface::{DeviceFacts, GspInfo},
     intr::{MsgSignal, Vector},
     num,
-    vbios::{FwsecCommand, Vbios},
+    vbios::{FwsecCommand, FwsecImage, Vbios},
 };
 
 use booter::{Booter, BooterError};
-use fwsec::FwsecLoad;
+pub(crate) use booter::BooterParts;
+use fwsec::{FwsecLoad, FwsecThroughBootloader};
 
 /// How long the GSP's RISC-V core may take to become active after booter started it
 /// (upstream nova-core `gsp/boot.rs`).
@@ -153,6 +159,11 @@ impl<'a> Hw<'a> {
         falcon.reset()?;
         falcon.load(image)?;
         let (status, _) = falcon.boot(Some(mbox0), mbox1)?;
+        self.check_status(what, status)
+    }
+
+    /// Fails, after one log line, unless the ucode `what` reported success in MAILBOX0.
+    fn check_status(&self, what: &str, status: u32) -> Result {
         if status != 0 {
             dev_err!(
                 self.dev,
@@ -178,9 +189,43 @@ fn split(addr: u64) -> (u32, u32) {
     (num::lower_32(addr), num::upper_32(addr))
 }
 
+/// A FWSEC command ready to run on the GSP falcon, the way the chip loads it.
+enum Fwsec {
+    /// Loaded by DMA, its signature checked by the boot ROM (GA102 and later).
+    Direct(FwsecLoad),
+    /// Loaded by the generic bootloader (Turing, GA100).
+    ThroughBootloader(FwsecThroughBootloader),
+}
+
+impl Fwsec {
+    /// Prepares `image`, through `bl` where the chip needs the generic bootloader.
+    fn new(
+        dev: &device::Device<device::Bound>,
+        image: FwsecImage,
+        bl: Option<&GenBootloader<'_>>,
+    ) -> Result<Self> {
+        let load = FwsecLoad::new(image)?;
+        Ok(match bl {
+            None => Self::Direct(load),
+            Some(bl) => Self::ThroughBootloader(FwsecThroughBootloader::new(dev, &load, bl)?),
+        })
+    }
+
+    /// Runs FWSEC on the GSP falcon; fails unless it halts with MAILBOX0 = 0.
+    fn run(&self, hw: &Hw<'_>, what: &str) -> Result {
+        match self {
+            Self::Direct(load) => hw.run(&hw.gsp, load, what, 0, None),
+            Self::ThroughBootloader(bl) => {
+                let status = bl.run(&hw.gsp, 0)?;
+                hw.check_status(what, status)
+            }
+        }
+    }
+}
+
 /// What stops GSP-RM and lowers WPR2, prepared before anything is started.
 struct Teardown {
-    fwsec_sb: FwsecLoad,
+    fwsec_sb: Fwsec,
     booter_unload: Booter,
 }
 
@@ -214,12 +259,20 @@ impl<'b> GspRm<'b> {
         &mut self,
         hw: &Hw<'_>,
         top: &FbLayout,
-        frts: &FwsecLoad,
+        frts: Option<&Fwsec>,
         booter_load: &Booter,
         app_version: u32,
     ) -> Result {
+        if let Some(frts) = frts {
+            Self::run_frts(hw, top, frts)?;
+        }
+        self.start_booter(hw, booter_load, app_version)
+    }
+
+    /// Step 2: FWSEC-FRTS, and the check that it raised WPR2 over FRTS.
+    fn run_frts(hw: &Hw<'_>, top: &FbLayout, frts: &Fwsec) -> Result {
         let dev = hw.dev;
-        hw.run(&hw.gsp, frts, "FWSEC-FRTS", 0, None)?;
+        frts.run(hw, "FWSEC-FRTS")?;
         let code = hw
             .bar
             .read(regs::NV_PBUS_SW_SCRATCH_0E)
@@ -254,7 +307,12 @@ impl<'b> GspRm<'b> {
                 return Err(EIO);
             }
         }
+        Ok(())
+    }
 
+    /// Step 3: booter_load, and the wait for the GSP's RISC-V core.
+    fn start_booter(&mut self, hw: &Hw<'_>, booter_load: &Booter, app_version: u32) -> Result {
+        let dev = hw.dev;
         // The GSP falcon waits, reset, with the LibOS arguments in its mailboxes.
         hw.gsp.reset()?;
         let (lo, hi) = split(self.mem.libos.dma_address());
@@ -487,7 +545,7 @@ impl<'b> GspRm<'b> {
 
         // FWSEC-SB resets the GSP falcon (which stops GSP-RM) and leaves it in its pre-LibOS
         // state; booter_unload then lowers WPR2.
-        let sb = hw.run(&hw.gsp, &self.teardown.fwsec_sb, "FWSEC-SB", 0, None);
+        let sb = self.teardown.fwsec_sb.run(hw, "FWSEC-SB");
         self.started = false;
         if hw.wpr2()?.is_some() {
             // Booter reports success by clearing MAILBOX0 (upstream nova-core
@@ -637,16 +695,29 @@ impl<'b> GpuState<'b> {
             firmware::request_checked(dev, chipset, FwFile::BooterUnload).map_err(quiet)?;
         let load_file =
             firmware::request_checked(dev, chipset, FwFile::BooterLoad).map_err(quiet)?;
+        let hal = GspHal::of(chipset);
+        let gen_bl_file = match hal.boot_path {
+            BootPath::GenBootloader => Some(
+                firmware::request_checked(dev, chipset, FwFile::GenBootloader).map_err(quiet)?,
+            ),
+            BootPath::FwsecBooter | BootPath::Fsp => None,
+        };
+        // `request_checked` checked the file; parsing again cannot fail.
+        let gen_bl = gen_bl_file
+            .as_ref()
+            .map(|f| GenBootloader::parse(f.data()))
+            .transpose()
+            .map_err(|_| (EINVAL, true))?;
 
         let hw = Hw::new(dev, bar, chipset, true).map_err(quiet)?;
 
         let name = CString::try_from(dev.name()).map_err(|e| quiet(e.into()))?;
-        let prepared = (|| -> Result<(GspRm<'b>, FwsecLoad, Booter)> {
+        let prepared = (|| -> Result<(GspRm<'b>, Option<Fwsec>, Booter)> {
             let fuse = |mask, id| hw.sec2.signature_fuse_version(mask, id);
             let booter = |file: FwFile, fw: &Firmware| -> Result<Booter> {
                 // `request_checked` checked the layout; parsing again cannot fail.
                 let layout = HsLayout::parse(fw.data()).map_err(|_| EINVAL)?;
-                Booter::new(fw.data(), layout, fuse).map_err(|e| match e {
+                Booter::new(fw.data(), layout, hal.booter_parts(), fuse).map_err(|e| match e {
                     BooterError::NoSignature {
                         fused,
                         newest,
@@ -672,7 +743,7 @@ impl<'b> GpuState<'b> {
             // What stops GSP-RM again is checked and prepared first: if it cannot be, GSP-RM is
             // not started.
             let teardown = Teardown {
-                fwsec_sb: FwsecLoad::new(vbios.fwsec_image(FwsecCommand::Sb)?)?,
+                fwsec_sb: Fwsec::new(dev, vbios.fwsec_image(FwsecCommand::Sb)?, gen_bl.as_ref())?,
                 booter_unload: booter(FwFile::BooterUnload, &unload_file)?,
             };
             let booter_load = booter(FwFile::BooterLoad, &load_file)?;
@@ -693,10 +764,17 @@ impl<'b> GpuState<'b> {
             .inspect_err(|_| dev_err!(dev, "GSP-RM does not fit in VRAM below FRTS\n"))?;
             let wpr_meta = Coherent::from_slice(dev, &abi.wpr_meta(&params)?, GFP_KERNEL)?;
 
-            let frts = FwsecLoad::new(vbios.fwsec_image(FwsecCommand::Frts {
-                addr: top.frts.start,
-                size: top.frts.end.checked_sub(top.frts.start).ok_or(EINVAL)?,
-            })?)?;
+            // FWSEC-FRTS runs where the chip has FRTS; GA100 has none (Open RM's
+            // `kgspGetFrtsSize_GA100()` is 0, and booter raises WPR2 itself).
+            let frts = if top.frts.is_empty() {
+                None
+            } else {
+                let image = vbios.fwsec_image(FwsecCommand::Frts {
+                    addr: top.frts.start,
+                    size: top.frts.end.checked_sub(top.frts.start).ok_or(EINVAL)?,
+                })?;
+                Some(Fwsec::new(dev, image, gen_bl.as_ref())?)
+            };
             Ok((
                 GspRm {
                     name,
@@ -719,7 +797,7 @@ impl<'b> GpuState<'b> {
         let (mut rm, frts, booter_load) = prepared.map_err(quiet)?;
 
         let booted = rm
-            .start(&hw, top, &frts, &booter_load, app_version)
+            .start(&hw, top, frts.as_ref(), &booter_load, app_version)
             .and_then(|()| rm.init(&hw, pdev, app_version));
         match booted {
             Ok(info) => Ok((rm, info)),

@@ -33,6 +33,34 @@ pub(crate) mod gsp;
 mod hal;
 pub(crate) mod sec2;
 
+/// A context DMA: which `NV_PFALCON_FBIF_TRANSCFG` entry a DMA request goes through.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum CtxDma {
+    /// Entry 0, which nova's own DMA loads use.
+    Zero,
+    /// Entry 4, physical non-coherent system memory by Open RM's convention, which the
+    /// generic bootloader's loads use (`ctxDma = 4` in `s_prepareHsFalconWithLoader`).
+    PhysSysNcoh,
+}
+
+impl CtxDma {
+    /// The entry's index, as `RM_FLCN_BL_DMEM_DESC.ctxDma` holds it.
+    pub(crate) const fn index(self) -> u32 {
+        match self {
+            Self::Zero => 0,
+            Self::PhysSysNcoh => 4,
+        }
+    }
+}
+
+/// Words per falcon memory block.
+const BLOCK_WORDS: usize = 64;
+
+/// The little-endian 32-bit word `bytes` (four of them).
+fn le_word(bytes: &[u8]) -> Result<u32> {
+    Ok(u32::from_le_bytes(bytes.try_into().map_err(|_| EINVAL)?))
+}
+
 /// Size of a falcon memory block, the unit of DMA transfers and of the `HWCFG` sizes.
 pub(crate) const MEM_BLOCK_SIZE: u32 = 256;
 
@@ -425,7 +453,6 @@ impl<'a, E: FalconEngine> Falcon<'a, E> {
     }
 
     /// Returns the sizes of the falcon's memories.
-    #[expect(dead_code, reason = "the FWSEC and booter loaders will call it")]
     pub(crate) fn mem_sizes(&self) -> FalconMemSizes {
         self.mem
     }
@@ -494,10 +521,7 @@ impl<'a, E: FalconEngine> Falcon<'a, E> {
         if let Some(params) = image.brom_params() {
             self.hal.program_brom(self.bar, &params);
         }
-        self.bar.write(
-            WithBase::of::<E>(),
-            regs::NV_PFALCON_FALCON_BOOTVEC::zeroed().with_value(image.boot_vector()),
-        );
+        self.set_boot_vector(image.boot_vector());
 
         Ok(())
     }
@@ -505,6 +529,14 @@ impl<'a, E: FalconEngine> Falcon<'a, E> {
     /// Lets the falcon's DMA engine reach system memory at physical addresses through context
     /// DMA 0 (`NV_PFALCON_FBIF_*`, open-gpu-kernel-modules `dev_fbif_v4.h`).
     fn setup_dma(&self) {
+        self.allow_phys_dma(CtxDma::Zero);
+    }
+
+    /// Lets DMA requests through context DMA `ctx` reach coherent system memory by physical
+    /// address, without a bound instance block (open-gpu-kernel-modules
+    /// `kflcnDisableCtxReq_TU102` and the `NV_PFALCON_FBIF_TRANSCFG` set-up of
+    /// `s_prepareHsFalconWithLoader` in `kernel_gsp_falcon_tu102.c`).
+    pub(crate) fn allow_phys_dma(&self, ctx: CtxDma) {
         self.bar.update(regs::NV_PFALCON_FBIF_CTL::of::<E>(), |r| {
             r.with_allow_phys_no_ctx(true)
         });
@@ -512,11 +544,91 @@ impl<'a, E: FalconEngine> Falcon<'a, E> {
             WithBase::of::<E>(),
             regs::NV_PFALCON_FALCON_DMACTL::zeroed(),
         );
-        self.bar
-            .update(regs::NV_PFALCON_FBIF_TRANSCFG::of::<E>().at(0), |r| {
-                r.with_const_target::<FBIF_TARGET_COHERENT_SYSMEM>()
-                    .with_mem_type(true)
-            });
+        let transcfg = match ctx {
+            CtxDma::Zero => regs::NV_PFALCON_FBIF_TRANSCFG::of::<E>().at(0),
+            CtxDma::PhysSysNcoh => regs::NV_PFALCON_FBIF_TRANSCFG::of::<E>().at(4),
+        };
+        self.bar.update(transcfg, |r| {
+            r.with_const_target::<FBIF_TARGET_COHERENT_SYSMEM>()
+                .with_mem_type(true)
+        });
+    }
+
+    /// Writes `code` into IMEM at byte offset `dst` through access port 0, the falcon's CPU
+    /// being halted: non-secure blocks, the first tagged `tag` (an IMEM virtual address in
+    /// 256-byte blocks) and each next one with the next tag (open-gpu-kernel-modules
+    /// `s_imemCopyTo_TU102`). `dst` must start a block, and `code` be whole blocks that fit.
+    pub(crate) fn pio_write_imem(&self, dst: u32, code: &[u8], tag: u16) -> Result {
+        self.check_pio(dst, code, self.mem.imem, true)?;
+        self.bar.write(
+            WithBase::of::<E>(),
+            regs::NV_PFALCON_FALCON_IMEMC::zeroed()
+                .try_with_offs(dst)?
+                .with_aincw(true)
+                .with_secure(false),
+        );
+        let mut tag = tag;
+        for (i, word) in code.chunks_exact(4).enumerate() {
+            if i % BLOCK_WORDS == 0 {
+                self.bar.write(
+                    WithBase::of::<E>(),
+                    regs::NV_PFALCON_FALCON_IMEMT::zeroed().with_tag(tag),
+                );
+                tag = tag.checked_add(1).ok_or(EOVERFLOW)?;
+            }
+            self.bar.write(
+                WithBase::of::<E>(),
+                regs::NV_PFALCON_FALCON_IMEMD::zeroed().with_data(le_word(word)?),
+            );
+        }
+        Ok(())
+    }
+
+    /// Writes `data` into DMEM at byte offset `dst` through access port 0 (open-gpu-kernel-modules
+    /// `s_dmemCopyTo_TU102`). `dst` and the length must be whole words that fit.
+    pub(crate) fn pio_write_dmem(&self, dst: u32, data: &[u8]) -> Result {
+        self.check_pio(dst, data, self.mem.dmem, false)?;
+        self.bar.write(
+            WithBase::of::<E>(),
+            regs::NV_PFALCON_FALCON_DMEMC::zeroed()
+                .try_with_offs(dst)?
+                .with_aincw(true),
+        );
+        for word in data.chunks_exact(4) {
+            self.bar.write(
+                WithBase::of::<E>(),
+                regs::NV_PFALCON_FALCON_DMEMD::zeroed().with_data(le_word(word)?),
+            );
+        }
+        Ok(())
+    }
+
+    /// Checks a PIO write of `bytes` at `dst` into a memory of `size` bytes: whole words, whole
+    /// blocks for IMEM (whose tags are per block), inside the memory.
+    fn check_pio(&self, dst: u32, bytes: &[u8], size: u32, blocks: bool) -> Result {
+        let unit = if blocks { MEM_BLOCK_SIZE } else { 4 };
+        let len = u32::try_from(bytes.len())?;
+        let end = dst.checked_add(len).ok_or(EOVERFLOW)?;
+        if dst % unit != 0 || len % unit != 0 || end > size {
+            dev_err!(
+                self.dev,
+                "{} falcon: cannot write {:#x} bytes at {:#x} of {:#x} by PIO\n",
+                E::NAME,
+                len,
+                dst,
+                size
+            );
+            return Err(EINVAL);
+        }
+        Ok(())
+    }
+
+    /// Sets the IMEM virtual address at which the CPU starts.
+    pub(crate) fn set_boot_vector(&self, addr: u32) {
+        self.bar.write(
+            WithBase::of::<E>(),
+            regs::NV_PFALCON_FALCON_BOOTVEC::zeroed().with_value(addr),
+        );
     }
 
     /// Runs the transfers of `plan` from the buffer at DMA address `buffer` into `mem`, waiting

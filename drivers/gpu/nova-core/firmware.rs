@@ -24,6 +24,7 @@ use crate::{
 };
 
 pub(crate) mod elf;
+pub(crate) mod gen_bootloader;
 pub(crate) mod gsp;
 pub(crate) mod hs;
 pub(crate) mod riscv;
@@ -255,10 +256,6 @@ impl BinHeader {
     }
 }
 
-/// Largest payload of `gen_bootloader`: Debian's is 0x300 bytes; the generic bootloader runs from
-/// a few KiB of the falcon's IMEM.
-const MAX_GEN_BOOTLOADER: usize = 64 << 10;
-
 /// A file of the GSP firmware set.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum FwFile {
@@ -364,7 +361,7 @@ pub(crate) fn validate(file: FwFile, chipset: Chipset, data: &[u8]) -> Result<()
             hs::HsLayout::parse(data)?;
         }
         FwFile::GenBootloader => {
-            BinHeader::parse(data, MAX_GEN_BOOTLOADER)?;
+            gen_bootloader::GenBootloader::parse(data)?;
         }
         FwFile::Fmc => {
             elf::check_layout(data, elf::FMC_LIMITS)?;

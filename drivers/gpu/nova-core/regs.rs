@@ -221,6 +221,40 @@ register! {
         8:0     base;
     }
 
+    /// IMEM access port control (port 0 of four): where the next `NV_PFALCON_FALCON_IMEMD`
+    /// word goes (open-gpu-kernel-modules `dev_falcon_v4.h`).
+    pub(crate) NV_PFALCON_FALCON_IMEMC(u32) @ PFalconBase + 0x00000180 {
+        /// The blocks written are secure.
+        28:28   secure => bool;
+        /// Each write of IMEMD advances the offset by one word.
+        24:24   aincw => bool;
+        /// Byte offset in IMEM; bits 1:0 are ignored.
+        15:0    offs;
+    }
+
+    /// IMEM access port data: a write stores a word at the IMEMC offset.
+    pub(crate) NV_PFALCON_FALCON_IMEMD(u32) @ PFalconBase + 0x00000184 {
+        31:0    data;
+    }
+
+    /// IMEM access port tag: the virtual block number (tag) of the block being written.
+    pub(crate) NV_PFALCON_FALCON_IMEMT(u32) @ PFalconBase + 0x00000188 {
+        15:0    tag;
+    }
+
+    /// DMEM access port control (port 0 of eight).
+    pub(crate) NV_PFALCON_FALCON_DMEMC(u32) @ PFalconBase + 0x000001c0 {
+        /// Each write of DMEMD advances the offset by one word.
+        24:24   aincw => bool;
+        /// Byte offset in DMEM; bits 1:0 are ignored.
+        15:0    offs;
+    }
+
+    /// DMEM access port data: a write stores a word at the DMEMC offset.
+    pub(crate) NV_PFALCON_FALCON_DMEMD(u32) @ PFalconBase + 0x000001c4 {
+        31:0    data;
+    }
+
     /// CPU control alias, used instead of `NV_PFALCON_FALCON_CPUCTL` when that has `alias_en`.
     pub(crate) NV_PFALCON_FALCON_CPUCTL_ALIAS(u32) @ PFalconBase + 0x00000130 {
         /// Writing one starts the CPU.

@@ -36,10 +36,23 @@ impl From<Error> for BooterError {
     }
 }
 
-/// A booter image patched with the board's signature, ready for SEC2 (GA102 and later).
+/// Which parts of a booter image SEC2 loads, by chip family.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum BooterParts {
+    /// Application 0 alone, secure, at IMEM 0; the boot ROM verifies it (GA102 and later).
+    App0,
+    /// The non-secure OS code at IMEM 0, tagged with its payload offset, where the CPU starts,
+    /// and application 0 after it, secure (Turing and GA100: `s_prepareHsFalconDirect` in
+    /// open-gpu-kernel-modules `kernel_gsp_falcon_tu102.c`, with the parts
+    /// `kgspAllocateBooterUcode` takes from the load header in `kernel_gsp_booter.c`).
+    OsThenApp0,
+}
+
+/// A booter image patched with the board's signature, ready for SEC2.
 pub(crate) struct Booter {
     bytes: KVVec<u8>,
     layout: HsLayout,
+    load: BooterParts,
 }
 
 impl Booter {
@@ -48,6 +61,7 @@ impl Booter {
     pub(crate) fn new(
         file: &[u8],
         layout: HsLayout,
+        load: BooterParts,
         fuse: impl FnOnce(u16, u8) -> Result<u32>,
     ) -> Result<Self, BooterError> {
         let fused = fuse(layout.engine_id_mask, layout.ucode_id)?;
@@ -76,7 +90,11 @@ impl Booter {
             .get_mut(at..end)
             .ok_or(EINVAL)?
             .copy_from_slice(signature);
-        Ok(Self { bytes, layout })
+        Ok(Self {
+            bytes,
+            layout,
+            load,
+        })
     }
 }
 
@@ -89,12 +107,30 @@ impl FalconImage for Booter {
 
     fn imem_secure(&self) -> Option<FalconSection> {
         let app0 = self.layout.app0;
+        // After the OS code where it is loaded; the layout check made its size whole blocks.
+        let dst = match self.load {
+            BooterParts::App0 => 0,
+            BooterParts::OsThenApp0 => self.layout.code.size,
+        };
         Some(FalconSection {
             src: app0.offset,
-            dst: 0,
+            dst,
             virt: app0.offset,
             len: app0.size,
         })
+    }
+
+    fn imem_nonsecure(&self) -> Option<FalconSection> {
+        let code = self.layout.code;
+        match self.load {
+            BooterParts::App0 => None,
+            BooterParts::OsThenApp0 => Some(FalconSection {
+                src: code.offset,
+                dst: 0,
+                virt: code.offset,
+                len: code.size,
+            }),
+        }
     }
 
     fn dmem(&self) -> FalconSection {
@@ -108,10 +144,17 @@ impl FalconImage for Booter {
     }
 
     fn boot_vector(&self) -> u32 {
-        self.layout.app0.offset
+        match self.load {
+            BooterParts::App0 => self.layout.app0.offset,
+            BooterParts::OsThenApp0 => self.layout.code.offset,
+        }
     }
 
     fn brom_params(&self) -> Option<BromParams> {
+        if self.load == BooterParts::OsThenApp0 {
+            // Turing's boot ROM takes no parameters: the image carries its signature.
+            return None;
+        }
         Some(BromParams {
             // The layout check put the patch inside the data, so this does not wrap.
             pkc_data_offset: self.layout.patch_at.wrapping_sub(self.layout.data.offset),
@@ -132,7 +175,7 @@ mod tests {
     fn patches_the_fused_signature() -> Result {
         let f = file()?;
         let layout = HsLayout::parse(&f).map_err(|_| EINVAL)?;
-        let b = Booter::new(&f, layout.clone(), |mask, id| {
+        let b = Booter::new(&f, layout.clone(), BooterParts::App0, |mask, id| {
             assert_eq!((mask, id), (1, 3));
             Ok(4)
         })
@@ -150,13 +193,22 @@ mod tests {
         assert_eq!(b.boot_vector(), 0x100);
         // A board fused at 3 has no signature in the file.
         assert!(matches!(
-            Booter::new(&f, layout, |_, _| Ok(3)),
+            Booter::new(&f, layout.clone(), BooterParts::App0, |_, _| Ok(3)),
             Err(BooterError::NoSignature {
                 fused: 3,
                 newest: 5,
                 count: 2
             })
         ));
+        // Turing and GA100: the OS code first, where the CPU starts, application 0 after it.
+        let t = Booter::new(&f, layout.clone(), BooterParts::OsThenApp0, |_, _| Ok(0))
+            .map_err(|_| EINVAL)?;
+        let os = t.imem_nonsecure().ok_or(EINVAL)?;
+        let app = t.imem_secure().ok_or(EINVAL)?;
+        assert_eq!((os.src, os.dst, os.virt), (layout.code.offset, 0, layout.code.offset));
+        assert_eq!(app.dst, layout.code.size);
+        assert_eq!(t.boot_vector(), layout.code.offset);
+        assert_eq!(t.brom_params(), None);
         Ok(())
     }
 }

@@ -173,6 +173,8 @@ pub(crate) struct HsLayout {
     pub(crate) engine_id_mask: u16,
     /// The ucode id, which selects the fuse register.
     pub(crate) ucode_id: u8,
+    /// The non-secure OS code, in the payload (loaded on Turing and GA100 only).
+    pub(crate) code: PayloadPart,
     /// The code of application 0, in the payload.
     pub(crate) app0: PayloadPart,
     /// The data, in the payload.
@@ -390,6 +392,7 @@ impl HsLayout {
             fuse_version,
             engine_id_mask,
             ucode_id,
+            code,
             app0,
             data,
         })

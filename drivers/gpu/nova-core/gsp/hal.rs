@@ -17,6 +17,7 @@ mod tu102;
 use kernel::prelude::*;
 
 use crate::{
+    boot::BooterParts,
     fb::hal::FbHal,
     firmware::FwFile,
     gpu::{Architecture, Chipset},
@@ -87,6 +88,14 @@ impl GspHal {
         }
     }
 
+    /// Returns which parts of booter SEC2 loads on the family.
+    pub(crate) const fn booter_parts(&self) -> BooterParts {
+        match self.boot_path {
+            BootPath::GenBootloader => BooterParts::OsThenApp0,
+            BootPath::FwsecBooter | BootPath::Fsp => BooterParts::App0,
+        }
+    }
+
     /// Returns the firmware files the GSP boot loads and checks itself, which the probe-time
     /// check of the files can leave out rather than load them twice: none where nova does not
     /// boot GSP-RM.
@@ -95,11 +104,18 @@ impl GspHal {
             return &[];
         }
         match self.boot_path {
-            BootPath::FwsecBooter | BootPath::GenBootloader => &[
+            BootPath::FwsecBooter => &[
                 FwFile::Gsp,
                 FwFile::Bootloader,
                 FwFile::BooterLoad,
                 FwFile::BooterUnload,
+            ],
+            BootPath::GenBootloader => &[
+                FwFile::Gsp,
+                FwFile::Bootloader,
+                FwFile::BooterLoad,
+                FwFile::BooterUnload,
+                FwFile::GenBootloader,
             ],
             BootPath::Fsp => &[FwFile::Gsp, FwFile::Bootloader, FwFile::Fmc],
         }
@@ -127,16 +143,20 @@ mod tests {
     }
 
     #[test]
-    fn boots_ga10x_and_ad10x_only() {
+    fn boots_turing_ampere_and_ada() {
         for &chip in Chipset::ALL {
-            let want = match chip.arch() {
-                Architecture::Ampere => chip != Chipset::GA100,
-                Architecture::Ada => true,
-                _ => false,
-            };
+            let want = matches!(
+                chip.arch(),
+                Architecture::Turing | Architecture::Ampere | Architecture::Ada
+            );
             assert_eq!(GspHal::of(chip).boots, want);
         }
-        assert!(GspHal::of(Chipset::TU102).loads().is_empty());
+        assert!(GspHal::of(Chipset::TU102)
+            .loads()
+            .contains(&FwFile::GenBootloader));
+        assert!(!GspHal::of(Chipset::GA102)
+            .loads()
+            .contains(&FwFile::GenBootloader));
         assert!(GspHal::of(Chipset::GH100).loads().is_empty());
     }
 
