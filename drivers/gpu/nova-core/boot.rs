@@ -54,8 +54,7 @@ use crate::{
     falcon::{gsp::Gsp, sec2::Sec2, Falcon, FalconImage},
     fb::{self, FbLayout, SysmemFlush},
     firmware::{
-        self, gen_bootloader::GenBootloader, gsp::GspImage, hs::HsLayout, riscv::Bootloader,
-        FwFile,
+        self, gen_bootloader::GenBootloader, gsp::GspImage, hs::HsLayout, riscv::Bootloader, FwFile,
     },
     gpu::{Chipset, Spec},
     gsp::{
@@ -77,8 +76,8 @@ use crate::{
     vbios::{FwsecCommand, FwsecImage, Vbios},
 };
 
-use booter::{Booter, BooterError};
 pub(crate) use booter::BooterParts;
+use booter::{Booter, BooterError};
 use fwsec::{FwsecLoad, FwsecThroughBootloader};
 
 /// How long the GSP's RISC-V core may take to become active after booter started it

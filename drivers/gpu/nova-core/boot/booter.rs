@@ -205,7 +205,10 @@ mod tests {
             .map_err(|_| EINVAL)?;
         let os = t.imem_nonsecure().ok_or(EINVAL)?;
         let app = t.imem_secure().ok_or(EINVAL)?;
-        assert_eq!((os.src, os.dst, os.virt), (layout.code.offset, 0, layout.code.offset));
+        assert_eq!(
+            (os.src, os.dst, os.virt),
+            (layout.code.offset, 0, layout.code.offset)
+        );
         assert_eq!(app.dst, layout.code.size);
         assert_eq!(t.boot_vector(), layout.code.offset);
         assert_eq!(t.brom_params(), None);

@@ -13,9 +13,7 @@ use kernel::{
 };
 
 use crate::{
-    falcon::{
-        gsp::Gsp, BromParams, CtxDma, Falcon, FalconImage, FalconSection, MEM_BLOCK_SIZE,
-    },
+    falcon::{gsp::Gsp, BromParams, CtxDma, Falcon, FalconImage, FalconSection, MEM_BLOCK_SIZE},
     firmware::gen_bootloader::GenBootloader,
     num,
     vbios::{FwsecImage, Segment},
