@@ -59,10 +59,12 @@ NOVA = os.path.join(TOP, "scripts", "nova")
 LOGS = guest.LOGS
 # One chip per architecture; GB100 stands for Blackwell GB10x, GB202 for GB20x.
 CHIPS = os.environ.get("NOVA_CHIPS", "tu102 ga102 gh100 ad102 gb100 gb202").split()
-# The other chips nova-core boots GSP-RM on (GA10x but GA100, AD10x), each with the simulator's
-# GSP-RM profile of its board: they join the boot/archs guest unless NOVA_CHIPS picks chips.
+# The other chips nova-core boots GSP-RM on (TU10x/TU11x, GA100, GA10x, AD10x), each with the
+# simulator's GSP-RM profile of its board: they boot in a guest of their own, boot/boards,
+# unless NOVA_CHIPS picks chips.
 BOARDS = ([] if "NOVA_CHIPS" in os.environ
-          else "ga103 ga104 ga106 ga107 ad103 ad104 ad106 ad107".split())
+          else "tu104 tu106 tu116 tu117 ga100 ga103 ga104 ga106 ga107 ad103 ad104 ad106 "
+               "ad107".split())
 
 # Reports checkpatch gets wrong for a file's very purpose, each with the reason.
 CHECKPATCH_EXCEPTIONS = series.CHECKPATCH_EXCEPTIONS
@@ -517,28 +519,32 @@ def boot_jobs(upstream=True):
     jobs.append(("fuzz/firmware", fuzz_boot, None, lambda b: fuzz_judge(b, b.fuzz_count)))
 
     # One guest with a GPU of every architecture, and an AD102 with a 32 GiB BAR1 (Resizable
-    # BAR, whose size GETPARAM must report in full 64 bits): each is identified, checked by its
-    # GSP firmware, registered, and seen by libdrm as its PCI device.
+    # BAR, whose size GETPARAM must report in full 64 bits), and one with the other boards:
+    # each GPU is identified, checked by its GSP firmware, registered, and seen by libdrm as
+    # its PCI device. The two run side by side.
     rebar = ["--bar1-size", "32G"]
-    gpus = [(c, []) for c in CHIPS + BOARDS] + [("ad102", rebar)]
-    groups, patterns = [], {}
-    for i, (chip, args) in enumerate(gpus):
-        desc = guest.describe(chip, args)
-        label = chip if not args else f"{chip}-rebar"
-        exp = guest.expectations(desc)
-        groups.append(",".join([f"label={label}"] + [f"{k}={v}" for k, v in exp.items()]))
-        bar1 = int(desc["bar1_size"], 0) >> 20
-        patterns[label] = logtags.line("identified", rf"\b{chip.upper()}\b.*"
-                                       rf"\b{int(desc['chipset'], 0):#x}\b.*\bBAR1 {bar1} MiB")
-    jobs.append(("boot/archs",
-                 # 15 GPUs, each with the GETPARAM, GPU_NAME and query checks: about 200 s
-                 # on an idle machine, more under load.
-                 lambda: guest.boot(gpus[0][0], "identity", gpus=gpus, name="boot-archs",
-                                    groups=groups, timeout=360,
-                                    mem="2G" if BOARDS else "1G",
-                                    timing=GUEST_TIMING["boot/archs"]),
-                 None, lambda b: (log_lines("boot/archs", b, patterns),
-                                  irq_judge("boot/archs", b))))
+
+    def archs_job(label, gpus, name, mem):
+        groups, patterns = [], {}
+        for chip, args in gpus:
+            desc = guest.describe(chip, args)
+            tag = chip if not args else f"{chip}-rebar"
+            exp = guest.expectations(desc)
+            groups.append(",".join([f"label={tag}"] + [f"{k}={v}" for k, v in exp.items()]))
+            bar1 = int(desc["bar1_size"], 0) >> 20
+            patterns[tag] = logtags.line("identified", rf"\b{chip.upper()}\b.*"
+                                         rf"\b{int(desc['chipset'], 0):#x}\b.*\bBAR1 {bar1} MiB")
+        return (label,
+                lambda: guest.boot(gpus[0][0], "identity", gpus=gpus, name=name,
+                                   groups=groups, timeout=360, mem=mem,
+                                   timing=GUEST_TIMING["boot/archs"]),
+                None, lambda b: (log_lines(label, b, patterns), irq_judge(label, b)))
+    # 7 GPUs and 13 GPUs, each with the GETPARAM, GPU_NAME and query checks: each guest takes
+    # about two to four minutes under load.
+    jobs.append(archs_job("boot/archs", [(c, []) for c in CHIPS] + [("ad102", rebar)],
+                          "boot-archs", "1G"))
+    if BOARDS:
+        jobs.append(archs_job("boot/boards", [(c, []) for c in BOARDS], "boot-boards", "2G"))
     # The GSP's message interrupt: on GA102 and AD102 it drives GSP-RM's message queue (an
     # MSI that fires, no lost interrupt); on an AD102 whose GSP-RM never raises it, every
     # message is found by the backstop timeout instead, which says so.

@@ -28,11 +28,12 @@ TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))
 TAGS = {
     "identified": (
         "the GPU was identified: chip, architecture, chipset, revision, BAR1 size",
-        "boot/archs/log-line-<label>, the log-line test of igt/ad102 and boot/rebind; "
-        "make compare"),
+        "boot/archs/log-line-<label>, boot/boards/log-line-<label>, the log-line test of "
+        "igt/ad102 and boot/rebind; make compare"),
     "irq-lost": (
         "GSP-RM sent a message whose interrupt never came; the backstop timeout found it",
-        "boot/intr/gsp-interrupt/<n>-<chip>, boot/archs/gsp-interrupt/<n>-<chip>"),
+        "boot/intr/gsp-interrupt/<n>-<chip>, boot/archs/gsp-interrupt/<n>-<chip>, "
+        "boot/boards/gsp-interrupt/<n>-<chip>"),
     "gsp-running": (
         "GSP-RM booted and answered GET_GSP_STATIC_INFO",
         "the guest's gsp-logs checks (guest/init); make compare"),

@@ -253,3 +253,49 @@ fn section_bytes(image: &[u8], section: FalconSection) -> Result<&[u8]> {
         .ok_or(EOVERFLOW)?;
     image.get(start..end).ok_or(EINVAL)
 }
+
+#[cfg(CONFIG_NOVA_CORE_KUNIT_TEST)]
+#[kunit_tests(nova_core_boot_fwsec)]
+mod tests {
+    use super::*;
+
+    /// The descriptor's bytes sit where `RM_FLCN_BL_DMEM_DESC` has its fields: 84 bytes,
+    /// `ctxDma` at 32, `codeDmaBase` at 36 (low word first), the code offsets and sizes from 44,
+    /// `codeEntryPoint` at 60, `dataDmaBase` at 64, `dataSize` at 72.
+    #[test]
+    fn dmem_descriptor_layout() {
+        let desc = BlDmemDesc {
+            ctx_dma: CtxDma::PhysSysNcoh.index(),
+            code_dma_base: flcn_u64(0x1_2345_6700),
+            non_secure_code_off: 0,
+            non_secure_code_size: 0x100,
+            secure_code_off: 0x100,
+            secure_code_size: 0x200,
+            code_entry_point: 0,
+            data_dma_base: flcn_u64(0x89ab_cd00),
+            data_size: 0x300,
+            ..BlDmemDesc::default()
+        };
+        let b = desc.as_bytes();
+        let word = |at: usize| u32::from_le_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]]);
+        assert_eq!(b.len(), 84);
+        assert_eq!(word(32), 4);
+        assert_eq!((word(36), word(40)), (0x2345_6700, 1));
+        assert_eq!(
+            [word(44), word(48), word(52), word(56)],
+            [0, 0x100, 0x100, 0x200]
+        );
+        assert_eq!(word(60), 0);
+        assert_eq!((word(64), word(68)), (0x89ab_cd00, 0));
+        assert_eq!(word(72), 0x300);
+    }
+
+    #[test]
+    fn blocks_round_up() -> Result {
+        assert_eq!(align_block(0)?, 0);
+        assert_eq!(align_block(1)?, 256);
+        assert_eq!(align_block(512)?, 512);
+        assert!(align_block(usize::MAX).is_err());
+        Ok(())
+    }
+}
