@@ -61,7 +61,8 @@ Options:
                      starting booter is an unknown image)
   --fault NAME       make the board fail (repeatable): fwsec-frts-error (FWSEC-FRTS reports
                      an error, no WPR2), booter-error (booter_load fails), wpr2-preset (WPR2
-                     already exists at power-on, as after a crashed driver)
+                     already exists at power-on, as after a crashed driver), scrubber-pending
+                     (Ada: the VBIOS did not scrub the FB; the scrubber ucode must run first)
   --gsp-fault NAME   make GSP-RM misbehave (repeatable; needs --firmware): never-answer,
                      error-status (rpc_result NV_ERR_GENERIC), bad-checksum, no-interrupt
   --timing MODE      how long the hardware's work takes (scrubbing, falcon programs, FWSEC,

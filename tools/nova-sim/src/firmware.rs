@@ -28,6 +28,10 @@
 //!   section goes to DMEM 0 and the signature is patched at `PLOC - DAOF`. The signature a
 //!   board accepts is `FUSE - fuse version` of the HS header's list, or the last one when the
 //!   fuse reads 0 (nouveau `nvkm_falcon_fw_sign()` / upstream nova-core `firmware/booter.rs`).
+//! * scrubber (Ada), from Debian's `nvidia/<chip>/gsp/scrubber-570.144.bin`: a heavy-secure
+//!   SEC2 image in Booter's format (Open RM loads it as it loads Booter:
+//!   `kgspExecuteScrubberIfNeeded_AD102()` runs it through `kgspExecuteHsFalcon_HAL()` on
+//!   SEC2), recognised and verified the same way.
 //!
 //! * gen_bootloader (Turing, GA100), from Debian's `gen_bootloader-570.144.bin` through the
 //!   same converter (`STRT`, `CDSZ`, `BLOB`): its code is non-secure IMEM at virtual address
@@ -95,6 +99,8 @@ pub enum ImageKind {
     BooterUnload,
     /// The generic falcon bootloader (Turing, GA100).
     GenBootloader,
+    /// The FB scrubber (Ada), run on SEC2 when the VBIOS has not scrubbed the FB.
+    Scrubber,
 }
 
 impl fmt::Display for ImageKind {
@@ -105,6 +111,7 @@ impl fmt::Display for ImageKind {
             ImageKind::BooterLoad => "booter_load",
             ImageKind::BooterUnload => "booter_unload",
             ImageKind::GenBootloader => "gen_bootloader",
+            ImageKind::Scrubber => "scrubber",
         })
     }
 }
@@ -236,6 +243,8 @@ pub struct FirmwareFiles {
     pub booter_unload: Option<Vec<u8>>,
     /// `gen_bootloader.tlv` contents (Turing, GA100).
     pub gen_bootloader: Option<Vec<u8>>,
+    /// `scrubber-570.144.bin` converted as a Booter TLV (Ada).
+    pub scrubber: Option<Vec<u8>>,
 }
 
 impl FirmwareFiles {
@@ -253,10 +262,11 @@ impl FirmwareFiles {
                 chip.name
             ));
             let bytes = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-            match kind {
-                TlvKind::GenBootloader => {
+            match (name, kind) {
+                (_, TlvKind::GenBootloader) => {
                     nova_tlv::convert::gen_bootloader(&bytes, DEFAULT_VERSION)
                 }
+                ("scrubber", _) => nova_tlv::convert::heavy_secure_file(&bytes, DEFAULT_VERSION),
                 _ => nova_tlv::convert::booter(kind, &bytes, DEFAULT_VERSION),
             }
             .map_err(|e| format!("{}: {e}", path.display()))
@@ -266,10 +276,17 @@ impl FirmwareFiles {
         } else {
             None
         };
+        // The scrubber has Booter's format; the kind only picks the converter.
+        let scrubber = if chip.arch == Ada {
+            Some(read("scrubber", TlvKind::BooterLoad)?)
+        } else {
+            None
+        };
         Ok(FirmwareFiles {
             booter_load: Some(read("booter_load", TlvKind::BooterLoad)?),
             booter_unload: Some(read("booter_unload", TlvKind::BooterUnload)?),
             gen_bootloader,
+            scrubber,
         })
     }
 }
@@ -335,6 +352,7 @@ impl Catalogue {
         for (tlv, kind) in [
             (&files.booter_load, ImageKind::BooterLoad),
             (&files.booter_unload, ImageKind::BooterUnload),
+            (&files.scrubber, ImageKind::Scrubber),
         ] {
             if let Some(tlv) = tlv {
                 match booter_image(tlv, kind, generation) {

@@ -45,7 +45,10 @@
 //!   `src/nvidia/src/kernel/gpu/gsp/arch/ada/kernel_gsp_ad102.c`); on a board the VBIOS has
 //!   booted (`GROUP_05(0)` above), the scrubbing is done, so a driver that follows Open RM
 //!   reads the register and skips the ucode. The register is read-only here like the other
-//!   secure scratch registers, and absent (an unimplemented register) before Ada.
+//!   secure scratch registers, and absent (an unimplemented register) before Ada. With
+//!   `--fault scrubber-pending` the board's VBIOS did not scrub: the handoff reads 0 until the
+//!   `scrubber` ucode has run on SEC2, and booter_load refuses to start GSP-RM before then (a
+//!   model choice: Open RM's `kgspBootstrap_TU102()` always runs the scrubber first).
 //! * The VGA workspace (boards with a display) is the top 1 MiB of VRAM, valid.
 //! * Registers the CPU cannot write on a secured board (`WPR2_ADDR_*`, the secure scratch and
 //!   AON registers, the fuses, `LOCAL_MEMORY_RANGE`) are read-only here: a write is a
@@ -196,11 +199,19 @@ pub struct Faults {
     /// WPR2 exists at power-on, as a crashed driver leaves it, and after every reset (QEMU
     /// resets the device when the machine starts): a board only a power cycle recovers.
     pub wpr2_preset: bool,
+    /// The VBIOS did not scrub the FB (Ada): `NV_PGC6_BSI_VPR_SECURE_SCRATCH_15`'s scrubber
+    /// handoff reads 0 until the driver runs the `scrubber` ucode on SEC2.
+    pub scrubber_pending: bool,
 }
 
 impl Faults {
     /// The names `--fault` accepts.
-    pub const NAMES: &'static [&'static str] = &["fwsec-frts-error", "booter-error", "wpr2-preset"];
+    pub const NAMES: &'static [&'static str] = &[
+        "fwsec-frts-error",
+        "booter-error",
+        "wpr2-preset",
+        "scrubber-pending",
+    ];
 
     /// Sets the fault called `name`; `false` if there is none.
     pub fn set(&mut self, name: &str) -> bool {
@@ -208,6 +219,7 @@ impl Faults {
             "fwsec-frts-error" => self.fwsec_frts_error = true,
             "booter-error" => self.booter_error = true,
             "wpr2-preset" => self.wpr2_preset = true,
+            "scrubber-pending" => self.scrubber_pending = true,
             _ => return false,
         }
         true
@@ -327,6 +339,8 @@ pub struct Engines {
     catalogue: Catalogue,
     faults: Faults,
     wpr2: Option<(u64, u64)>,
+    /// Whether the FB has been scrubbed (Ada's scrubber handoff reads done).
+    scrubbed: bool,
     scratch: [u32; 64],
     niso_flush: [u32; 2],
     vga_workspace: u32,
@@ -392,6 +406,7 @@ impl Engines {
             catalogue,
             faults,
             wpr2: None,
+            scrubbed: true,
             scratch: [0; 64],
             niso_flush: [0; 2],
             vga_workspace: 0,
@@ -427,6 +442,8 @@ impl Engines {
 
     fn power_on(&mut self) {
         self.reset_registers();
+        // A board whose VBIOS scrubbed the FB at power-on, unless the fault says it did not.
+        self.scrubbed = !self.faults.scrubber_pending;
         if self.faults.wpr2_preset {
             // Where an earlier FWSEC-FRTS put it: 1 MiB ending 1 MiB below the top of VRAM.
             let top = self.chip.vram_size().saturating_sub(1 << 20);
@@ -489,6 +506,16 @@ impl Engines {
             scale += 1;
         }
         ((mib as u32 & 0x3f) << 4) | (scale & 0xf)
+    }
+
+    /// `NV_PGC6_BSI_VPR_SECURE_SCRATCH_15` on Ada: the scrubber handoff, done once the FB is
+    /// scrubbed.
+    fn scrubber_handoff(&self) -> u32 {
+        if self.scrubbed {
+            SCRUBBER_HANDOFF_DONE
+        } else {
+            0
+        }
     }
 
     fn fuse(&self, addr: u32) -> u32 {
@@ -745,7 +772,7 @@ impl Engines {
             Verdict::Known { image, .. } => match image.kind {
                 ImageKind::Fwsec | ImageKind::FwsecDebug => Work::Fwsec,
                 ImageKind::BooterLoad | ImageKind::BooterUnload => Work::Booter,
-                ImageKind::GenBootloader => Work::Booter,
+                ImageKind::GenBootloader | ImageKind::Scrubber => Work::Booter,
             },
             _ => Work::FalconRun,
         };
@@ -840,6 +867,11 @@ impl Engines {
             },
             ImageKind::BooterLoad => self.booter_load(ctx),
             ImageKind::BooterUnload => self.booter_unload(ctx),
+            ImageKind::Scrubber => {
+                info!("scrubber: FB scrubbed, handoff done");
+                self.scrubbed = true;
+                0
+            }
             ImageKind::GenBootloader if !chained => {
                 if self.bootloader(engine, ctx) {
                     return self.run(engine, ctx, true);
@@ -986,6 +1018,19 @@ impl Engines {
             violation(
                 ctx,
                 &format!("{at}: booter_load refused: GSP-RM is already running"),
+            );
+            return MBOX_ERR_BOOTER;
+        }
+        if !self.scrubbed {
+            // A model choice grounded in Open RM's order: `kgspBootstrap_TU102()` runs
+            // `kgspExecuteScrubberIfNeeded_HAL()` before booter_load, so GSP-RM never starts
+            // over an FB that was not scrubbed.
+            violation(
+                ctx,
+                &format!(
+                    "{at}: booter_load refused: the FB scrubber has not run \
+                     (NV_PGC6_BSI_VPR_SECURE_SCRATCH_15 handoff not done)"
+                ),
             );
             return MBOX_ERR_BOOTER;
         }
@@ -1220,7 +1265,7 @@ impl Engines {
             NISO_FLUSH_HI => self.niso_flush[1],
             LOCAL_MEMORY_RANGE => self.local_memory_range(),
             BSI_SCRATCH_14 => 0,
-            BSI_SCRATCH_15 if self.chip.arch == Architecture::Ada => SCRUBBER_HANDOFF_DONE,
+            BSI_SCRATCH_15 if self.chip.arch == Architecture::Ada => self.scrubber_handoff(),
             GROUP_05_PLM => 1,
             GROUP_05_0 => 0xff,
             GROUP_42 => (self.chip.vram_size() >> 20) as u32,
@@ -1321,6 +1366,30 @@ mod tests {
         }
         // `_SCRUBBER_HANDOFF` 31:29 reads `_DONE` (3): Open RM then skips the scrubber.
         assert_eq!(SCRUBBER_HANDOFF_DONE >> 29, 3);
+        assert_eq!(engines("ad104").scrubber_handoff(), SCRUBBER_HANDOFF_DONE);
+    }
+
+    #[test]
+    fn a_board_the_vbios_did_not_scrub_waits_for_the_scrubber() {
+        let chip = crate::chips::find("ad102").unwrap();
+        let vbios = Vbios::build(chip, Corruption::None).unwrap();
+        let mut faults = Faults::default();
+        assert!(faults.set("scrubber-pending"));
+        assert!(Faults::NAMES.contains(&"scrubber-pending"));
+        let mut e = Engines::new(
+            chip,
+            &vbios,
+            &FirmwareFiles::default(),
+            Box::new(crate::idle_gsp::IdleGspCore::new()),
+            faults,
+        );
+        assert_eq!(e.scrubber_handoff(), 0);
+        // What running the scrubber ucode on SEC2 does (`run`, ImageKind::Scrubber).
+        e.scrubbed = true;
+        assert_eq!(e.scrubber_handoff() >> 29, 3);
+        // A reset brings the board back to what its VBIOS leaves: not scrubbed.
+        e.reset();
+        assert_eq!(e.scrubber_handoff(), 0);
     }
 
     #[test]

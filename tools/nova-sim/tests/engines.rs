@@ -18,8 +18,8 @@ use nova_sim::chips;
 use nova_sim::device::{EngineSetup, GpuDevice};
 use nova_sim::firmware::FirmwareFiles;
 use nova_sim::gpu::{
-    Faults, FRTS_ERR_INJECTED, FRTS_ERR_WPR2_SET, MBOX_ERR_INJECTED, MBOX_ERR_REJECTED,
-    MBOX_ERR_UNKNOWN_IMAGE,
+    Faults, FRTS_ERR_INJECTED, FRTS_ERR_WPR2_SET, MBOX_ERR_BOOTER, MBOX_ERR_INJECTED,
+    MBOX_ERR_REJECTED, MBOX_ERR_UNKNOWN_IMAGE,
 };
 use nova_sim::idle_gsp::{IdleGspCore, WPR_META_MAGIC, WPR_META_REVISION};
 use nova_sim::memory::SharedMemory;
@@ -81,7 +81,17 @@ fn booter_files() -> FirmwareFiles {
         gen_bootloader: Some(
             nova_tlv::convert::gen_bootloader(&synth::gen_bootloader(), "570.144").unwrap(),
         ),
+        scrubber: Some(nova_tlv::convert::heavy_secure_file(&scrubber_file(), "570.144").unwrap()),
     }
+}
+
+/// A scrubber image: Booter's format, with an application 0 of its own.
+fn scrubber_file() -> Vec<u8> {
+    synth::Booter {
+        app0: (0x100, 0x1800),
+        ..synth::Booter::ad102()
+    }
+    .build()
 }
 
 fn board(name: &str, faults: Faults) -> Board {
@@ -443,6 +453,28 @@ fn ad102_boots_gsp_like_upstream_and_unloads() {
     let unload = booter_files().booter_unload.unwrap();
     assert_eq!(b.run_booter(&unload, (0xff, 0xff), None), 0);
     assert_eq!(b.rd(WPR2_HI), 0);
+    assert_eq!(b.violations(), 1);
+}
+
+#[test]
+fn an_unscrubbed_ada_board_needs_the_scrubber_before_booter() {
+    const SCRATCH_15: u64 = 0x11_80fc;
+    let mut b = board_with_fault("ad102", |f| f.scrubber_pending = true);
+    assert_eq!(b.rd(SCRATCH_15) >> 29, 0, "handoff not done");
+    assert_eq!(b.run_fwsec(0x15, FRTS, false), 0);
+    b.write_wpr_meta();
+    let load = booter_files().booter_load.unwrap();
+    let meta = (WPR_META as u32, (WPR_META >> 32) as u32);
+    // booter_load before the scrubber: refused, and the driver's mistake.
+    assert_eq!(b.run_booter(&load, meta, None), MBOX_ERR_BOOTER);
+    assert_eq!(b.violations(), 1);
+    // The scrubber on SEC2, as Open RM runs it: the handoff reads done, and booter starts
+    // GSP-RM.
+    let scrubber = booter_files().scrubber.unwrap();
+    assert_eq!(b.run_booter(&scrubber, (0, 0), None), 0);
+    assert_eq!(b.rd(SCRATCH_15) >> 29, 3);
+    assert_eq!(b.run_booter(&load, meta, None), 0);
+    assert_ne!(b.rd(GSP + RISCV_CPUCTL) & (1 << 7), 0, "RISC-V active");
     assert_eq!(b.violations(), 1);
 }
 

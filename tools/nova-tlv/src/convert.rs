@@ -337,6 +337,17 @@ pub fn booter(kind: TlvKind, file: &[u8], version: &str) -> Result<Vec<u8>, Conv
     if !matches!(kind, TlvKind::BooterLoad | TlvKind::BooterUnload) {
         return Err(inconsistent(format!("{kind} is not a Booter file")));
     }
+    heavy_secure(kind, file, version)
+}
+
+/// Converts any heavy-secure falcon file of Booter's format (binary header, HS header v2,
+/// load header): Booter, and Ada's `scrubber-<version>.bin`, which upstream nova-core does not
+/// request. The result has the tags of a Booter TLV.
+pub fn heavy_secure_file(file: &[u8], version: &str) -> Result<Vec<u8>, ConvertError> {
+    heavy_secure(TlvKind::BooterLoad, file, version)
+}
+
+fn heavy_secure(kind: TlvKind, file: &[u8], version: &str) -> Result<Vec<u8>, ConvertError> {
     let hdr = BinHeader::parse(file)?;
     let hs = HsHeaderV2::read(file, hdr.header_offset)?;
     let (sig_prod_size, meta_size) = (hs.sig_prod_size, hs.meta_data_size);

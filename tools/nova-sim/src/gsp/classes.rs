@@ -543,7 +543,14 @@ mod tests {
         }
         assert!(has(&TU102, 0xc597) && has(&TU102, 0xc5c0) && has(&TU102, 0xc5b5));
         assert!(has(&GA100, 0xc697) && has(&GA100, 0xc6c0) && !has(&GA100, 0xc570));
-        assert_eq!([TU102.engines.len(), TU104.engines.len(), TU106.engines.len()], [8, 9, 10]);
+        assert_eq!(
+            [
+                TU102.engines.len(),
+                TU104.engines.len(),
+                TU106.engines.len()
+            ],
+            [8, 9, 10]
+        );
         assert_eq!(GA100.engines.len(), 25);
         assert_eq!(AD10X.engines.len(), 18);
     }

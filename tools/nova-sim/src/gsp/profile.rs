@@ -492,7 +492,11 @@ mod tests {
             // GDDR devices are 32 bits wide and at least 512 MiB each on these boards; GA100's
             // five HBM2 stacks are 1024 bits wide and 8 GB each.
             assert_eq!(p.bus_width % 32, 0, "{}", p.chip);
-            let device = if p.ram_type == HBM2 { (1024, 8 * GIB) } else { (32, 512 * MIB) };
+            let device = if p.ram_type == HBM2 {
+                (1024, 8 * GIB)
+            } else {
+                (32, 512 * MIB)
+            };
             assert!(
                 p.vram_size >= u64::from(p.bus_width / device.0) * device.1,
                 "{}",
