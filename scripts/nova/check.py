@@ -524,27 +524,34 @@ def boot_jobs(upstream=True):
     # its PCI device. The two run side by side.
     rebar = ["--bar1-size", "32G"]
 
-    def archs_job(label, gpus, name, mem):
-        groups, patterns = [], {}
-        for chip, args in gpus:
+    def archs_job(label, gpus, name, mem, lines=()):
+        """A guest booting `gpus`, (chip, simulator arguments, label) each; `lines` are
+        further (label, pattern) log lines the guest must show."""
+        groups, patterns = [], dict(lines)
+        for chip, args, tag in gpus:
             desc = guest.describe(chip, args)
-            tag = chip if not args else f"{chip}-rebar"
             exp = guest.expectations(desc)
             groups.append(",".join([f"label={tag}"] + [f"{k}={v}" for k, v in exp.items()]))
             bar1 = int(desc["bar1_size"], 0) >> 20
             patterns[tag] = logtags.line("identified", rf"\b{chip.upper()}\b.*"
                                          rf"\b{int(desc['chipset'], 0):#x}\b.*\bBAR1 {bar1} MiB")
         return (label,
-                lambda: guest.boot(gpus[0][0], "identity", gpus=gpus, name=name,
-                                   groups=groups, timeout=360, mem=mem,
+                lambda: guest.boot(gpus[0][0], "identity", gpus=[(c, a) for c, a, _ in gpus],
+                                   name=name, groups=groups, timeout=360, mem=mem,
                                    timing=GUEST_TIMING["boot/archs"]),
                 None, lambda b: (log_lines(label, b, patterns), irq_judge(label, b)))
-    # 7 GPUs and 13 GPUs, each with the GETPARAM, GPU_NAME and query checks: each guest takes
+    # 7 GPUs and 14 GPUs, each with the GETPARAM, GPU_NAME and query checks: each guest takes
     # about two to four minutes under load.
-    jobs.append(archs_job("boot/archs", [(c, []) for c in CHIPS] + [("ad102", rebar)],
-                          "boot-archs", "1G"))
+    jobs.append(archs_job("boot/archs", [(c, [], c) for c in CHIPS]
+                          + [("ad102", rebar, "ad102-rebar")], "boot-archs", "1G"))
     if BOARDS:
-        jobs.append(archs_job("boot/boards", [(c, []) for c in BOARDS], "boot-boards", "2G"))
+        # With them an AD102 whose VBIOS did not scrub the FB: nova-core runs the scrubber
+        # first, says so, and boots.
+        jobs.append(archs_job(
+            "boot/boards", [(c, [], c) for c in BOARDS]
+            + [("ad102", ["--fault", "scrubber-pending"], "ad102-unscrubbed")],
+            "boot-boards", "2G",
+            lines=[("scrubber-ran", logtags.line("fb-unscrubbed"))]))
     # The GSP's message interrupt: on GA102 and AD102 it drives GSP-RM's message queue (an
     # MSI that fires, no lost interrupt); on an AD102 whose GSP-RM never raises it, every
     # message is found by the backstop timeout instead, which says so.

@@ -37,6 +37,9 @@ TAGS = {
     "gsp-running": (
         "GSP-RM booted and answered GET_GSP_STATIC_INFO",
         "the guest's gsp-logs checks (guest/init); make compare"),
+    "fb-unscrubbed": (
+        "the VBIOS did not scrub the FB (Ada); nova-core runs the scrubber ucode before booter",
+        "boot/boards/log-line-scrubber-ran"),
     "fw-missing": (
         "a firmware file is missing; the line names it and the package",
         "boot/refusals/log-line-missing-firmware, the fuzz/ tests (fwfuzz.py)"),

@@ -79,6 +79,7 @@ use crate::{
 pub(crate) use booter::BooterParts;
 use booter::{Booter, BooterError};
 use fwsec::{FwsecLoad, FwsecThroughBootloader};
+use regs::ScrubberHandoff;
 
 /// How long the GSP's RISC-V core may take to become active after booter started it
 /// (upstream nova-core `gsp/boot.rs`).
@@ -183,6 +184,12 @@ impl<'a> Hw<'a> {
     }
 }
 
+/// Returns where the FB scrubber handoff stands (Ada; other chips do not have the register).
+fn scrubber_handoff(bar: Bar0<'_>) -> ScrubberHandoff {
+    bar.read(regs::NV_PGC6_BSI_VPR_SECURE_SCRATCH_15)
+        .scrubber_handoff()
+}
+
 /// Splits a bus address into the values of two 32-bit mailboxes.
 fn split(addr: u64) -> (u32, u32) {
     (num::lower_32(addr), num::upper_32(addr))
@@ -259,13 +266,14 @@ impl<'b> GspRm<'b> {
         hw: &Hw<'_>,
         top: &FbLayout,
         frts: Option<&Fwsec>,
+        scrubber: Option<&Booter>,
         booter_load: &Booter,
         app_version: u32,
     ) -> Result {
         if let Some(frts) = frts {
             Self::run_frts(hw, top, frts)?;
         }
-        self.start_booter(hw, booter_load, app_version)
+        self.start_booter(hw, scrubber, booter_load, app_version)
     }
 
     /// Step 2: FWSEC-FRTS, and the check that it raised WPR2 over FRTS.
@@ -310,12 +318,31 @@ impl<'b> GspRm<'b> {
     }
 
     /// Step 3: booter_load, and the wait for the GSP's RISC-V core.
-    fn start_booter(&mut self, hw: &Hw<'_>, booter_load: &Booter, app_version: u32) -> Result {
+    fn start_booter(
+        &mut self,
+        hw: &Hw<'_>,
+        scrubber: Option<&Booter>,
+        booter_load: &Booter,
+        app_version: u32,
+    ) -> Result {
         let dev = hw.dev;
         // The GSP falcon waits, reset, with the LibOS arguments in its mailboxes.
         hw.gsp.reset()?;
         let (lo, hi) = split(self.mem.libos.dma_address());
         hw.gsp.write_mailboxes(Some(lo), Some(hi));
+
+        // An FB the VBIOS did not scrub is scrubbed now, before GSP-RM uses it, as Open RM's
+        // `kgspBootstrap_TU102` does (`kgspExecuteScrubberIfNeeded_AD102`).
+        if let Some(scrubber) = scrubber {
+            hw.run(&hw.sec2, scrubber, "scrubber", 0, None)?;
+            if scrubber_handoff(hw.bar) != ScrubberHandoff::Done {
+                dev_err!(
+                    dev,
+                    "[ucode-failed] scrubber ran but the FB scrubber handoff is not done\n"
+                );
+                return Err(EIO);
+            }
+        }
 
         let (lo, hi) = split(self.wpr_meta.dma_address());
         hw.run(&hw.sec2, booter_load, "booter_load", lo, Some(hi))?;
@@ -701,6 +728,18 @@ impl<'b> GpuState<'b> {
             ),
             BootPath::FwsecBooter | BootPath::Fsp => None,
         };
+        // The scrubber is needed only where the VBIOS did not scrub the FB (reading the handoff
+        // changes nothing).
+        let scrubber_file = if hal.has_scrubber() && scrubber_handoff(bar) != ScrubberHandoff::Done
+        {
+            dev_info!(
+                dev,
+                "[fb-unscrubbed] the FB is not scrubbed yet; running the scrubber ucode\n"
+            );
+            Some(firmware::request_checked(dev, chipset, FwFile::Scrubber).map_err(quiet)?)
+        } else {
+            None
+        };
         // `request_checked` checked the file; parsing again cannot fail.
         let gen_bl = gen_bl_file
             .as_ref()
@@ -711,7 +750,7 @@ impl<'b> GpuState<'b> {
         let hw = Hw::new(dev, bar, chipset, true).map_err(quiet)?;
 
         let name = CString::try_from(dev.name()).map_err(|e| quiet(e.into()))?;
-        let prepared = (|| -> Result<(GspRm<'b>, Option<Fwsec>, Booter)> {
+        let prepared = (|| -> Result<(GspRm<'b>, Option<Fwsec>, Option<Booter>, Booter)> {
             let fuse = |mask, id| hw.sec2.signature_fuse_version(mask, id);
             let booter = |file: FwFile, fw: &Firmware| -> Result<Booter> {
                 // `request_checked` checked the layout; parsing again cannot fail.
@@ -746,6 +785,10 @@ impl<'b> GpuState<'b> {
                 booter_unload: booter(FwFile::BooterUnload, &unload_file)?,
             };
             let booter_load = booter(FwFile::BooterLoad, &load_file)?;
+            let scrubber = scrubber_file
+                .as_ref()
+                .map(|f| booter(FwFile::Scrubber, f))
+                .transpose()?;
 
             let fw = GspFwImage::new(dev, &image, &bootloader)?;
             let (mem, queues) = GspMemory::new(dev, abi)?;
@@ -790,13 +833,21 @@ impl<'b> GpuState<'b> {
                     started: false,
                 },
                 frts,
+                scrubber,
                 booter_load,
             ))
         })();
-        let (mut rm, frts, booter_load) = prepared.map_err(quiet)?;
+        let (mut rm, frts, scrubber, booter_load) = prepared.map_err(quiet)?;
 
         let booted = rm
-            .start(&hw, top, frts.as_ref(), &booter_load, app_version)
+            .start(
+                &hw,
+                top,
+                frts.as_ref(),
+                scrubber.as_ref(),
+                &booter_load,
+                app_version,
+            )
             .and_then(|()| rm.init(&hw, pdev, app_version));
         match booted {
             Ok(info) => Ok((rm, info)),

@@ -64,12 +64,6 @@ fn le_word(bytes: &[u8]) -> Result<u32> {
 /// Size of a falcon memory block, the unit of DMA transfers and of the `HWCFG` sizes.
 pub(crate) const MEM_BLOCK_SIZE: u32 = 256;
 
-/// `NV_PFALCON_FALCON_DMATRFCMD_SIZE_256B`: a 256-byte transfer.
-const DMATRFCMD_SIZE_256B: u32 = 6;
-
-/// `NV_PFALCON_FBIF_TRANSCFG_TARGET_COHERENT_SYSMEM`.
-const FBIF_TARGET_COHERENT_SYSMEM: u32 = 1;
-
 /// The DMA base registers hold address bits 48:8 (`DMATRFBASE` 31:0 and `DMATRFBASE1` 8:0).
 const DMA_ADDRESS_BITS: u32 = 49;
 
@@ -474,8 +468,9 @@ impl<'a, E: FalconEngine> Falcon<'a, E> {
         Ok(())
     }
 
-    /// Loads `image` into the falcon: non-secure IMEM, secure IMEM and DMEM by DMA, then the
-    /// boot ROM parameters (GA102 and later) and the boot vector. The falcon must be reset and
+    /// Loads `image` into the falcon: non-secure IMEM, secure IMEM and DMEM, by DMA or through
+    /// the access ports as the chip's HAL says, then the boot ROM parameters (GA102 and later)
+    /// and the boot vector. The falcon must be reset and
     /// halted; start it with [`Falcon::boot`].
     pub(crate) fn load<I: FalconImage<Engine = E>>(&self, image: &I) -> Result {
         let bytes = image.bytes();
@@ -499,6 +494,21 @@ impl<'a, E: FalconEngine> Falcon<'a, E> {
             EINVAL
         })?;
 
+        match self.hal.load_method() {
+            hal::LoadMethod::Dma => self.load_dma(bytes, &plan)?,
+            hal::LoadMethod::Pio => self.load_pio(bytes, sections)?,
+        }
+
+        if let Some(params) = image.brom_params() {
+            self.hal.program_brom(self.bar, &params);
+        }
+        self.set_boot_vector(image.boot_vector());
+
+        Ok(())
+    }
+
+    /// Transfers the sections of `bytes` that `plan` describes by DMA.
+    fn load_dma(&self, bytes: &[u8], plan: &LoadPlan) -> Result {
         // The DMA buffer: the image at `plan.pad`, zeros around it.
         let pad = usize::try_from(plan.pad)?;
         let mut buffer = CoherentBox::<[u8]>::zeroed_slice(
@@ -518,11 +528,31 @@ impl<'a, E: FalconEngine> Falcon<'a, E> {
             self.dma_transfer(buffer.dma_address(), mem, transfer)?;
         }
 
-        if let Some(params) = image.brom_params() {
-            self.hal.program_brom(self.bar, &params);
-        }
-        self.set_boot_vector(image.boot_vector());
+        Ok(())
+    }
 
+    /// Writes `sections` of `bytes` through the access ports: each IMEM section tagged from
+    /// its virtual address, secure or not, and DMEM at its offset (`LoadPlan::new` checked
+    /// them against the image and the memories).
+    fn load_pio(
+        &self,
+        bytes: &[u8],
+        sections: [Option<(FalconMem, FalconSection)>; MAX_SECTIONS],
+    ) -> Result {
+        for (mem, section) in sections.into_iter().flatten() {
+            let start = usize::try_from(section.src)?;
+            let end = start
+                .checked_add(usize::try_from(section.len)?)
+                .ok_or(EOVERFLOW)?;
+            let part = bytes.get(start..end).ok_or(EINVAL)?;
+            match mem {
+                FalconMem::Dmem => self.pio_write_dmem(section.dst, part)?,
+                FalconMem::ImemSecure | FalconMem::ImemNonSecure => {
+                    let tag = u16::try_from(section.virt / MEM_BLOCK_SIZE)?;
+                    self.pio_write_imem(section.dst, part, tag, mem == FalconMem::ImemSecure)?;
+                }
+            }
+        }
         Ok(())
     }
 
@@ -549,23 +579,23 @@ impl<'a, E: FalconEngine> Falcon<'a, E> {
             CtxDma::PhysSysNcoh => regs::NV_PFALCON_FBIF_TRANSCFG::of::<E>().at(4),
         };
         self.bar.update(transcfg, |r| {
-            r.with_const_target::<FBIF_TARGET_COHERENT_SYSMEM>()
-                .with_mem_type(true)
+            r.with_target(regs::FbifTarget::CoherentSysmem)
+                .with_mem_type(regs::FbifMemType::Physical)
         });
     }
 
     /// Writes `code` into IMEM at byte offset `dst` through access port 0, the falcon's CPU
-    /// being halted: non-secure blocks, the first tagged `tag` (an IMEM virtual address in
+    /// being halted: secure blocks if `secure`, the first tagged `tag` (an IMEM virtual address in
     /// 256-byte blocks) and each next one with the next tag (open-gpu-kernel-modules
     /// `s_imemCopyTo_TU102`). `dst` must start a block, and `code` be whole blocks that fit.
-    pub(crate) fn pio_write_imem(&self, dst: u32, code: &[u8], tag: u16) -> Result {
+    pub(crate) fn pio_write_imem(&self, dst: u32, code: &[u8], tag: u16, secure: bool) -> Result {
         self.check_pio(dst, code, self.mem.imem, true)?;
         self.bar.write(
             WithBase::of::<E>(),
             regs::NV_PFALCON_FALCON_IMEMC::zeroed()
                 .try_with_offs(dst)?
                 .with_aincw(true)
-                .with_secure(false),
+                .with_secure(secure),
         );
         let mut tag = tag;
         for (i, word) in code.chunks_exact(4).enumerate() {
@@ -659,7 +689,7 @@ impl<'a, E: FalconEngine> Falcon<'a, E> {
         );
 
         let cmd = regs::NV_PFALCON_FALCON_DMATRFCMD::zeroed()
-            .with_const_size::<DMATRFCMD_SIZE_256B>()
+            .with_size(regs::DmaTrfSize::Block256)
             .with_imem(mem != FalconMem::Dmem);
         let cmd = match mem {
             FalconMem::ImemSecure => cmd.with_const_sec::<1>(),
@@ -1016,11 +1046,29 @@ mod tests {
         let hwcfg2 = regs::NV_PFALCON_FALCON_HWCFG2::from(0x8000_0400);
         assert!(hwcfg2.reset_ready() && hwcfg2.riscv() && !hwcfg2.mem_scrubbing());
         let cmd = regs::NV_PFALCON_FALCON_DMATRFCMD::zeroed()
-            .with_const_size::<DMATRFCMD_SIZE_256B>()
+            .with_size(regs::DmaTrfSize::Block256)
             .with_imem(true)
             .with_const_sec::<1>();
         assert_eq!(u32::from(cmd), 0x0000_0614);
+        assert_eq!(cmd.size(), Ok(regs::DmaTrfSize::Block256));
         assert!(regs::NV_PFALCON_FALCON_DMATRFCMD::from(0x2).idle());
+        assert_eq!(
+            regs::NV_PFALCON_FALCON_DMATRFCMD::from(0x500).size(),
+            Err(5)
+        );
+        // TRANSCFG: coherent system memory by physical address is 0b101; 3 is no target.
+        let t = regs::NV_PFALCON_FBIF_TRANSCFG::from(0b101);
+        assert_eq!(t.target(), Ok(regs::FbifTarget::CoherentSysmem));
+        assert_eq!(t.mem_type(), regs::FbifMemType::Physical);
+        assert_eq!(regs::NV_PFALCON_FBIF_TRANSCFG::from(0b011).target(), Err(3));
+        assert_eq!(
+            u32::from(
+                regs::NV_PFALCON_FBIF_TRANSCFG::zeroed()
+                    .with_target(regs::FbifTarget::NoncoherentSysmem)
+                    .with_mem_type(regs::FbifMemType::Virtual)
+            ),
+            0b010
+        );
         let bcr = regs::NV_PRISCV_RISCV_BCR_CTRL::from(0x111);
         assert!(bcr.core_select() && bcr.valid() && bcr.brfetch());
         assert!(regs::is_pri_error(0xbadf_1100));

@@ -9,7 +9,7 @@
 //! Falcon registers are relative to an engine's base (see [`crate::falcon::FalconEngine`]); the
 //! framebuffer unit's registers live in `fb/regs.rs`, next to the only code that uses them.
 
-use kernel::io::register;
+use kernel::{io::register, num::Bounded};
 
 use crate::falcon::{PFalcon2Base, PFalconBase};
 
@@ -19,6 +19,95 @@ use crate::falcon::{PFalcon2Base, PFalconBase};
 /// open-gpu-kernel-modules `maxwell/gm107/dev_pri_ringstation_sys.h`).
 pub(crate) const fn is_pri_error(value: u32) -> bool {
     value == u32::MAX || (value & 0xfff0_0000) == 0xbad0_0000
+}
+
+/// Where a falcon context DMA reaches (`NV_PFALCON_FBIF_TRANSCFG_TARGET`): open-gpu-kernel-
+/// modules `turing/tu102/dev_fbif_v4.h` names `_COHERENT_SYSMEM` (1); the local FB (0) and
+/// non-coherent system memory (2) are nouveau's `nvkm_falcon_dma` targets. 3 is not a target.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum FbifTarget {
+    /// The GPU's own memory.
+    LocalFb,
+    /// System memory, snooped.
+    CoherentSysmem,
+    /// System memory, not snooped.
+    NoncoherentSysmem,
+}
+
+impl TryFrom<Bounded<u32, 2>> for FbifTarget {
+    type Error = u32;
+
+    fn try_from(v: Bounded<u32, 2>) -> Result<Self, u32> {
+        match v.get() {
+            0 => Ok(Self::LocalFb),
+            1 => Ok(Self::CoherentSysmem),
+            2 => Ok(Self::NoncoherentSysmem),
+            n => Err(n),
+        }
+    }
+}
+
+impl From<FbifTarget> for Bounded<u32, 2> {
+    fn from(t: FbifTarget) -> Self {
+        match t {
+            FbifTarget::LocalFb => Bounded::<u32, 2>::new::<0>(),
+            FbifTarget::CoherentSysmem => Bounded::<u32, 2>::new::<1>(),
+            FbifTarget::NoncoherentSysmem => Bounded::<u32, 2>::new::<2>(),
+        }
+    }
+}
+
+/// How a falcon context DMA's addresses are read (`NV_PFALCON_FBIF_TRANSCFG_MEM_TYPE`,
+/// `dev_fbif_v4.h`: `_PHYSICAL` is 1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum FbifMemType {
+    /// GPU virtual addresses, through the MMU.
+    Virtual,
+    /// Physical addresses.
+    Physical,
+}
+
+impl From<Bounded<u32, 1>> for FbifMemType {
+    fn from(v: Bounded<u32, 1>) -> Self {
+        if v.get() == 0 {
+            Self::Virtual
+        } else {
+            Self::Physical
+        }
+    }
+}
+
+impl From<FbifMemType> for Bounded<u32, 1> {
+    fn from(t: FbifMemType) -> Self {
+        Bounded::<u32, 1>::from(t == FbifMemType::Physical)
+    }
+}
+
+/// The size of a falcon DMA transfer (`NV_PFALCON_FALCON_DMATRFCMD_SIZE`): open-gpu-kernel-
+/// modules `turing/tu102/dev_falcon_v4.h` names only `_256B` (6), the size nova uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum DmaTrfSize {
+    /// 256 bytes, one memory block.
+    Block256,
+}
+
+impl TryFrom<Bounded<u32, 3>> for DmaTrfSize {
+    type Error = u32;
+
+    fn try_from(v: Bounded<u32, 3>) -> Result<Self, u32> {
+        match v.get() {
+            6 => Ok(Self::Block256),
+            n => Err(n),
+        }
+    }
+}
+
+impl From<DmaTrfSize> for Bounded<u32, 3> {
+    fn from(s: DmaTrfSize) -> Self {
+        match s {
+            DmaTrfSize::Block256 => Bounded::<u32, 3>::new::<6>(),
+        }
+    }
 }
 
 // PMC: the master control unit, which holds the chip's identity.
@@ -197,8 +286,8 @@ register! {
     pub(crate) NV_PFALCON_FALCON_DMATRFCMD(u32) @ PFalconBase + 0x00000118 {
         /// Context DMA (FBIF TRANSCFG index) of the transfer.
         14:12   ctxdma;
-        /// Transfer size; 6 is 256 bytes (`NV_PFALCON_FALCON_DMATRFCMD_SIZE_256B`).
-        10:8    size;
+        /// Transfer size.
+        10:8    size ?=> DmaTrfSize;
         /// Transfer from the falcon to memory instead of into the falcon.
         5:5     write => bool;
         /// Transfer into IMEM instead of DMEM.
@@ -269,10 +358,10 @@ register! {
 
     /// Framebuffer interface: how each context DMA reaches memory.
     pub(crate) NV_PFALCON_FBIF_TRANSCFG(u32)[8, stride = 4] @ PFalconBase + 0x00000600 {
-        /// Physical (1) or virtual (0) addresses.
-        2:2     mem_type => bool;
-        /// Aperture: 0 local FB, 1 coherent system memory, 2 non-coherent system memory.
-        1:0     target;
+        /// Physical or virtual addresses.
+        2:2     mem_type => FbifMemType;
+        /// Where the context DMA reaches.
+        1:0     target ?=> FbifTarget;
     }
 
     /// Framebuffer interface control.

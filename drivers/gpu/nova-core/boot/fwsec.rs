@@ -232,7 +232,7 @@ impl FwsecThroughBootloader {
         let at = imem
             .checked_sub(u32::try_from(self.bl_code.len())?)
             .ok_or(EINVAL)?;
-        falcon.pio_write_imem(at, &self.bl_code, self.start_tag)?;
+        falcon.pio_write_imem(at, &self.bl_code, self.start_tag, false)?;
         falcon.set_boot_vector(u32::from(self.start_tag) << 8);
         let (status, _) = falcon.boot(Some(mbox0), None)?;
         Ok(status)

@@ -14,6 +14,17 @@ use crate::{
 mod ga102;
 mod tu102;
 
+/// How images are written into a falcon's memories.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum LoadMethod {
+    /// By the falcon's DMA engine, from system memory (GA102 and later, as Open RM's
+    /// `s_dmaTransfer_GA102` in `kernel_gsp_falcon_ga102.c` does).
+    Dma,
+    /// Through the IMEM and DMEM access ports (Turing and GA100, as Open RM's
+    /// `s_prepareHsFalconDirect` in `kernel_gsp_falcon_tu102.c` does).
+    Pio,
+}
+
 /// Chip-specific falcon operations, for engine `E`.
 pub(super) trait FalconHal<E: FalconEngine>: Send + Sync {
     /// Resets the engine and waits until its memories are scrubbed.
@@ -25,6 +36,9 @@ pub(super) trait FalconHal<E: FalconEngine>: Send + Sync {
 
     /// Writes the boot ROM parameters of a heavy-secure image.
     fn program_brom(&self, bar: Bar0<'_>, params: &BromParams);
+
+    /// How [`super::Falcon::load`] writes an image into the falcon's memories.
+    fn load_method(&self) -> LoadMethod;
 
     /// Returns whether the engine's RISC-V core is active.
     fn is_riscv_active(&self, bar: Bar0<'_>) -> bool;

@@ -88,6 +88,12 @@ impl GspHal {
         }
     }
 
+    /// Returns whether the family has the FB scrubber handoff, and the `scrubber` ucode to run
+    /// when the VBIOS did not scrub (Ada: `kgspExecuteScrubberIfNeeded_AD102`).
+    pub(crate) fn has_scrubber(&self) -> bool {
+        self.files.contains(&FwFile::Scrubber)
+    }
+
     /// Returns which parts of booter SEC2 loads on the family.
     pub(crate) const fn booter_parts(&self) -> BooterParts {
         match self.boot_path {

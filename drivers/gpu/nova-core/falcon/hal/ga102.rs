@@ -17,7 +17,10 @@ use kernel::{
 
 use crate::{
     driver::Bar0,
-    falcon::{hal::FalconHal, BromParams, FalconEngine, SCRUB_TIMEOUT},
+    falcon::{
+        hal::{FalconHal, LoadMethod},
+        BromParams, FalconEngine, SCRUB_TIMEOUT,
+    },
     regs,
 };
 
@@ -96,6 +99,10 @@ impl<E: FalconEngine> FalconHal<E> for Ga102<E> {
             CORE_SWITCH_TIMEOUT,
         )
         .map(|_| ())
+    }
+
+    fn load_method(&self) -> LoadMethod {
+        LoadMethod::Dma
     }
 
     fn program_brom(&self, bar: Bar0<'_>, params: &BromParams) {

@@ -13,7 +13,10 @@ use kernel::{
 
 use crate::{
     driver::Bar0,
-    falcon::{hal::FalconHal, BromParams, FalconEngine, SCRUB_TIMEOUT},
+    falcon::{
+        hal::{FalconHal, LoadMethod},
+        BromParams, FalconEngine, SCRUB_TIMEOUT,
+    },
     regs,
 };
 
@@ -56,6 +59,10 @@ impl<E: FalconEngine> FalconHal<E> for Tu102<E> {
     }
 
     fn program_brom(&self, _bar: Bar0<'_>, _params: &BromParams) {}
+
+    fn load_method(&self) -> LoadMethod {
+        LoadMethod::Pio
+    }
 
     fn is_riscv_active(&self, bar: Bar0<'_>) -> bool {
         bar.read(regs::NV_PRISCV_RISCV_CORE_SWITCH_RISCV_STATUS::of::<E>())
