@@ -9,7 +9,7 @@
 
 use kernel::fmt::{self, Write};
 
-use kernel::{io::Io, prelude::*};
+use kernel::{io::Io, num::Bounded, prelude::*};
 
 use crate::regs;
 
@@ -65,6 +65,39 @@ impl Architecture {
             Self::BlackwellGB20x => "Blackwell (GB20x)",
         }
     }
+}
+
+/// `NV_PMC_BOOT_42`'s architecture field as an [`Architecture`]; a code nova does not know is
+/// the error.
+impl TryFrom<Bounded<u32, 6>> for Architecture {
+    type Error = u32;
+
+    fn try_from(v: Bounded<u32, 6>) -> Result<Self, u32> {
+        u8::try_from(v.get())
+            .ok()
+            .and_then(Self::from_raw)
+            .ok_or(v.get())
+    }
+}
+
+impl From<Architecture> for Bounded<u32, 6> {
+    fn from(arch: Architecture) -> Self {
+        match arch {
+            Architecture::Turing => Bounded::<u32, 6>::new::<0x16>(),
+            Architecture::Ampere => Bounded::<u32, 6>::new::<0x17>(),
+            Architecture::Hopper => Bounded::<u32, 6>::new::<0x18>(),
+            Architecture::Ada => Bounded::<u32, 6>::new::<0x19>(),
+            Architecture::BlackwellGB10x => Bounded::<u32, 6>::new::<0x1a>(),
+            Architecture::BlackwellGB20x => Bounded::<u32, 6>::new::<0x1b>(),
+        }
+    }
+}
+
+/// The raw architecture code of an `NV_PMC_BOOT_42` value, known or not.
+fn architecture_code(boot42: regs::NV_PMC_BOOT_42) -> u32 {
+    boot42
+        .architecture()
+        .map_or_else(|code| code, |arch| u32::from(arch.as_raw()))
 }
 
 impl fmt::Display for Architecture {
@@ -261,14 +294,14 @@ impl fmt::Display for IdentifyError {
             )),
             Self::PreTuring { boot42 } => f.write_fmt(fmt!(
                 "[chip-pre-turing] GPU architecture {:#x} (NV_PMC_BOOT_42 = {:#010x}) predates Turing and is not supported",
-                regs::NV_PMC_BOOT_42::from(boot42).architecture().get(),
+                architecture_code(regs::NV_PMC_BOOT_42::from(boot42)),
                 boot42
             )),
             Self::Unknown { boot42 } => {
                 let reg = regs::NV_PMC_BOOT_42::from(boot42);
                 f.write_fmt(fmt!(
                     "[chip-unknown] unknown GPU chipset {:#x} (NV_PMC_BOOT_42 = {:#010x})",
-                    (reg.architecture().get() << 4) | reg.implementation().get(),
+                    (architecture_code(reg) << 4) | reg.implementation().get(),
                     boot42
                 ))
             }
@@ -302,12 +335,15 @@ impl Spec {
             return Err(IdentifyError::NoResponse { boot0 });
         }
         let boot42 = regs::NV_PMC_BOOT_42::from(raw42);
-        let arch = u8::from(boot42.architecture());
-        if arch < Architecture::FIRST_SUPPORTED {
-            return Err(IdentifyError::PreTuring { boot42: raw42 });
-        }
+        let arch = match boot42.architecture() {
+            Ok(arch) => arch,
+            Err(code) if code < u32::from(Architecture::FIRST_SUPPORTED) => {
+                return Err(IdentifyError::PreTuring { boot42: raw42 })
+            }
+            Err(_) => return Err(IdentifyError::Unknown { boot42: raw42 }),
+        };
         // Six bits of architecture and four of implementation: at most ten bits.
-        let code = (u16::from(boot42.architecture()) << 4) | u16::from(boot42.implementation());
+        let code = (u16::from(arch.as_raw()) << 4) | u16::from(boot42.implementation());
         let chipset = Chipset::from_raw(code).ok_or(IdentifyError::Unknown { boot42: raw42 })?;
 
         Ok(Spec {
@@ -420,6 +456,15 @@ mod tests {
         assert_eq!(Chipset::GH100.arch(), Architecture::Hopper);
         assert_eq!(Chipset::GB202.arch(), Architecture::BlackwellGB20x);
         assert_eq!(Chipset::GA100.arch(), Architecture::Ampere);
+        // The typed field of NV_PMC_BOOT_42, both ways.
+        let reg = regs::NV_PMC_BOOT_42::from(0x1940_00a1);
+        assert_eq!(reg.architecture(), Ok(Architecture::Ada));
+        assert_eq!(
+            regs::NV_PMC_BOOT_42::from(0x1c00_0000).architecture(),
+            Err(0x1c)
+        );
+        let built = regs::NV_PMC_BOOT_42::zeroed().with_architecture(Architecture::Turing);
+        assert_eq!(u32::from(built), 0x1600_0000);
     }
 
     #[test]

@@ -130,8 +130,8 @@ register! {
     /// Chip identity on Fermi and later: the register NVIDIA documents for identifying
     /// current chips.
     pub(crate) NV_PMC_BOOT_42(u32) @ 0x00000a00 {
-        /// Architecture code (0x16 Turing ... 0x1b Blackwell GB20x).
-        29:24   architecture;
+        /// The architecture (code 0x16 Turing ... 0x1b Blackwell GB20x).
+        29:24   architecture ?=> crate::gpu::Architecture;
         /// Implementation (chip) within the architecture.
         23:20   implementation;
         /// Major revision (stepping letter).
