@@ -510,30 +510,37 @@ impl Queues {
         Ok(())
     }
 
-    /// Sends queued messages as far as the driver's read pointer leaves room.
-    pub fn flush(&mut self, bus: &mut dyn GspBus) {
+    /// How many messages wait for room in the status queue.
+    pub fn backlog(&self) -> usize {
+        self.outbox.len()
+    }
+
+    /// Sends queued messages as far as the driver's read pointer leaves room, in order, never
+    /// over one the driver has not read (`msgqTxSubmitBuffers()`); returns how many went out.
+    pub fn flush(&mut self, bus: &mut dyn GspBus) -> usize {
+        let mut sent = 0;
         while let Some(m) = self.outbox.front() {
             let count = self.stat.count;
             let rptr_off = self.cmd.base + self.cmd.rx_hdr_off + msgq::RX_READ_PTR as u64;
             let rptr = match self.read_u32(bus, rptr_off) {
                 Ok(v) if v < count => v,
                 // Reported by `check_driver()`.
-                Ok(_) => return,
+                Ok(_) => return sent,
                 Err(e) => {
                     warn!("gsp-rm: {e}");
-                    return;
+                    return sent;
                 }
             };
             let free = (rptr + count - self.tx_ptr - 1) % count;
             let need = m.len().div_ceil(PAGE) as u32;
             if need > free {
-                return;
+                return sent;
             }
             for (k, chunk) in m.chunks(PAGE).enumerate() {
                 let index = (self.tx_ptr + k as u32) % count;
                 if let Err(e) = self.write(bus, self.stat.entry(index), chunk) {
                     warn!("gsp-rm: {e}");
-                    return;
+                    return sent;
                 }
             }
             self.tx_ptr = (self.tx_ptr + need) % count;
@@ -543,6 +550,8 @@ impl Queues {
                 warn!("gsp-rm: {e}");
             }
             self.outbox.pop_front();
+            sent += 1;
         }
+        sent
     }
 }
