@@ -459,6 +459,10 @@ impl Queues {
         put_u32(&mut m, elem::RPC_RESULT_PRIVATE, result);
         put_u32(&mut m, elem::RPC_SEQUENCE, sequence);
         m[elem::PAYLOAD_OFF..].copy_from_slice(payload);
+        // The element is zero-padded to 8 bytes, the unit of its checksum
+        // (`_checkSum32()` in `message_queue_cpu.c` sums 64-bit words), so that no byte of an
+        // older message left in the slot falls inside the checksummed range.
+        m.resize(len.next_multiple_of(8), 0);
         let mut sum = super::r570::checksum(&m);
         if corrupt {
             sum ^= 0x0bad_5eed;
@@ -521,16 +525,10 @@ impl Queues {
         let mut sent = 0;
         while let Some(m) = self.outbox.front() {
             let count = self.stat.count;
-            let rptr_off = self.cmd.base + self.cmd.rx_hdr_off + msgq::RX_READ_PTR as u64;
-            let rptr = match self.read_u32(bus, rptr_off) {
-                Ok(v) if v < count => v,
-                // Reported by `check_driver()`.
-                Ok(_) => return sent,
-                Err(e) => {
-                    warn!("gsp-rm: {e}");
-                    return sent;
-                }
-            };
+            // The read pointer `check_driver()` saw, not a fresh read: the driver runs
+            // concurrently, and what GSP-RM writes must be judged against the pointer it
+            // last checked.
+            let rptr = self.cpu_rptr;
             let free = (rptr + count - self.tx_ptr - 1) % count;
             let need = m.len().div_ceil(PAGE) as u32;
             if need > free {
