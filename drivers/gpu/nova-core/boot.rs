@@ -483,8 +483,14 @@ impl<'b> GspRm<'b> {
                     )
                     .map(|_| ())
                 } else {
-                    rpc.call(dev, &UnloadingGuestDriver(params), ring, RM_TIMEOUT, &mut events)
-                        .map(|_| ())
+                    rpc.call(
+                        dev,
+                        &UnloadingGuestDriver(params),
+                        ring,
+                        RM_TIMEOUT,
+                        &mut events,
+                    )
+                    .map(|_| ())
                 }
                 .map_err(Error::from)
             });

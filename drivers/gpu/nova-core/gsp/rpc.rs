@@ -976,7 +976,10 @@ mod tests {
             r.check(RateLimit::INTERVAL_MS + 2),
             Verdict::Log { suppressed: 10_000 }
         );
-        assert_eq!(r.check(RateLimit::INTERVAL_MS + 3), Verdict::Log { suppressed: 0 });
+        assert_eq!(
+            r.check(RateLimit::INTERVAL_MS + 3),
+            Verdict::Log { suppressed: 0 }
+        );
         Ok(())
     }
 
