@@ -81,8 +81,10 @@ GSP_FAULT_LINES = {
 
 # boot/rpc-faults: each GPU's one-shot RPC fault switches after GSP boot (nova-sim
 # --gsp-fault KIND@TARGET#N). The probe steps, in the order nova-core calls them: a fault at
-# step k's first call fails the k-th bind (the GET_KERNEL_TABLE control does not fail the
-# probe: nova-core then polls the queue, so it shares the first bind with the client).
+# step k's first call fails the k-th bind. The GET_KERNEL_TABLE control does not fail the
+# probe (nova-core then polls the queue): its fault is at its second call, the second bind,
+# which the guest runs for all GPUs at once, unlike the probes at boot, so that its 5 s
+# timeouts overlap with the others'.
 RPC_PROBE_STEPS = [
     ("kernel-table", "ctrl:NV2080_CTRL_CMD_INTERNAL_INTR_GET_KERNEL_TABLE",
      r"GSP_RM_CONTROL\(NV2080_CTRL_CMD_INTERNAL_INTR_GET_KERNEL_TABLE,"),
@@ -124,7 +126,9 @@ def rpc_fault_gpus():
     gpus = []
     for kind in ("error-status", "never-answer", "late-reply", "duplicate-reply"):
         # Every step's first call; the duplicates fail nothing, so all hit the first bind.
-        args = [a for step in RPC_PROBE_STEPS for a in ("--gsp-fault", f"{kind}@{step[1]}#1")]
+        args = [a for step in RPC_PROBE_STEPS
+                for a in ("--gsp-fault",
+                          f"{kind}@{step[1]}#{2 if step[0] == 'kernel-table' else 1}")]
         tag, status = RPC_FAULT_KINDS[kind]
         lines = [(name, logtags.line(tag, rpc + status) if tag else None)
                  for name, _, rpc in RPC_PROBE_STEPS]
@@ -142,9 +146,9 @@ def rpc_fault_gpus():
                  for st in steps]
         gpus.append((f"unbind-{kind.split('=')[0]}", "ga102", args, 1, lines,
                      kind == "duplicate-reply"))
-    # The storm: 10,000 UCODE_LIBOS_PRINT events while the class list is asked for at probe
-    # (about 30 s under TCG).
-    storm = ["--gsp-fault", "event-storm@ctrl:NV0080_CTRL_CMD_GPU_GET_CLASSLIST_V2#1"]
+    # The storm: 10,000 UCODE_LIBOS_PRINT events while the class list is asked for, at the
+    # second bind (about 30 s under TCG, beside the other GPUs' binds).
+    storm = ["--gsp-fault", "event-storm@ctrl:NV0080_CTRL_CMD_GPU_GET_CLASSLIST_V2#2"]
     gpus.append(("storm", "ad102", storm, 1, [], False))
     return gpus
 
