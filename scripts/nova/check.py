@@ -81,6 +81,137 @@ GSP_FAULT_LINES = {
     "refused-again": r"nova-guest: ok rebind-refused-again",
 }
 
+# boot/rpc-faults: each GPU's one-shot RPC fault switches after GSP boot (nova-sim
+# --gsp-fault KIND@TARGET#N). The probe steps, in the order nova-core calls them: a fault at
+# step k's first call fails the k-th bind. The GET_KERNEL_TABLE control does not fail the
+# probe (nova-core then polls the queue): its fault is at its second call, the second bind,
+# which the guest runs for all GPUs at once, unlike the probes at boot, so that its 5 s
+# timeouts overlap with the others'.
+RPC_PROBE_STEPS = [
+    ("kernel-table", "ctrl:NV2080_CTRL_CMD_INTERNAL_INTR_GET_KERNEL_TABLE",
+     r"GSP_RM_CONTROL\(NV2080_CTRL_CMD_INTERNAL_INTR_GET_KERNEL_TABLE,"),
+    ("root", "class:NV01_ROOT", r"GSP_RM_ALLOC\(NV01_ROOT,"),
+    ("device", "class:NV01_DEVICE_0", r"GSP_RM_ALLOC\(NV01_DEVICE_0,"),
+    ("subdevice", "class:NV20_SUBDEVICE_0", r"GSP_RM_ALLOC\(NV20_SUBDEVICE_0,"),
+    ("engines", "ctrl:NV2080_CTRL_CMD_FIFO_GET_DEVICE_INFO_TABLE",
+     r"GSP_RM_CONTROL\(NV2080_CTRL_CMD_FIFO_GET_DEVICE_INFO_TABLE,"),
+    ("classes", "ctrl:NV0080_CTRL_CMD_GPU_GET_CLASSLIST_V2",
+     r"GSP_RM_CONTROL\(NV0080_CTRL_CMD_GPU_GET_CLASSLIST_V2,"),
+    ("gpcs", "ctrl:NV2080_CTRL_CMD_GPU_GET_FERMI_GPC_INFO",
+     r"GSP_RM_CONTROL\(NV2080_CTRL_CMD_GPU_GET_FERMI_GPC_INFO,"),
+    ("tpcs", "ctrl:NV2080_CTRL_CMD_GPU_GET_FERMI_TPC_INFO",
+     r"GSP_RM_CONTROL\(NV2080_CTRL_CMD_GPU_GET_FERMI_TPC_INFO,"),
+]
+# The unbind steps: the subdevice's FREE (the first at unbind), the device's or the client's,
+# and UNLOADING_GUEST_DRIVER. A refused FREE of the client would leave its objects in GSP-RM
+# for good, which the simulator rightly reports: error-status refuses the device's instead.
+RPC_UNBIND_STEPS = {
+    "free-subdevice": ("FREE#1", r"\bFREE\(0x5d1d0000\)"),
+    "free-device": ("FREE#2", r"\bFREE\(0xde1d0000\)"),
+    "free-client": ("FREE#3", r"\bFREE\(0xc1d00000\)"),
+    "unloading": ("UNLOADING_GUEST_DRIVER#1", r"\bUNLOADING_GUEST_DRIVER\b"),
+}
+# What each kind's failing call logs: (tag, the status named after the RPC).
+RPC_FAULT_KINDS = {
+    "error-status": ("rpc-status", r".*\bNV_ERR_GENERIC\b"),
+    "error-status=NV_ERR_INSUFFICIENT_RESOURCES": (
+        "rpc-status", r".*\bNV_ERR_INSUFFICIENT_RESOURCES\b"),
+    "never-answer": ("rpc-timeout", ""),
+    "late-reply": ("rpc-timeout", ""),
+    "duplicate-reply": (None, ""),
+}
+
+
+def rpc_fault_gpus():
+    """The GPUs of boot/rpc-faults: (label, chip, simulator args, binds it takes, [(step,
+    failing-line regex or None)], whether stale replies must be logged)."""
+    gpus = []
+    for kind in ("error-status", "never-answer", "late-reply", "duplicate-reply"):
+        # Every step's first call; the duplicates fail nothing, so all hit the first bind.
+        args = [a for step in RPC_PROBE_STEPS
+                for a in ("--gsp-fault",
+                          f"{kind}@{step[1]}#{2 if step[0] == 'kernel-table' else 1}")]
+        tag, status = RPC_FAULT_KINDS[kind]
+        lines = [(name, logtags.line(tag, rpc + status) if tag else None)
+                 for name, _, rpc in RPC_PROBE_STEPS]
+        binds = 1 if kind == "duplicate-reply" else len(RPC_PROBE_STEPS)
+        gpus.append((f"probe-{kind}", "ad102", args, binds, lines,
+                     kind in ("late-reply", "duplicate-reply")))
+    for kind, steps in (("error-status=NV_ERR_INSUFFICIENT_RESOURCES",
+                         ("free-subdevice", "free-device", "unloading")),
+                        ("never-answer", ("free-subdevice", "free-client", "unloading")),
+                        ("late-reply", ("free-subdevice", "free-client", "unloading")),
+                        ("duplicate-reply", ("free-subdevice", "free-client", "unloading"))):
+        args = [a for st in steps for a in ("--gsp-fault", f"{kind}@{RPC_UNBIND_STEPS[st][0]}")]
+        tag, status = RPC_FAULT_KINDS[kind]
+        lines = [(st, logtags.line(tag, RPC_UNBIND_STEPS[st][1] + status) if tag else None)
+                 for st in steps]
+        gpus.append((f"unbind-{kind.split('=')[0]}", "ga102", args, 1, lines,
+                     kind == "duplicate-reply"))
+    # The storm: 10,000 UCODE_LIBOS_PRINT events while the class list is asked for, at the
+    # second bind (about 30 s under TCG, beside the other GPUs' binds).
+    storm = ["--gsp-fault", "event-storm@ctrl:NV0080_CTRL_CMD_GPU_GET_CLASSLIST_V2#2"]
+    gpus.append(("storm", "ad102", storm, 1, [], False))
+    return gpus
+
+
+def rpc_faults_judge(b):
+    label = "boot/rpc-faults"
+    gpus = rpc_fault_gpus()
+    bound, rebound = {}, {}
+    for l in b.lines(r"nova-guest: rpcfault \d+ "):
+        m = re.search(r"rpcfault (\d+) (\S+) bound after (\d+) binds", l)
+        if m:
+            bound[int(m.group(1))] = (m.group(2), int(m.group(3)))
+        m = re.search(r"rpcfault (\d+) (\S+) rebound reset (\d)", l)
+        if m:
+            rebound[int(m.group(1))] = int(m.group(3))
+    for i, (name, chip, _, binds, lines, stale) in enumerate(gpus):
+        gpu = f"{label}/{i}-{name}"
+        bdf, took = bound.get(i, (None, None))
+        record(f"{gpu}/binds", took == binds,
+               f"bound after {took} binds, expected {binds}; see {b.log}")
+        record(f"{gpu}/rebinds", rebound.get(i) == 0,
+               f"rebind {'needed a reset' if rebound.get(i) else 'failed'}; see {b.log}")
+        if bdf is None:
+            continue
+        mine = [l for l in b.console if f"nova-core {bdf}: " in l]
+        failures = [l for l in mine if re.search(r"\[rpc-(status|timeout|queue|decode|error)\]", l)]
+        for step, pattern in lines:
+            if pattern is None:
+                continue
+            hits = [l for l in failures if re.search(pattern, l)]
+            record(f"{gpu}/one-line-{step}", len(hits) == 1,
+                   f"{len(hits)} lines matching /{pattern}/ for {bdf}; see {b.log}")
+        expected = sum(1 for _, p in lines if p)
+        record(f"{gpu}/no-other-rpc-failure", len(failures) == expected,
+               f"{len(failures)} RPC failure lines for {bdf}, expected {expected}: "
+               f"{failures[:4]}; see {b.log}")
+        if stale:
+            n = len([l for l in mine if re.search(logtags.line("rpc-stale"), l)])
+            record(f"{gpu}/stale-dropped", n >= 1, f"no [rpc-stale] line for {bdf}; see {b.log}")
+        if name == "storm":
+            prints = [l for l in mine if "GSP: LibOS" in l]
+            # Rate-limited: at most 10 prints per 5 s window of the storm (RateLimit in
+            # gsp/rpc.rs), however long the storm takes on this machine, and far below the
+            # 10,000 events.
+            stamps = [float(m.group(1)) for m in
+                      (re.search(r"\[\s*(\d+\.\d+)\]", l) for l in prints) if m]
+            span = max(stamps) - min(stamps) if stamps else 0.0
+            allowed = 10 * (int(span / 5) + 2)
+            record(f"{gpu}/log-bounded", len(prints) <= min(allowed, 1000),
+                   f"{len(prints)} LibOS prints for {bdf} in {span:.0f} s of the storm, "
+                   f"more than {allowed} (10 per 5 s) or 1000; see {b.log}")
+            record(f"{gpu}/storm-rate-limited",
+                   bool([l for l in mine if re.search(logtags.line("gsp-event-flood"), l)]),
+                   f"no [gsp-event-flood] line for {bdf}; see {b.log}")
+        if i < len(b.sims):
+            rc, stats, simlog = b.sims[i]
+            allocs, frees = int(stats.get("rm_allocs", -1)), int(stats.get("rm_frees", -1))
+            record(f"{gpu}/no-object-left", allocs > 0 and allocs == frees,
+                   f"simulator counted {allocs} RM objects allocated, {frees} freed; see {simlog}")
+
+
 # How long the simulated hardware takes, per guest (nova-sim --timing; guests not listed get
 # its default, "fast"). Random timing is reproducible from its seed: NOVA_TIMING_SEED repeats
 # a run's delays.
@@ -620,6 +751,15 @@ def boot_jobs(upstream=True):
                  lambda: guest.boot("ad102", "gspfault", gpus=faults, name="boot-gsp-faults",
                                     append=["nova.gsplogs=5"]),
                  None, lambda b: log_lines("boot/gsp-faults", b, GSP_FAULT_LINES)))
+    # RPC faults after GSP boot, one GPU per kind and phase (rpc_fault_gpus): each failing
+    # call ends in one line naming the RPC or control and the status, the simulator holds no
+    # object at the end, and every GPU binds again; the event storm loses no reply and its
+    # prints are rate-limited.
+    rpc_gpus = [(chip, args) for _, chip, args, _, _, _ in rpc_fault_gpus()]
+    jobs.append(("boot/rpc-faults",
+                 lambda: guest.boot("ad102", "rpcfault", gpus=rpc_gpus, name="boot-rpc-faults",
+                                    timeout=300, mem="2G"),
+                 None, rpc_faults_judge))
     # Upstream nova-core, unmodified, on the simulated AD102 with Debian's firmware converted
     # to TLV: the simulator's fidelity check (`make compare` runs more chips, and ours too).
     if upstream:

@@ -80,6 +80,12 @@ TAGS = {
         "the message queue held something that is not a valid message",
         "boot/gsp-faults/log-line-bad-checksum"),
     "rpc-decode": ("a reply did not decode", "(none yet)"),
+    "rpc-stale": (
+        "a reply no call waits for (late, or a duplicate) was dropped",
+        "boot/rpc-faults/stale-<n>-<kind>-<step>"),
+    "gsp-event-flood": (
+        "GSP-RM's prints or error reports came faster than the rate limit; the line counts "
+        "those not logged", "boot/rpc-faults (the storm's log stays bounded)"),
     "rpc-error": ("another error during an RPC (allocation, an event handler)", "(none yet)"),
 }
 

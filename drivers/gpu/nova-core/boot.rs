@@ -62,7 +62,7 @@ use crate::{
         boot::{GspFwImage, GspMemory},
         commands::{
             GetGspStaticInfo, InitDone, IntrKernelTable, RmControl, SetRegistry, SetSystemInfo,
-            UnloadingGuestDriver,
+            UnloadingGuestDriver, UnloadingGuestDriverNoWait,
         },
         fw::{Abi, InternalHandles, StaticInfo, UnloadParams},
         hal::{BootPath, GspHal},
@@ -543,15 +543,40 @@ impl<'b> GspRm<'b> {
         if self.started {
             // GSP-RM sets the suspended bit once it has processed the request; its reply is not
             // needed, as the falcon is reset next.
-            let unload = UnloadingGuestDriver(UnloadParams {
+            let params = UnloadParams {
                 in_pm_transition: false,
                 gc6_entering: false,
                 new_level: 0,
-            });
+            };
+            // A GSP-RM that runs normally answers, and a refusal is logged with its status;
+            // after a failed boot only the suspended bit is looked for.
             let sent = self.channel.with(|rpc, ring| {
-                rpc.call(dev, &unload, ring, RM_TIMEOUT, &mut |_| Ok(()))
+                let mut events = |m: Incoming| {
+                    if let Incoming::StaleReply { function, seq } = m {
+                        rpc::log_stale_reply(dev, function, seq);
+                    }
+                    Ok(())
+                };
+                if quiet {
+                    rpc.call(
+                        dev,
+                        &UnloadingGuestDriverNoWait(params),
+                        ring,
+                        RM_TIMEOUT,
+                        &mut events,
+                    )
                     .map(|_| ())
-                    .map_err(Error::from)
+                } else {
+                    rpc.call(
+                        dev,
+                        &UnloadingGuestDriver(params),
+                        ring,
+                        RM_TIMEOUT,
+                        &mut events,
+                    )
+                    .map(|_| ())
+                }
+                .map_err(Error::from)
             });
             let suspended = sent.and_then(|()| {
                 read_poll_timeout(

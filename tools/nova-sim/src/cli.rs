@@ -65,6 +65,15 @@ Options:
                      (Ada: the VBIOS did not scrub the FB; the scrubber ucode must run first)
   --gsp-fault NAME   make GSP-RM misbehave (repeatable; needs --firmware): never-answer,
                      error-status (rpc_result NV_ERR_GENERIC), bad-checksum, no-interrupt
+                     (every message), or KIND[=STATUS]@TARGET[#N] for one command: KIND
+                     error-status[=STATUS] (refused, not carried out; STATUS a number or
+                     NV_ERR_ name, default NV_ERR_GENERIC), never-answer, late-reply (held
+                     until GSP-RM next reads its queue), duplicate-reply, event-storm (10000
+                     UCODE_LIBOS_PRINT events before the reply); TARGET an RPC function
+                     (GSP_RM_ALLOC, GSP_RM_CONTROL, FREE, UNLOADING_GUEST_DRIVER,
+                     GET_GSP_STATIC_INFO or a number), ctrl:CMD (0x20800a5c or its
+                     NV2080_CTRL_CMD_ name) or class:CLASS (0x2080 or NV20_SUBDEVICE_0);
+                     #N: the Nth match only (one-shot), else every match
   --timing MODE      how long the hardware's work takes (scrubbing, falcon programs, FWSEC,
                      booter, GSP-RM's start and replies): fast (default; small but nonzero),
                      realistic (the orders of magnitude of real boards), or random:SEED

@@ -320,6 +320,9 @@ enum Job {
         /// The value written.
         value: u32,
     },
+    /// GSP-RM looks at the driver's read pointer again, to send messages that did not fit
+    /// the status queue ([`GspCore::poll`]).
+    CorePoll,
 }
 
 /// A [`Job`] and when it completes.
@@ -567,7 +570,7 @@ impl Engines {
     fn cancel(&mut self, engine: Engine) {
         self.pending.retain(|p| match p.job {
             Job::Scrub(e) | Job::Run(e) | Job::Dma(e, _) => e != engine,
-            Job::CoreStart | Job::Doorbell { .. } => engine != Engine::Gsp,
+            Job::CoreStart | Job::Doorbell { .. } | Job::CorePoll => engine != Engine::Gsp,
         });
         if engine == Engine::Gsp {
             self.core_booting = false;
@@ -809,6 +812,12 @@ impl Engines {
                     info!("GSP-RM started on the RISC-V core");
                 }
                 Job::Doorbell { queue, value } => self.deliver_doorbell(queue, value, ctx),
+                Job::CorePoll => {
+                    let mut bus = Self::core_bus(&mut self.gsp, self.wpr2, ctx);
+                    self.core.poll(&mut bus);
+                    self.gsp_interrupt(ctx, false);
+                    self.schedule_poll(ctx);
+                }
             }
         }
     }
@@ -1131,6 +1140,18 @@ impl Engines {
         let mut bus = Self::core_bus(&mut self.gsp, self.wpr2, ctx);
         self.core.doorbell(&mut bus, queue, value);
         self.gsp_interrupt(ctx, false);
+        self.schedule_poll(ctx);
+    }
+
+    /// While GSP-RM holds messages the status queue had no room for, it looks at the
+    /// driver's read pointer again after [`Work::Rpc`], as GSP-RM's message queue code
+    /// retries a full queue (`msgqTxGetWriteBuffer()` in open-gpu-kernel-modules 570.144
+    /// `src/common/shared/msgq/msgq.c` reports no room until the reader frees some).
+    fn schedule_poll(&mut self, ctx: &Ctx<'_>) {
+        let queued = self.pending.iter().any(|p| p.job == Job::CorePoll);
+        if self.core.backlog() && !queued {
+            self.schedule(ctx.now, Work::Rpc, Job::CorePoll);
+        }
     }
 
     /// Whether a read of a register FWSEC or booter writes as its result (`WPR2_ADDR_*`, the

@@ -49,4 +49,11 @@ pub trait GspCore: Send + std::fmt::Debug {
     fn unload(&mut self);
     /// Whether the RISC-V core is running (`NV_PRISCV_RISCV_CPUCTL.ACTIVE_STAT`).
     fn running(&self) -> bool;
+    /// Whether the program holds messages the driver's queue had no room for; the engine side
+    /// then calls [`GspCore::poll`] again after a while.
+    fn backlog(&self) -> bool {
+        false
+    }
+    /// The program looks at the driver's read pointer and sends what now fits.
+    fn poll(&mut self, _bus: &mut dyn GspBus) {}
 }

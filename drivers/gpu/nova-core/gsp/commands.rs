@@ -97,12 +97,40 @@ impl MessageFromGsp for StaticInfo {
     }
 }
 
-/// `UNLOADING_GUEST_DRIVER`. GSP-RM's answer that counts is the suspended bit in the GSP
-/// falcon's MAILBOX0, which the caller polls; the reply is not waited for, as the falcon is
-/// reset next.
+/// `UNLOADING_GUEST_DRIVER`, its reply awaited: GSP-RM's status says whether it accepted the
+/// request (nouveau `r535_gsp_fini()` waits for it, `NVKM_GSP_RPC_REPLY_POLL`). What counts in
+/// the end is the suspended bit in the GSP falcon's MAILBOX0, which the caller polls next.
 pub(crate) struct UnloadingGuestDriver(pub(crate) UnloadParams);
 
+/// The reply to `UNLOADING_GUEST_DRIVER`: GSP-RM accepted the request.
+pub(crate) struct Unloaded;
+
+impl MessageFromGsp for Unloaded {
+    const AWAITED: Awaited = Awaited::Reply;
+
+    fn read(_abi: Abi, _payload: &[u8], result: NvStatus) -> Result<Self, RpcError> {
+        check(result).map(|()| Self)
+    }
+}
+
 impl CommandToGsp for UnloadingGuestDriver {
+    const FUNCTION: Function = Function::UnloadingGuestDriver;
+    type Reply = Unloaded;
+
+    fn size(&self, abi: Abi) -> usize {
+        abi.unloading_guest_driver_size()
+    }
+
+    fn write(&self, abi: Abi, dst: &mut [u8]) -> Result {
+        abi.write_unloading_guest_driver(dst, &self.0)
+    }
+}
+
+/// `UNLOADING_GUEST_DRIVER` after a boot that failed: the reply is not waited for (GSP-RM
+/// may not answer at all), only the suspended bit is polled before the falcon is reset.
+pub(crate) struct UnloadingGuestDriverNoWait(pub(crate) UnloadParams);
+
+impl CommandToGsp for UnloadingGuestDriverNoWait {
     const FUNCTION: Function = Function::UnloadingGuestDriver;
     type Reply = NoReply;
 

@@ -197,12 +197,21 @@ impl<'b> RmClient<'b> {
     pub(crate) fn new(channel: &Arc<RmChannel<'b>>) -> Result<Arc<Self>> {
         let handle = channel.handles.alloc(HandleKind::Client)?;
         // The client is its own parent (`serverAllocClient`).
-        channel.call(&RmAlloc {
-            client: handle,
-            parent: handle,
-            object: handle,
-            params: &RootParams { client: handle },
-        })?;
+        channel
+            .call(&RmAlloc {
+                client: handle,
+                parent: handle,
+                object: handle,
+                params: &RootParams { client: handle },
+            })
+            .inspect_err(|e| {
+                // Without a reply GSP-RM may still have allocated the client (its reply can
+                // be late or lost): free the handle, so that nothing is left in GSP-RM. The
+                // children need no such care: freeing their parent frees them.
+                if *e == ETIMEDOUT {
+                    channel.free(handle, handle);
+                }
+            })?;
         // From here on, dropping the client frees it.
         Arc::new(
             Self {

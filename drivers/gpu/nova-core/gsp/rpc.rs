@@ -12,7 +12,7 @@
 //!
 //! The commands themselves are in [`super::commands`]; their layouts come from [`super::fw`].
 
-use core::sync::atomic::{AtomicU64, Ordering};
+use core::sync::atomic::{AtomicI64, AtomicU32, AtomicU64, Ordering};
 
 use kernel::fmt;
 
@@ -575,11 +575,12 @@ impl<M: SharedMem> Rpc<M> {
     }
 }
 
-/// Logs a reply no call waited for (see [`Incoming::StaleReply`]).
+/// Logs a reply no call waited for (see [`Incoming::StaleReply`]): a late reply to a call that
+/// timed out, or a second copy of one already taken.
 pub(crate) fn log_stale_reply(dev: &device::Device, function: u32, seq: u32) {
     dev_warn!(
         dev,
-        "GSP-RM: dropped a reply to function {} (sequence {}) that no call waits for\n",
+        "[rpc-stale] GSP-RM: dropped a reply to function {} (sequence {}) that no call waits for\n",
         function,
         seq
     );
@@ -593,42 +594,137 @@ pub(crate) fn c_text(s: &[u8]) -> &str {
         .unwrap_or("<not UTF-8>")
 }
 
-/// The events of one GSP-RM: how many came, and which of the release's events nova has no
-/// handler for were seen (each is logged once).
+/// What [`RateLimit::check`] decided about one line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Verdict {
+    /// Log it; `suppressed` lines of the same kind were dropped since the last one logged.
+    Log {
+        /// Lines dropped before this one.
+        suppressed: u64,
+    },
+    /// Drop it (it is counted).
+    Drop,
+}
+
+/// Lets through at most [`RateLimit::BURST`] lines in each [`RateLimit::INTERVAL_MS`] window
+/// and counts the rest, as the kernel's `printk_ratelimited()` does (`lib/ratelimit.c`): a
+/// GSP-RM that floods its message queue with prints or error reports must not flood the
+/// kernel log. The first line let through in a new window reports how many were dropped.
+/// Races between CPUs only blur the counts.
+pub(crate) struct RateLimit {
+    /// Start of the current window, in milliseconds since the limiter was made.
+    window: AtomicI64,
+    /// Lines let through in the current window.
+    passed: AtomicU32,
+    /// Lines dropped since the last one let through.
+    suppressed: AtomicU64,
+}
+
+impl RateLimit {
+    /// Lines let through per window.
+    pub(crate) const BURST: u32 = 10;
+    /// The window, in milliseconds.
+    pub(crate) const INTERVAL_MS: i64 = 5000;
+
+    /// A limiter whose first window starts at 0.
+    pub(crate) const fn new() -> Self {
+        Self {
+            window: AtomicI64::new(0),
+            passed: AtomicU32::new(0),
+            suppressed: AtomicU64::new(0),
+        }
+    }
+
+    /// Decides about a line at `now_ms` (milliseconds on the limiter's clock).
+    pub(crate) fn check(&self, now_ms: i64) -> Verdict {
+        let start = self.window.load(Ordering::Relaxed);
+        if now_ms.saturating_sub(start) >= Self::INTERVAL_MS
+            && self
+                .window
+                .compare_exchange(start, now_ms, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
+        {
+            self.passed.store(0, Ordering::Relaxed);
+        }
+        if self.passed.fetch_add(1, Ordering::Relaxed) < Self::BURST {
+            Verdict::Log {
+                suppressed: self.suppressed.swap(0, Ordering::Relaxed),
+            }
+        } else {
+            // Saturates rather than wraps in a window of 2^32 lines.
+            self.passed.store(Self::BURST, Ordering::Relaxed);
+            self.suppressed.fetch_add(1, Ordering::Relaxed);
+            Verdict::Drop
+        }
+    }
+}
+
+/// The events of one GSP-RM: how many came, which of the release's events nova has no
+/// handler for were seen (each is logged once), and the rate limits of the frequent ones.
 pub(crate) struct EventLog {
+    /// When the log was made: the clock of the rate limits.
+    origin: Instant<Monotonic>,
     /// Bit `n`: unhandled event `0x1000 + n` was logged.
     unhandled_seen: AtomicU64,
     /// Unhandled events received.
     unhandled: AtomicU64,
+    /// `UCODE_LIBOS_PRINT` lines.
+    prints: RateLimit,
+    /// `OS_ERROR_LOG` reports.
+    errors: RateLimit,
 }
 
 impl EventLog {
     /// A log that has seen nothing.
-    pub(crate) const fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self {
+            origin: Instant::<Monotonic>::now(),
             unhandled_seen: AtomicU64::new(0),
             unhandled: AtomicU64::new(0),
+            prints: RateLimit::new(),
+            errors: RateLimit::new(),
         }
     }
 
-    /// Handles `event`: logs it (see [`log_event`]); an event nova has no handler for is
-    /// counted, and logged the first time its number comes.
+    /// Handles `event`: logs it (see [`log_event`]), the frequent kinds rate-limited; an
+    /// event nova has no handler for is counted, and logged the first time its number comes.
     pub(crate) fn handle(&self, dev: &device::Device, event: &Event) {
-        if let Event::Unhandled { function, name } = event {
-            self.unhandled.fetch_add(1, Ordering::Relaxed);
-            let bit = function
-                .checked_sub(0x1000)
-                .filter(|n| *n < 64)
-                .map_or(0, |n| 1u64 << n);
-            if bit == 0 || self.unhandled_seen.fetch_or(bit, Ordering::Relaxed) & bit == 0 {
-                dev_info!(
-                    dev,
-                    "GSP: event {} ({:#x}) has no handler yet; counted, and not logged again\n",
-                    name,
-                    function
-                );
+        let limit = match event {
+            Event::Unhandled { function, name } => {
+                self.unhandled.fetch_add(1, Ordering::Relaxed);
+                let bit = function
+                    .checked_sub(0x1000)
+                    .filter(|n| *n < 64)
+                    .map_or(0, |n| 1u64 << n);
+                if bit == 0 || self.unhandled_seen.fetch_or(bit, Ordering::Relaxed) & bit == 0 {
+                    dev_info!(
+                        dev,
+                        "GSP: event {} ({:#x}) has no handler yet; counted, and not logged again\n",
+                        name,
+                        function
+                    );
+                }
+                return;
             }
-            return;
+            Event::LibosPrint { .. } => Some(&self.prints),
+            Event::OsErrorLog(_) => Some(&self.errors),
+            _ => None,
+        };
+        if let Some(limit) = limit {
+            match limit.check(self.origin.elapsed().as_millis()) {
+                Verdict::Drop => return,
+                Verdict::Log { suppressed: 0 } => {}
+                Verdict::Log { suppressed } => dev_warn!(
+                    dev,
+                    "[gsp-event-flood] GSP: {} {} events not logged (rate limit)\n",
+                    suppressed,
+                    if matches!(event, Event::LibosPrint { .. }) {
+                        "UCODE_LIBOS_PRINT"
+                    } else {
+                        "OS_ERROR_LOG"
+                    }
+                ),
+            }
         }
         log_event(dev, event);
     }
@@ -864,6 +960,28 @@ mod tests {
         client: 0xc1d0_0000,
         object: 0x5d1d_0000,
     };
+
+    #[test]
+    fn rate_limit_lets_a_burst_through_per_window_and_counts_the_rest() -> Result {
+        let r = RateLimit::new();
+        for _ in 0..RateLimit::BURST {
+            assert_eq!(r.check(1), Verdict::Log { suppressed: 0 });
+        }
+        // A storm in the same window: every line is dropped.
+        for t in 0..10_000 {
+            assert_eq!(r.check(2 + t / 10), Verdict::Drop);
+        }
+        // The next window's first line reports the drops; the count starts again.
+        assert_eq!(
+            r.check(RateLimit::INTERVAL_MS + 2),
+            Verdict::Log { suppressed: 10_000 }
+        );
+        assert_eq!(
+            r.check(RateLimit::INTERVAL_MS + 3),
+            Verdict::Log { suppressed: 0 }
+        );
+        Ok(())
+    }
 
     #[test]
     fn call_returns_its_reply_and_passes_on_everything_else() -> Result {

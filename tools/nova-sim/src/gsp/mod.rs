@@ -57,6 +57,7 @@
 
 pub mod classes;
 pub mod controls;
+pub mod faults;
 pub mod firmware;
 pub mod profile;
 pub mod r570;
@@ -72,6 +73,8 @@ use std::fmt;
 
 use crate::gsp_core::{GspBus, GspCore};
 
+pub use faults::Faults;
+use faults::Kind;
 use firmware::{Bootloader, GspElf};
 use profile::GspProfile;
 use queue::{Command, Queues};
@@ -96,47 +99,6 @@ pub const NV_PGSP_QUEUE_HEAD0: u32 = 0x0011_0c00;
 const SEQ_TOKEN: u32 = 0x4e56_0000;
 /// What the sequencer's modify operation puts in MAILBOX0's low half.
 const SEQ_TOKEN_LOW: u32 = 0x5351;
-
-/// Fault switches, for testing how a driver copes with a misbehaving GSP.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Faults {
-    /// GSP-RM reads and checks commands but never sends a message.
-    pub never_answer: bool,
-    /// Every reply carries `NV_ERR_GENERIC` in `rpc_result`.
-    pub error_status: bool,
-    /// Every message is sent with a wrong checksum.
-    pub bad_checksum: bool,
-    /// No SWGEN0 interrupt is raised for messages.
-    pub no_interrupt: bool,
-}
-
-impl Faults {
-    /// The names [`Faults::enable`] accepts, for a command line's help text.
-    pub const NAMES: &'static [&'static str] = &[
-        "never-answer",
-        "error-status",
-        "bad-checksum",
-        "no-interrupt",
-    ];
-
-    /// Switches on the fault called `name` (one of [`Faults::NAMES`]).
-    pub fn enable(&mut self, name: &str) -> Result<(), String> {
-        let flag = match name {
-            "never-answer" => &mut self.never_answer,
-            "error-status" => &mut self.error_status,
-            "bad-checksum" => &mut self.bad_checksum,
-            "no-interrupt" => &mut self.no_interrupt,
-            _ => {
-                return Err(format!(
-                    "unknown GSP-RM fault '{name}' (one of: {})",
-                    Self::NAMES.join(", ")
-                ))
-            }
-        };
-        *flag = true;
-        Ok(())
-    }
-}
 
 /// Where the boot conversation is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -188,6 +150,10 @@ struct Run {
     rm: RmServer,
     /// The resource server's counts already reported to the bus.
     rm_counted: (u64, u64),
+    /// The targeted fault of the command being handled ([`faults`]).
+    fault: Option<Kind>,
+    /// Replies held back by a `late-reply` fault: function, result, sequence, payload.
+    late: Vec<(u32, u32, u32, Vec<u8>)>,
 }
 
 /// The GSP-RM model.
@@ -566,6 +532,8 @@ impl GspRm {
             seq_expect: (SEQ_TOKEN & !0xffff) | SEQ_TOKEN_LOW,
             rm: RmServer::new(),
             rm_counted: (0, 0),
+            fault: None,
+            late: Vec::new(),
         })
     }
 
@@ -595,7 +563,8 @@ impl GspRm {
         }
     }
 
-    /// Replies to command `cmd` with `result` and `payload`.
+    /// Replies to command `cmd` with `result` and `payload`, as the command's targeted fault
+    /// (if any) has it.
     fn reply(
         &self,
         run: &mut Run,
@@ -609,7 +578,66 @@ impl GspRm {
         } else {
             result
         };
-        self.send(run, bus, cmd.function, result, cmd.sequence, payload);
+        match run.fault {
+            Some(Kind::NeverAnswer) => {}
+            Some(Kind::LateReply) => {
+                run.late
+                    .push((cmd.function, result, cmd.sequence, payload.to_vec()));
+            }
+            Some(Kind::DuplicateReply) => {
+                self.send(run, bus, cmd.function, result, cmd.sequence, payload);
+                self.send(run, bus, cmd.function, result, cmd.sequence, payload);
+            }
+            Some(Kind::EventStorm) => {
+                self.storm(run, bus);
+                self.send(run, bus, cmd.function, result, cmd.sequence, payload);
+            }
+            Some(Kind::ErrorStatus(_)) | None => {
+                self.send(run, bus, cmd.function, result, cmd.sequence, payload)
+            }
+        }
+    }
+
+    /// Queues [`faults::STORM_EVENTS`] `UCODE_LIBOS_PRINT` events; they go out as the driver
+    /// frees room in the status queue ([`GspCore::poll`]), one SWGEN0 for each batch.
+    fn storm(&self, run: &mut Run, bus: &mut dyn GspBus) {
+        if self.faults.never_answer {
+            return;
+        }
+        for i in 0..faults::STORM_EVENTS {
+            let text = format!("nova-sim event storm: print {i}\n");
+            let print = libos_print(&text);
+            run.queues.send(
+                bus,
+                function::EVENT_UCODE_LIBOS_PRINT,
+                status::OK,
+                0,
+                &print,
+                self.faults.bad_checksum,
+            );
+        }
+        if !self.faults.no_interrupt {
+            bus.raise_swgen0();
+        }
+    }
+
+    /// Refuses `cmd` with `result` without carrying it out (an `error-status` fault). RM
+    /// calls carry the status in their parameters too ([`faults`]).
+    fn refuse(&self, run: &mut Run, bus: &mut dyn GspBus, cmd: &Command, result: u32) {
+        let status_off = match cmd.function {
+            function::GSP_RM_ALLOC => Some(r570::rm_alloc::STATUS),
+            function::GSP_RM_CONTROL => Some(r570::rm_control::STATUS),
+            function::FREE => Some(r570::rm_free::STATUS),
+            _ => None,
+        };
+        match status_off {
+            Some(off) => self.rm_reply(run, bus, cmd, cmd.payload.clone(), off, result),
+            // UNLOADING_GUEST_DRIVER's reply has no payload (see `handle`); the others echo.
+            None if cmd.function == function::UNLOADING_GUEST_DRIVER => {
+                self.reply(run, bus, cmd, result, &[])
+            }
+            None => self.reply(run, bus, cmd, result, &cmd.payload),
+        }
     }
 
     fn handle(&self, run: &mut Run, bus: &mut dyn GspBus, cmd: Command) {
@@ -882,9 +910,7 @@ impl GspRm {
             "GSP-RM r570.144 (nova-sim model) on {} initialising\n",
             self.profile.short_name
         );
-        let mut print = vec![0u8; r570::libos_print::HDR_SIZE];
-        put_u32(&mut print, 4, text.len() as u32);
-        print.extend_from_slice(text.as_bytes());
+        let print = libos_print(&text);
         self.send(
             run,
             bus,
@@ -1042,10 +1068,36 @@ impl GspRm {
         if doorbell == Some(SEQUENCER_DONE) && run.phase == Phase::Sequencer {
             self.sequencer_done(&mut run, bus);
         }
+        // Replies a `late-reply` fault held back go out before GSP-RM answers anything new.
+        for (func, result, seq, payload) in std::mem::take(&mut run.late) {
+            self.send(&mut run, bus, func, result, seq, &payload);
+        }
         match run.queues.receive(bus) {
             Ok(cmds) => {
                 for cmd in cmds {
+                    let fault = match run.phase {
+                        Phase::Ready => self.faults.for_command(cmd.function, &cmd.payload),
+                        _ => None,
+                    };
+                    if let Some(Kind::ErrorStatus(result)) = fault {
+                        log::info!(
+                            "GSP-RM: fault error-status {result:#x} on function {} (sequence {})",
+                            cmd.function,
+                            cmd.sequence
+                        );
+                        self.refuse(&mut run, bus, &cmd, result);
+                        continue;
+                    }
+                    if let Some(kind) = fault {
+                        log::info!(
+                            "GSP-RM: fault {kind:?} on function {} (sequence {})",
+                            cmd.function,
+                            cmd.sequence
+                        );
+                    }
+                    run.fault = fault;
                     self.handle(&mut run, bus, cmd);
+                    run.fault = None;
                 }
             }
             Err(e) => {
@@ -1117,6 +1169,36 @@ impl GspCore for GspRm {
     fn running(&self) -> bool {
         self.running
     }
+
+    fn backlog(&self) -> bool {
+        self.run.as_ref().is_some_and(|r| r.queues.backlog() > 0)
+    }
+
+    fn poll(&mut self, bus: &mut dyn GspBus) {
+        let Some(run) = self.run.as_mut() else {
+            return;
+        };
+        if run.phase == Phase::Dead {
+            return;
+        }
+        if let Err(e) = run.queues.check_driver(bus) {
+            bus.violation(&e);
+            run.phase = Phase::Dead;
+            return;
+        }
+        if run.queues.flush(bus) > 0 && !self.faults.no_interrupt {
+            bus.raise_swgen0();
+        }
+    }
+}
+
+/// The payload of a `UCODE_LIBOS_PRINT` event carrying `text`
+/// (`rpc_ucode_libos_print_v1E_08`: a header, then the text).
+fn libos_print(text: &str) -> Vec<u8> {
+    let mut print = vec![0u8; r570::libos_print::HDR_SIZE];
+    put_u32(&mut print, 4, text.len() as u32);
+    print.extend_from_slice(text.as_bytes());
+    print
 }
 
 /// Reads `size` bytes at `addr` for the `what` region of `GspFwWprMeta`.

@@ -459,6 +459,10 @@ impl Queues {
         put_u32(&mut m, elem::RPC_RESULT_PRIVATE, result);
         put_u32(&mut m, elem::RPC_SEQUENCE, sequence);
         m[elem::PAYLOAD_OFF..].copy_from_slice(payload);
+        // The element is zero-padded to 8 bytes, the unit of its checksum
+        // (`_checkSum32()` in `message_queue_cpu.c` sums 64-bit words), so that no byte of an
+        // older message left in the slot falls inside the checksummed range.
+        m.resize(len.next_multiple_of(8), 0);
         let mut sum = super::r570::checksum(&m);
         if corrupt {
             sum ^= 0x0bad_5eed;
@@ -510,30 +514,31 @@ impl Queues {
         Ok(())
     }
 
-    /// Sends queued messages as far as the driver's read pointer leaves room.
-    pub fn flush(&mut self, bus: &mut dyn GspBus) {
+    /// How many messages wait for room in the status queue.
+    pub fn backlog(&self) -> usize {
+        self.outbox.len()
+    }
+
+    /// Sends queued messages as far as the driver's read pointer leaves room, in order, never
+    /// over one the driver has not read (`msgqTxSubmitBuffers()`); returns how many went out.
+    pub fn flush(&mut self, bus: &mut dyn GspBus) -> usize {
+        let mut sent = 0;
         while let Some(m) = self.outbox.front() {
             let count = self.stat.count;
-            let rptr_off = self.cmd.base + self.cmd.rx_hdr_off + msgq::RX_READ_PTR as u64;
-            let rptr = match self.read_u32(bus, rptr_off) {
-                Ok(v) if v < count => v,
-                // Reported by `check_driver()`.
-                Ok(_) => return,
-                Err(e) => {
-                    warn!("gsp-rm: {e}");
-                    return;
-                }
-            };
+            // The read pointer `check_driver()` saw, not a fresh read: the driver runs
+            // concurrently, and what GSP-RM writes must be judged against the pointer it
+            // last checked.
+            let rptr = self.cpu_rptr;
             let free = (rptr + count - self.tx_ptr - 1) % count;
             let need = m.len().div_ceil(PAGE) as u32;
             if need > free {
-                return;
+                return sent;
             }
             for (k, chunk) in m.chunks(PAGE).enumerate() {
                 let index = (self.tx_ptr + k as u32) % count;
                 if let Err(e) = self.write(bus, self.stat.entry(index), chunk) {
                     warn!("gsp-rm: {e}");
-                    return;
+                    return sent;
                 }
             }
             self.tx_ptr = (self.tx_ptr + need) % count;
@@ -543,6 +548,8 @@ impl Queues {
                 warn!("gsp-rm: {e}");
             }
             self.outbox.pop_front();
+            sent += 1;
         }
+        sent
     }
 }

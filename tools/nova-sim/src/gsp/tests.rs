@@ -80,6 +80,7 @@ impl GspBus for Bus {
 struct Msg {
     function: u32,
     result: u32,
+    sequence: u32,
     payload: Vec<u8>,
     checksum_ok: bool,
 }
@@ -346,6 +347,7 @@ impl Driver {
         put_u32(&mut m, elem::RPC_FUNCTION, function);
         put_u32(&mut m, elem::RPC_RESULT, u32::MAX);
         put_u32(&mut m, elem::RPC_RESULT_PRIVATE, u32::MAX);
+        put_u32(&mut m, elem::RPC_SEQUENCE, self.seq);
         m[elem::PAYLOAD_OFF..].copy_from_slice(payload);
         tweak(&mut m);
         let sum = r570::checksum(&m);
@@ -413,6 +415,7 @@ impl Driver {
             out.push(Msg {
                 function: get_u32(&m, elem::RPC_FUNCTION).unwrap(),
                 result: get_u32(&m, elem::RPC_RESULT).unwrap(),
+                sequence: get_u32(&m, elem::RPC_SEQUENCE).unwrap(),
                 payload: m[80..].to_vec(),
                 checksum_ok: r570::checksum(&m) == 0,
             });
@@ -974,7 +977,8 @@ fn fault_names() {
             never_answer: true,
             error_status: true,
             bad_checksum: true,
-            no_interrupt: true
+            no_interrupt: true,
+            targeted: Vec::new(),
         }
     );
     assert!(f.enable("slow").unwrap_err().contains("never-answer"));
@@ -1360,4 +1364,164 @@ fn intr_kernel_table_names_the_gsp_vector_for_the_internal_client_only() {
         );
         assert_eq!(r.result, status::NOT_SUPPORTED);
     }
+}
+
+/// A booted AD102 whose GSP-RM has the targeted fault `spec`.
+fn booted_with(spec: &str) -> Driver {
+    let mut faults = Faults::default();
+    faults.enable(spec).unwrap();
+    let mut d = Driver::new("ad102", faults);
+    assert_eq!(d.boot().len(), 3);
+    d
+}
+
+fn live_objects(d: &Driver) -> usize {
+    let run = d.gsp.run.as_ref().unwrap();
+    run.rm.live_clients().iter().map(|(_, n)| n).sum()
+}
+
+const CL: u32 = 0xc1d0_0000;
+
+#[test]
+fn targeted_error_status_refuses_without_carrying_out() {
+    use super::rmserver::NV01_ROOT;
+    let mut d = booted_with("error-status=NV_ERR_NO_MEMORY@class:NV01_ROOT#1");
+    let r = d.call(
+        function::GSP_RM_ALLOC,
+        &rm_alloc(CL, CL, CL, NV01_ROOT, 0x78),
+    );
+    // The status is in rpc_result and in the parameters' status field.
+    assert_eq!(r.result, 0x51);
+    assert_eq!(get_u32(&r.payload, r570::rm_alloc::STATUS), Some(0x51));
+    assert_eq!(
+        live_objects(&d),
+        0,
+        "a refused allocation allocates nothing"
+    );
+    // One-shot: the second try succeeds.
+    let r = d.call(
+        function::GSP_RM_ALLOC,
+        &rm_alloc(CL, CL, CL, NV01_ROOT, 0x78),
+    );
+    assert_eq!(r.result, status::OK);
+    assert_eq!(live_objects(&d), 1);
+    assert!(d.violations().is_empty());
+}
+
+#[test]
+fn targeted_error_status_on_a_control_and_on_unloading() {
+    let mut d = booted_with("error-status@ctrl:NV2080_CTRL_CMD_GPU_GET_FERMI_GPC_INFO");
+    alloc_tree(&mut d, (CL, 0xde1d_0000, 0x5d1d_0000));
+    let cmd = r570::rm_control::NV2080_CTRL_CMD_GPU_GET_FERMI_GPC_INFO;
+    let r = d.call(
+        function::GSP_RM_CONTROL,
+        &rm_control(CL, 0x5d1d_0000, cmd, 4),
+    );
+    assert_eq!(r.result, status::GENERIC);
+    assert_eq!(
+        get_u32(&r.payload, r570::rm_control::STATUS),
+        Some(status::GENERIC)
+    );
+
+    let mut d = booted_with("error-status@UNLOADING_GUEST_DRIVER");
+    let r = d.call(
+        function::UNLOADING_GUEST_DRIVER,
+        &[0u8; r570::unloading::SIZE],
+    );
+    assert_eq!(r.result, status::GENERIC);
+    assert!(r.payload.is_empty());
+    assert!(
+        !d.gsp.suspended(),
+        "a refused unload does not suspend GSP-RM"
+    );
+}
+
+#[test]
+fn targeted_never_answer_carries_out_and_stays_silent() {
+    use super::rmserver::NV01_ROOT;
+    let mut d = booted_with("never-answer@GSP_RM_ALLOC#1");
+    d.send(
+        function::GSP_RM_ALLOC,
+        &rm_alloc(CL, CL, CL, NV01_ROOT, 0x78),
+    );
+    assert!(d.recv_all().is_empty());
+    assert_eq!(live_objects(&d), 1);
+    // Later calls are answered.
+    let r = d.call(function::FREE, &rm_free(CL, CL));
+    assert_eq!(r.result, status::OK);
+    assert_eq!(live_objects(&d), 0);
+}
+
+#[test]
+fn targeted_late_reply_comes_before_the_next_reply() {
+    use super::rmserver::NV01_ROOT;
+    let mut d = booted_with("late-reply@class:NV01_ROOT#1");
+    d.send(
+        function::GSP_RM_ALLOC,
+        &rm_alloc(CL, CL, CL, NV01_ROOT, 0x78),
+    );
+    let alloc_seq = d.seq - 1;
+    assert!(d.recv_all().is_empty(), "no reply while the call waits");
+    d.send(function::FREE, &rm_free(CL, CL));
+    let msgs = d.recv_all();
+    assert_eq!(functions(&msgs), [function::GSP_RM_ALLOC, function::FREE]);
+    assert_eq!(msgs[0].sequence, alloc_seq);
+    assert_eq!(msgs[0].result, status::OK);
+    assert_eq!(msgs[1].sequence, alloc_seq + 1);
+    assert_eq!(live_objects(&d), 0);
+}
+
+#[test]
+fn targeted_duplicate_reply_is_sent_twice() {
+    let mut d = booted_with("duplicate-reply@GET_GSP_STATIC_INFO#1");
+    d.send(
+        function::GET_GSP_STATIC_INFO,
+        &[0u8; r570::static_info::SIZE],
+    );
+    let msgs = d.recv_all();
+    assert_eq!(msgs.len(), 2);
+    assert_eq!(msgs[0].sequence, msgs[1].sequence);
+    assert_eq!(msgs[0].payload, msgs[1].payload);
+    assert_eq!(d.call_static_info().result, status::OK, "one-shot");
+}
+
+#[test]
+fn event_storm_waits_for_room_and_loses_nothing() {
+    let mut d = booted_with("event-storm@GET_GSP_STATIC_INFO#1");
+    d.send(
+        function::GET_GSP_STATIC_INFO,
+        &[0u8; r570::static_info::SIZE],
+    );
+    let mut prints = 0u32;
+    let mut replies = 0;
+    let mut rounds = 0;
+    loop {
+        let msgs = d.recv_all();
+        // Never more than the ring holds at once: nothing unread is overwritten.
+        assert!(msgs.len() < QUEUE_ENTRIES as usize);
+        for m in &msgs {
+            match m.function {
+                function::EVENT_UCODE_LIBOS_PRINT => {
+                    assert_eq!(replies, 0, "the reply comes after the storm");
+                    let text = String::from_utf8_lossy(&m.payload[r570::libos_print::HDR_SIZE..])
+                        .into_owned();
+                    assert_eq!(text, format!("nova-sim event storm: print {prints}\n"));
+                    prints += 1;
+                }
+                function::GET_GSP_STATIC_INFO => replies += 1,
+                f => panic!("unexpected message {f:#x}"),
+            }
+        }
+        if !d.gsp.backlog() {
+            break;
+        }
+        // The engine side calls poll while GSP-RM has a backlog.
+        d.gsp.poll(&mut d.bus);
+        rounds += 1;
+        assert!(rounds < 1000);
+    }
+    d.recv_all().is_empty().then_some(()).unwrap();
+    assert_eq!(prints, faults::STORM_EVENTS);
+    assert_eq!(replies, 1);
+    assert!(d.violations().is_empty(), "{:?}", d.violations());
 }
