@@ -38,7 +38,7 @@ const ROOT_NAME: &CStr = c"nova_core";
 pub(crate) type LiveLogs = Arc<[Coherent<[u8]>; 3]>;
 
 /// What a GPU's directory shows: its log buffers, and while GSP-RM runs the RPC benchmark
-/// (with `CONFIG_NOVA_CORE_DEBUG_RPC_BENCH`, see [`super::bench`]).
+/// (with `CONFIG_NOVA_CORE_DEBUG_RPC_BENCH`, see `gsp/bench.rs`).
 #[pin_data]
 struct GpuDir {
     buffers: Buffers,
