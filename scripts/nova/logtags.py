@@ -108,7 +108,8 @@ def line(tag, rest="", qualifier=None):
 
 def driver_tags(top=TOP):
     """The tags nova-core's sources write: `[tag]` at the start of a string literal's text,
-    or a quoted "rpc-..." name (RpcError::tag)."""
+    or a quoted "rpc-..." name (RpcError::tag). A C string literal (`c"rpc-bench"`, a debugfs
+    file name) is not a tag."""
     found = set()
     root = os.path.join(top, "drivers", "gpu", "nova-core")
     for dirpath, _, files in os.walk(root):
@@ -117,7 +118,7 @@ def driver_tags(top=TOP):
                 text = open(os.path.join(dirpath, f), errors="replace").read()
                 for m in re.finditer(r'"((?:\[[a-z0-9{}-]+\] )+)', text):
                     found.update(re.findall(r"\[([a-z][a-z0-9-]*)\]", m.group(1)))
-                found.update(re.findall(r'"(rpc-[a-z-]+)"', text))
+                found.update(re.findall(r'(?<![A-Za-z0-9_])"(rpc-[a-z-]+)"', text))
     return found
 
 

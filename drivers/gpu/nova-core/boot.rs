@@ -238,6 +238,11 @@ struct Teardown {
 /// GSP-RM's memory, the channel to it, the driver's RM objects in it, and the images that stop
 /// it.
 struct GspRm<'b> {
+    /// The RPC benchmark's loan of the channel and the subdevice, while the objects live. It
+    /// is the first field, so that it is dropped (and the loan taken back) before the objects
+    /// and the channel.
+    #[cfg(CONFIG_NOVA_CORE_DEBUG_RPC_BENCH)]
+    bench: Option<gsp::bench::Lease>,
     /// The PCI device name, naming the GPU's log directory in debugfs.
     name: CString,
     abi: Abi,
@@ -493,6 +498,15 @@ impl<'b> GspRm<'b> {
             facts.tpc_count()
         );
         self.objects = Some(objects);
+        #[cfg(CONFIG_NOVA_CORE_DEBUG_RPC_BENCH)]
+        {
+            // SAFETY: `self.channel` outlives the lease, and the subdevice lives while the
+            // lease does: the lease is dropped before either, as the first field of `self`,
+            // and `stop` and `detach` drop it before they free the objects.
+            let lease =
+                unsafe { gsp::bench::Lease::new(&self.name, &self.channel, client, subdevice) };
+            self.bench = lease.ok();
+        }
         Ok(facts)
     }
 
@@ -537,7 +551,11 @@ impl<'b> GspRm<'b> {
     fn stop(&mut self, hw: &Hw<'_>, quiet: bool) -> Result {
         let dev = hw.dev;
         // The driver's objects go first, while GSP-RM still answers: subdevice, device,
-        // client.
+        // client; the benchmark's loan of them before.
+        #[cfg(CONFIG_NOVA_CORE_DEBUG_RPC_BENCH)]
+        {
+            self.bench = None;
+        }
         self.objects = None;
         self.vector = None;
         if self.started {
@@ -847,6 +865,8 @@ impl<'b> GpuState<'b> {
                     name,
                     abi,
                     mem,
+                    #[cfg(CONFIG_NOVA_CORE_DEBUG_RPC_BENCH)]
+                    bench: None,
                     channel,
                     objects: None,
                     vector: None,
@@ -903,6 +923,10 @@ impl<'b> GpuState<'b> {
     /// it frees them anyway).
     pub(crate) fn detach(&mut self) {
         if let Some(rm) = self.rm.as_mut() {
+            #[cfg(CONFIG_NOVA_CORE_DEBUG_RPC_BENCH)]
+            {
+                rm.bench = None;
+            }
             rm.objects = None;
         }
     }

@@ -11,6 +11,8 @@
 //! GSP-RM runs, the driver's RM objects live in it ([`rm`]). GSP-RM's status codes are named
 //! by [`nvstatus`]. The boot sequence that uses all this is in [`crate::boot`].
 
+#[cfg(CONFIG_NOVA_CORE_DEBUG_RPC_BENCH)]
+pub(crate) mod bench;
 pub(crate) mod boot;
 pub(crate) mod commands;
 pub(crate) mod fw;

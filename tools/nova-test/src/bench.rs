@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! `nova-test bench`: a benchmark of nova's uAPI against the DRM core and vgem, measured in one
-//! run. It only prints; it never fails on timing.
+//! `nova-test bench`: a benchmark of nova's uAPI against the DRM core and vgem, and of
+//! nova-core's RPC round trip on the GSP's interrupt against polling (timed in the kernel, through
+//! nova-core's debugfs benchmark), measured in one run. It only prints; it never fails on
+//! timing.
 //!
 //! Every figure is measured in repeated batches and printed as the median over the batches,
 //! with their minimum and maximum:
@@ -56,6 +58,12 @@ const OBJECT_BATCH: usize = 1024;
 const OBJECT_ROUNDS: usize = 4;
 /// The size of small objects.
 const SMALL: u64 = 4096;
+/// Where nova-core's per-GPU debugfs directories are.
+const DEBUGFS_NOVA_CORE: &str = "/sys/kernel/debug/nova_core";
+/// RM_CONTROL calls per batch of the RPC round-trip measurement.
+const RPC_BATCH: u32 = 50;
+/// The most batch pairs (interrupt, polled) of the RPC round-trip measurement.
+const MAX_RPC_PAIRS: usize = 21;
 const MIB: f64 = (1u64 << 20) as f64;
 
 /// The median, minimum and maximum of a set of measurements.
@@ -208,6 +216,7 @@ pub fn run() -> ExitCode {
     create_close(&clock, nova, vgem);
     first_touch(nova, vgem);
     memory_per_object(nova, vgem);
+    rpc_round_trip();
     println!(
         "nova-bench: total-time {:.2} s",
         start.elapsed().as_secs_f64()
@@ -623,6 +632,129 @@ fn memory_per_object(nova: &Node, vgem: Option<&Node>) {
     );
 }
 
+/// One run of nova-core's RPC benchmark, as its debugfs file reports it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct RpcRun {
+    calls: u64,
+    /// The calls that waited on the GSP's interrupt.
+    signalled: u64,
+    total_ns: u64,
+}
+
+impl RpcRun {
+    /// Parses `mode=M calls=N signalled=S total_ns=T ...`; `None` for anything else (a run
+    /// that failed reads `mode=none`).
+    fn parse(text: &str) -> Option<RpcRun> {
+        let field = |key: &str| -> Option<u64> {
+            text.split_whitespace()
+                .find_map(|w| w.strip_prefix(key)?.strip_prefix('='))
+                .and_then(|v| v.parse().ok())
+        };
+        let run = RpcRun {
+            calls: field("calls")?,
+            signalled: field("signalled")?,
+            total_ns: field("total_ns")?,
+        };
+        (run.calls > 0 && run.total_ns > 0).then_some(run)
+    }
+
+    /// The mean round trip, in ns.
+    fn mean_ns(&self) -> f64 {
+        // CAST: both are far below 2^53.
+        self.total_ns as f64 / self.calls as f64
+    }
+}
+
+/// The RPC benchmark file of the first GPU that has one.
+fn rpc_bench_file() -> Option<std::path::PathBuf> {
+    let mut files: Vec<_> = std::fs::read_dir(DEBUGFS_NOVA_CORE)
+        .ok()?
+        .filter_map(|e| e.ok())
+        .map(|e| e.path().join("rpc-bench"))
+        .filter(|p| p.exists())
+        .collect();
+    files.sort();
+    files.into_iter().next()
+}
+
+/// Runs `calls` calls in `mode` (`irq` or `poll`) through `file` and reads the figures back.
+fn rpc_run(file: &Path, calls: u32, mode: &str) -> io::Result<RpcRun> {
+    std::fs::write(file, format!("{calls} {mode}\n"))?;
+    let text = std::fs::read_to_string(file)?;
+    RpcRun::parse(&text)
+        .ok_or_else(|| io::Error::other(format!("unexpected figures {:?}", text.trim())))
+}
+
+/// The RPC round trip, timed in the kernel by nova-core's debugfs benchmark
+/// (`CONFIG_NOVA_CORE_DEBUG_RPC_BENCH`): batches of RM_CONTROL calls that wait on the GSP's
+/// interrupt alternate with batches that poll, and the ratio is taken pair by pair.
+fn rpc_round_trip() {
+    let Some(file) = rpc_bench_file() else {
+        return error(
+            "rpc-round-trip",
+            format!("no {DEBUGFS_NOVA_CORE}/*/rpc-bench (CONFIG_NOVA_CORE_DEBUG_RPC_BENCH off?)"),
+        );
+    };
+    let deadline = Instant::now() + BUDGET;
+    let (mut irq, mut poll) = (Vec::new(), Vec::new());
+    let mut polled_irq_calls = 0;
+    while irq.len() < MAX_RPC_PAIRS && (irq.len() < 3 || Instant::now() < deadline) {
+        let pair = rpc_run(&file, RPC_BATCH, "irq")
+            .and_then(|i| Ok((i, rpc_run(&file, RPC_BATCH, "poll")?)));
+        match pair {
+            Ok((i, p)) => {
+                polled_irq_calls += i.calls - i.signalled;
+                irq.push(i.mean_ns());
+                poll.push(p.mean_ns());
+            }
+            Err(e) => return error("rpc-round-trip", describe(&e)),
+        }
+    }
+    if polled_irq_calls > 0 {
+        error(
+            "rpc-round-trip-irq",
+            format!(
+                "{polled_irq_calls} calls of the interrupt batches polled: the GSP's interrupt \
+                 does not drive the queue"
+            ),
+        );
+    }
+    println!("nova-bench: rpc-batch {RPC_BATCH} calls");
+    figure("rpc-round-trip-irq", "ns", Spread::of(&mut irq.clone()), 1);
+    figure(
+        "rpc-round-trip-poll",
+        "ns",
+        Spread::of(&mut poll.clone()),
+        1,
+    );
+    ratio(
+        "rpc-round-trip-irq/poll",
+        "rpc-round-trip-irq",
+        "rpc-round-trip-poll",
+        Spread::of_ratios(&irq, &poll),
+    );
+    let per_s = |v: &[f64]| -> Vec<f64> { v.iter().map(|ns| 1e9 / ns).collect() };
+    let (irq_rate, poll_rate) = (per_s(&irq), per_s(&poll));
+    figure(
+        "rm-control-rate-irq",
+        "calls/s",
+        Spread::of(&mut irq_rate.clone()),
+        0,
+    );
+    figure(
+        "rm-control-rate-poll",
+        "calls/s",
+        Spread::of(&mut poll_rate.clone()),
+        0,
+    );
+    ratio(
+        "rm-control-rate-irq/poll",
+        "rm-control-rate-irq",
+        "rm-control-rate-poll",
+        Spread::of_ratios(&irq_rate, &poll_rate),
+    );
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -672,6 +804,30 @@ mod tests {
         let c = Clock::measure();
         assert!(!c.resolution.is_zero());
         assert!(c.resolution < Duration::from_millis(200));
+    }
+
+    #[test]
+    fn rpc_figures_parse() {
+        let r = RpcRun::parse(
+            "mode=irq calls=50 signalled=48 total_ns=1000000 min_ns=10000 max_ns=40000\n",
+        )
+        .unwrap();
+        assert_eq!(
+            r,
+            RpcRun {
+                calls: 50,
+                signalled: 48,
+                total_ns: 1_000_000
+            }
+        );
+        assert_eq!(r.mean_ns(), 20_000.0);
+        assert_eq!(RpcRun::parse("mode=none\n"), None);
+        assert_eq!(
+            RpcRun::parse("mode=irq calls=0 signalled=0 total_ns=0"),
+            None
+        );
+        // A key is a whole word: `xcalls=` is not `calls=`.
+        assert_eq!(RpcRun::parse("xcalls=5 signalled=1 total_ns=9"), None);
     }
 
     #[test]

@@ -37,7 +37,17 @@ const ROOT_NAME: &CStr = c"nova_core";
 /// debugfs.
 pub(crate) type LiveLogs = Arc<[Coherent<[u8]>; 3]>;
 
-/// What a GPU's directory shows.
+/// What a GPU's directory shows: its log buffers, and while GSP-RM runs the RPC benchmark
+/// (with `CONFIG_NOVA_CORE_DEBUG_RPC_BENCH`, see `gsp/bench.rs`).
+#[pin_data]
+struct GpuDir {
+    buffers: Buffers,
+    #[cfg(CONFIG_NOVA_CORE_DEBUG_RPC_BENCH)]
+    #[pin]
+    bench: super::bench::RpcBench,
+}
+
+/// The log buffers a GPU's directory shows.
 enum Buffers {
     /// The buffers of a running GSP-RM.
     Live(LiveLogs),
@@ -93,7 +103,7 @@ pub(crate) struct Registry {
     /// `nova_core/`; `None` before [`init`] and after [`exit`].
     root: Option<Dir>,
     /// The per-GPU directories, each owning what its files show.
-    gpus: Slots<Pin<KBox<Scope<Buffers>>>>,
+    gpus: Slots<Pin<KBox<Scope<GpuDir>>>>,
 }
 
 impl Registry {
@@ -141,11 +151,18 @@ fn publish(dev: &device::Device, name: &CStr, buffers: Buffers) {
     let Some(root) = root.as_ref() else {
         return;
     };
-    let scope = root.scope(buffers, name, |buffers, dir| match buffers {
+    let data = try_pin_init!(GpuDir {
+        buffers,
+        #[cfg(CONFIG_NOVA_CORE_DEBUG_RPC_BENCH)]
+        bench <- super::bench::RpcBench::new(),
+    }? Error);
+    let scope = root.scope(data, name, |data, dir| match &data.buffers {
         Buffers::Live(logs) => {
             for (file, buf) in NAMES.iter().zip(logs.iter()) {
                 dir.read_binary_file(file, buf);
             }
+            #[cfg(CONFIG_NOVA_CORE_DEBUG_RPC_BENCH)]
+            data.bench.show(dir);
         }
         Buffers::Kept(copies) => {
             for (file, buf) in NAMES.iter().zip(copies.iter()) {
@@ -210,6 +227,21 @@ pub(crate) fn hide(name: &CStr) {
     drop(old);
 }
 
+/// Runs `f` on the RPC benchmark of the GPU named `name`, if it has a directory, with the
+/// registry locked (so that the directory stays while `f` runs).
+#[cfg(CONFIG_NOVA_CORE_DEBUG_RPC_BENCH)]
+pub(crate) fn with_bench(name: &CStr, f: impl FnOnce(&super::bench::RpcBench)) {
+    let reg = REGISTRY.lock();
+    if let Some((_, scope)) = reg
+        .gpus
+        .entries
+        .iter()
+        .find(|(k, _)| k.to_bytes() == name.to_bytes())
+    {
+        f(&scope.bench);
+    }
+}
+
 /// Returns how many GPUs have a directory, and how many bytes of kept copies there are.
 pub(crate) fn usage() -> (usize, usize) {
     let reg = REGISTRY.lock();
@@ -217,7 +249,7 @@ pub(crate) fn usage() -> (usize, usize) {
         .gpus
         .entries
         .iter()
-        .map(|(_, scope)| match &***scope {
+        .map(|(_, scope)| match &scope.buffers {
             Buffers::Live(_) => 0,
             Buffers::Kept(copies) => copies.iter().map(|c| c.len()).sum(),
         })

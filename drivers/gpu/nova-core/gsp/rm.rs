@@ -151,8 +151,30 @@ impl<'b> RmChannel<'b> {
     /// Calls `cmd` once GSP-RM runs: events that arrive meanwhile are handled, and a boot
     /// message at this point fails the call.
     pub(crate) fn call<C: CommandToGsp>(&self, cmd: &C) -> Result<C::Reply> {
-        let dev = self.dev;
+        self.call_with(cmd, &mut self.rpc.lock())
+    }
+
+    /// As [`RmChannel::call`], polling for the reply even if the GSP's interrupt drives the
+    /// message queue (the RPC benchmark's old path). Returns the reply, and whether the call
+    /// waited on the interrupt.
+    #[cfg(CONFIG_NOVA_CORE_DEBUG_RPC_BENCH)]
+    pub(crate) fn call_waiting<C: CommandToGsp>(
+        &self,
+        cmd: &C,
+        poll: bool,
+    ) -> Result<(C::Reply, bool)> {
         let mut rpc = self.rpc.lock();
+        if poll {
+            rpc.polling(|rpc| Ok((self.call_with(cmd, rpc)?, false)))
+        } else {
+            let signalled = rpc.signalled();
+            Ok((self.call_with(cmd, &mut rpc)?, signalled))
+        }
+    }
+
+    /// [`RmChannel::call`] on the locked channel `rpc`.
+    fn call_with<C: CommandToGsp>(&self, cmd: &C, rpc: &mut Rpc<DmaMem>) -> Result<C::Reply> {
+        let dev = self.dev;
         let mut events = |m: Incoming| match m {
             Incoming::Event(e) => {
                 self.events.handle(dev, &e);

@@ -308,6 +308,8 @@ pub(crate) struct Rpc<M: SharedMem> {
     queues: Queues<M>,
     abi: Abi,
     signal: Option<Arc<MsgSignal>>,
+    /// Whether calls poll even when the GSP's interrupt drives the queue ([`Rpc::polling`]).
+    force_poll: bool,
 }
 
 /// How long a wait for a message sleeps on the GSP's interrupt before it looks at the queue
@@ -323,6 +325,7 @@ impl<M: SharedMem> Rpc<M> {
             queues,
             abi,
             signal: None,
+            force_poll: false,
         }
     }
 
@@ -332,6 +335,23 @@ impl<M: SharedMem> Rpc<M> {
             signal: Some(signal),
             ..self
         }
+    }
+
+    /// Runs `f` with every wait polling the queue, as with the `gsp_poll` parameter, even if
+    /// the GSP's interrupt drives it: the old path, for the RPC benchmark
+    /// ([`super::bench`]) to compare against the interrupt.
+    #[cfg(CONFIG_NOVA_CORE_DEBUG_RPC_BENCH)]
+    pub(crate) fn polling<R>(&mut self, f: impl FnOnce(&mut Self) -> R) -> R {
+        let was = core::mem::replace(&mut self.force_poll, true);
+        let r = f(self);
+        self.force_poll = was;
+        r
+    }
+
+    /// Returns whether waits sleep on the GSP's interrupt (rather than poll).
+    #[cfg(CONFIG_NOVA_CORE_DEBUG_RPC_BENCH)]
+    pub(crate) fn signalled(&self) -> bool {
+        !self.force_poll && self.signal.as_ref().is_some_and(|s| s.is_armed())
     }
 
     /// Returns the queues for modification (the tests play GSP-RM through them).
@@ -357,7 +377,9 @@ impl<M: SharedMem> Rpc<M> {
     /// if it drives the queue, else polling every 100 µs.
     fn receive(&mut self, start: Instant<Monotonic>, timeout: Delta) -> Result<Received, RpcError> {
         match self.signal.clone() {
-            Some(signal) if signal.is_armed() => self.receive_signalled(&signal, start, timeout),
+            Some(signal) if signal.is_armed() && !self.force_poll => {
+                self.receive_signalled(&signal, start, timeout)
+            }
             _ => self.receive_polled(start, timeout),
         }
     }

@@ -468,6 +468,13 @@ impl Queues {
             sum ^= 0x0bad_5eed;
         }
         put_u32(&mut m, elem::CHECKSUM, sum);
+        // The element goes out in whole slots, zero-padded: the receiver checksums the
+        // message rounded up to 8 bytes, reading past its end (`_checkSum32()`, "assumes that
+        // the data is padded out with zeros to the next 8-byte alignment"), and the sender
+        // zero-pads its staging element and copies it a whole slot at a time
+        // (`GspMsgQueueSendCommand()`, open-gpu-kernel-modules `message_queue_cpu.c`). Sending
+        // only the message's bytes would leave a reused slot's old bytes in that padding.
+        m.resize(len.div_ceil(PAGE) * PAGE, 0);
         self.tx_seq = self.tx_seq.wrapping_add(1);
         self.outbox.push_back(m);
         self.flush(bus);

@@ -400,7 +400,9 @@ impl Driver {
             let mut head = vec![0u8; 80];
             self.bus.dma_read(entry(rp), &mut head).unwrap();
             let len = 48 + get_u32(&head, elem::RPC_LENGTH).unwrap() as usize;
-            let mut m = vec![0u8; len];
+            // As Open RM's receiver does, the checksum reads the message up to the next 8
+            // bytes (`_checkSum32()`): whatever the slot holds there counts.
+            let mut m = vec![0u8; len.next_multiple_of(8)];
             for (k, chunk) in m.chunks_mut(4096).enumerate() {
                 self.bus.dma_read(entry(rp + k as u32), chunk).unwrap();
             }
@@ -416,7 +418,7 @@ impl Driver {
                 function: get_u32(&m, elem::RPC_FUNCTION).unwrap(),
                 result: get_u32(&m, elem::RPC_RESULT).unwrap(),
                 sequence: get_u32(&m, elem::RPC_SEQUENCE).unwrap(),
-                payload: m[80..].to_vec(),
+                payload: m[80..len].to_vec(),
                 checksum_ok: r570::checksum(&m) == 0,
             });
             self.write_u32(rp_addr, (rp + len.div_ceil(4096) as u32) % QUEUE_ENTRIES);
@@ -1261,6 +1263,35 @@ fn commands_queued_without_a_doorbell_are_read_at_start_too() {
     let seen = d.recv_all();
     assert!(functions(&seen).contains(&function::EVENT_GSP_RUN_CPU_SEQUENCER));
     assert_eq!(d.violations(), Vec::<String>::new());
+}
+
+#[test]
+fn a_reused_status_slot_leaves_no_old_bytes_in_the_checksum() {
+    use r570::rm_control as c;
+    let mut d = booted("ad102");
+    let (cl, dev, sub) = (0xc1d0_0000, 0xde1d_0000, 0x5d1d_0000);
+    alloc_tree(&mut d, (cl, dev, sub));
+    // Every status slot holds old bytes, as after the queue has wrapped.
+    for i in 0..QUEUE_ENTRIES {
+        d.write(
+            d.shared + STATQ_OFF + PAGE + u64::from(i) * PAGE,
+            &[0xa5; PAGE as usize],
+        );
+    }
+    // The name string's reply is not a multiple of 8 bytes long.
+    let ctrl = rm_control(
+        cl,
+        sub,
+        c::NV2080_CTRL_CMD_GPU_GET_NAME_STRING,
+        c::NAME_STRING_PARAMS_SIZE,
+    );
+    assert_ne!((80 + ctrl.len()) % 8, 0);
+    for _ in 0..2 * QUEUE_ENTRIES {
+        let r = d.call(function::GSP_RM_CONTROL, &ctrl);
+        assert_eq!(r.result, status::OK);
+        assert!(r.checksum_ok);
+    }
+    assert!(d.violations().is_empty());
 }
 
 #[test]
