@@ -1354,6 +1354,10 @@ mod tests {
     use crate::vbios::Corruption;
 
     fn engines(name: &str) -> Engines {
+        engines_with(name, Faults::default())
+    }
+
+    fn engines_with(name: &str, faults: Faults) -> Engines {
         let chip = crate::chips::find(name).unwrap();
         let vbios = Vbios::build(chip, Corruption::None).unwrap();
         Engines::new(
@@ -1361,7 +1365,7 @@ mod tests {
             &vbios,
             &FirmwareFiles::default(),
             Box::new(crate::idle_gsp::IdleGspCore::new()),
-            Faults::default(),
+            faults,
         )
     }
 
@@ -1392,18 +1396,10 @@ mod tests {
 
     #[test]
     fn a_board_the_vbios_did_not_scrub_waits_for_the_scrubber() {
-        let chip = crate::chips::find("ad102").unwrap();
-        let vbios = Vbios::build(chip, Corruption::None).unwrap();
         let mut faults = Faults::default();
         assert!(faults.set("scrubber-pending"));
         assert!(Faults::NAMES.contains(&"scrubber-pending"));
-        let mut e = Engines::new(
-            chip,
-            &vbios,
-            &FirmwareFiles::default(),
-            Box::new(crate::idle_gsp::IdleGspCore::new()),
-            faults,
-        );
+        let mut e = engines_with("ad102", faults);
         assert_eq!(e.scrubber_handoff(), 0);
         // What running the scrubber ucode on SEC2 does (`run`, ImageKind::Scrubber).
         e.scrubbed = true;
