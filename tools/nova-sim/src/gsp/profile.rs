@@ -100,6 +100,14 @@ pub struct GspProfile {
 }
 
 impl GspProfile {
+    /// The same board with GSP-RM on LibOS 2 (Turing, GA100) and its heap limits.
+    const fn libos2(self) -> Self {
+        Self {
+            heap_size: LIBOS2_HEAP,
+            ..self
+        }
+    }
+
     /// The same board with `gpcs` GPCs and `tpcs` TPCs enabled.
     const fn gr(self, gpcs: u32, tpcs: u32) -> Self {
         Self { gpcs, tpcs, ..self }
@@ -175,41 +183,11 @@ const fn board(
     }
 }
 
-/// A board whose GSP-RM uses LibOS 2 (Turing, GA100), otherwise as [`board`].
-#[expect(
-    clippy::too_many_arguments,
-    reason = "one positional fact per column of the whitepapers' tables"
-)]
-const fn libos2_board(
-    chip: &'static str,
-    short_name: &'static str,
-    name: &'static str,
-    vram_gib: u64,
-    ram_type: u32,
-    bus_width: u32,
-    l2_kib: u32,
-    signature_family: &'static str,
-) -> GspProfile {
-    GspProfile {
-        heap_size: LIBOS2_HEAP,
-        ..board(
-            chip,
-            short_name,
-            name,
-            vram_gib,
-            ram_type,
-            bus_width,
-            l2_kib,
-            signature_family,
-        )
-    }
-}
-
 /// Every board the model knows.
 pub const PROFILES: &[GspProfile] = &[
     // Turing whitepaper, RTX 2080 Ti Founders Edition: 11 GB GDDR6, 352-bit, 5632 KB L2;
     // 6 GPCs, 34 TPCs, 68 SMs.
-    libos2_board(
+    board(
         "tu102",
         "TU102",
         "NVIDIA GeForce RTX 2080 Ti",
@@ -219,12 +197,13 @@ pub const PROFILES: &[GspProfile] = &[
         5632,
         "tu10x",
     )
+    .libos2()
     .gr(6, 34),
     // RTX 2070 SUPER product page: 2560 CUDA cores, 8 GB GDDR6, 256-bit. 64 cores per SM
     // (Turing whitepaper): 40 SMs, 20 TPCs; L2 512 KB per 32-bit controller as on TU104's
     // RTX 2080 (Turing whitepaper: 256-bit, 4096 KB); GPCs: 5 of TU104's 6 (40 SMs at TU104's
     // 8 SMs per GPC).
-    libos2_board(
+    board(
         "tu104",
         "TU104",
         "NVIDIA GeForce RTX 2070 SUPER",
@@ -234,10 +213,11 @@ pub const PROFILES: &[GspProfile] = &[
         4096,
         "tu10x",
     )
+    .libos2()
     .gr(5, 20),
     // Turing whitepaper, RTX 2070 (TU106): 8 GB GDDR6, 256-bit, 4096 KB L2; 3 GPCs, 18 TPCs,
     // 36 SMs.
-    libos2_board(
+    board(
         "tu106",
         "TU106",
         "NVIDIA GeForce RTX 2070",
@@ -247,10 +227,11 @@ pub const PROFILES: &[GspProfile] = &[
         4096,
         "tu10x",
     )
+    .libos2()
     .gr(3, 18),
     // GTX 1650 product page: 896 CUDA cores, 4 GB GDDR5, 128-bit: 14 SMs, 7 TPCs; L2 512 KB
     // per 32-bit controller = 2048 KB (NVIDIA publishes none for TU11x); GPCs: 2 (14 SMs at 8 per GPC, a model choice).
-    libos2_board(
+    board(
         "tu117",
         "TU117",
         "NVIDIA GeForce GTX 1650",
@@ -260,10 +241,11 @@ pub const PROFILES: &[GspProfile] = &[
         2048,
         "tu11x",
     )
+    .libos2()
     .gr(2, 7),
     // GTX 1660 Ti product page: 1536 CUDA cores, 6 GB GDDR6, 192-bit: 24 SMs, 12 TPCs; L2
     // 512 KB per 32-bit controller = 3072 KB (as for TU117); GPCs: 3 (24 SMs at 8 per GPC, a model choice).
-    libos2_board(
+    board(
         "tu116",
         "TU116",
         "NVIDIA GeForce GTX 1660 Ti",
@@ -273,10 +255,11 @@ pub const PROFILES: &[GspProfile] = &[
         3072,
         "tu11x",
     )
+    .libos2()
     .gr(3, 12),
     // NVIDIA A100 Tensor Core GPU Architecture whitepaper (2020), A100 SXM4 40 GB: 40 GB HBM2,
     // 5120-bit, 40 MB L2; 7 GPCs, 54 TPCs, 108 SMs.
-    libos2_board(
+    board(
         "ga100",
         "GA100",
         "NVIDIA A100-SXM4-40GB",
@@ -286,6 +269,7 @@ pub const PROFILES: &[GspProfile] = &[
         40960,
         "ga100",
     )
+    .libos2()
     .gr(7, 54),
     // GA102 whitepaper, RTX 3090: 24 GB GDDR6X, 384-bit, 6144 KB L2.
     board(
